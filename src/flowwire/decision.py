@@ -1,0 +1,75 @@
+"""The backend-neutral decisions replay produces.
+
+An engine turns each decision into its own terms (the local engine runs it, the SWF engine
+sends ``RespondDecisionTaskCompleted`` with the matching decision types). Payload fields are
+strings made by a transport; timeouts are whole seconds, ``None`` meaning the registered
+default.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "CompleteWorkflow",
+    "ContinueAsNew",
+    "Decision",
+    "FailWorkflow",
+    "ScheduleActivity",
+    "StartChildWorkflow",
+    "StartTimer",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleActivity:
+    key: str
+    name: str
+    version: str
+    input: str
+    task_list: str | None = None
+    heartbeat: int | None = None
+    schedule_to_close: int | None = None
+    schedule_to_start: int | None = None
+    start_to_close: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StartChildWorkflow:
+    key: str
+    name: str
+    version: str
+    input: str
+    task_list: str | None = None
+    workflow_duration: int | None = None
+    decision_duration: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StartTimer:
+    key: str
+    seconds: int
+
+
+@dataclass(frozen=True, slots=True)
+class CompleteWorkflow:
+    result: str
+
+
+@dataclass(frozen=True, slots=True)
+class FailWorkflow:
+    reason: str
+    details: str
+
+
+@dataclass(frozen=True, slots=True)
+class ContinueAsNew:
+    input: str
+    task_list: str | None = None
+    workflow_duration: int | None = None
+    decision_duration: int | None = None
+
+
+Decision = (
+    ScheduleActivity | StartChildWorkflow | StartTimer | CompleteWorkflow | FailWorkflow | ContinueAsNew
+)

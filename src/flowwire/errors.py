@@ -1,0 +1,164 @@
+"""The one error tree of flowwire.
+
+::
+
+    FlowwireError
+    ├── ConfigurationError          a setup mistake found before anything runs
+    │   ├── RegistrationError       duplicate or missing task metadata, bad targets
+    │   └── UnknownTransportError   a transport/codec/stage name nobody registered
+    ├── TransportError              something went wrong turning values into payloads
+    │   ├── EncodeError             a value the transport cannot carry exactly
+    │   ├── DecodeError             a payload the transport cannot read back
+    │   └── PayloadTooLarge         a payload over the backend's field limit
+    ├── TaskError                   a task (activity or child workflow) failed
+    │   └── TaskTimedout            ... because it timed out (after its retries)
+    ├── NondeterminismError         the history no longer matches the workflow code
+    └── BackendError                the engine's backend (for example SWF) refused a call
+
+Every message names what was wrong and where: a value path such as
+``$.args[0]["price"]``, a task name, or a size and its limit. Third-party exceptions are
+wrapped at the boundary with ``raise ... from exc`` so the original stays in ``__cause__``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BackendError",
+    "ConfigurationError",
+    "DecodeError",
+    "EncodeError",
+    "FlowwireError",
+    "NondeterminismError",
+    "PayloadTooLarge",
+    "RegistrationError",
+    "TaskError",
+    "TaskTimedout",
+    "TransportError",
+    "UnknownTransportError",
+]
+
+
+class FlowwireError(Exception):
+    """Base class of every error flowwire raises on purpose."""
+
+
+class ConfigurationError(FlowwireError):
+    """A setup mistake: wrong options, missing optional dependency, bad names."""
+
+
+class RegistrationError(ConfigurationError):
+    """A task class cannot be registered (duplicate name/version, missing metadata, ...)."""
+
+
+class UnknownTransportError(ConfigurationError, LookupError):
+    """A transport, codec or stage name that is not registered."""
+
+
+class TransportError(FlowwireError):
+    """A value could not be turned into a payload, or a payload back into a value."""
+
+
+class EncodeError(TransportError, TypeError):
+    """A value cannot be carried exactly by the chosen codec.
+
+    ``path`` is the location of the offending value, for example ``$.args[0]["price"]``.
+    """
+
+    def __init__(self, message: str, *, path: str = "$") -> None:
+        self.path = path
+        self.reason = message
+        super().__init__(f"{message} (at {path})")
+
+
+class DecodeError(TransportError, ValueError):
+    """A payload cannot be read: malformed, truncated, tampered, unknown codec/stage/version,
+    or a value that does not fit the annotated type. ``path`` is set when the problem is a
+    value inside a well-formed payload."""
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        self.path = path
+        self.reason = message
+        super().__init__(message if path is None else f"{message} (at {path})")
+
+
+class PayloadTooLarge(TransportError):
+    """A payload is larger than the limit of the field that must carry it.
+
+    ``size`` and ``limit`` are in characters of the final payload string; ``what`` names the
+    payload (for example ``"result of activity 'resize' v1"``) and may be filled in by the
+    layer that knows the task.
+    """
+
+    def __init__(self, size: int, limit: int, *, what: str = "payload") -> None:
+        self.size = size
+        self.limit = limit
+        self.what = what
+        super().__init__(size, limit, what)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.what} is {self.size:,} characters, over the limit of {self.limit:,}; "
+            "configure an offload stage (flowwire.transport.stages.Offload) to carry large "
+            "payloads by reference"
+        )
+
+
+class TaskError(FlowwireError):
+    """A task failed. Raised in workflow code when a failed result is used.
+
+    Attributes:
+        task: the task's identity, for example ``"activity 'charge' v1 (charge-3)"``.
+        type_name: the exception class name raised remotely (a name only: nothing is imported).
+        message: the remote exception's message.
+        traceback: the remote traceback text, if the worker sent one.
+        reason: the short reason string the backend carried.
+    """
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        task: str | None = None,
+        type_name: str | None = None,
+        traceback: str | None = None,
+        reason: str | None = None,
+    ) -> None:
+        self.message = message
+        self.task = task
+        self.type_name = type_name
+        self.traceback = traceback
+        self.reason = reason
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        head = f"{self.type_name}: {self.message}" if self.type_name else self.message
+        return f"{self.task} failed: {head}" if self.task else head
+
+    def __reduce__(self) -> tuple[object, ...]:  # keep attributes across copy/pickle-free uses
+        return (
+            _rebuild_task_error,
+            (type(self), self.message, self.task, self.type_name, self.traceback, self.reason),
+        )
+
+
+def _rebuild_task_error(
+    cls: type[TaskError],
+    message: str,
+    task: str | None,
+    type_name: str | None,
+    traceback: str | None,
+    reason: str | None,
+) -> TaskError:
+    return cls(message, task=task, type_name=type_name, traceback=traceback, reason=reason)
+
+
+class TaskTimedout(TaskError):
+    """A task timed out (and its retries, if any, were used up)."""
+
+
+class NondeterminismError(FlowwireError):
+    """The execution history does not match what the workflow code does now."""
+
+
+class BackendError(FlowwireError):
+    """The backend (for example Amazon SWF) refused or failed a call."""

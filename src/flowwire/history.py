@@ -1,0 +1,105 @@
+"""The backend-neutral execution history that replay reads.
+
+Engines translate their native history (the local engine's in-memory log, SWF's
+``PollForDecisionTask`` events) into a list of these events, in order. The core never sees a
+backend's event shapes, and an engine never interprets payloads: ``input``, ``result`` and
+``details`` are payload strings produced by a transport.
+
+Every task (activity or child workflow) and timer is identified by its *call key*, a
+deterministic string derived from the proxy name, the call number and the retry number, that
+the decider chose when it scheduled it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "Event",
+    "TaskCompleted",
+    "TaskFailed",
+    "TaskScheduleFailed",
+    "TaskScheduled",
+    "TaskStarted",
+    "TaskTimedOut",
+    "TimerFired",
+    "TimerStarted",
+    "WorkflowStarted",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowStarted:
+    """The execution started with this input payload."""
+
+    input: str
+
+
+@dataclass(frozen=True, slots=True)
+class TaskScheduled:
+    """A task was scheduled (activity) or initiated (child workflow)."""
+
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class TaskStarted:
+    """A worker picked the task up (informational; replay does not need it)."""
+
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class TaskCompleted:
+    """The task finished with this result payload."""
+
+    key: str
+    result: str
+
+
+@dataclass(frozen=True, slots=True)
+class TaskFailed:
+    """The task failed; ``reason``/``details`` are what the transport's serialize_error made."""
+
+    key: str
+    reason: str
+    details: str
+
+
+@dataclass(frozen=True, slots=True)
+class TaskTimedOut:
+    """The task timed out; ``timeout_type`` is e.g. ``START_TO_CLOSE`` or ``HEARTBEAT``."""
+
+    key: str
+    timeout_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class TaskScheduleFailed:
+    """The backend refused to schedule the task (unknown type, bad parameters, ...)."""
+
+    key: str
+    cause: str
+
+
+@dataclass(frozen=True, slots=True)
+class TimerStarted:
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class TimerFired:
+    key: str
+
+
+Event = (
+    WorkflowStarted
+    | TaskScheduled
+    | TaskStarted
+    | TaskCompleted
+    | TaskFailed
+    | TaskTimedOut
+    | TaskScheduleFailed
+    | TimerStarted
+    | TimerFired
+)

@@ -1,0 +1,71 @@
+"""The transport layer: codecs, stages, the envelope and the registry.
+
+See the "Data transport" pages of the documentation. The public names are re-exported from
+:mod:`flowwire` as well.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from flowwire.transport._model import MAX_DEPTH
+from flowwire.transport._protocols import Codec, Stage, StageContext, TextCodec, Transport
+from flowwire.transport._transport import (
+    BUILTIN_CODECS,
+    DEFAULT_MAX_PAYLOAD_CHARS,
+    REASON_LIMIT,
+    CodecTransport,
+)
+from flowwire.transport.json import JSONCodec, JSONTransport
+from flowwire.transport.msgpack import MsgpackCodec, MsgpackTransport
+from flowwire.transport.registry import (
+    available_codecs,
+    available_stages,
+    available_transports,
+    get_codec,
+    get_stage,
+    get_transport,
+    register_codec,
+    register_stage,
+    register_transport,
+)
+
+if TYPE_CHECKING:
+    from flowwire.transport.protobuf import ProtobufCodec, ProtobufTransport
+
+__all__ = [
+    "BUILTIN_CODECS",
+    "DEFAULT_MAX_PAYLOAD_CHARS",
+    "MAX_DEPTH",
+    "REASON_LIMIT",
+    "Codec",
+    "CodecTransport",
+    "JSONCodec",
+    "JSONTransport",
+    "MsgpackCodec",
+    "MsgpackTransport",
+    "ProtobufCodec",
+    "ProtobufTransport",
+    "Stage",
+    "StageContext",
+    "TextCodec",
+    "Transport",
+    "available_codecs",
+    "available_stages",
+    "available_transports",
+    "get_codec",
+    "get_stage",
+    "get_transport",
+    "register_codec",
+    "register_stage",
+    "register_transport",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # The protobuf codec loads generated code; import it only when asked for.
+    if name in ("ProtobufCodec", "ProtobufTransport"):
+        from flowwire.transport import protobuf
+
+        return getattr(protobuf, name)
+    raise AttributeError(f"module 'flowwire.transport' has no attribute {name!r}")

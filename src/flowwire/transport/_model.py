@@ -1,0 +1,278 @@
+"""The value model shared by every built-in codec.
+
+Base types (``None``, ``bool``, ``int``, ``float``, ``str``, ``bytes``, ``list``, ``dict`` with
+``str`` keys) are carried by each codec natively or with the codec's own escapes. Extended types
+are *lowered* to base types by :func:`lower` the same way in every codec that has no native
+form for them, and rebuilt from annotations by :mod:`flowwire.transport._typing`:
+
+=============  ==========================================================================
+type           lowered form
+=============  ==========================================================================
+tuple          list of items (named tuples too)
+set/frozenset  list of items, sorted when the items are mutually orderable
+datetime       ISO 8601 text; aware values keep their UTC offset; a ``zoneinfo.ZoneInfo``
+               zone is appended in brackets (RFC 9557): ``2024-03-10T02:30:00-05:00[America/New_York]``
+date           ``YYYY-MM-DD``
+time           ISO 8601 text with optional offset
+timedelta      integer number of microseconds
+UUID           canonical hyphenated lower-case text
+Decimal        ``str(d)`` (keeps precision, exponent, sign of zero, NaN and infinities)
+Enum           its ``value`` (lowered in turn)
+dataclass      object of its fields, by field name
+protobuf msg   deterministic binary serialization (``bytes``); the JSON codec uses the
+               message's canonical JSON mapping instead
+subclasses     of str, int, float, list, dict, bytes: their base-type value
+=============  ==========================================================================
+
+Nothing here imports or calls code named by a payload.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flowwire.errors import DecodeError, EncodeError
+
+__all__ = [
+    "MAX_DEPTH",
+    "contains_nonfinite",
+    "format_datetime",
+    "format_time",
+    "is_protobuf_message",
+    "is_protobuf_message_class",
+    "lower_fully",
+    "lower",
+    "parse_date",
+    "parse_datetime",
+    "parse_time",
+    "path_key",
+    "sorted_items",
+    "timedelta_from_micros",
+    "timedelta_micros",
+]
+
+#: Default maximum nesting depth of containers in a value.
+MAX_DEPTH = 100
+
+try:  # protobuf is a core dependency, but keep the model importable without it
+    from google.protobuf.message import Message as _PbMessage
+except ImportError:  # pragma: no cover
+    _PbMessage = None
+
+
+def is_protobuf_message(value: object) -> bool:
+    return _PbMessage is not None and isinstance(value, _PbMessage)
+
+
+def path_key(path: str, key: object) -> str:
+    """Extend a value path: ``$.args`` + 0 -> ``$.args[0]``; + "price" -> ``$["price"]``."""
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}[{_quote(str(key))}]"
+
+
+def _quote(text: str) -> str:
+    if len(text) > 40:
+        text = text[:37] + "..."
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+# -- datetimes -------------------------------------------------------------------------------
+
+
+def format_datetime(value: datetime, path: str) -> str:
+    tz = value.tzinfo
+    if tz is None:
+        return value.isoformat()
+    if type(tz) is timezone:
+        if tz.tzname(None) != timezone(tz.utcoffset(None)).tzname(None):
+            raise EncodeError(
+                f"datetime with a named fixed-offset timezone {tz.tzname(None)!r} cannot be "
+                "carried exactly (the name would be lost); use datetime.timezone(offset) "
+                "without a name or a zoneinfo.ZoneInfo",
+                path=path,
+            )
+        return value.isoformat()
+    if isinstance(tz, ZoneInfo) and tz.key:
+        return f"{value.isoformat()}[{tz.key}]"
+    raise EncodeError(
+        f"datetime with tzinfo of type {type(tz).__qualname__} cannot be carried exactly; "
+        "use datetime.timezone or zoneinfo.ZoneInfo (with a key)",
+        path=path,
+    )
+
+
+def parse_datetime(text: str, path: str) -> datetime:
+    zone_key = None
+    if text.endswith("]"):
+        cut = text.rfind("[")
+        if cut <= 0:
+            raise DecodeError(f"malformed datetime {text[:64]!r}", path=path)
+        zone_key = text[cut + 1 : -1]
+        text = text[:cut]
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise DecodeError(f"malformed datetime {text[:64]!r}: {exc}", path=path) from exc
+    if zone_key is None:
+        return value
+    if value.tzinfo is None:
+        raise DecodeError(f"datetime with zone {zone_key!r} has no UTC offset", path=path)
+    try:
+        zone = ZoneInfo(zone_key)
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        raise DecodeError(f"unknown time zone {zone_key[:64]!r}", path=path) from exc
+    offset = value.utcoffset()
+    wall = value.replace(tzinfo=None)
+    for fold in (0, 1):
+        candidate = wall.replace(tzinfo=zone, fold=fold)
+        if candidate.utcoffset() == offset:
+            return candidate
+    raise DecodeError(
+        f"datetime offset {offset} does not occur in zone {zone_key!r} at {wall.isoformat()}",
+        path=path,
+    )
+
+
+def parse_date(text: str, path: str) -> date:
+    try:
+        if len(text) != 10:
+            raise ValueError("expected YYYY-MM-DD")
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise DecodeError(f"malformed date {text[:64]!r}: {exc}", path=path) from exc
+
+
+def format_time(value: time, path: str) -> str:
+    tz = value.tzinfo
+    if tz is not None and type(tz) is not timezone:
+        raise EncodeError(
+            "time with a tzinfo other than datetime.timezone cannot be carried exactly", path=path
+        )
+    return value.isoformat()
+
+
+def parse_time(text: str, path: str) -> time:
+    try:
+        return time.fromisoformat(text)
+    except ValueError as exc:
+        raise DecodeError(f"malformed time {text[:64]!r}: {exc}", path=path) from exc
+
+
+def timedelta_micros(value: timedelta) -> int:
+    return (value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds
+
+
+def timedelta_from_micros(micros: int, path: str) -> timedelta:
+    try:
+        return timedelta(microseconds=micros)
+    except OverflowError as exc:
+        raise DecodeError(f"timedelta of {micros} microseconds is out of range", path=path) from exc
+
+
+# -- lowering --------------------------------------------------------------------------------
+
+
+def sorted_items(items: set[Any] | frozenset[Any]) -> list[Any]:
+    """Items of a set in a deterministic order when they are orderable."""
+    try:
+        return sorted(items)
+    except TypeError:
+        return list(items)
+
+
+def _protobuf_bytes(value: Any) -> bytes:
+    return value.SerializeToString(deterministic=True)  # type: ignore[no-any-return]
+
+
+def lower(value: Any, path: str = "$", *, protobuf: Any = _protobuf_bytes) -> Any:
+    """Lower one extended value one level (see the module table).
+
+    The result may still contain extended values (a tuple of Decimals lowers to a list of
+    Decimals); codecs lower recursively. ``protobuf`` turns a protobuf message into its lowered
+    form. Raises :class:`EncodeError` for a value outside the model.
+    """
+    cls = type(value)
+    if cls is datetime:
+        return format_datetime(value, path)
+    if cls is date:
+        return value.isoformat()
+    if cls is Decimal:
+        return str(value)
+    if cls is UUID:
+        return str(value)
+    if cls is set or cls is frozenset:
+        return sorted_items(value)
+    if cls is timedelta:
+        return timedelta_micros(value)
+    if cls is time:
+        return format_time(value, path)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, tuple):
+        return list(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    if _PbMessage is not None and isinstance(value, _PbMessage):
+        return protobuf(value)
+    if isinstance(value, (bytearray, memoryview)):
+        return bytes(value)
+    for base in (str, int, float, bytes, list, dict):
+        if isinstance(value, base) and cls is not bool:
+            return base(value)
+    if isinstance(value, (set, frozenset)):
+        return sorted_items(value)
+    raise EncodeError(
+        f"a value of type {cls.__module__}.{cls.__qualname__} is not part of the value model "
+        "(see the value-model page: use a dataclass, a protobuf message or base types)",
+        path=path,
+    )
+
+
+def contains_nonfinite(value: Any, depth: int = 0) -> bool:
+    """True if a NaN or infinite float is anywhere inside ``value`` (extended types included)."""
+    if depth > MAX_DEPTH * 2:
+        return False
+    cls = type(value)
+    if cls is float:
+        return not math.isfinite(value)
+    if cls is str or cls is int or cls is bool or value is None or cls is bytes:
+        return False
+    if cls is dict:
+        return any(contains_nonfinite(v, depth + 1) for v in value.values())
+    if cls is list or cls is tuple:
+        return any(contains_nonfinite(v, depth + 1) for v in value)
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    try:
+        lowered = lower(value)
+    except EncodeError:
+        return False
+    if lowered is value or type(lowered) in (str, int, bytes):
+        return False
+    return contains_nonfinite(lowered, depth + 1)
+
+
+def is_protobuf_message_class(cls: type) -> bool:
+    return _PbMessage is not None and isinstance(cls, type) and issubclass(cls, _PbMessage)
+
+
+def lower_fully(value: Any, path: str = "$", depth: int = 0) -> Any:
+    """Lower ``value`` recursively to base types only (what the JSON codec carries)."""
+    if depth > MAX_DEPTH:
+        raise EncodeError(f"nesting deeper than {MAX_DEPTH} levels", path=path)
+    cls = type(value)
+    if value is None or cls is str or cls is int or cls is float or cls is bool or cls is bytes:
+        return value
+    if cls is list:
+        return [lower_fully(v, path_key(path, i), depth + 1) for i, v in enumerate(value)]
+    if cls is dict:
+        return {k: lower_fully(v, path_key(path, k), depth + 1) for k, v in value.items()}
+    return lower_fully(lower(value, path), path, depth)

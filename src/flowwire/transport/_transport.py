@@ -1,0 +1,285 @@
+"""``CodecTransport``: a codec, an ordered list of stages and armor, with limits.
+
+Encoding: value -> codec -> stages (in order) -> envelope -> armor -> str, or plain JSON text
+when the codec is JSON, there are no stages and the value needs no escapes. Decoding reads the
+header, checks the codec against the accept-list, undoes the stages in reverse and decodes.
+"""
+
+from __future__ import annotations
+
+import traceback as _traceback
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from flowwire.errors import DecodeError, PayloadTooLarge, TaskError
+from flowwire.transport import envelope
+from flowwire.transport._model import MAX_DEPTH
+from flowwire.transport._protocols import Codec, Stage, StageContext, TextCodec
+from flowwire.transport._typing import ArgumentTypes, compile_hint
+
+__all__ = ["BUILTIN_CODECS", "DEFAULT_MAX_PAYLOAD_CHARS", "REASON_LIMIT", "CodecTransport"]
+
+#: SWF's limit for input, result and details fields, in characters.
+DEFAULT_MAX_PAYLOAD_CHARS = 32_768
+#: SWF's limit for a failure reason, in characters.
+REASON_LIMIT = 256
+#: Codecs every transport accepts unless told otherwise.
+BUILTIN_CODECS = frozenset({"json", "msgpack", "protobuf"})
+
+_ARGS_KEYS = frozenset({"args", "kwargs"})
+
+
+class CodecTransport:
+    """A :class:`~flowwire.transport.Transport` built from a codec and optional stages.
+
+    Args:
+        codec: the codec for everything this transport writes.
+        stages: stages applied in order after the codec (objects, or registered names).
+        accept: codec names accepted when reading; default: the built-ins plus ``codec``.
+            A payload written with another codec is refused with :class:`DecodeError`.
+        max_payload_chars: the maximum length of a payload string (``None``: unlimited).
+            Over it, :class:`PayloadTooLarge` is raised; configure an offload stage instead.
+        max_depth: the maximum nesting depth of values (passed to the codecs).
+    """
+
+    def __init__(
+        self,
+        codec: Codec,
+        *,
+        stages: Sequence[Stage | str] = (),
+        accept: Iterable[str] | None = None,
+        max_payload_chars: int | None = DEFAULT_MAX_PAYLOAD_CHARS,
+        max_depth: int = MAX_DEPTH,
+        name: str | None = None,
+    ) -> None:
+        from flowwire.transport import registry
+
+        self.codec = codec
+        self.stages: tuple[Stage, ...] = tuple(
+            registry.get_stage(s) if isinstance(s, str) else s for s in stages
+        )
+        self.accept = frozenset(accept) if accept is not None else BUILTIN_CODECS | {codec.name}
+        self.max_payload_chars = max_payload_chars
+        self.max_depth = max_depth
+        self.name = name or "+".join([codec.name, *(s.name for s in self.stages)])
+        self._text: TextCodec | None = (
+            codec if isinstance(codec, TextCodec) and not self.stages else None
+        )
+        self._stage_by_name = {s.name: s for s in self.stages}
+        self._codecs: dict[str, Codec] = {codec.name: codec}
+        self._redacts = any(getattr(s, "redacts", False) for s in self.stages)
+
+    def __repr__(self) -> str:
+        stages = ", ".join(repr(s) for s in self.stages)
+        return f"{type(self).__name__}(codec={self.codec.name!r}, stages=[{stages}])"
+
+    # -- the Transport protocol ----------------------------------------------------------
+
+    def serialize_arguments(self, args: Sequence[Any], kwargs: Mapping[str, Any]) -> str:
+        return self._encode_arguments(args, kwargs, "arguments")
+
+    def serialize_restart_arguments(self, args: Sequence[Any], kwargs: Mapping[str, Any]) -> str:
+        return self._encode_arguments(args, kwargs, "restart arguments")
+
+    def deserialize_arguments(
+        self, payload: str, *, signature: Callable[..., Any] | None = None
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        codec, body = self._open(payload, "arguments")
+        decode_arguments = getattr(codec, "decode_arguments", None)
+        if decode_arguments is not None and not isinstance(body, str):
+            args, kwargs = self._guard(codec.name, decode_arguments, body)
+        else:
+            value = self._decode_body(codec, body)
+            if type(value) is not dict or not value.keys() <= _ARGS_KEYS:
+                raise DecodeError(
+                    "arguments payload must be an object with 'args' (array) and 'kwargs' "
+                    f"(object), got {type(value).__name__}"
+                )
+            args = value.get("args", [])
+            kwargs = value.get("kwargs", {})
+            if type(args) is not list:
+                raise DecodeError(f"'args' must be an array, got {type(args).__name__}", path="$.args")
+            if type(kwargs) is not dict:
+                raise DecodeError(
+                    f"'kwargs' must be an object, got {type(kwargs).__name__}", path="$.kwargs"
+                )
+        if signature is None:
+            return tuple(args), kwargs
+        return ArgumentTypes.of(signature).apply(args, kwargs)
+
+    def serialize_result(self, value: Any) -> str:
+        return self._encode(value, "result")
+
+    def deserialize_result(self, payload: str, *, type_hint: Any = Any) -> Any:
+        codec, body = self._open(payload, "result")
+        value = self._decode_body(codec, body)
+        conv = compile_hint(type_hint)
+        return value if conv is None else conv(value, "$")
+
+    def serialize_error(self, exc: BaseException) -> tuple[str, str]:
+        type_name = exc.type_name if isinstance(exc, TaskError) and exc.type_name else None
+        type_name = type_name or type(exc).__qualname__
+        message = exc.message if isinstance(exc, TaskError) else str(exc)
+        trace = "".join(_traceback.format_exception(exc))
+        info: dict[str, Any] = {"type": type_name, "message": message, "traceback": trace}
+        if isinstance(exc, TaskError) and exc.task:
+            info["task"] = exc.task
+        try:
+            details = self._encode(info, "error details")
+        except PayloadTooLarge as too_large:
+            info["traceback"] = (
+                f"(traceback of {len(trace):,} characters omitted: the error details were "
+                f"{too_large.size:,} characters, over the limit of {too_large.limit:,})"
+            )
+            details = self._encode(info, "error details")
+        if self._redacts:
+            reason = type_name
+        else:
+            reason = f"{type_name}: {message}" if message else type_name
+        if len(reason) > REASON_LIMIT:  # a summary only: the details carry the full text
+            reason = reason[: REASON_LIMIT - 1] + "\u2026"
+        return reason, details
+
+    def deserialize_error(self, reason: str, details: str) -> TaskError:
+        if not details:
+            return TaskError(reason, reason=reason)
+        try:
+            info = self._decode_body(*self._open(details, "error details"))
+        except DecodeError as exc:
+            return TaskError(f"{reason} (error details unreadable: {exc})", reason=reason)
+        if type(info) is not dict:
+            return TaskError(reason, reason=reason)
+
+        def text(key: str) -> str | None:
+            value = info.get(key)
+            return value if isinstance(value, str) else None
+
+        return TaskError(
+            text("message") or reason,
+            task=text("task"),
+            type_name=text("type"),
+            traceback=text("traceback"),
+            reason=reason,
+        )
+
+    # -- encoding ------------------------------------------------------------------------
+
+    def _encode_arguments(self, args: Sequence[Any], kwargs: Mapping[str, Any], what: str) -> str:
+        encode_arguments = getattr(self.codec, "encode_arguments", None)
+        if encode_arguments is not None:
+            return self._wrap(encode_arguments(list(args), dict(kwargs)), what)
+        return self._encode({"args": list(args), "kwargs": dict(kwargs)}, what)
+
+    def _encode(self, value: Any, what: str) -> str:
+        if self._text is not None:
+            text = self._text.encode_text(value)
+            if text is not None:
+                limit = self.max_payload_chars
+                if limit is not None and len(text) > limit:
+                    raise PayloadTooLarge(len(text), limit, what=what)
+                return text
+        return self._wrap(self.codec.encode(value), what)
+
+    def _wrap(self, body: bytes, what: str) -> str:
+        applied: list[tuple[str, bytes]] = []
+        limit = self.max_payload_chars
+        codec_name = self.codec.name
+        if self.stages:
+            for stage in self.stages:
+                overhead = envelope.header_size(codec_name, applied) + 64
+
+                def final_size(size: int, _o: int = overhead) -> int:
+                    return envelope.armored_size(size + _o)
+
+                ctx = StageContext(
+                    limit=limit if limit is not None else 2**62,
+                    armored_size=final_size,
+                    what=what,
+                )
+                result = stage.encode(body, ctx)
+                if result is not None:
+                    body, params = result
+                    applied.append((stage.name, params))
+        text = envelope.armor(envelope.pack(codec_name, applied, body))
+        if limit is not None and len(text) > limit:
+            raise PayloadTooLarge(len(text), limit, what=what)
+        return text
+
+    # -- decoding ------------------------------------------------------------------------
+
+    def _open(self, payload: str, what: str) -> tuple[Codec, bytes | str]:
+        """Read the header: returns the codec and its body (bytes) or plain JSON text (str)."""
+        if type(payload) is not str:
+            raise DecodeError(f"{what} payload must be a str, got {type(payload).__name__}")
+        if not payload:
+            raise DecodeError(f"{what} payload is empty")
+        first = payload[0]
+        if first == envelope.ARMOR_PREFIX:
+            env = envelope.unpack(envelope.dearmor(payload))
+            codec = self._codec(env.codec)
+            body = env.body
+            for name, params in reversed(env.stages):
+                body = self._undo_stage(name, params, body, what)
+            return codec, body
+        if first in envelope.JSON_START:
+            return self._codec("json"), payload
+        raise DecodeError(
+            f"{what} payload starts with {first!r}: neither '~' (an envelope) nor the start of "
+            "a JSON text"
+        )
+
+    def _decode_body(self, codec: Codec, body: bytes | str) -> Any:
+        if isinstance(body, str):
+            assert isinstance(codec, TextCodec)
+            return self._guard(codec.name, codec.decode_text, body)
+        return self._guard(codec.name, codec.decode, body)
+
+    @staticmethod
+    def _guard(name: str, func: Callable[[Any], Any], data: Any) -> Any:
+        try:
+            return func(data)
+        except DecodeError:
+            raise
+        except (RecursionError, MemoryError) as exc:
+            raise DecodeError(f"codec {name!r} gave up on the payload: {type(exc).__name__}") from exc
+        except Exception as exc:  # a third-party codec broke its contract: still a DecodeError
+            raise DecodeError(f"codec {name!r} failed to decode: {exc!r:.200}") from exc
+
+    def _codec(self, name: str) -> Codec:
+        codec = self._codecs.get(name)
+        if codec is not None:
+            return codec
+        if name not in self.accept:
+            raise DecodeError(
+                f"payload codec {name!r} is not accepted here (accepted: "
+                f"{', '.join(sorted(self.accept))})"
+            )
+        from flowwire.transport import registry
+
+        try:
+            codec = registry.get_codec(name, max_depth=self.max_depth)
+        except LookupError as exc:
+            raise DecodeError(f"payload codec {name!r} is not installed here: {exc}") from exc
+        self._codecs[name] = codec
+        return codec
+
+    def _undo_stage(self, name: str, params: bytes, body: bytes, what: str) -> bytes:
+        stage = self._stage_by_name.get(name)
+        if stage is None:
+            from flowwire.transport import registry
+
+            stage = registry.get_unconfigured_stage(name)
+            if stage is None:
+                raise DecodeError(
+                    f"{what} payload needs stage {name!r}, which is not configured on this "
+                    f"transport ({self.name})"
+                )
+        ctx = StageContext(
+            limit=self.max_payload_chars or 2**62, armored_size=envelope.armored_size, what=what
+        )
+        try:
+            return stage.decode(body, params, ctx)
+        except DecodeError:
+            raise
+        except Exception as exc:
+            raise DecodeError(f"stage {name!r} failed to decode the {what}: {exc!r:.200}") from exc

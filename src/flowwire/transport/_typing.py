@@ -1,0 +1,674 @@
+"""Rebuilding typed values from annotations, identically for every codec.
+
+A codec returns base types plus whatever extended types its wire format preserves (msgpack and
+protobuf keep tuples, datetimes, Decimals, ...; JSON gives their lowered forms). A *converter*
+compiled from an annotation turns either form into the annotated type and checks it on the way:
+a value that does not fit raises :class:`~flowwire.DecodeError` naming its path.
+
+Converters are compiled once per annotation and cached. An annotation that needs no work
+(``Any``, ``str``, ``list[int]`` ...) compiles to a cheap check or to nothing at all, so the
+common case costs next to nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import inspect
+import types
+import typing
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+from typing import Any, Union
+from uuid import UUID
+
+from flowwire.errors import ConfigurationError, DecodeError
+from flowwire.transport import _model
+
+__all__ = ["ArgumentTypes", "Converter", "compile_hint", "convert"]
+
+#: ``converter(value, path) -> value``; ``None`` stands for "return the value unchanged".
+Converter = Callable[[Any, str], Any]
+
+_cache: dict[Any, Converter | None] = {}
+_NONE_TYPE = type(None)
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    if len(text) > 48:
+        text = text[:45] + "..."
+    return f"{type(value).__name__} {text}"
+
+
+def _fail(expected: str, value: Any, path: str) -> DecodeError:
+    return DecodeError(f"expected {expected}, got {_describe(value)}", path=path)
+
+
+def convert(value: Any, hint: Any, path: str = "$") -> Any:
+    """Rebuild ``value`` as the annotated type ``hint``; raises DecodeError on mismatch."""
+    conv = compile_hint(hint)
+    return value if conv is None else conv(value, path)
+
+
+def compile_hint(hint: Any) -> Converter | None:
+    """Compile an annotation into a converter (cached). Raises ConfigurationError for an
+    annotation outside the value model."""
+    try:
+        return _cache[hint]
+    except KeyError:
+        pass
+    except TypeError:  # unhashable annotation (rare): compile without caching
+        return _compile(hint)
+    # Recursive types (a dataclass whose fields name itself) resolve through this trampoline.
+    slot: list[Converter | None] = [None]
+
+    def trampoline(value: Any, path: str) -> Any:
+        conv = slot[0]
+        return value if conv is None else conv(value, path)
+
+    _cache[hint] = trampoline
+    try:
+        conv = _compile(hint)
+    except BaseException:
+        del _cache[hint]
+        raise
+    slot[0] = conv
+    _cache[hint] = conv
+    return conv
+
+
+def _check(expected: type, label: str) -> Converter:
+    def check(value: Any, path: str) -> Any:
+        if type(value) is expected:
+            return value
+        raise _fail(label, value, path)
+
+    return check
+
+
+def _compile(hint: Any) -> Converter | None:  # noqa: C901 - one dispatch table, read top to bottom
+    if hint is Any or hint is object or hint is inspect.Parameter.empty:
+        return None
+    if hint is None or hint is _NONE_TYPE:
+        return _check(_NONE_TYPE, "null")
+    origin = typing.get_origin(hint)
+    if origin is typing.Annotated:
+        return compile_hint(typing.get_args(hint)[0])
+    if origin is Union or origin is types.UnionType:
+        return _compile_union(typing.get_args(hint))
+    if origin is typing.Literal:
+        return _compile_literal(typing.get_args(hint))
+    if isinstance(hint, typing.NewType):
+        return compile_hint(hint.__supertype__)
+    if isinstance(hint, typing.TypeVar):
+        return compile_hint(hint.__bound__) if hint.__bound__ is not None else None
+    if origin is not None:
+        return _compile_generic(hint, origin, typing.get_args(hint))
+    if not isinstance(hint, type):
+        raise ConfigurationError(f"annotation {hint!r} is not part of the value model")
+    return _compile_class(hint)
+
+
+def _compile_class(hint: type) -> Converter | None:  # noqa: C901
+    if hint is bool:
+        return _check(bool, "bool")
+    if hint is int:
+        return _to_int
+    if hint is float:
+        return _to_float
+    if hint is str:
+        return _check(str, "string")
+    if hint is bytes:
+        return _to_bytes
+    if hint is list:
+        return _check(list, "array")
+    if hint is dict:
+        return _check(dict, "object")
+    if hint is tuple:
+        return _to_tuple
+    if hint is set:
+        return _to_set
+    if hint is frozenset:
+        return _to_frozenset
+    if hint is datetime:
+        return _to_datetime
+    if hint is date:
+        return _to_date
+    if hint is time:
+        return _to_time
+    if hint is timedelta:
+        return _to_timedelta
+    if hint is UUID:
+        return _to_uuid
+    if hint is Decimal:
+        return _to_decimal
+    if issubclass(hint, Enum):
+        return _compile_enum(hint)
+    if dataclasses.is_dataclass(hint):
+        return _compile_dataclass(hint)
+    if issubclass(hint, tuple) and hasattr(hint, "_fields"):
+        return _compile_namedtuple(hint)
+    if _model.is_protobuf_message_class(hint):
+        return _compile_protobuf(hint)
+    if typing.is_typeddict(hint):
+        return _compile_typeddict(hint)
+    for base in (str, int, float, bytes, list, dict):
+        if issubclass(hint, base) and hint is not bool:
+            base_conv = compile_hint(base)
+            assert base_conv is not None
+
+            def to_subclass(value: Any, path: str, _c: Any = base_conv, _t: type = hint) -> Any:
+                if isinstance(value, _t):
+                    return value
+                return _t(_c(value, path))
+
+            return to_subclass
+    raise ConfigurationError(
+        f"annotation {hint.__module__}.{hint.__qualname__} is not part of the value model "
+        "(use base types, dataclasses, enums, protobuf messages or the documented extended types)"
+    )
+
+
+# -- scalars ---------------------------------------------------------------------------------
+
+
+def _to_int(value: Any, path: str) -> Any:
+    if type(value) is int:
+        return value
+    raise _fail("integer", value, path)
+
+
+def _to_float(value: Any, path: str) -> Any:
+    if type(value) is float:
+        return value
+    if type(value) is int:
+        result = float(value)
+        if result == value:
+            return result
+    raise _fail("float", value, path)
+
+
+def _to_bytes(value: Any, path: str) -> Any:
+    if type(value) is bytes:
+        return value
+    if type(value) is str:  # a foreign JSON writer may send base64 text where bytes are annotated
+        try:
+            return base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise _fail("bytes (base64 text)", value, path) from exc
+    raise _fail("bytes", value, path)
+
+
+def _to_tuple(value: Any, path: str) -> Any:
+    if type(value) is tuple:
+        return value
+    if type(value) is list:
+        return tuple(value)
+    raise _fail("array (for tuple)", value, path)
+
+
+def _hashable_items(value: Any, path: str, label: str) -> list[Any]:
+    if type(value) in (list, tuple, set, frozenset):
+        return list(value)
+    raise _fail(f"array (for {label})", value, path)
+
+
+def _to_set(value: Any, path: str) -> Any:
+    if type(value) is set:
+        return value
+    try:
+        return set(_hashable_items(value, path, "set"))
+    except TypeError as exc:
+        raise DecodeError(f"set items must be hashable: {exc}", path=path) from exc
+
+
+def _to_frozenset(value: Any, path: str) -> Any:
+    if type(value) is frozenset:
+        return value
+    try:
+        return frozenset(_hashable_items(value, path, "frozenset"))
+    except TypeError as exc:
+        raise DecodeError(f"frozenset items must be hashable: {exc}", path=path) from exc
+
+
+def _to_datetime(value: Any, path: str) -> Any:
+    if type(value) is datetime:
+        return value
+    if type(value) is str:
+        return _model.parse_datetime(value, path)
+    raise _fail("ISO 8601 datetime text", value, path)
+
+
+def _to_date(value: Any, path: str) -> Any:
+    if type(value) is date:
+        return value
+    if type(value) is str:
+        return _model.parse_date(value, path)
+    raise _fail("ISO 8601 date text", value, path)
+
+
+def _to_time(value: Any, path: str) -> Any:
+    if type(value) is time:
+        return value
+    if type(value) is str:
+        return _model.parse_time(value, path)
+    raise _fail("ISO 8601 time text", value, path)
+
+
+def _to_timedelta(value: Any, path: str) -> Any:
+    if type(value) is timedelta:
+        return value
+    if type(value) is int:
+        return _model.timedelta_from_micros(value, path)
+    raise _fail("integer microseconds (for timedelta)", value, path)
+
+
+def _to_uuid(value: Any, path: str) -> Any:
+    if type(value) is UUID:
+        return value
+    if type(value) is str:
+        try:
+            return UUID(value)
+        except ValueError as exc:
+            raise _fail("UUID text", value, path) from exc
+    if type(value) is bytes and len(value) == 16:
+        return UUID(bytes=value)
+    raise _fail("UUID text", value, path)
+
+
+def _to_decimal(value: Any, path: str) -> Any:
+    if type(value) is Decimal:
+        return value
+    if type(value) is str:
+        try:
+            return Decimal(value)
+        except InvalidOperation as exc:
+            raise _fail("decimal text", value, path) from exc
+    if type(value) is int:
+        return Decimal(value)
+    raise _fail("decimal text", value, path)
+
+
+# -- containers ------------------------------------------------------------------------------
+
+
+def _compile_generic(hint: Any, origin: Any, args: tuple[Any, ...]) -> Converter | None:  # noqa: C901
+    import collections.abc as cabc
+
+    if origin in (list, cabc.Sequence, cabc.MutableSequence, cabc.Iterable, cabc.Collection):
+        item = compile_hint(args[0]) if args else None
+        return _list_of(item, tuple_ok=origin is not list)
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return _tuple_of(compile_hint(args[0]))
+        if args == ((),):  # tuple[()]
+            args = ()
+        return _fixed_tuple([compile_hint(a) for a in args])
+    if origin in (set, cabc.Set, cabc.MutableSet):
+        item = compile_hint(args[0]) if args else None
+        return _set_of(item, set)
+    if origin is frozenset:
+        item = compile_hint(args[0]) if args else None
+        return _set_of(item, frozenset)
+    if origin in (dict, cabc.Mapping, cabc.MutableMapping):
+        key = compile_hint(args[0]) if args else None
+        val = compile_hint(args[1]) if len(args) > 1 else None
+        return _dict_of(key, val)
+    if origin is type:
+        raise ConfigurationError(f"annotation {hint!r}: classes cannot be carried as values")
+    if isinstance(origin, type):  # a generic dataclass such as Box[int]
+        return compile_hint(origin)
+    raise ConfigurationError(f"annotation {hint!r} is not part of the value model")
+
+
+def _list_of(item: Converter | None, *, tuple_ok: bool) -> Converter:
+    def conv(value: Any, path: str) -> Any:
+        if type(value) is not list:
+            if tuple_ok and type(value) is tuple:
+                value = list(value)
+            else:
+                raise _fail("array", value, path)
+        if item is None:
+            return value
+        return [item(v, f"{path}[{i}]") for i, v in enumerate(value)]
+
+    return conv
+
+
+def _tuple_of(item: Converter | None) -> Converter:
+    def conv(value: Any, path: str) -> Any:
+        if type(value) not in (list, tuple):
+            raise _fail("array (for tuple)", value, path)
+        if item is None:
+            return tuple(value)
+        return tuple(item(v, f"{path}[{i}]") for i, v in enumerate(value))
+
+    return conv
+
+
+def _fixed_tuple(items: list[Converter | None]) -> Converter:
+    size = len(items)
+
+    def conv(value: Any, path: str) -> Any:
+        if type(value) not in (list, tuple):
+            raise _fail(f"array of {size} (for tuple)", value, path)
+        if len(value) != size:
+            raise DecodeError(f"expected {size} items for tuple, got {len(value)}", path=path)
+        return tuple(
+            v if c is None else c(v, f"{path}[{i}]")
+            for i, (c, v) in enumerate(zip(items, value, strict=True))
+        )
+
+    return conv
+
+
+def _set_of(item: Converter | None, kind: type) -> Converter:
+    label = kind.__name__
+
+    def conv(value: Any, path: str) -> Any:
+        if type(value) not in (list, tuple, set, frozenset):
+            raise _fail(f"array (for {label})", value, path)
+        items = value if item is None else [item(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        try:
+            return kind(items)
+        except TypeError as exc:
+            raise DecodeError(f"{label} items must be hashable: {exc}", path=path) from exc
+
+    return conv
+
+
+def _dict_of(key: Converter | None, val: Converter | None) -> Converter:
+    def conv(value: Any, path: str) -> Any:
+        if type(value) is not dict:
+            raise _fail("object", value, path)
+        if key is None and val is None:
+            return value
+        out = {}
+        for k, v in value.items():
+            sub = _model.path_key(path, k)
+            out[k if key is None else key(k, sub)] = v if val is None else val(v, sub)
+        return out
+
+    return conv
+
+
+def _compile_union(members: tuple[Any, ...]) -> Converter | None:
+    if any(m is Any or m is object for m in members):
+        return None
+    non_none = [m for m in members if m is not None and m is not _NONE_TYPE]
+    optional = len(non_none) != len(members)
+    if optional and len(non_none) == 1:
+        inner = compile_hint(non_none[0])
+
+        def opt(value: Any, path: str) -> Any:
+            if value is None:
+                return None
+            if inner is None:
+                return value
+            return inner(value, path)
+
+        return opt
+    convs = [compile_hint(m) for m in non_none]
+    names = " | ".join(getattr(m, "__name__", repr(m)) for m in members)
+
+    def union(value: Any, path: str) -> Any:
+        if value is None and optional:
+            return None
+        for c in convs:
+            if c is None:
+                return value
+            try:
+                return c(value, path)
+            except DecodeError:
+                continue
+        raise _fail(names, value, path)
+
+    return union
+
+
+def _compile_literal(values: tuple[Any, ...]) -> Converter:
+    def conv(value: Any, path: str) -> Any:
+        for allowed in values:
+            if type(allowed) is type(value) and allowed == value:
+                return allowed
+            if isinstance(allowed, Enum) and allowed.value == value:
+                return allowed
+        raise _fail("one of " + ", ".join(repr(v) for v in values), value, path)
+
+    return conv
+
+
+# -- classes ---------------------------------------------------------------------------------
+
+
+def _hints_of(cls: type) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(cls)
+    except Exception as exc:  # NameError for unresolved forward references, ...
+        raise ConfigurationError(f"cannot resolve the annotations of {cls.__qualname__}: {exc}") from exc
+
+
+def _compile_enum(cls: type[Enum]) -> Converter:
+    members = {}
+    for member in cls:
+        try:
+            members.setdefault((type(member.value), member.value), member)
+        except TypeError:  # unhashable values: fall back to a scan
+            pass
+
+    def conv(value: Any, path: str) -> Any:
+        if isinstance(value, cls):
+            return value
+        try:
+            found = members.get((type(value), value))
+        except TypeError:
+            found = None
+        if found is not None:
+            return found
+        for member in cls:  # values lowered by JSON (tuples as lists, ...)
+            if _model.lower_fully(member.value) == value:
+                return member
+        raise _fail(f"a value of enum {cls.__qualname__}", value, path)
+
+    return conv
+
+
+def _compile_dataclass(cls: type) -> Converter:
+    hints = _hints_of(cls)
+    init_fields = []
+    late_fields = []
+    required = set()
+    for f in dataclasses.fields(cls):
+        conv = compile_hint(hints.get(f.name, Any))
+        (init_fields if f.init else late_fields).append((f.name, conv))
+        if (
+            f.init
+            and f.default is dataclasses.MISSING
+            and f.default_factory is dataclasses.MISSING
+        ):
+            required.add(f.name)
+    by_name = dict(init_fields)
+    late = dict(late_fields)
+    name = cls.__qualname__
+
+    def conv(value: Any, path: str) -> Any:
+        if isinstance(value, cls):
+            return value
+        if type(value) is not dict:
+            raise _fail(f"object (for {name})", value, path)
+        kwargs = {}
+        later = {}
+        for key, item in value.items():
+            sub = _model.path_key(path, key)
+            if key in by_name:
+                c = by_name[key]
+                kwargs[key] = item if c is None else c(item, sub)
+            elif key in late:
+                c = late[key]
+                later[key] = item if c is None else c(item, sub)
+            else:
+                raise DecodeError(f"unexpected field {key!r} for {name}", path=path)
+        missing = required - kwargs.keys()
+        if missing:
+            raise DecodeError(
+                f"missing field(s) {', '.join(sorted(missing))} for {name}", path=path
+            )
+        try:
+            obj = cls(**kwargs)
+        except Exception as exc:
+            raise DecodeError(f"{name}(...) rejected the decoded fields: {exc}", path=path) from exc
+        for key, item in later.items():
+            object.__setattr__(obj, key, item)
+        return obj
+
+    return conv
+
+
+def _compile_namedtuple(cls: type) -> Converter:
+    hints = _hints_of(cls)
+    fields: tuple[str, ...] = cls._fields  # type: ignore[attr-defined]
+    convs = [compile_hint(hints.get(f, Any)) for f in fields]
+    name = cls.__qualname__
+
+    def conv(value: Any, path: str) -> Any:
+        if isinstance(value, cls):
+            return value
+        if type(value) not in (list, tuple):
+            raise _fail(f"array (for {name})", value, path)
+        if len(value) != len(fields):
+            raise DecodeError(f"expected {len(fields)} items for {name}, got {len(value)}", path=path)
+        return cls(
+            *(v if c is None else c(v, f"{path}[{i}]") for i, (c, v) in enumerate(zip(convs, value)))
+        )
+
+    return conv
+
+
+def _compile_typeddict(cls: type) -> Converter:
+    hints = _hints_of(cls)
+    convs = {k: compile_hint(v) for k, v in hints.items()}
+    required: frozenset[str] = getattr(cls, "__required_keys__", frozenset())
+    name = cls.__qualname__
+
+    def conv(value: Any, path: str) -> Any:
+        if type(value) is not dict:
+            raise _fail(f"object (for {name})", value, path)
+        missing = required - value.keys()
+        if missing:
+            raise DecodeError(f"missing key(s) {', '.join(sorted(missing))} for {name}", path=path)
+        out = {}
+        for k, v in value.items():
+            if k not in convs:
+                raise DecodeError(f"unexpected key {k!r} for {name}", path=path)
+            c = convs[k]
+            out[k] = v if c is None else c(v, _model.path_key(path, k))
+        return out
+
+    return conv
+
+
+def _compile_protobuf(cls: type) -> Converter:
+    from google.protobuf import json_format
+    from google.protobuf.message import DecodeError as PbDecodeError
+
+    name = cls.__qualname__
+
+    def conv(value: Any, path: str) -> Any:
+        if isinstance(value, cls):
+            return value
+        if type(value) is bytes:
+            msg = cls()
+            try:
+                msg.ParseFromString(value)  # type: ignore[attr-defined]
+            except (PbDecodeError, RuntimeError, ValueError) as exc:
+                raise DecodeError(f"invalid {name} protobuf message: {exc}", path=path) from exc
+            return msg
+        if type(value) is dict:
+            try:
+                return json_format.ParseDict(value, cls())
+            except json_format.ParseError as exc:
+                raise DecodeError(f"invalid JSON for {name}: {exc}", path=path) from exc
+        raise _fail(f"{name} message (bytes or JSON object)", value, path)
+
+    return conv
+
+
+# -- call signatures -------------------------------------------------------------------------
+
+
+class ArgumentTypes:
+    """Per-parameter converters of a callable (a task's ``run``), compiled once.
+
+    ``self``/``cls`` of a plain function defined in a class body is skipped when its name says
+    so, so both ``MyTask.run`` and ``my_task.run`` work.
+    """
+
+    __slots__ = ("name", "positional", "var_positional", "keyword", "var_keyword", "trivial")
+
+    _by_func: dict[Any, ArgumentTypes] = {}
+
+    def __init__(self, func: Callable[..., Any]) -> None:
+        target = getattr(func, "__func__", func)
+        self.name = getattr(target, "__qualname__", repr(target))
+        try:
+            sig = inspect.signature(target)
+            hints = typing.get_type_hints(target)
+        except Exception as exc:
+            raise ConfigurationError(f"cannot read the annotations of {self.name}: {exc}") from exc
+        params = list(sig.parameters.values())
+        if params and params[0].name in ("self", "cls"):
+            params = params[1:]
+        self.positional: list[Converter | None] = []
+        self.var_positional: Converter | None = None
+        self.keyword: dict[str, Converter | None] = {}
+        self.var_keyword: Converter | None = None
+        for p in params:
+            try:
+                conv = compile_hint(hints.get(p.name, Any))
+            except ConfigurationError as exc:
+                raise ConfigurationError(f"parameter {p.name!r} of {self.name}: {exc}") from exc
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+                self.positional.append(conv)
+                if p.kind is p.POSITIONAL_OR_KEYWORD:
+                    self.keyword[p.name] = conv
+            elif p.kind is p.VAR_POSITIONAL:
+                self.var_positional = conv
+            elif p.kind is p.KEYWORD_ONLY:
+                self.keyword[p.name] = conv
+            else:
+                self.var_keyword = conv
+        self.trivial = (
+            all(c is None for c in self.positional)
+            and self.var_positional is None
+            and all(c is None for c in self.keyword.values())
+            and self.var_keyword is None
+        )
+
+    @classmethod
+    def of(cls, func: Callable[..., Any]) -> ArgumentTypes:
+        key = getattr(func, "__func__", func)
+        try:
+            return cls._by_func[key]
+        except KeyError:
+            types_ = cls._by_func[key] = cls(func)
+            return types_
+
+    def apply(
+        self, args: list[Any], kwargs: dict[str, Any]
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        if self.trivial:
+            return tuple(args), kwargs
+        npos = len(self.positional)
+        out_args = []
+        for i, value in enumerate(args):
+            conv = self.positional[i] if i < npos else self.var_positional
+            out_args.append(value if conv is None else conv(value, f"$.args[{i}]"))
+        out_kwargs = {}
+        for key, value in kwargs.items():
+            conv = self.keyword.get(key, self.var_keyword)
+            out_kwargs[key] = value if conv is None else conv(value, _model.path_key("$.kwargs", key))
+        return tuple(out_args), out_kwargs

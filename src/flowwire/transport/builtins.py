@@ -1,0 +1,58 @@
+"""The built-in codecs, transports and stages, registered by name on first use.
+
+Factories import their module lazily so that ``import flowwire`` stays cheap and a stage whose
+optional dependency is missing fails only when it is asked for, naming the extra to install.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["CODECS", "STAGES"]
+
+
+def _json_codec(**options: Any) -> Any:
+    from flowwire.transport.json import JSONCodec
+
+    return JSONCodec(**options)
+
+
+def _json_transport(**options: Any) -> Any:
+    from flowwire.transport.json import JSONTransport
+
+    return JSONTransport(**options)
+
+
+def _msgpack_codec(**options: Any) -> Any:
+    from flowwire.transport.msgpack import MsgpackCodec
+
+    return MsgpackCodec(**options)
+
+
+def _msgpack_transport(**options: Any) -> Any:
+    from flowwire.transport.msgpack import MsgpackTransport
+
+    return MsgpackTransport(**options)
+
+
+def _protobuf_codec(**options: Any) -> Any:
+    from flowwire.transport.protobuf import ProtobufCodec
+
+    return ProtobufCodec(**options)
+
+
+def _protobuf_transport(**options: Any) -> Any:
+    from flowwire.transport.protobuf import ProtobufTransport
+
+    return ProtobufTransport(**options)
+
+
+#: (name, codec factory, transport factory)
+CODECS = [
+    ("json", _json_codec, _json_transport),
+    ("msgpack", _msgpack_codec, _msgpack_transport),
+    ("protobuf", _protobuf_codec, _protobuf_transport),
+]
+
+#: (name, stage factory, decodes without configuration)
+STAGES: list[tuple[str, Any, bool]] = []

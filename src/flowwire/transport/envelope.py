@@ -1,0 +1,156 @@
+"""The payload envelope, version 1. Specified byte by byte on the docs page ``envelope``.
+
+A payload string is one of:
+
+* **plain JSON text**: its first character is one of ``{ [ " - 0-9 t f n`` or JSON white
+  space. By definition it is format version 1, codec ``json``, no stages, no escapes.
+* **armored envelope**: ``~`` followed by the standard base64 encoding (RFC 4648, with
+  padding, no line breaks) of the binary envelope below.
+
+Binary envelope::
+
+    offset  size  field
+    0       2     magic, ASCII "FW" (0x46 0x57)
+    2       1     format version, 0x01
+    3       1     codec name length C (1..32)
+    4       C     codec name, ASCII [a-z0-9_.-]
+    4+C     1     number of stages S (0..16), in the order they were applied on encode
+    then S times:
+            1     stage name length N (1..32)
+            N     stage name, ASCII [a-z0-9_.-]
+            2     parameter length P, unsigned big-endian
+            P     parameters (stage-defined bytes)
+    then          body: the codec's bytes after every stage was applied, to the end
+
+The decoder undoes the stages in reverse order, then hands the body to the codec named in the
+header. It never guesses the codec or the stages from the body.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from flowwire.errors import DecodeError, EncodeError
+
+__all__ = [
+    "ARMOR_PREFIX",
+    "JSON_START",
+    "MAGIC",
+    "VERSION",
+    "Envelope",
+    "armor",
+    "armored_size",
+    "dearmor",
+    "header_size",
+    "pack",
+    "unpack",
+]
+
+MAGIC = b"FW"
+VERSION = 1
+ARMOR_PREFIX = "~"
+JSON_START = frozenset('{["-0123456789tfn \t\r\n')
+MAX_STAGES = 16
+_NAME = re.compile(rb"[a-z0-9_.\-]{1,32}\Z")
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """A parsed binary envelope."""
+
+    codec: str
+    stages: tuple[tuple[str, bytes], ...]
+    body: bytes
+
+
+def _name_bytes(name: str, what: str) -> bytes:
+    raw = name.encode("ascii", "replace")
+    if not _NAME.match(raw):
+        raise EncodeError(f"{what} name {name!r} must be 1-32 characters of [a-z0-9_.-]")
+    return raw
+
+
+def header_size(codec: str, stages: Sequence[tuple[str, bytes]]) -> int:
+    return 5 + len(codec) + sum(3 + len(n) + len(p) for n, p in stages)
+
+
+def pack(codec: str, stages: Sequence[tuple[str, bytes]], body: bytes) -> bytes:
+    """Build a binary envelope. Raises EncodeError for invalid names or oversized params."""
+    if len(stages) > MAX_STAGES:
+        raise EncodeError(f"at most {MAX_STAGES} stages fit an envelope, got {len(stages)}")
+    raw = _name_bytes(codec, "codec")
+    parts = [MAGIC, bytes((VERSION, len(raw))), raw, bytes((len(stages),))]
+    for name, params in stages:
+        sname = _name_bytes(name, "stage")
+        if len(params) > 0xFFFF:
+            raise EncodeError(f"stage {name!r} parameters are {len(params)} bytes, over 65535")
+        parts += [bytes((len(sname),)), sname, len(params).to_bytes(2, "big"), params]
+    parts.append(body)
+    return b"".join(parts)
+
+
+def unpack(data: bytes) -> Envelope:
+    """Parse a binary envelope. Raises DecodeError naming what is wrong."""
+    if len(data) < 5:
+        raise DecodeError(f"envelope truncated: {len(data)} bytes, the header alone needs 5")
+    if data[:2] != MAGIC:
+        raise DecodeError(f"not a flowwire envelope: magic {bytes(data[:2])!r}, expected b'FW'")
+    if data[2] != VERSION:
+        raise DecodeError(
+            f"unsupported envelope version {data[2]} (this flowwire reads version {VERSION})"
+        )
+    pos = 3
+    codec, pos = _read_name(data, pos, "codec")
+    if pos >= len(data):
+        raise DecodeError("envelope truncated before the stage count")
+    count = data[pos]
+    pos += 1
+    if count > MAX_STAGES:
+        raise DecodeError(f"envelope declares {count} stages, at most {MAX_STAGES} are allowed")
+    stages = []
+    for _ in range(count):
+        name, pos = _read_name(data, pos, "stage")
+        if pos + 2 > len(data):
+            raise DecodeError(f"envelope truncated in the parameters of stage {name!r}")
+        size = int.from_bytes(data[pos : pos + 2], "big")
+        pos += 2
+        if pos + size > len(data):
+            raise DecodeError(
+                f"envelope truncated: stage {name!r} declares {size} parameter bytes, "
+                f"{len(data) - pos} remain"
+            )
+        stages.append((name, bytes(data[pos : pos + size])))
+        pos += size
+    return Envelope(codec, tuple(stages), bytes(data[pos:]))
+
+
+def _read_name(data: bytes, pos: int, what: str) -> tuple[str, int]:
+    if pos >= len(data):
+        raise DecodeError(f"envelope truncated before the {what} name")
+    size = data[pos]
+    raw = bytes(data[pos + 1 : pos + 1 + size])
+    if len(raw) != size or not _NAME.match(raw):
+        raise DecodeError(f"envelope has a malformed {what} name {raw[:32]!r}")
+    return raw.decode("ascii"), pos + 1 + size
+
+
+def armor(data: bytes) -> str:
+    """Binary envelope -> payload string."""
+    return ARMOR_PREFIX + base64.b64encode(data).decode("ascii")
+
+
+def armored_size(size: int) -> int:
+    """Characters of the payload string for a binary envelope of ``size`` bytes."""
+    return 1 + 4 * ((size + 2) // 3)
+
+
+def dearmor(text: str) -> bytes:
+    """Payload string (starting with ``~``) -> binary envelope. Raises DecodeError."""
+    try:
+        return base64.b64decode(text[1:], validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise DecodeError(f"armored payload is not valid base64: {exc}") from exc

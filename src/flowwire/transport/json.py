@@ -1,0 +1,180 @@
+"""The JSON codec (orjson) and :class:`JSONTransport`.
+
+Two forms:
+
+* **Plain JSON text**: what most payloads are. Produced when the value fits JSON exactly
+  (no bytes, no NaN/infinities, no integers beyond 64 bits). It is readable in the SWF console
+  and writable by any language. Extended types are lowered (see the value-model page) and
+  rebuilt from annotations on the receiving side.
+* **Tagged JSON** (inside an envelope, body prefix ``$``): the same JSON plus single-key escape
+  objects for what JSON cannot say: ``{"$bytes": "<base64>"}``, ``{"$float": "nan"|"inf"|"-inf"}``,
+  ``{"$int": "<decimal digits>"}``; a user object that has exactly one key starting with ``$``
+  is wrapped as ``{"$dict": {...}}`` so it is never mistaken for an escape. In the envelope,
+  the body prefix ``=`` marks plain JSON (no escapes are interpreted).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+from typing import Any
+
+import orjson
+
+from flowwire.errors import DecodeError, EncodeError
+from flowwire.transport import _model
+from flowwire.transport._model import MAX_DEPTH, lower, path_key
+from flowwire.transport._transport import CodecTransport
+
+__all__ = ["JSONCodec", "JSONTransport"]
+
+_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS
+_INT_MIN = -(2**63)
+_INT_LIMIT = 2**64
+_FLOAT_TAGS = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+_PLAIN = b"="
+_TAGGED = b"$"
+
+
+class _NeedsTags(Exception):
+    """Raised inside orjson's default hook: the value needs the tagged form."""
+
+
+def _protobuf_json(message: Any) -> Any:
+    from google.protobuf import json_format
+
+    return json_format.MessageToDict(message)
+
+
+def _fast_default(obj: Any) -> Any:
+    if isinstance(obj, (bytes, bytearray, memoryview)):
+        raise _NeedsTags
+    return lower(obj, protobuf=_protobuf_json)
+
+
+class JSONCodec:
+    """JSON through orjson. See the module docstring for the exact forms."""
+
+    name = "json"
+
+    def __init__(self, *, max_depth: int = MAX_DEPTH) -> None:
+        self.max_depth = max_depth
+
+    # -- text form (no envelope) ---------------------------------------------------------
+
+    def encode_text(self, value: Any) -> str | None:
+        """Plain JSON text, or None when the value needs the tagged form."""
+        out = self._encode_plain(value)
+        return None if out is None else out.decode()
+
+    def decode_text(self, text: str) -> Any:
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            raise DecodeError(f"malformed JSON payload: {exc}") from exc
+
+    # -- binary form (inside an envelope) ------------------------------------------------
+
+    def encode(self, value: Any) -> bytes:
+        out = self._encode_plain(value)
+        if out is not None:
+            return _PLAIN + out
+        tagged = self._tag(value, "$", 0)
+        try:
+            return _TAGGED + orjson.dumps(tagged)
+        except (TypeError, orjson.JSONEncodeError) as exc:  # pragma: no cover - _tag checked it
+            raise EncodeError(f"cannot encode as JSON: {exc}") from exc
+
+    def decode(self, data: bytes) -> Any:
+        if not data:
+            raise DecodeError("empty JSON body")
+        prefix = data[:1]
+        try:
+            value = orjson.loads(memoryview(data)[1:])
+        except orjson.JSONDecodeError as exc:
+            raise DecodeError(f"malformed JSON body: {exc}") from exc
+        if prefix == _PLAIN:
+            return value
+        if prefix == _TAGGED:
+            return self._untag(value, "$", 0)
+        raise DecodeError(f"unknown JSON body form {prefix!r} (expected '=' or '$')")
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _encode_plain(self, value: Any) -> bytes | None:
+        try:
+            out = orjson.dumps(value, default=_fast_default, option=_OPTIONS)
+        except (TypeError, orjson.JSONEncodeError):
+            return None  # bytes, big ints, non-str keys, unsupported types: slow path decides
+        if b"null" in out and _model.contains_nonfinite(value):
+            return None
+        return out
+
+    def _tag(self, value: Any, path: str, depth: int) -> Any:  # noqa: C901
+        cls = type(value)
+        if cls is str or value is None or cls is bool:
+            return value
+        if cls is int:
+            return value if _INT_MIN <= value < _INT_LIMIT else {"$int": str(value)}
+        if cls is float:
+            if math.isfinite(value):
+                return value
+            return {"$float": "nan" if value != value else ("inf" if value > 0 else "-inf")}
+        if cls is bytes:
+            return {"$bytes": base64.b64encode(value).decode("ascii")}
+        if depth >= self.max_depth:
+            raise EncodeError(f"nesting deeper than max_depth={self.max_depth}", path=path)
+        if cls is list:
+            return [self._tag(v, path_key(path, i), depth + 1) for i, v in enumerate(value)]
+        if cls is dict:
+            out = {}
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    raise EncodeError(
+                        f"object keys must be strings, got {type(key).__name__} key {key!r:.40}",
+                        path=path,
+                    )
+                out[str(key)] = self._tag(item, path_key(path, key), depth + 1)
+            if len(out) == 1 and next(iter(out)).startswith("$"):
+                return {"$dict": out}
+            return out
+        return self._tag(lower(value, path, protobuf=_protobuf_json), path, depth)
+
+    def _untag(self, node: Any, path: str, depth: int) -> Any:
+        cls = type(node)
+        if cls is list:
+            return [self._untag(v, path, depth + 1) for v in node]
+        if cls is not dict:
+            return node
+        if len(node) == 1:
+            ((key, item),) = node.items()
+            if key.startswith("$"):
+                return self._escape(key, item, path, depth)
+        return {k: self._untag(v, path_key(path, k), depth + 1) for k, v in node.items()}
+
+    def _escape(self, key: str, item: Any, path: str, depth: int) -> Any:
+        if key == "$bytes" and type(item) is str:
+            try:
+                return base64.b64decode(item, validate=True)
+            except (binascii.Error, ValueError) as exc:
+                raise DecodeError("invalid base64 in $bytes", path=path) from exc
+        if key == "$float" and item in _FLOAT_TAGS:
+            return _FLOAT_TAGS[item]
+        if key == "$int" and type(item) is str:
+            try:
+                return int(item)
+            except ValueError as exc:
+                raise DecodeError(f"invalid integer text in $int: {exc}", path=path) from exc
+        if key == "$dict" and type(item) is dict:
+            return {k: self._untag(v, path_key(path, k), depth + 1) for k, v in item.items()}
+        raise DecodeError(f"unknown or malformed JSON escape {key!r:.40}", path=path)
+
+
+class JSONTransport(CodecTransport):
+    """A transport whose codec is :class:`JSONCodec`. Payloads without stages are plain JSON
+    text when the value allows it."""
+
+    def __init__(self, **options: Any) -> None:
+        max_depth = options.get("max_depth", MAX_DEPTH)
+        super().__init__(JSONCodec(max_depth=max_depth), **options)

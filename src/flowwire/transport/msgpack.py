@@ -1,0 +1,161 @@
+"""The MessagePack codec and :class:`MsgpackTransport`.
+
+MessagePack carries the base model natively (``bin`` for bytes, float64 for every float
+including NaN, infinities and -0.0) and the extended types as *ext* values, so they come back as
+the same Python types even without annotations:
+
+====  ==============  ===============================================================
+code  type            ext data
+====  ==============  ===============================================================
+1     int > 64 bits   two's complement, big-endian, minimal length
+2     tuple           a MessagePack array of the items
+3     set             a MessagePack array of the items (sorted when orderable)
+4     frozenset       as set
+5     datetime        UTF-8 ISO 8601 text, as on the value-model page (offset, [Zone])
+6     date            UTF-8 ``YYYY-MM-DD``
+7     time            UTF-8 ISO 8601 text
+8     timedelta       microseconds, two's complement, big-endian, minimal length
+9     UUID            the 16 bytes
+10    Decimal         UTF-8 ``str(d)``
+====  ==============  ===============================================================
+
+Enums, dataclasses and protobuf messages are lowered (value, map of fields, serialized bytes)
+and rebuilt from annotations. Map keys must be strings. Unknown ext codes raise DecodeError.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from uuid import UUID
+
+import msgpack
+
+from flowwire.errors import DecodeError, EncodeError
+from flowwire.transport import _model
+from flowwire.transport._model import MAX_DEPTH, lower
+from flowwire.transport._transport import CodecTransport
+
+__all__ = ["MsgpackCodec", "MsgpackTransport"]
+
+EXT_BIGINT = 1
+EXT_TUPLE = 2
+EXT_SET = 3
+EXT_FROZENSET = 4
+EXT_DATETIME = 5
+EXT_DATE = 6
+EXT_TIME = 7
+EXT_TIMEDELTA = 8
+EXT_UUID = 9
+EXT_DECIMAL = 10
+
+
+def _int_bytes(value: int) -> bytes:
+    return value.to_bytes((value.bit_length() + 8) // 8, "big", signed=True)
+
+
+class MsgpackCodec:
+    """MessagePack through msgpack-python. See the module docstring for the ext types."""
+
+    name = "msgpack"
+
+    def __init__(self, *, max_depth: int = MAX_DEPTH) -> None:
+        self.max_depth = max_depth
+        self._local = threading.local()  # nesting depth of ext values, per thread
+        self._encoders: dict[type, Callable[[Any], msgpack.ExtType]] = {
+            int: lambda v: msgpack.ExtType(EXT_BIGINT, _int_bytes(v)),
+            tuple: lambda v: msgpack.ExtType(EXT_TUPLE, self._nested(list(v))),
+            set: lambda v: msgpack.ExtType(EXT_SET, self._nested(_model.sorted_items(v))),
+            frozenset: lambda v: msgpack.ExtType(EXT_FROZENSET, self._nested(_model.sorted_items(v))),
+            datetime: lambda v: msgpack.ExtType(EXT_DATETIME, _model.format_datetime(v, "$").encode()),
+            date: lambda v: msgpack.ExtType(EXT_DATE, v.isoformat().encode()),
+            time: lambda v: msgpack.ExtType(EXT_TIME, _model.format_time(v, "$").encode()),
+            timedelta: lambda v: msgpack.ExtType(EXT_TIMEDELTA, _int_bytes(_model.timedelta_micros(v))),
+            UUID: lambda v: msgpack.ExtType(EXT_UUID, v.bytes),
+            Decimal: lambda v: msgpack.ExtType(EXT_DECIMAL, str(v).encode()),
+        }
+
+    # -- encoding ------------------------------------------------------------------------
+
+    def _default(self, obj: Any) -> Any:
+        encoder = self._encoders.get(type(obj))
+        if encoder is not None:
+            return encoder(obj)
+        if isinstance(obj, tuple) and not hasattr(obj, "_fields"):
+            return self._encoders[tuple](obj)
+        return lower(obj)
+
+    def _nested(self, items: list[Any]) -> bytes:
+        depth = self._local.depth = getattr(self._local, "depth", 0) + 1
+        try:
+            if depth > self.max_depth:
+                raise EncodeError(f"nesting deeper than max_depth={self.max_depth}")
+            return msgpack.packb(items, default=self._default, strict_types=True, use_bin_type=True)  # type: ignore[no-any-return]
+        finally:
+            self._local.depth = depth - 1
+
+    def encode(self, value: Any) -> bytes:
+        try:
+            return msgpack.packb(value, default=self._default, strict_types=True, use_bin_type=True)  # type: ignore[no-any-return]
+        except (EncodeError, TypeError, ValueError, OverflowError, RecursionError) as exc:
+            _model.lower_fully(value)  # raises EncodeError with the offending value's path
+            if isinstance(exc, EncodeError):
+                raise
+            raise EncodeError(f"cannot encode as MessagePack: {exc}") from exc
+
+    # -- decoding ------------------------------------------------------------------------
+
+    def _ext_hook(self, code: int, data: bytes) -> Any:  # noqa: C901
+        try:
+            if code == EXT_TUPLE:
+                return tuple(self._unpack(data))
+            if code == EXT_SET:
+                return set(self._unpack(data))
+            if code == EXT_FROZENSET:
+                return frozenset(self._unpack(data))
+            if code == EXT_BIGINT:
+                return int.from_bytes(data, "big", signed=True)
+            if code == EXT_DATETIME:
+                return _model.parse_datetime(data.decode(), "$")
+            if code == EXT_DATE:
+                return _model.parse_date(data.decode(), "$")
+            if code == EXT_TIME:
+                return _model.parse_time(data.decode(), "$")
+            if code == EXT_TIMEDELTA:
+                return _model.timedelta_from_micros(int.from_bytes(data, "big", signed=True), "$")
+            if code == EXT_UUID:
+                if len(data) != 16:
+                    raise DecodeError(f"UUID ext must be 16 bytes, got {len(data)}")
+                return UUID(bytes=bytes(data))
+            if code == EXT_DECIMAL:
+                return Decimal(data.decode())
+        except (UnicodeDecodeError, InvalidOperation, TypeError) as exc:
+            raise DecodeError(f"malformed msgpack ext type {code}: {exc}") from exc
+        raise DecodeError(f"unknown msgpack ext type {code}")
+
+    def _unpack(self, data: bytes) -> Any:
+        depth = self._local.depth = getattr(self._local, "depth", 0) + 1
+        try:
+            if depth > self.max_depth:
+                raise DecodeError(f"nesting deeper than max_depth={self.max_depth}")
+            return msgpack.unpackb(data, ext_hook=self._ext_hook, raw=False, strict_map_key=True)
+        finally:
+            self._local.depth = depth - 1
+
+    def decode(self, data: bytes) -> Any:
+        try:
+            return msgpack.unpackb(data, ext_hook=self._ext_hook, raw=False, strict_map_key=True)
+        except DecodeError:
+            raise
+        except Exception as exc:  # ExtraData, FormatError, StackError, ValueError, ...
+            raise DecodeError(f"malformed MessagePack payload: {exc}") from exc
+
+
+class MsgpackTransport(CodecTransport):
+    """A transport whose codec is :class:`MsgpackCodec` (payloads are always enveloped)."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(MsgpackCodec(max_depth=options.get("max_depth", MAX_DEPTH)), **options)
