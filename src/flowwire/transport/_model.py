@@ -236,26 +236,49 @@ def lower(value: Any, path: str = "$", *, protobuf: Any = _protobuf_bytes) -> An
     )
 
 
+_PLAIN_SCALARS = frozenset({str, int, bool, type(None), bytes})
+
+
 def contains_nonfinite(value: Any, depth: int = 0) -> bool:
-    """True if a NaN or infinite float is anywhere inside ``value`` (extended types included)."""
+    """True if a NaN or infinite float is anywhere inside ``value`` (extended types included).
+
+    orjson writes NaN and infinities as ``null``; the JSON codec calls this only when its output
+    contains ``null``, to tell a real ``None`` from a float JSON cannot carry.
+    """
+    cls = type(value)
+    if cls is dict:
+        items: Any = value.values()
+    elif cls is list or cls is tuple:
+        items = value
+    elif cls is float:
+        return value - value != 0.0  # NaN - NaN and inf - inf are NaN; finite - itself is 0
+    elif cls in _PLAIN_SCALARS:
+        return False
+    else:
+        return _extended_nonfinite(value, depth)
     if depth > MAX_DEPTH * 2:
         return False
-    cls = type(value)
-    if cls is float:
-        return not math.isfinite(value)
-    if cls is str or cls is int or cls is bool or value is None or cls is bytes:
-        return False
-    if cls is dict:
-        return any(contains_nonfinite(v, depth + 1) for v in value.values())
-    if cls is list or cls is tuple:
-        return any(contains_nonfinite(v, depth + 1) for v in value)
+    plain = _PLAIN_SCALARS
+    for item in items:
+        kind = type(item)
+        if kind in plain:
+            continue
+        if kind is float:
+            if item - item != 0.0:
+                return True
+        elif contains_nonfinite(item, depth + 1):
+            return True
+    return False
+
+
+def _extended_nonfinite(value: Any, depth: int) -> bool:
     if isinstance(value, float):
         return not math.isfinite(value)
     try:
         lowered = lower(value)
     except EncodeError:
         return False
-    if lowered is value or type(lowered) in (str, int, bytes):
+    if lowered is value or type(lowered) in _PLAIN_SCALARS:
         return False
     return contains_nonfinite(lowered, depth + 1)
 
@@ -274,5 +297,11 @@ def lower_fully(value: Any, path: str = "$", depth: int = 0) -> Any:
     if cls is list:
         return [lower_fully(v, path_key(path, i), depth + 1) for i, v in enumerate(value)]
     if cls is dict:
+        for key in value:
+            if type(key) is not str:
+                raise EncodeError(
+                    f"object keys must be strings, got {type(key).__name__} key {key!r:.40}",
+                    path=path,
+                )
         return {k: lower_fully(v, path_key(path, k), depth + 1) for k, v in value.items()}
     return lower_fully(lower(value, path), path, depth)

@@ -17,7 +17,13 @@ from flowwire.transport._model import MAX_DEPTH
 from flowwire.transport._protocols import Codec, Stage, StageContext, TextCodec
 from flowwire.transport._typing import ArgumentTypes, compile_hint
 
-__all__ = ["BUILTIN_CODECS", "DEFAULT_MAX_PAYLOAD_CHARS", "REASON_LIMIT", "CodecTransport"]
+__all__ = [
+    "BUILTIN_CODECS",
+    "DEFAULT_MAX_PAYLOAD_CHARS",
+    "REASON_LIMIT",
+    "CodecTransport",
+    "split_arguments",
+]
 
 #: SWF's limit for input, result and details fields, in characters.
 DEFAULT_MAX_PAYLOAD_CHARS = 32_768
@@ -27,6 +33,22 @@ REASON_LIMIT = 256
 BUILTIN_CODECS = frozenset({"json", "msgpack", "protobuf"})
 
 _ARGS_KEYS = frozenset({"args", "kwargs"})
+
+
+def split_arguments(value: Any) -> tuple[list[Any], dict[str, Any]]:
+    """Check the shape of a decoded arguments object and return ``(args, kwargs)``."""
+    if type(value) is not dict or not value.keys() <= _ARGS_KEYS:
+        raise DecodeError(
+            "arguments payload must be an object with 'args' (array) and 'kwargs' "
+            f"(object), got {type(value).__name__}"
+        )
+    args = value.get("args", [])
+    kwargs = value.get("kwargs", {})
+    if type(args) is not list:
+        raise DecodeError(f"'args' must be an array, got {type(args).__name__}", path="$.args")
+    if type(kwargs) is not dict:
+        raise DecodeError(f"'kwargs' must be an object, got {type(kwargs).__name__}", path="$.kwargs")
+    return args, kwargs
 
 
 class CodecTransport:
@@ -68,6 +90,8 @@ class CodecTransport:
         self._stage_by_name = {s.name: s for s in self.stages}
         self._codecs: dict[str, Codec] = {codec.name: codec}
         self._redacts = any(getattr(s, "redacts", False) for s in self.stages)
+        # The envelope header when no stage applies: encoded and recognised without parsing.
+        self._bare_header = envelope.pack(codec.name, (), b"")
 
     def __repr__(self) -> str:
         stages = ", ".join(repr(s) for s in self.stages)
@@ -89,20 +113,7 @@ class CodecTransport:
         if decode_arguments is not None and not isinstance(body, str):
             args, kwargs = self._guard(codec.name, decode_arguments, body)
         else:
-            value = self._decode_body(codec, body)
-            if type(value) is not dict or not value.keys() <= _ARGS_KEYS:
-                raise DecodeError(
-                    "arguments payload must be an object with 'args' (array) and 'kwargs' "
-                    f"(object), got {type(value).__name__}"
-                )
-            args = value.get("args", [])
-            kwargs = value.get("kwargs", {})
-            if type(args) is not list:
-                raise DecodeError(f"'args' must be an array, got {type(args).__name__}", path="$.args")
-            if type(kwargs) is not dict:
-                raise DecodeError(
-                    f"'kwargs' must be an object, got {type(kwargs).__name__}", path="$.kwargs"
-                )
+            args, kwargs = split_arguments(self._decode_body(codec, body))
         if signature is None:
             return tuple(args), kwargs
         return ArgumentTypes.of(signature).apply(args, kwargs)
@@ -181,8 +192,13 @@ class CodecTransport:
         return self._wrap(self.codec.encode(value), what)
 
     def _wrap(self, body: bytes, what: str) -> str:
-        applied: list[tuple[str, bytes]] = []
         limit = self.max_payload_chars
+        if not self.stages:
+            text = envelope.armor(self._bare_header + body)
+            if limit is not None and len(text) > limit:
+                raise PayloadTooLarge(len(text), limit, what=what)
+            return text
+        applied: list[tuple[str, bytes]] = []
         codec_name = self.codec.name
         if self.stages:
             for stage in self.stages:
@@ -215,7 +231,10 @@ class CodecTransport:
             raise DecodeError(f"{what} payload is empty")
         first = payload[0]
         if first == envelope.ARMOR_PREFIX:
-            env = envelope.unpack(envelope.dearmor(payload))
+            data = envelope.dearmor(payload)
+            if data.startswith(self._bare_header):
+                return self.codec, data[len(self._bare_header) :]
+            env = envelope.unpack(data)
             codec = self._codec(env.codec)
             body = env.body
             for name, params in reversed(env.stages):
@@ -230,8 +249,7 @@ class CodecTransport:
 
     def _decode_body(self, codec: Codec, body: bytes | str) -> Any:
         if isinstance(body, str):
-            assert isinstance(codec, TextCodec)
-            return self._guard(codec.name, codec.decode_text, body)
+            return self._guard(codec.name, codec.decode_text, body)  # type: ignore[attr-defined]
         return self._guard(codec.name, codec.decode, body)
 
     @staticmethod

@@ -151,6 +151,6 @@ def armored_size(size: int) -> int:
 def dearmor(text: str) -> bytes:
     """Payload string (starting with ``~``) -> binary envelope. Raises DecodeError."""
     try:
-        return base64.b64decode(text[1:], validate=True)
+        return binascii.a2b_base64(text[1:], strict_mode=True)
     except (binascii.Error, ValueError) as exc:
         raise DecodeError(f"armored payload is not valid base64: {exc}") from exc

@@ -18,14 +18,16 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import orjson
 
-from flowwire.errors import DecodeError, EncodeError
+from flowwire.errors import DecodeError, EncodeError, PayloadTooLarge
 from flowwire.transport import _model
 from flowwire.transport._model import MAX_DEPTH, lower, path_key
-from flowwire.transport._transport import CodecTransport
+from flowwire.transport._transport import CodecTransport, split_arguments
+from flowwire.transport._typing import ArgumentTypes, compile_hint
 
 __all__ = ["JSONCodec", "JSONTransport"]
 
@@ -34,6 +36,8 @@ _INT_MIN = -(2**63)
 _INT_LIMIT = 2**64
 _FLOAT_TAGS = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 _PLAIN = b"="
+_dumps = orjson.dumps
+_loads = orjson.loads
 _TAGGED = b"$"
 
 
@@ -173,8 +177,75 @@ class JSONCodec:
 
 class JSONTransport(CodecTransport):
     """A transport whose codec is :class:`JSONCodec`. Payloads without stages are plain JSON
-    text when the value allows it."""
+    text when the value allows it.
+
+    Without stages the four value methods take a fast path (one orjson call each way and a
+    couple of type checks); anything unusual falls back to the general path of
+    :class:`CodecTransport`, which gives the same result.
+    """
 
     def __init__(self, **options: Any) -> None:
         max_depth = options.get("max_depth", MAX_DEPTH)
         super().__init__(JSONCodec(max_depth=max_depth), **options)
+        self._fast = not self.stages
+
+    def _plain(self, value: Any, what: str) -> str | None:
+        try:
+            out = _dumps(value, default=_fast_default, option=_OPTIONS)
+        except TypeError:  # orjson.JSONEncodeError is a TypeError
+            return None
+        if b"null" in out and _model.contains_nonfinite(value):
+            return None
+        limit = self.max_payload_chars
+        if limit is not None and len(out) > limit:  # bytes >= characters: check the text
+            text = out.decode()
+            if len(text) > limit:
+                raise PayloadTooLarge(len(text), limit, what=what)
+            return text
+        return out.decode()
+
+    def serialize_result(self, value: Any) -> str:
+        if self._fast:
+            text = self._plain(value, "result")
+            if text is not None:
+                return text
+        return super().serialize_result(value)
+
+    def serialize_arguments(self, args: Sequence[Any], kwargs: Mapping[str, Any]) -> str:
+        if self._fast:
+            text = self._plain({"args": args, "kwargs": kwargs}, "arguments")
+            if text is not None:
+                return text
+        return super().serialize_arguments(args, kwargs)
+
+    def deserialize_result(self, payload: str, *, type_hint: Any = Any) -> Any:
+        if type(payload) is str and payload and payload[0] != "~":
+            try:
+                value = _loads(payload)
+            except orjson.JSONDecodeError as exc:
+                raise DecodeError(f"malformed JSON payload: {exc}") from exc
+            if type_hint is Any:
+                return value
+            conv = compile_hint(type_hint)
+            return value if conv is None else conv(value, "$")
+        return super().deserialize_result(payload, type_hint=type_hint)
+
+    def deserialize_arguments(
+        self, payload: str, *, signature: Callable[..., Any] | None = None
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        if type(payload) is str and payload and payload[0] != "~":
+            try:
+                value = _loads(payload)
+            except orjson.JSONDecodeError as exc:
+                raise DecodeError(f"malformed JSON payload: {exc}") from exc
+            if type(value) is dict and len(value) == 2:
+                args = value.get("args")
+                kwargs = value.get("kwargs")
+                if type(args) is not list or type(kwargs) is not dict:
+                    args, kwargs = split_arguments(value)
+            else:
+                args, kwargs = split_arguments(value)
+            if signature is None:
+                return tuple(args), kwargs
+            return ArgumentTypes.of(signature).apply(args, kwargs)
+        return super().deserialize_arguments(payload, signature=signature)

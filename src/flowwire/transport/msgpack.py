@@ -53,6 +53,33 @@ EXT_UUID = 9
 EXT_DECIMAL = 10
 
 
+_NATIVE = frozenset({dict, list, str, bytes, int, float, bool, type(None)})
+_INT_MIN = -(2**63)
+_INT_LIMIT = 2**64
+
+
+def _str_keys(value: Any) -> bool:
+    """True if every dict inside plain lists/dicts has only str keys (msgpack itself would
+    happily write other keys, which the value model and the decoder refuse)."""
+    cls = type(value)
+    if cls is dict:
+        if value and set(map(type, value)) != _STR_ONLY:
+            return False
+        items: Any = value.values()
+    elif cls is list:
+        items = value
+    else:
+        return True
+    for item in items:
+        kind = type(item)
+        if (kind is dict or kind is list) and not _str_keys(item):
+            return False
+    return True
+
+
+_STR_ONLY = {str}
+
+
 def _int_bytes(value: int) -> bytes:
     return value.to_bytes((value.bit_length() + 8) // 8, "big", signed=True)
 
@@ -81,24 +108,33 @@ class MsgpackCodec:
     # -- encoding ------------------------------------------------------------------------
 
     def _default(self, obj: Any) -> Any:
-        encoder = self._encoders.get(type(obj))
-        if encoder is not None:
-            return encoder(obj)
-        if isinstance(obj, tuple) and not hasattr(obj, "_fields"):
-            return self._encoders[tuple](obj)
-        return lower(obj)
+        # msgpack calls this hook once per object, so lower until the result is packable.
+        for _ in range(16):
+            encoder = self._encoders.get(type(obj))
+            if encoder is not None:
+                return encoder(obj)
+            if isinstance(obj, tuple):  # named tuples travel as tuples
+                return self._encoders[tuple](obj)
+            obj = lower(obj)
+            if type(obj) in _NATIVE and (type(obj) is not int or _INT_MIN <= obj < _INT_LIMIT):
+                return obj
+        raise EncodeError(f"a value of type {type(obj).__qualname__} does not lower to the model")
 
     def _nested(self, items: list[Any]) -> bytes:
         depth = self._local.depth = getattr(self._local, "depth", 0) + 1
         try:
             if depth > self.max_depth:
                 raise EncodeError(f"nesting deeper than max_depth={self.max_depth}")
+            if not _str_keys(items):
+                raise TypeError("map keys must be strings")
             return msgpack.packb(items, default=self._default, strict_types=True, use_bin_type=True)  # type: ignore[no-any-return]
         finally:
             self._local.depth = depth - 1
 
     def encode(self, value: Any) -> bytes:
         try:
+            if not _str_keys(value):
+                raise TypeError("map keys must be strings")
             return msgpack.packb(value, default=self._default, strict_types=True, use_bin_type=True)  # type: ignore[no-any-return]
         except (EncodeError, TypeError, ValueError, OverflowError, RecursionError) as exc:
             _model.lower_fully(value)  # raises EncodeError with the offending value's path

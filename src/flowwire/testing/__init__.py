@@ -1,0 +1,30 @@
+"""Testing tools for flowwire users (extra ``testing``): product, not test scaffolding.
+
+* :mod:`flowwire.testing.strategies`: hypothesis strategies for the value model
+  (``values()``, ``typed_values()``, ``arguments()``, per-codec domains).
+* :func:`check_transport` / :class:`TransportConformance`: the conformance check a custom
+  transport runs in one line.
+* :mod:`flowwire.testing.moto` and the pytest plugin ``flowwire.testing.pytest_plugin``: an
+  in-process moto server (SWF and S3) on 127.0.0.1 for end-to-end tests.
+"""
+
+from __future__ import annotations
+
+from flowwire.testing.conformance import TransportConformance, check_transport
+from flowwire.testing.strategies import (
+    arguments,
+    typed_values,
+    values,
+    values_equal,
+    values_for,
+)
+
+__all__ = [
+    "TransportConformance",
+    "arguments",
+    "check_transport",
+    "typed_values",
+    "values",
+    "values_equal",
+    "values_for",
+]

@@ -1,0 +1,221 @@
+"""A conformance check any transport runs in one line.
+
+::
+
+    from flowwire.testing import check_transport
+    check_transport(MyTransport())             # raises AssertionError naming what failed
+
+or, as a pytest class with one test per property::
+
+    from flowwire.testing import TransportConformance
+
+    class TestMyTransport(TransportConformance):
+        @pytest.fixture
+        def transport(self):
+            return MyTransport()
+
+What it checks: payloads are ``str``; results, arguments and restart arguments round-trip
+exactly over the codec's domain; annotated extended types are rebuilt exactly; errors become
+a reason within SWF's 256 characters and details that rebuild a TaskError; unsupported values
+raise EncodeError; garbage, truncated and bit-flipped payloads raise DecodeError and nothing
+else; payloads over ``max_payload_chars`` raise PayloadTooLarge.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from flowwire.errors import DecodeError, EncodeError, PayloadTooLarge, TaskError
+from flowwire.testing.strategies import Order, arguments, orders, typed_values, values, values_equal
+from flowwire.transport._protocols import Transport
+
+__all__ = ["TransportConformance", "check_transport"]
+
+_SETTINGS = {
+    "deadline": None,
+    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
+    "database": None,
+}
+
+
+def _fits(transport: Transport, value: Any) -> bool:
+    """Serialize, treating PayloadTooLarge as 'skip this example' for small limits."""
+    try:
+        transport.serialize_result(value)
+    except PayloadTooLarge:
+        return False
+    return True
+
+
+class TransportConformance:
+    """Pytest base class: subclass it and provide a ``transport`` fixture.
+
+    Class attributes to adjust: ``extended_untyped`` (the codec preserves tuples, sets and
+    extended scalars without annotations, as msgpack and protobuf do), ``max_examples``.
+    """
+
+    extended_untyped: bool | None = None
+    max_examples = 60
+
+    def _extended(self, transport: Transport) -> bool:
+        if self.extended_untyped is not None:
+            return self.extended_untyped
+        codec = getattr(getattr(transport, "codec", None), "name", "")
+        return codec in ("msgpack", "protobuf")
+
+    def test_payloads_are_strings(self, transport: Transport) -> None:
+        assert type(transport.serialize_result(1)) is str
+        assert type(transport.serialize_arguments((1,), {"a": 2})) is str
+        assert type(transport.serialize_restart_arguments((), {})) is str
+        reason, details = transport.serialize_error(ValueError("x"))
+        assert type(reason) is str and type(details) is str
+
+    def test_results_round_trip(self, transport: Transport) -> None:
+        @settings(max_examples=self.max_examples, **_SETTINGS)  # type: ignore[arg-type]
+        @given(values(extended=self._extended(transport)))
+        def prop(value: Any) -> None:
+            try:
+                payload = transport.serialize_result(value)
+            except PayloadTooLarge:
+                return
+            back = transport.deserialize_result(payload)
+            assert values_equal(back, value), f"{value!r} came back as {back!r}"
+
+        prop()
+
+    def test_arguments_round_trip(self, transport: Transport) -> None:
+        @settings(max_examples=self.max_examples, **_SETTINGS)  # type: ignore[arg-type]
+        @given(arguments(extended=self._extended(transport)))
+        def prop(call: tuple[tuple[Any, ...], dict[str, Any]]) -> None:
+            args, kwargs = call
+            for serialize in (transport.serialize_arguments, transport.serialize_restart_arguments):
+                try:
+                    payload = serialize(args, kwargs)
+                except PayloadTooLarge:
+                    return
+                back_args, back_kwargs = transport.deserialize_arguments(payload)
+                assert values_equal(back_args, tuple(args)), f"{args!r} -> {back_args!r}"
+                assert values_equal(back_kwargs, kwargs), f"{kwargs!r} -> {back_kwargs!r}"
+
+        prop()
+
+    def test_typed_values_round_trip(self, transport: Transport) -> None:
+        @settings(max_examples=self.max_examples, **_SETTINGS)  # type: ignore[arg-type]
+        @given(typed_values())
+        def prop(pair: tuple[Any, Any]) -> None:
+            hint, value = pair
+            try:
+                payload = transport.serialize_result(value)
+            except PayloadTooLarge:
+                return
+            back = transport.deserialize_result(payload, type_hint=hint)
+            assert values_equal(back, value), f"{value!r} as {hint!r} came back as {back!r}"
+
+        prop()
+
+    def test_typed_arguments_round_trip(self, transport: Transport) -> None:
+        def run(order: Order, *more: Order, note: str | None = None) -> None: ...
+
+        @settings(max_examples=max(10, self.max_examples // 3), **_SETTINGS)  # type: ignore[arg-type]
+        @given(orders())
+        def prop(order: Order) -> None:
+            try:
+                payload = transport.serialize_arguments((order, order), {"note": "n"})
+            except PayloadTooLarge:
+                return
+            args, kwargs = transport.deserialize_arguments(payload, signature=run)
+            assert values_equal(args, (order, order)) and kwargs == {"note": "n"}
+
+        prop()
+
+    def test_errors_round_trip(self, transport: Transport) -> None:
+        try:
+            raise KeyError("missing 'price'")
+        except KeyError as exc:
+            reason, details = transport.serialize_error(exc)
+        assert len(reason) <= 256
+        err = transport.deserialize_error(reason, details)
+        assert isinstance(err, TaskError)
+        assert err.type_name == "KeyError"
+        assert "missing 'price'" in err.message
+        assert err.traceback and "KeyError" in err.traceback
+        long_reason, long_details = transport.serialize_error(RuntimeError("x" * 5000))
+        assert len(long_reason) <= 256
+        assert transport.deserialize_error(long_reason, long_details).message == "x" * 5000
+
+    def test_unsupported_values_raise_encode_error(self, transport: Transport) -> None:
+        for bad in (object(), {"ok": [1, {2, object()}]}, {1: "int key"}):
+            try:
+                transport.serialize_result(bad)
+            except EncodeError:
+                continue
+            raise AssertionError(f"{bad!r} was serialized instead of raising EncodeError")
+
+    def test_garbage_raises_decode_error(self, transport: Transport) -> None:
+        @settings(max_examples=self.max_examples * 2, **_SETTINGS)  # type: ignore[arg-type]
+        @given(st.text(max_size=200) | st.binary(max_size=200).map(lambda b: "~" + b.hex()))
+        def prop(garbage: str) -> None:
+            _decodes_or_decode_error(transport, garbage)
+
+        prop()
+
+    def test_truncation_and_bit_flips_raise_decode_error(self, transport: Transport) -> None:
+        @settings(max_examples=self.max_examples, **_SETTINGS)  # type: ignore[arg-type]
+        @given(values(max_leaves=6), st.data())
+        def prop(value: Any, data: st.DataObject) -> None:
+            if not _fits(transport, value):
+                return
+            payload = transport.serialize_result(value)
+            cut = data.draw(st.integers(min_value=0, max_value=len(payload)))
+            _decodes_or_decode_error(transport, payload[:cut])
+            if payload:
+                at = data.draw(st.integers(min_value=0, max_value=len(payload) - 1))
+                flipped = chr(ord(payload[at]) ^ (1 << data.draw(st.integers(0, 6))))
+                _decodes_or_decode_error(transport, payload[:at] + flipped + payload[at + 1 :])
+
+        prop()
+
+    def test_limit_raises_payload_too_large(self, transport: Transport) -> None:
+        limit = getattr(transport, "max_payload_chars", None)
+        if not limit:
+            return
+        try:
+            transport.serialize_result("x" * (limit + 1))
+        except PayloadTooLarge as exc:
+            assert exc.limit == limit and exc.size > limit
+            return
+        raise AssertionError(f"a payload over max_payload_chars={limit} did not raise PayloadTooLarge")
+
+
+def _decodes_or_decode_error(transport: Transport, payload: str) -> None:
+    for decode in (
+        transport.deserialize_result,
+        transport.deserialize_arguments,
+    ):
+        try:
+            decode(payload)
+        except DecodeError:
+            pass
+        except Exception as exc:
+            raise AssertionError(
+                f"{decode.__name__}({payload[:80]!r}) raised {type(exc).__name__}: {exc} "
+                "instead of DecodeError"
+            ) from exc
+    err = transport.deserialize_error("reason", payload)
+    assert isinstance(err, TaskError)
+
+
+def check_transport(transport: Transport, *, max_examples: int = 60) -> None:
+    """Run every conformance property against ``transport``; raise AssertionError on the first
+    failure, naming the property and the failing example."""
+    suite = TransportConformance()
+    suite.max_examples = max_examples
+    for name in sorted(dir(suite)):
+        if name.startswith("test_"):
+            try:
+                getattr(suite, name)(transport)
+            except AssertionError as exc:
+                raise AssertionError(f"{name} failed for {transport!r}: {exc}") from exc
