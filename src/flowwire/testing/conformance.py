@@ -187,7 +187,9 @@ class TransportConformance:
         except PayloadTooLarge as exc:
             assert exc.limit == limit and exc.size > limit
             return
-        raise AssertionError(f"a payload over max_payload_chars={limit} did not raise PayloadTooLarge")
+        raise AssertionError(
+            f"a payload over max_payload_chars={limit} did not raise PayloadTooLarge"
+        )
 
 
 def _decodes_or_decode_error(transport: Transport, payload: str) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import math
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -83,8 +83,10 @@ def _floats() -> st.SearchStrategy[float]:
 
 
 def _ints() -> st.SearchStrategy[int]:
-    return st.integers() | st.integers(min_value=-(2**200), max_value=2**200) | st.sampled_from(
-        [2**63 - 1, -(2**63), 2**63, 2**64 - 1, 2**64, -(2**63) - 1]
+    return (
+        st.integers()
+        | st.integers(min_value=-(2**200), max_value=2**200)
+        | st.sampled_from([2**63 - 1, -(2**63), 2**63, 2**64 - 1, 2**64, -(2**63) - 1])
     )
 
 
@@ -97,7 +99,7 @@ def _timezones() -> st.SearchStrategy[Any]:
     offsets = st.integers(min_value=-(24 * 60 - 1), max_value=24 * 60 - 1).map(
         lambda m: timezone(timedelta(minutes=m))
     )
-    return st.one_of(st.just(timezone.utc), offsets, st.sampled_from(_ZONES).map(ZoneInfo))
+    return st.one_of(st.just(UTC), offsets, st.sampled_from(_ZONES).map(ZoneInfo))
 
 
 def _datetimes() -> st.SearchStrategy[datetime]:
@@ -109,7 +111,7 @@ def extended_scalars() -> st.SearchStrategy[Any]:
     return st.one_of(
         _datetimes(),
         st.dates(),
-        st.times() | st.times(timezones=st.just(timezone.utc)),
+        st.times() | st.times(timezones=st.just(UTC)),
         st.timedeltas(),
         st.uuids(),
         st.decimals(allow_nan=True, allow_infinity=True),
@@ -201,13 +203,17 @@ def typed_values() -> st.SearchStrategy[tuple[Any, Any]]:
         st.tuples(st.just(set[int]), st.sets(st.integers(), max_size=6)),
         st.tuples(st.just(frozenset[str]), st.frozensets(st.text(max_size=6), max_size=6)),
         st.tuples(st.just(datetime | None), st.none() | _datetimes()),
-        st.tuples(st.just(list[tuple[date, Decimal]]), st.lists(
-            st.tuples(st.dates(), st.decimals(allow_nan=False)), max_size=3)),
+        st.tuples(
+            st.just(list[tuple[date, Decimal]]),
+            st.lists(st.tuples(st.dates(), st.decimals(allow_nan=False)), max_size=3),
+        ),
     ]
     return st.one_of(*pairs)
 
 
-def arguments(*, extended: bool = False) -> st.SearchStrategy[tuple[tuple[Any, ...], dict[str, Any]]]:
+def arguments(
+    *, extended: bool = False
+) -> st.SearchStrategy[tuple[tuple[Any, ...], dict[str, Any]]]:
     """``(args, kwargs)`` for a task call, with values from :func:`values`."""
     inner = values(extended=extended, max_leaves=8)
     names = st.from_regex(r"[a-z_][a-z0-9_]{0,10}", fullmatch=True)
@@ -217,7 +223,7 @@ def arguments(*, extended: bool = False) -> st.SearchStrategy[tuple[tuple[Any, .
     )
 
 
-def values_equal(a: Any, b: Any) -> bool:  # noqa: C901 - one case per type
+def values_equal(a: Any, b: Any) -> bool:
     """Exact equality: same types all the way down, NaN equals NaN, 0.0 differs from -0.0,
     Decimal compares by its text (so 1.0 differs from 1.00), dict key order matters, and
     aware datetimes must keep the same tzinfo."""
@@ -226,7 +232,7 @@ def values_equal(a: Any, b: Any) -> bool:  # noqa: C901 - one case per type
     if isinstance(a, float):
         if math.isnan(a):
             return math.isnan(b)
-        return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+        return bool(a == b and math.copysign(1.0, a) == math.copysign(1.0, b))
     if isinstance(a, Decimal):
         return str(a) == str(b)
     if isinstance(a, (list, tuple)):
@@ -236,7 +242,7 @@ def values_equal(a: Any, b: Any) -> bool:  # noqa: C901 - one case per type
     if isinstance(a, (set, frozenset)):
         return len(a) == len(b) and all(any(values_equal(x, y) for y in b) for x in a)
     if isinstance(a, (datetime, time)):
-        return a == b and a.tzinfo == b.tzinfo and a.utcoffset() == b.utcoffset()
+        return bool(a == b and a.tzinfo == b.tzinfo and a.utcoffset() == b.utcoffset())
     if dataclasses.is_dataclass(a):
         return all(
             values_equal(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a)

@@ -11,7 +11,8 @@ type           lowered form
 tuple          list of items (named tuples too)
 set/frozenset  list of items, sorted when the items are mutually orderable
 datetime       ISO 8601 text; aware values keep their UTC offset; a ``zoneinfo.ZoneInfo``
-               zone is appended in brackets (RFC 9557): ``2024-03-10T02:30:00-05:00[America/New_York]``
+               zone is appended in brackets (RFC 9557):
+               ``2024-03-10T02:30:00-05:00[America/New_York]``
 date           ``YYYY-MM-DD``
 time           ISO 8601 text with optional offset
 timedelta      integer number of microseconds
@@ -38,6 +39,8 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from google.protobuf.message import Message as _PbMessage
+
 from flowwire.errors import DecodeError, EncodeError
 
 __all__ = [
@@ -47,8 +50,8 @@ __all__ = [
     "format_time",
     "is_protobuf_message",
     "is_protobuf_message_class",
-    "lower_fully",
     "lower",
+    "lower_fully",
     "parse_date",
     "parse_datetime",
     "parse_time",
@@ -61,14 +64,9 @@ __all__ = [
 #: Default maximum nesting depth of containers in a value.
 MAX_DEPTH = 100
 
-try:  # protobuf is a core dependency, but keep the model importable without it
-    from google.protobuf.message import Message as _PbMessage
-except ImportError:  # pragma: no cover
-    _PbMessage = None
-
 
 def is_protobuf_message(value: object) -> bool:
-    return _PbMessage is not None and isinstance(value, _PbMessage)
+    return isinstance(value, _PbMessage)
 
 
 def path_key(path: str, key: object) -> str:
@@ -220,10 +218,11 @@ def lower(value: Any, path: str = "$", *, protobuf: Any = _protobuf_bytes) -> An
         return list(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
-    if _PbMessage is not None and isinstance(value, _PbMessage):
+    if isinstance(value, _PbMessage):
         return protobuf(value)
     if isinstance(value, (bytearray, memoryview)):
         return bytes(value)
+    base: Any
     for base in (str, int, float, bytes, list, dict):
         if isinstance(value, base) and cls is not bool:
             return base(value)
@@ -251,7 +250,7 @@ def contains_nonfinite(value: Any, depth: int = 0) -> bool:
     elif cls is list or cls is tuple:
         items = value
     elif cls is float:
-        return value - value != 0.0  # NaN - NaN and inf - inf are NaN; finite - itself is 0
+        return bool(value - value != 0.0)  # NaN - NaN, inf - inf are NaN; finite - itself is 0
     elif cls in _PLAIN_SCALARS:
         return False
     else:
@@ -284,7 +283,7 @@ def _extended_nonfinite(value: Any, depth: int) -> bool:
 
 
 def is_protobuf_message_class(cls: type) -> bool:
-    return _PbMessage is not None and isinstance(cls, type) and issubclass(cls, _PbMessage)
+    return isinstance(cls, type) and issubclass(cls, _PbMessage)
 
 
 def lower_fully(value: Any, path: str = "$", depth: int = 0) -> Any:

@@ -47,7 +47,9 @@ def split_arguments(value: Any) -> tuple[list[Any], dict[str, Any]]:
     if type(args) is not list:
         raise DecodeError(f"'args' must be an array, got {type(args).__name__}", path="$.args")
     if type(kwargs) is not dict:
-        raise DecodeError(f"'kwargs' must be an object, got {type(kwargs).__name__}", path="$.kwargs")
+        raise DecodeError(
+            f"'kwargs' must be an object, got {type(kwargs).__name__}", path="$.kwargs"
+        )
     return args, kwargs
 
 
@@ -259,7 +261,9 @@ class CodecTransport:
         except DecodeError:
             raise
         except (RecursionError, MemoryError) as exc:
-            raise DecodeError(f"codec {name!r} gave up on the payload: {type(exc).__name__}") from exc
+            raise DecodeError(
+                f"codec {name!r} gave up on the payload: {type(exc).__name__}"
+            ) from exc
         except Exception as exc:  # a third-party codec broke its contract: still a DecodeError
             raise DecodeError(f"codec {name!r} failed to decode: {exc!r:.200}") from exc
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import dataclasses
 import inspect
 import types
@@ -90,7 +91,7 @@ def _check(expected: type, label: str) -> Converter:
     return check
 
 
-def _compile(hint: Any) -> Converter | None:  # noqa: C901 - one dispatch table, read top to bottom
+def _compile(hint: Any) -> Converter | None:
     if hint is Any or hint is object or hint is inspect.Parameter.empty:
         return None
     if hint is None or hint is _NONE_TYPE:
@@ -113,7 +114,7 @@ def _compile(hint: Any) -> Converter | None:  # noqa: C901 - one dispatch table,
     return _compile_class(hint)
 
 
-def _compile_class(hint: type) -> Converter | None:  # noqa: C901
+def _compile_class(hint: type) -> Converter | None:
     if hint is bool:
         return _check(bool, "bool")
     if hint is int:
@@ -296,7 +297,7 @@ def _to_decimal(value: Any, path: str) -> Any:
 # -- containers ------------------------------------------------------------------------------
 
 
-def _compile_generic(hint: Any, origin: Any, args: tuple[Any, ...]) -> Converter | None:  # noqa: C901
+def _compile_generic(hint: Any, origin: Any, args: tuple[Any, ...]) -> Converter | None:
     import collections.abc as cabc
 
     if origin in (list, cabc.Sequence, cabc.MutableSequence, cabc.Iterable, cabc.Collection):
@@ -449,16 +450,16 @@ def _hints_of(cls: type) -> dict[str, Any]:
     try:
         return typing.get_type_hints(cls)
     except Exception as exc:  # NameError for unresolved forward references, ...
-        raise ConfigurationError(f"cannot resolve the annotations of {cls.__qualname__}: {exc}") from exc
+        raise ConfigurationError(
+            f"cannot resolve the annotations of {cls.__qualname__}: {exc}"
+        ) from exc
 
 
 def _compile_enum(cls: type[Enum]) -> Converter:
-    members = {}
+    members: dict[tuple[type, Any], Enum] = {}
     for member in cls:
-        try:
+        with contextlib.suppress(TypeError):  # unhashable values: found by the scan below
             members.setdefault((type(member.value), member.value), member)
-        except TypeError:  # unhashable values: fall back to a scan
-            pass
 
     def conv(value: Any, path: str) -> Any:
         if isinstance(value, cls):
@@ -479,17 +480,13 @@ def _compile_enum(cls: type[Enum]) -> Converter:
 
 def _compile_dataclass(cls: type) -> Converter:
     hints = _hints_of(cls)
-    init_fields = []
-    late_fields = []
+    init_fields: list[tuple[str, Converter | None]] = []
+    late_fields: list[tuple[str, Converter | None]] = []
     required = set()
     for f in dataclasses.fields(cls):
-        conv = compile_hint(hints.get(f.name, Any))
-        (init_fields if f.init else late_fields).append((f.name, conv))
-        if (
-            f.init
-            and f.default is dataclasses.MISSING
-            and f.default_factory is dataclasses.MISSING
-        ):
+        field_conv = compile_hint(hints.get(f.name, Any))
+        (init_fields if f.init else late_fields).append((f.name, field_conv))
+        if f.init and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
             required.add(f.name)
     by_name = dict(init_fields)
     late = dict(late_fields)
@@ -540,9 +537,14 @@ def _compile_namedtuple(cls: type) -> Converter:
         if type(value) not in (list, tuple):
             raise _fail(f"array (for {name})", value, path)
         if len(value) != len(fields):
-            raise DecodeError(f"expected {len(fields)} items for {name}, got {len(value)}", path=path)
+            raise DecodeError(
+                f"expected {len(fields)} items for {name}, got {len(value)}", path=path
+            )
         return cls(
-            *(v if c is None else c(v, f"{path}[{i}]") for i, (c, v) in enumerate(zip(convs, value)))
+            *(
+                v if c is None else c(v, f"{path}[{i}]")
+                for i, (c, v) in enumerate(zip(convs, value, strict=True))
+            )
         )
 
     return conv
@@ -583,7 +585,7 @@ def _compile_protobuf(cls: type) -> Converter:
         if type(value) is bytes:
             msg = cls()
             try:
-                msg.ParseFromString(value)  # type: ignore[attr-defined]
+                msg.ParseFromString(value)
             except (PbDecodeError, RuntimeError, ValueError) as exc:
                 raise DecodeError(f"invalid {name} protobuf message: {exc}", path=path) from exc
             return msg
@@ -607,7 +609,7 @@ class ArgumentTypes:
     so, so both ``MyTask.run`` and ``my_task.run`` work.
     """
 
-    __slots__ = ("name", "positional", "var_positional", "keyword", "var_keyword", "trivial")
+    __slots__ = ("keyword", "name", "positional", "trivial", "var_keyword", "var_positional")
 
     _by_func: dict[Any, ArgumentTypes] = {}
 
@@ -670,5 +672,7 @@ class ArgumentTypes:
         out_kwargs = {}
         for key, value in kwargs.items():
             conv = self.keyword.get(key, self.var_keyword)
-            out_kwargs[key] = value if conv is None else conv(value, _model.path_key("$.kwargs", key))
+            out_kwargs[key] = (
+                value if conv is None else conv(value, _model.path_key("$.kwargs", key))
+            )
         return tuple(out_args), out_kwargs

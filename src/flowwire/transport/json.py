@@ -115,7 +115,7 @@ class JSONCodec:
             return None
         return out
 
-    def _tag(self, value: Any, path: str, depth: int) -> Any:  # noqa: C901
+    def _tag(self, value: Any, path: str, depth: int) -> Any:
         cls = type(value)
         if cls is str or value is None or cls is bool:
             return value

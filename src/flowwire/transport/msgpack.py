@@ -96,11 +96,17 @@ class MsgpackCodec:
             int: lambda v: msgpack.ExtType(EXT_BIGINT, _int_bytes(v)),
             tuple: lambda v: msgpack.ExtType(EXT_TUPLE, self._nested(list(v))),
             set: lambda v: msgpack.ExtType(EXT_SET, self._nested(_model.sorted_items(v))),
-            frozenset: lambda v: msgpack.ExtType(EXT_FROZENSET, self._nested(_model.sorted_items(v))),
-            datetime: lambda v: msgpack.ExtType(EXT_DATETIME, _model.format_datetime(v, "$").encode()),
+            frozenset: lambda v: msgpack.ExtType(
+                EXT_FROZENSET, self._nested(_model.sorted_items(v))
+            ),
+            datetime: lambda v: msgpack.ExtType(
+                EXT_DATETIME, _model.format_datetime(v, "$").encode()
+            ),
             date: lambda v: msgpack.ExtType(EXT_DATE, v.isoformat().encode()),
             time: lambda v: msgpack.ExtType(EXT_TIME, _model.format_time(v, "$").encode()),
-            timedelta: lambda v: msgpack.ExtType(EXT_TIMEDELTA, _int_bytes(_model.timedelta_micros(v))),
+            timedelta: lambda v: msgpack.ExtType(
+                EXT_TIMEDELTA, _int_bytes(_model.timedelta_micros(v))
+            ),
             UUID: lambda v: msgpack.ExtType(EXT_UUID, v.bytes),
             Decimal: lambda v: msgpack.ExtType(EXT_DECIMAL, str(v).encode()),
         }
@@ -144,7 +150,7 @@ class MsgpackCodec:
 
     # -- decoding ------------------------------------------------------------------------
 
-    def _ext_hook(self, code: int, data: bytes) -> Any:  # noqa: C901
+    def _ext_hook(self, code: int, data: bytes) -> Any:
         try:
             if code == EXT_TUPLE:
                 return tuple(self._unpack(data))
