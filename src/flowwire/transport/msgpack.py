@@ -63,21 +63,25 @@ def _str_keys(value: Any) -> bool:
     happily write other keys, which the value model and the decoder refuse)."""
     cls = type(value)
     if cls is dict:
-        if value and set(map(type, value)) != _STR_ONLY:
+        try:
+            "".join(value)  # the C-speed way to ask "are all keys str?"
+        except TypeError:
             return False
         items: Any = value.values()
     elif cls is list:
         items = value
     else:
         return True
+    if _CONTAINERS.isdisjoint(map(type, items)):
+        return True
+    containers = _CONTAINERS
     for item in items:
-        kind = type(item)
-        if (kind is dict or kind is list) and not _str_keys(item):
+        if type(item) in containers and not _str_keys(item):
             return False
     return True
 
 
-_STR_ONLY = {str}
+_CONTAINERS = frozenset({dict, list})
 
 
 def _int_bytes(value: int) -> bytes:
