@@ -6,6 +6,9 @@ import os
 
 from hypothesis import HealthCheck, settings
 
+# The moto server fixtures (SWF and S3) are product: tests use them like users do.
+pytest_plugins = ["flowwire.testing.pytest_plugin"]
+
 settings.register_profile(
     "ci",
     derandomize=True,

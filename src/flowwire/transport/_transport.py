@@ -94,6 +94,7 @@ class CodecTransport:
         self._redacts = any(getattr(s, "redacts", False) for s in self.stages)
         # The envelope header when no stage applies: encoded and recognised without parsing.
         self._bare_header = envelope.pack(codec.name, (), b"")
+        self._contexts: dict[tuple[str, tuple[tuple[str, int], ...]], StageContext] = {}
 
     def __repr__(self) -> str:
         stages = ", ".join(repr(s) for s in self.stages)
@@ -202,22 +203,24 @@ class CodecTransport:
             return text
         applied: list[tuple[str, bytes]] = []
         codec_name = self.codec.name
-        if self.stages:
-            for stage in self.stages:
+        for stage in self.stages:
+            # A stage sees the final size the payload would have with the header written so
+            # far; contexts are cached per (payload kind, header so far).
+            key = (what, tuple((n, len(p)) for n, p in applied))
+            ctx = self._contexts.get(key)
+            if ctx is None:
                 overhead = envelope.header_size(codec_name, applied) + 64
 
                 def final_size(size: int, _o: int = overhead) -> int:
                     return envelope.armored_size(size + _o)
 
-                ctx = StageContext(
-                    limit=limit if limit is not None else 2**62,
-                    armored_size=final_size,
-                    what=what,
+                ctx = self._contexts[key] = StageContext(
+                    limit=limit if limit is not None else 2**62, armored_size=final_size, what=what
                 )
-                result = stage.encode(body, ctx)
-                if result is not None:
-                    body, params = result
-                    applied.append((stage.name, params))
+            result = stage.encode(body, ctx)
+            if result is not None:
+                body, params = result
+                applied.append((stage.name, params))
         text = envelope.armor(envelope.pack(codec_name, applied, body))
         if limit is not None and len(text) > limit:
             raise PayloadTooLarge(len(text), limit, what=what)

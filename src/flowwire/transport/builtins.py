@@ -54,5 +54,29 @@ CODECS = [
     ("protobuf", _protobuf_codec, _protobuf_transport),
 ]
 
-#: (name, stage factory, decodes without configuration)
-STAGES: list[tuple[str, Any, bool]] = []
+def _zstd_stage(**options: Any) -> Any:
+    from flowwire.transport.stages import zstd_stage
+
+    return zstd_stage(**options)
+
+
+def _aesgcm_stage(**options: Any) -> Any:
+    from flowwire.transport.stages import aesgcm_stage
+
+    return aesgcm_stage(**options)
+
+
+def _offload_stage(**options: Any) -> Any:
+    from flowwire.transport.stages import offload_stage
+
+    return offload_stage(**options)
+
+
+#: (name, stage factory, decodes without configuration). Called without options, the aesgcm
+#: and offload factories return stand-ins whose decode raises a DecodeError naming the missing
+#: key id or store, so an unconfigured receiver says exactly what it lacks.
+STAGES: list[tuple[str, Any, bool]] = [
+    ("zstd", _zstd_stage, True),
+    ("aesgcm", _aesgcm_stage, True),
+    ("offload", _offload_stage, True),
+]

@@ -128,8 +128,10 @@ def get_unconfigured_stage(name: str) -> Stage | None:
     if stage is None:
         try:
             stage = _unconfigured[name] = _stages[name]()
-        except ConfigurationError:  # its optional dependency is not installed
-            return None
+        except ConfigurationError as exc:  # e.g. its optional dependency is not installed
+            from flowwire.errors import DecodeError
+
+            raise DecodeError(f"cannot undo stage {name!r} here: {exc}") from exc
     return stage
 
 
