@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flowwire.engines.local import LocalCompletionClient, LocalEngine, run_workflow
 from flowwire.errors import (
     BackendError,
     ConfigurationError,
@@ -18,6 +19,17 @@ from flowwire.errors import (
     TransportError,
     UnknownTransportError,
 )
+from flowwire.proxy import ActivityProxy, WorkflowProxy
+from flowwire.result import (
+    SuspendTask,
+    TaskResult,
+    finish_order,
+    first,
+    parallel_reduce,
+    restart,
+    wait,
+)
+from flowwire.task import Activity, Workflow, activity, workflow
 from flowwire.transport import (
     Codec,
     CodecTransport,
@@ -34,6 +46,8 @@ from flowwire.transport import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "Activity",
+    "ActivityProxy",
     "BackendError",
     "Codec",
     "CodecTransport",
@@ -42,22 +56,36 @@ __all__ = [
     "EncodeError",
     "FlowwireError",
     "JSONTransport",
+    "LocalCompletionClient",
+    "LocalEngine",
     "MsgpackTransport",
     "NondeterminismError",
     "PayloadTooLarge",
     "ProtobufTransport",
     "RegistrationError",
     "Stage",
+    "SuspendTask",
     "TaskError",
+    "TaskResult",
     "TaskTimedout",
     "Transport",
     "TransportError",
     "UnknownTransportError",
+    "Workflow",
+    "WorkflowProxy",
     "__version__",
+    "activity",
+    "finish_order",
+    "first",
     "get_transport",
+    "parallel_reduce",
     "register_codec",
     "register_stage",
     "register_transport",
+    "restart",
+    "run_workflow",
+    "wait",
+    "workflow",
 ]
 
 

@@ -71,5 +71,10 @@ class ContinueAsNew:
 
 
 Decision = (
-    ScheduleActivity | StartChildWorkflow | StartTimer | CompleteWorkflow | FailWorkflow | ContinueAsNew
+    ScheduleActivity
+    | StartChildWorkflow
+    | StartTimer
+    | CompleteWorkflow
+    | FailWorkflow
+    | ContinueAsNew
 )

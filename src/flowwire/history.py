@@ -37,9 +37,15 @@ class WorkflowStarted:
 
 @dataclass(frozen=True, slots=True)
 class TaskScheduled:
-    """A task was scheduled (activity) or initiated (child workflow)."""
+    """A task was scheduled (activity) or initiated (child workflow).
+
+    ``name``/``version`` are the task type's, when the backend reports them; replay checks
+    them against the code (a mismatch is a ``flowwire.NondeterminismError``).
+    """
 
     key: str
+    name: str | None = None
+    version: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

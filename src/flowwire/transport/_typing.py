@@ -589,12 +589,14 @@ def _compile_protobuf(cls: type) -> Converter:
             except (PbDecodeError, RuntimeError, ValueError) as exc:
                 raise DecodeError(f"invalid {name} protobuf message: {exc}", path=path) from exc
             return msg
-        if type(value) is dict:
+        # The canonical JSON form: an object, or for well-known types (Timestamp, Duration,
+        # Value, ...) a string, number or array.
+        if type(value) in (dict, str, list, int, float, bool) or value is None:
             try:
                 return json_format.ParseDict(value, cls())
-            except json_format.ParseError as exc:
+            except (json_format.ParseError, TypeError, ValueError, AttributeError) as exc:
                 raise DecodeError(f"invalid JSON for {name}: {exc}", path=path) from exc
-        raise _fail(f"{name} message (bytes or JSON object)", value, path)
+        raise _fail(f"{name} message (bytes or its JSON form)", value, path)
 
     return conv
 

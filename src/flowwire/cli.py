@@ -1,0 +1,180 @@
+"""The ``flowwire`` command.
+
+::
+
+    flowwire run module:Workflow [ARG ...] [--transport NAME] [--scan PKG ...]
+    flowwire transports
+
+``run`` executes a workflow on the local engine. Each ARG is parsed as JSON, falling back to
+the plain string (``flowwire run examples.echo:Echo hello`` passes ``"hello"``); ``-k
+NAME=VALUE`` passes a keyword argument the same way. The result is printed as JSON on stdout;
+a failed workflow exits with status 1 and its error on stderr; a usage or setup problem
+(unknown module, registration error) exits with status 2. Progress of long runs goes to
+stderr. ``flowwire swf ...`` and ``flowwire bench`` appear when those parts are installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import importlib
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from flowwire.errors import FlowwireError, TaskError
+
+__all__ = ["build_parser", "main"]
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    from flowwire.transport._model import lower_fully
+
+    lowered = lower_fully(value)
+    if lowered is value:
+        raise TypeError(f"cannot print a {type(value).__name__} as JSON")
+    return lowered
+
+
+def _load_workflow(target: str) -> Any:
+    from flowwire.task import Workflow
+
+    module_name, _, qualname = target.partition(":")
+    if not module_name or not qualname:
+        raise ValueError(f"expected module:Workflow, got {target!r}")
+    obj: Any = importlib.import_module(module_name)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    if not isinstance(obj, type) or not issubclass(obj, Workflow):
+        raise ValueError(f"{target} is not a Workflow subclass")
+    return obj
+
+
+def _progress_printer(started: float) -> Any:
+    def report(progress: dict[str, int]) -> None:
+        print(
+            f"[flowwire] {time.monotonic() - started:.1f}s: {progress['decisions']} decisions, "
+            f"{progress['activities_done']} activity tasks done, "
+            f"{progress['activities_running']} running, {progress['runs_open']} runs open",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    return report
+
+
+def _run(args: argparse.Namespace) -> int:
+    from flowwire.engines.local import LocalEngine
+
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        workflow = _load_workflow(args.workflow)
+        kwargs: dict[str, Any] = {}
+        for item in args.kwarg:
+            name, sep, value = item.partition("=")
+            if not sep or not name.isidentifier():
+                raise ValueError(f"expected NAME=VALUE for -k/--kwarg, got {item!r}")
+            kwargs[name] = _parse_value(value)
+        engine = LocalEngine(
+            args.scan,
+            ignore=args.ignore,
+            transport=args.transport,
+            processes=args.processes,
+            max_workers=args.workers,
+            progress=None if args.quiet else _progress_printer(time.monotonic()),
+            progress_interval=args.progress_interval,
+        )
+    except (ImportError, AttributeError, ValueError, FlowwireError) as exc:
+        print(f"flowwire run: {exc}", file=sys.stderr)
+        return 2
+    try:
+        result = engine.run(workflow, *(_parse_value(a) for a in args.args), **kwargs)
+    except TaskError as exc:
+        print(f"flowwire run: {exc}", file=sys.stderr)
+        if exc.traceback and args.traceback:
+            print(exc.traceback, file=sys.stderr)
+        return 1
+    except FlowwireError as exc:
+        print(f"flowwire run: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    try:
+        text = json.dumps(result, default=_jsonable, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = json.dumps(repr(result))
+    print(text)
+    return 0
+
+
+def _transports(args: argparse.Namespace) -> int:
+    from flowwire.transport import available_transports, get_transport
+
+    for name in available_transports():
+        try:
+            description = repr(get_transport(name))
+        except Exception as exc:  # a transport needing options or a missing extra
+            description = f"(needs configuration: {exc})"
+        print(f"{name}\t{description}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``flowwire`` command, with optional sub-commands added."""
+    parser = argparse.ArgumentParser(prog="flowwire", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run a workflow on the local engine")
+    run.add_argument("workflow", help="module:Workflow, for example examples.echo:Echo")
+    run.add_argument("args", nargs="*", help="arguments, each parsed as JSON (else a string)")
+    run.add_argument("-k", "--kwarg", action="append", default=[], metavar="NAME=VALUE")
+    run.add_argument("--transport", help="transport for task classes that chose none")
+    run.add_argument(
+        "--scan", action="append", default=[], metavar="PKG", help="find tasks in PKG too"
+    )
+    run.add_argument("--ignore", action="append", default=[], metavar="MODULE")
+    run.add_argument("--processes", action="store_true", help="run activities in processes")
+    run.add_argument("--workers", type=int, default=None, help="size of the activity pool")
+    run.add_argument("--quiet", action="store_true", help="no progress output on stderr")
+    run.add_argument("--traceback", action="store_true", help="print remote tracebacks")
+    run.add_argument("--progress-interval", type=float, default=2.0, help=argparse.SUPPRESS)
+    run.set_defaults(func=_run)
+
+    transports = sub.add_parser("transports", help="list the registered transports")
+    transports.set_defaults(func=_transports)
+
+    # optional parts register their own sub-commands: (module, function)
+    for module_name, function in (
+        ("flowwire.engines.swf.cli", "add_swf_commands"),
+        ("flowwire.bench_cli", "add_bench_command"),
+    ):
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        getattr(module, function)(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``flowwire`` console script; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    status: int = args.func(args)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

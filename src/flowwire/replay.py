@@ -1,0 +1,544 @@
+"""The decider: run a workflow's ``run`` against its history and produce decisions.
+
+Two ways to drive it, which must produce identical decisions (the tests check this):
+
+* ``replay`` (full replay): a fresh ``Execution`` re-runs ``run`` from the start
+  against the whole history; touching a running task's result unwinds ``run`` and the decision
+  is what was scheduled so far. This is what a stateless decider (SWF) does at every decision
+  task. Decoded results are cached per run id, so a result is decoded once per process.
+* A *live* ``Execution`` (``live=True``) runs ``run`` once, on its own thread, which
+  blocks where a full replay would unwind. At the next decision it is handed only the new
+  events: calls whose tasks changed are re-evaluated in call order (retries, timers, deferred
+  calls whose arguments resolved) and the thread resumes when what it waits for is ready. Each
+  decision costs time proportional to what changed, not to the length of the history.
+
+Call evaluation is one function (``Execution._advance``) for both paths.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from flowwire.decision import (
+    CompleteWorkflow,
+    ContinueAsNew,
+    Decision,
+    FailWorkflow,
+    StartTimer,
+)
+from flowwire.errors import NondeterminismError, TaskError, TaskTimedout
+from flowwire.history import (
+    Event,
+    TaskCompleted,
+    TaskFailed,
+    TaskScheduled,
+    TaskScheduleFailed,
+    TaskTimedOut,
+    TimerFired,
+    TimerStarted,
+    WorkflowStarted,
+)
+from flowwire.proxy import ProxySpec
+from flowwire.result import Restart, TaskResult, unwrap
+from flowwire.task import Workflow, resolve_transport
+from flowwire.transport import Transport
+
+__all__ = ["Execution", "forget", "replay", "timer_key"]
+
+_WAITING, _OPEN, _DONE, _ERROR = 0, 1, 2, 3
+_CONTAINERS = (list, tuple, dict, set, frozenset)
+
+#: decoded results per run id (full replay), most recently used last
+_RESULT_CACHE: OrderedDict[str, dict[str, Any]] = OrderedDict()
+_RESULT_CACHE_RUNS = 256
+_CACHE_LOCK = threading.Lock()
+
+
+def timer_key(key: str) -> str:
+    """The key of the delay timer that precedes the retry attempt ``key``."""
+    return f"{key}.delay"
+
+
+class _Suspend(BaseException):
+    """Unwinds ``run`` in a full replay when it touches a running task's result."""
+
+
+class _Abort(BaseException):
+    """Unwinds a parked live ``run`` whose execution is being discarded."""
+
+
+class _Fail(BaseException):
+    """Fails the execution with ``error``; not catchable by ``except Exception`` in ``run``."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+class _Call:
+    """The decider's record of one proxy call."""
+
+    __slots__ = (
+        "args",
+        "attempt",
+        "base",
+        "error",
+        "execution",
+        "has_value",
+        "index",
+        "key",
+        "kwargs",
+        "own_error",
+        "payload",
+        "result",
+        "seq",
+        "spec",
+        "state",
+        "value",
+    )
+
+    def __init__(
+        self, execution: Execution, seq: int, spec: ProxySpec, base: str, args: Any, kwargs: Any
+    ) -> None:
+        self.execution = execution
+        self.seq = seq
+        self.spec = spec
+        self.base = base
+        self.args: tuple[Any, ...] | None = args
+        self.kwargs: dict[str, Any] | None = kwargs
+        self.state = _WAITING
+        self.attempt = 0
+        self.key = f"{base}-0"
+        self.payload: str | None = None
+        self.result: str | None = None
+        self.value: Any = None
+        self.has_value = False
+        self.error: TaskError | None = None
+        self.own_error = False
+        self.index = -1
+
+    def finished(self) -> bool:
+        return self.state >= _DONE
+
+    def finish_index(self) -> int:
+        return self.index
+
+    def block_until(self, ready: Callable[[], bool]) -> None:
+        self.execution.block_until(ready)
+
+    def journal(self) -> list[Any]:
+        return self.execution.journal
+
+    def get(self) -> Any:
+        if self.state < _DONE:
+            self.execution.block_until(self.finished)
+        if self.state == _ERROR:
+            assert self.error is not None
+            raise self.error.with_traceback(None)
+        if not self.has_value:
+            self.value = self.execution._decode(self)
+            self.has_value = True
+        return self.value
+
+
+def _scan(value: Any) -> tuple[bool, _Call | None]:
+    """``(pending, error_call)`` for the task results inside an argument structure."""
+    kind = type(value)
+    if kind is TaskResult:
+        call: _Call = value._fw_call
+        if call.state == _ERROR:
+            return False, call
+        return call.state < _DONE, None
+    if kind not in _CONTAINERS:
+        return False, None
+    items = value.values() if kind is dict else value
+    pending = False
+    for item in items:
+        item_pending, error = _scan(item)
+        if error is not None:
+            return False, error
+        pending = pending or item_pending
+    return pending, None
+
+
+class Execution:
+    """Decides for one workflow run (see the module docstring).
+
+    Args:
+        workflow: the workflow class.
+        run_id: identifies the run; with a full replay it keys the decoded-results cache.
+        transport: replaces the workflow class's transport (an engine default).
+        live: keep ``run`` alive on a thread between decisions; call ``decide`` with the
+            growing history each time and ``close`` when the run is discarded.
+    """
+
+    def __init__(
+        self,
+        workflow: type[Workflow],
+        *,
+        run_id: str | None = None,
+        transport: Transport | None = None,
+        live: bool = False,
+    ) -> None:
+        self.workflow_class = workflow
+        self.run_id = run_id
+        self.live = live
+        self._transport_override = transport
+        self._seen = 0
+        self._input: str | None = None
+        self._scheduled: dict[str, TaskScheduled] = {}
+        self._closed: dict[str, tuple[int, Event]] = {}
+        self._timers: set[str] = set()
+        self._fired: dict[str, int] = {}
+        self._history_keys: list[str] = []
+        self._visited: set[str] = set()
+        self._emitted: set[str] = set()
+        self._counters: dict[str, int] = {}
+        self._seq = 0
+        self._by_key: dict[str, _Call] = {}
+        self._dirty: list[str] = []
+        self._deferred: list[_Call] = []
+        self._decisions: list[Decision] = []
+        #: calls in the order they settled (finished or failed); read by result helpers
+        self.journal: list[_Call] = []
+        self._instance: Workflow | None = None
+        self._started = False
+        self.closed = False
+        self._cache = self._shared_cache(run_id) if not live and run_id else {}
+        # live machinery
+        self._thread: threading.Thread | None = None
+        self._to_run = threading.Semaphore(0)
+        self._to_decider = threading.Semaphore(0)
+        self._ready: Callable[[], bool] | None = None
+        self._aborted = False
+
+    @staticmethod
+    def _shared_cache(run_id: str) -> dict[str, Any]:
+        with _CACHE_LOCK:
+            cache = _RESULT_CACHE.get(run_id)
+            if cache is None:
+                cache = _RESULT_CACHE[run_id] = {}
+                while len(_RESULT_CACHE) > _RESULT_CACHE_RUNS:
+                    _RESULT_CACHE.popitem(last=False)
+            else:
+                _RESULT_CACHE.move_to_end(run_id)
+            return cache
+
+    # -- the decision loop ----------------------------------------------------------------
+
+    def decide(self, events: Sequence[Event]) -> list[Decision]:
+        """Return the decisions for the history ``events`` (the whole history so far).
+
+        A closing decision (complete, fail, continue-as-new) is always last; after it the
+        execution is closed. Raises ``RuntimeError`` when called on a closed execution, or a
+        second time on a full-replay (``live=False``) execution.
+        """
+        if self.closed:
+            raise RuntimeError(f"execution {self.run_id or ''} is closed")
+        if self._started and not self.live:
+            raise RuntimeError("a full-replay Execution decides once; make a new one")
+        if len(events) < self._seen:
+            raise RuntimeError(
+                f"execution {self.run_id or ''} was given {len(events)} events after "
+                f"{self._seen}: a live execution needs the same, growing history"
+            )
+        self._ingest(events)
+        self._decisions = []
+        if not self._started:
+            self._started = True
+            if self.live:
+                self._thread = threading.Thread(
+                    target=self._thread_main, name=f"flowwire-run-{self.run_id}", daemon=True
+                )
+                self._thread.start()
+                self._to_decider.acquire()
+            else:
+                self._body()
+        else:
+            self._live_step()
+        decisions, self._decisions = self._decisions, []
+        if decisions and isinstance(decisions[-1], CompleteWorkflow | FailWorkflow | ContinueAsNew):
+            self.close()
+        return decisions
+
+    def close(self) -> None:
+        """Discard the execution; a parked live ``run`` is unwound (its ``finally`` blocks run)."""
+        self.closed = True
+        if self._ready is not None and self._thread is not None:
+            self._aborted = True
+            self._ready = None
+            self._to_run.release()
+            self._to_decider.acquire()
+
+    def _thread_main(self) -> None:
+        try:
+            self._body()
+        except BaseException as exc:  # never leave the decider waiting without a decision
+            self._decisions = [FailWorkflow(type(exc).__name__, "")]
+        finally:
+            self._ready = None
+            self._to_decider.release()
+
+    def _live_step(self) -> None:
+        dirty = {id(c): c for c in (self._by_key.get(k) for k in self._dirty) if c is not None}
+        self._dirty.clear()
+        for call in self._deferred:
+            dirty[id(call)] = call
+        try:
+            for call in sorted(dirty.values(), key=lambda c: c.seq):
+                self._advance(call)
+        except _Fail as failure:
+            self._fail(failure.error)
+            return
+        if self._deferred:
+            self._deferred = [c for c in self._deferred if c.state == _WAITING]
+        ready = self._ready
+        if ready is not None and ready():
+            self._ready = None
+            self._to_run.release()
+            self._to_decider.acquire()
+
+    def block_until(self, ready: Callable[[], bool]) -> None:
+        """Return once ``ready()`` is true; until then suspend the decision (full replay:
+        unwind ``run``; live: park the thread until a later decision makes it true)."""
+        while not ready():
+            if not self.live:
+                raise _Suspend
+            if self._aborted:
+                raise _Abort
+            self._ready = ready
+            self._to_decider.release()
+            self._to_run.acquire()
+            if self._aborted:
+                raise _Abort
+
+    def _body(self) -> None:
+        try:
+            instance = self._instance = self.workflow_class()
+            if self._transport_override is not None:
+                instance.transport = self._transport_override  # type: ignore[misc]
+            instance._fw_execution = self
+            if self._input is None:
+                raise NondeterminismError("the history has no WorkflowStarted event")
+            args, kwargs = instance._deserialize_arguments(self._input)
+            value = instance.run(*args, **kwargs)
+            if isinstance(value, Restart):
+                payload = instance._serialize_restart_arguments(
+                    *unwrap(value.args), **unwrap(value.kwargs)
+                )
+                final: Decision = ContinueAsNew(payload)
+            else:
+                final = CompleteWorkflow(instance._serialize_result(unwrap(value)))
+            self._check_all_visited()
+            self._decisions.append(final)
+        except _Suspend:
+            try:
+                self._check_all_visited()
+            except NondeterminismError as exc:
+                self._fail(exc)
+        except _Abort:
+            return
+        except _Fail as failure:
+            self._fail(failure.error)
+        except Exception as exc:
+            self._fail(exc)
+
+    def _fail(self, error: BaseException) -> None:
+        self._decisions = [FailWorkflow(*self._workflow_transport().serialize_error(error))]
+
+    def _check_all_visited(self) -> None:
+        if self.live:
+            return
+        for key in self._history_keys:
+            if key not in self._visited:
+                raise NondeterminismError(
+                    f"the history of workflow {self.workflow_class.__qualname__} has task or "
+                    f"timer {key!r}, which the code no longer schedules"
+                )
+
+    def _workflow_transport(self) -> Transport:
+        if self._instance is not None:
+            return self._instance._transport()
+        if self._transport_override is not None:
+            return self._transport_override
+        chosen = resolve_transport(self.workflow_class.transport)
+        assert chosen is not None
+        return chosen
+
+    # -- history --------------------------------------------------------------------------
+
+    def _ingest(self, events: Sequence[Event]) -> None:
+        start = self._seen
+        for index in range(start, len(events)):
+            event = events[index]
+            kind = type(event)
+            if kind is TaskScheduled:
+                assert isinstance(event, TaskScheduled)
+                self._scheduled[event.key] = event
+                self._history_keys.append(event.key)
+            elif kind in (TaskCompleted, TaskFailed, TaskTimedOut, TaskScheduleFailed):
+                key: str = event.key  # type: ignore[union-attr]
+                self._closed[key] = (index, event)
+                self._dirty.append(key)
+                if kind is TaskScheduleFailed and key not in self._scheduled:
+                    self._history_keys.append(key)
+            elif kind is TimerStarted:
+                assert isinstance(event, TimerStarted)
+                self._timers.add(event.key)
+                self._history_keys.append(event.key)
+            elif kind is TimerFired:
+                assert isinstance(event, TimerFired)
+                self._fired[event.key] = index
+                self._dirty.append(event.key)
+            elif kind is WorkflowStarted:
+                assert isinstance(event, WorkflowStarted)
+                self._input = event.input
+        self._seen = len(events)
+
+    # -- proxy calls ----------------------------------------------------------------------
+
+    def call(self, spec: ProxySpec, args: tuple[Any, ...], kwargs: dict[str, Any]) -> TaskResult:
+        """Record a proxy call made by ``run`` and return its result (see the module doc)."""
+        number = self._counters.get(spec.attribute, 0)
+        self._counters[spec.attribute] = number + 1
+        self._seq += 1
+        call = _Call(self, self._seq, spec, f"{spec.attribute}-{number}", args, kwargs)
+        self._advance(call)
+        if self.live and call.state == _WAITING:
+            self._deferred.append(call)
+        return TaskResult(call)
+
+    def _transport_of(self, spec: ProxySpec) -> Transport:
+        if spec.transport is not None:
+            return spec.transport
+        return self._workflow_transport()
+
+    def _advance(self, call: _Call) -> None:
+        """Evaluate ``call`` against the history; schedule what it needs now. Raises ``_Fail``."""
+        if call.state == _WAITING:
+            pending, error = _scan((call.args, call.kwargs))
+            if error is not None:
+                call.state, call.error, call.index = _ERROR, error.error, error.index
+                call.args = call.kwargs = None
+                self.journal.append(call)
+                return
+            if pending:
+                return
+            call.state = _OPEN
+        elif call.state != _OPEN:
+            return
+        spec = call.spec
+        while True:
+            key = call.key
+            if not self.live:
+                self._visited.add(key)
+            if call.attempt and spec.delay:
+                tkey = timer_key(key)
+                if not self.live:
+                    self._visited.add(tkey)
+                if tkey not in self._fired:
+                    if tkey not in self._timers and tkey not in self._emitted:
+                        self._emitted.add(tkey)
+                        self._decisions.append(StartTimer(tkey, spec.delay))
+                    self._by_key[tkey] = call
+                    return
+            closed = self._closed.get(key)
+            if closed is None:
+                break
+            index, event = closed
+            if type(event) is TaskTimedOut and call.attempt < spec.retry:
+                call.attempt += 1
+                call.key = f"{call.base}-{call.attempt}"
+                continue
+            self._by_key.pop(key, None)
+            self._settle(call, index, event)
+            return
+        scheduled = self._scheduled.get(key)
+        if scheduled is None:
+            if key not in self._emitted:
+                self._emitted.add(key)
+                self._decisions.append(spec.decision(key, self._input_payload(call)))
+        elif scheduled.name is not None and (scheduled.name, scheduled.version) != (
+            spec.name,
+            spec.version,
+        ):
+            raise _Fail(
+                NondeterminismError(
+                    f"the history has {key!r} as {scheduled.name!r} v{scheduled.version}, but "
+                    f"the code of {self.workflow_class.__qualname__} now calls "
+                    f"{spec.name!r} v{spec.version} there"
+                )
+            )
+        self._by_key[key] = call
+
+    def _settle(self, call: _Call, index: int, event: Event) -> None:
+        spec, key = call.spec, call.key
+        call.index = index
+        call.args = call.kwargs = None
+        self.journal.append(call)
+        if isinstance(event, TaskCompleted):
+            call.state, call.result = _DONE, event.result
+            return
+        if isinstance(event, TaskFailed):
+            error = self._transport_of(spec).deserialize_error(event.reason, event.details)
+        elif isinstance(event, TaskTimedOut):
+            attempts = "1 attempt" if spec.retry == 0 else f"{spec.retry + 1} attempts"
+            error = TaskTimedout(f"timed out ({event.timeout_type}) after {attempts}")
+        else:
+            assert isinstance(event, TaskScheduleFailed)
+            error = TaskError(f"could not be scheduled: {event.cause}", reason=event.cause)
+        error.task = spec.describe(key)
+        call.state, call.error, call.own_error = _ERROR, error, True
+        if not spec.error_handling:
+            raise _Fail(type(error)(str(error), traceback=error.traceback))
+
+    def _input_payload(self, call: _Call) -> str:
+        if call.payload is None:
+            args, kwargs = unwrap(call.args), unwrap(call.kwargs)
+            try:
+                call.payload = self._transport_of(call.spec).serialize_arguments(args, kwargs)
+            except Exception as exc:
+                raise _Fail(
+                    TaskError(
+                        f"cannot encode the input of {call.spec.describe(call.key)}: {exc}",
+                        type_name=type(exc).__name__,
+                    )
+                ) from exc
+        return call.payload
+
+    def _decode(self, call: _Call) -> Any:
+        cache, key = self._cache, call.key
+        if key in cache:
+            return cache[key]
+        assert call.result is not None
+        value = self._transport_of(call.spec).deserialize_result(
+            call.result, type_hint=call.spec.returns
+        )
+        cache[key] = value
+        return value
+
+
+def replay(
+    workflow: type[Workflow],
+    events: Sequence[Event],
+    *,
+    run_id: str | None = None,
+    transport: Transport | None = None,
+) -> list[Decision]:
+    """Full replay: the decisions ``workflow`` makes for the history ``events``.
+
+    ``run_id`` keys the per-run cache of decoded results (give it whenever the run has one);
+    ``transport`` replaces the workflow class's transport. Never raises for workflow or task
+    errors: they become a ``flowwire.decision.FailWorkflow`` decision (non-determinism
+    too, with a ``flowwire.NondeterminismError`` naming the key).
+    """
+    return Execution(workflow, run_id=run_id, transport=transport).decide(events)
+
+
+def forget(run_id: str) -> None:
+    """Drop the decoded results cached for ``run_id`` (call when a run closes)."""
+    with _CACHE_LOCK:
+        _RESULT_CACHE.pop(run_id, None)

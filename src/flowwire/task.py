@@ -1,0 +1,354 @@
+"""Task classes (``Activity``, ``Workflow``), their decorators and metadata.
+
+A task class carries its registration metadata (name, version, task list, default timeouts) in
+``__flowwire_meta__``, set by ``activity`` or ``workflow``. Values cross the task
+boundary only as payload strings made by the class's ``transport``; the underscore methods
+``_deserialize_arguments``, ``_serialize_result`` and ``_serialize_restart_arguments`` are the
+documented override points and call that transport by default.
+
+Nothing here imports an engine: engines call ``run_activity`` with a payload string and get
+an ``ActivityOutcome`` back; workflows are driven by ``flowwire.replay``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
+
+from flowwire.errors import RegistrationError
+from flowwire.result import SuspendTask
+from flowwire.transport import Transport, get_transport
+
+if TYPE_CHECKING:
+    from flowwire.replay import Execution
+
+__all__ = [
+    "Activity",
+    "ActivityMeta",
+    "ActivityOutcome",
+    "Workflow",
+    "WorkflowMeta",
+    "activity",
+    "declared_transport",
+    "meta_of",
+    "resolve_transport",
+    "run_activity",
+    "workflow",
+]
+
+if TYPE_CHECKING:  # a type checker's TypeVar; at runtime the docs show the plain name
+    T = TypeVar("T", bound=type)
+
+_DEFAULT_TRANSPORT: Transport = get_transport("json")
+
+
+def resolve_transport(transport: Transport | str | None) -> Transport | None:
+    """Return ``transport`` as an object: a registered name is looked up, ``None`` stays ``None``.
+
+    Raises:
+        UnknownTransportError: the name is not registered.
+    """
+    if transport is None or not isinstance(transport, str):
+        return transport
+    return get_transport(transport)
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityMeta:
+    """Registration metadata of an activity type; timeouts are whole seconds."""
+
+    name: str
+    version: str
+    task_list: str
+    heartbeat: int | None = None
+    schedule_to_close: int = 420
+    schedule_to_start: int = 120
+    start_to_close: int = 300
+
+    @property
+    def kind(self) -> str:
+        return "activity"
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowMeta:
+    """Registration metadata of a workflow type; durations are whole seconds."""
+
+    name: str
+    version: str
+    task_list: str
+    workflow_duration: int = 3600
+    decision_duration: int = 60
+
+    @property
+    def kind(self) -> str:
+        return "workflow"
+
+
+def meta_of(cls: object) -> ActivityMeta | WorkflowMeta | None:
+    """The metadata a decorator attached to ``cls`` itself (not inherited), or ``None``."""
+    if not isinstance(cls, type):
+        return None
+    meta = cls.__dict__.get("__flowwire_meta__")
+    return cast("ActivityMeta | WorkflowMeta | None", meta)
+
+
+def declared_transport(cls: type) -> Transport | None:
+    """The transport ``cls`` chose (by decorator or class attribute), or ``None`` for the default.
+
+    A transport set on ``Activity``/``Workflow`` themselves counts as the default, so
+    an engine may substitute its own default transport for classes that did not choose one.
+    """
+    for klass in cls.__mro__:
+        if klass in (Activity, Workflow):
+            return None
+        if "transport" in klass.__dict__:
+            return resolve_transport(klass.__dict__["transport"])
+    return None
+
+
+def _check_name(what: str, value: object, where: str) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not value or len(value) > 256:
+        raise RegistrationError(
+            f"{where}: {what} must be a non-empty string of at most 256 characters, got {value!r}"
+        )
+    return value
+
+
+def _check_seconds(what: str, value: object, where: str, *, optional: bool = False) -> Any:
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise RegistrationError(
+            f"{where}: {what} must be a positive whole number of seconds, got {value!r}"
+        )
+    return value
+
+
+def _transport_of(task: Activity | Workflow) -> Transport:
+    transport = task.transport
+    return get_transport(transport) if isinstance(transport, str) else transport
+
+
+class Activity:
+    """Base class of activities: override ``run`` with any signature.
+
+    An unhandled exception in ``run`` fails the task; the error travels through the class's
+    transport and reaches the workflow as a ``flowwire.TaskError``. Raising
+    ``flowwire.SuspendTask`` leaves the task open, to be finished later through the
+    engine's completion client with ``token``.
+    """
+
+    transport: ClassVar[Transport | str] = _DEFAULT_TRANSPORT
+
+    def run(self, *args: Any, **kwargs: Any) -> Any:
+        """Subclasses must override this with the task's body."""
+        raise NotImplementedError(f"{type(self).__qualname__} must override run()")
+
+    def _transport(self) -> Transport:
+        return _transport_of(self)
+
+    def _deserialize_arguments(self, payload: str) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """Decode the input payload into ``(args, kwargs)`` for ``run``, rebuilding typed
+        values from ``run``'s annotations. Raises ``flowwire.DecodeError``."""
+        return _transport_of(self).deserialize_arguments(payload, signature=type(self).run)
+
+    def _serialize_result(self, value: Any) -> str:
+        """Encode the value ``run`` returned. Raises ``flowwire.EncodeError``."""
+        return _transport_of(self).serialize_result(value)
+
+    _fw_token: str | None = None
+    _fw_heartbeat: Callable[[], bool] | None = None
+
+    @property
+    def token(self) -> str:
+        """The engine-specific string identifying this task attempt.
+
+        Raises:
+            RuntimeError: the activity is not running under an engine.
+        """
+        if self._fw_token is None:
+            raise RuntimeError(f"{type(self).__qualname__} is not running under an engine")
+        return self._fw_token
+
+    def heartbeat(self) -> bool:
+        """Report progress. Returns ``False`` once the task timed out or was cancelled, in which
+        case ``run`` should stop soon: its result will be ignored."""
+        callback = self._fw_heartbeat
+        return True if callback is None else callback()
+
+
+class Workflow:
+    """Base class of workflows: override ``run``; call task proxies (class attributes) in it.
+
+    ``run`` is replayed against the execution history at every decision, so it must be
+    deterministic: same inputs and task results, same task calls in the same order. Read the
+    "Execution model" section of the workflows page before writing one.
+    """
+
+    transport: ClassVar[Transport | str] = _DEFAULT_TRANSPORT
+
+    def run(self, *args: Any, **kwargs: Any) -> Any:
+        """Subclasses must override this with the task's body."""
+        raise NotImplementedError(f"{type(self).__qualname__} must override run()")
+
+    def _transport(self) -> Transport:
+        return _transport_of(self)
+
+    def _deserialize_arguments(self, payload: str) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """Decode the input payload into ``(args, kwargs)`` for ``run``, rebuilding typed
+        values from ``run``'s annotations. Raises ``flowwire.DecodeError``."""
+        return _transport_of(self).deserialize_arguments(payload, signature=type(self).run)
+
+    def _serialize_result(self, value: Any) -> str:
+        """Encode the value ``run`` returned. Raises ``flowwire.EncodeError``."""
+        return _transport_of(self).serialize_result(value)
+
+    _fw_execution: Execution | None = None
+
+    def _serialize_restart_arguments(self, *args: Any, **kwargs: Any) -> str:
+        """Encode the arguments of ``flowwire.restart`` (continue-as-new input)."""
+        return self._transport().serialize_restart_arguments(args, kwargs)
+
+
+# -- decorators --------------------------------------------------------------------------
+
+
+def _apply(cls: object, base: type, meta: ActivityMeta | WorkflowMeta, transport: Any) -> None:
+    kind = meta.kind
+    if not isinstance(cls, type):
+        raise RegistrationError(
+            f"@{kind}({meta.name!r}, {meta.version!r}) must decorate a class, got {cls!r}"
+        )
+    if not issubclass(cls, base):
+        raise RegistrationError(
+            f"@{kind}({meta.name!r}, {meta.version!r}) must decorate a subclass of "
+            f"flowwire.{base.__name__}, got {cls.__qualname__}"
+        )
+    if meta_of(cls) is not None:
+        raise RegistrationError(f"{cls.__qualname__} is already decorated: {meta_of(cls)}")
+    cls.__flowwire_meta__ = meta  # type: ignore[attr-defined]
+    if transport is not None:
+        cls.transport = resolve_transport(transport)  # type: ignore[attr-defined]
+
+
+def activity(
+    name: str,
+    version: str,
+    task_list: str,
+    heartbeat: int | None = None,
+    schedule_to_close: int = 420,
+    schedule_to_start: int = 120,
+    start_to_close: int = 300,
+    transport: Transport | str | None = None,
+) -> Callable[[T], T]:
+    """Attach activity metadata (and optionally a transport) to an ``Activity`` subclass.
+
+    Timeouts are whole seconds; ``heartbeat=None`` means no heartbeat timeout.
+
+    Raises:
+        RegistrationError: bad names or timeouts, a target that is not an ``Activity``
+            subclass, or a class decorated twice.
+        UnknownTransportError: ``transport`` names no registered transport.
+    """
+    where = f"@activity({name!r}, {version!r})"
+    meta = ActivityMeta(
+        name=_check_name("name", name, where),
+        version=_check_name("version", version, where),
+        task_list=_check_name("task_list", task_list, where),
+        heartbeat=_check_seconds("heartbeat", heartbeat, where, optional=True),
+        schedule_to_close=_check_seconds("schedule_to_close", schedule_to_close, where),
+        schedule_to_start=_check_seconds("schedule_to_start", schedule_to_start, where),
+        start_to_close=_check_seconds("start_to_close", start_to_close, where),
+    )
+    resolved = resolve_transport(transport)
+
+    def decorate(cls: T) -> T:
+        _apply(cls, Activity, meta, resolved)
+        return cls
+
+    return decorate
+
+
+def workflow(
+    name: str,
+    version: str,
+    task_list: str,
+    workflow_duration: int = 3600,
+    decision_duration: int = 60,
+    transport: Transport | str | None = None,
+) -> Callable[[T], T]:
+    """Attach workflow metadata (and optionally a transport) to a ``Workflow`` subclass.
+
+    Raises:
+        RegistrationError: bad names or durations, a target that is not a ``Workflow``
+            subclass, or a class decorated twice.
+        UnknownTransportError: ``transport`` names no registered transport.
+    """
+    where = f"@workflow({name!r}, {version!r})"
+    meta = WorkflowMeta(
+        name=_check_name("name", name, where),
+        version=_check_name("version", version, where),
+        task_list=_check_name("task_list", task_list, where),
+        workflow_duration=_check_seconds("workflow_duration", workflow_duration, where),
+        decision_duration=_check_seconds("decision_duration", decision_duration, where),
+    )
+    resolved = resolve_transport(transport)
+
+    def decorate(cls: T) -> T:
+        _apply(cls, Workflow, meta, resolved)
+        return cls
+
+    return decorate
+
+
+# -- running an activity -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityOutcome:
+    """What running an activity produced: ``status`` is ``"completed"`` (``result`` set),
+    ``"failed"`` (``reason``/``details`` set) or ``"suspended"`` (left open)."""
+
+    status: str
+    result: str = ""
+    reason: str = ""
+    details: str = ""
+
+
+def run_activity(
+    cls: type[Activity],
+    payload: str,
+    *,
+    token: str,
+    heartbeat: Callable[[], bool] | None = None,
+    transport: Transport | None = None,
+) -> ActivityOutcome:
+    """Run one attempt of activity ``cls`` on the input ``payload``; never raises for errors of
+    the activity itself (they become a ``"failed"`` outcome through the transport).
+
+    ``transport`` replaces the class's transport (an engine default for classes that chose
+    none); ``heartbeat`` is called by ``Activity.heartbeat``.
+    """
+    try:
+        instance = cls()
+    except Exception as exc:
+        chosen = transport or resolve_transport(cls.transport) or _DEFAULT_TRANSPORT
+        reason, details = chosen.serialize_error(exc)
+        return ActivityOutcome("failed", reason=reason, details=details)
+    if transport is not None:
+        instance.transport = transport  # type: ignore[misc]
+    instance._fw_token = token
+    instance._fw_heartbeat = heartbeat
+    try:
+        args, kwargs = instance._deserialize_arguments(payload)
+        value = instance.run(*args, **kwargs)
+        return ActivityOutcome("completed", result=instance._serialize_result(value))
+    except SuspendTask:
+        return ActivityOutcome("suspended")
+    except Exception as exc:
+        reason, details = instance._transport().serialize_error(exc)
+        return ActivityOutcome("failed", reason=reason, details=details)

@@ -1,0 +1,3 @@
+from .tasks import ScanA
+
+__all__ = ["ScanA"]
