@@ -1,0 +1,1 @@
+"""Generated code for the flowwire.v1 proto package."""

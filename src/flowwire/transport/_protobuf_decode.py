@@ -1,0 +1,344 @@
+"""Reading the ``flowwire.v1`` protobuf schema by hand (see :mod:`flowwire.transport.protobuf`).
+
+Every length is checked against the end of its enclosing message before any bytes are taken,
+so malformed input raises :class:`~flowwire.transport._protobuf_encode.Fail` (turned into
+:class:`~flowwire.DecodeError` by the codec) and memory use stays proportional to the input.
+The fast paths for short items may peek at bytes past an item's end; they only use what their
+checks confirm, and fall back to the general field reader otherwise.
+"""
+
+from __future__ import annotations
+
+import struct
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from uuid import UUID
+
+from flowwire.errors import DecodeError
+from flowwire.transport import _model
+from flowwire.transport._protobuf_encode import (
+    F_BIG_INT,
+    F_BIG_TIMEDELTA,
+    F_BOOL,
+    F_BYTES,
+    F_DATE,
+    F_DATETIME,
+    F_DOUBLE,
+    F_FROZENSET,
+    F_INT,
+    F_LIST,
+    F_MAP,
+    F_MESSAGE,
+    F_NULL,
+    F_SET,
+    F_STRING,
+    F_TIME,
+    F_TIMEDELTA,
+    F_TUPLE,
+    F_UUID,
+    KIND_WIRE,
+    WIRE_I64,
+    WIRE_LEN,
+    WIRE_VARINT,
+    Fail,
+    relocate,
+)
+
+_unpack_double = struct.Struct("<d").unpack_from
+
+# -- decoding ------------------------------------------------------------------------------------
+
+
+def next_field(data: bytes, i: int, end: int) -> tuple[int, int, int, int, int]:
+    """The field starting at ``data[i]``: ``(field, wire, a, b, next)``. For a varint ``a`` is its
+    value; otherwise ``data[a:b]`` is the payload. Raises ``Fail`` on anything malformed."""
+    key, i = _read_varint(data, i, end)
+    field, wire = key >> 3, key & 7
+    if field == 0:
+        raise Fail(f"field number 0 at byte {i - 1}")
+    if wire == WIRE_VARINT:
+        value, i = _read_varint(data, i, end)
+        return field, wire, value, 0, i
+    if wire == WIRE_LEN:
+        n, i = _read_varint(data, i, end)
+        j = i + n
+        if j > end:
+            raise Fail(f"field {field} declares {n} bytes at byte {i}, only {end - i} are left")
+        return field, wire, i, j, j
+    if wire == WIRE_I64 or wire == 5:
+        j = i + (8 if wire == WIRE_I64 else 4)
+        if j > end:
+            raise Fail(f"truncated fixed-size field {field} at byte {i}")
+        return field, wire, i, j, j
+    raise Fail(f"unsupported wire type {wire} for field {field} at byte {i}")
+
+
+def _read_varint(data: bytes, i: int, end: int) -> tuple[int, int]:
+    result = shift = 0
+    while i < end:
+        b = data[i]
+        i += 1
+        result |= (b & 0x7F) << shift
+        if b < 0x80:
+            if result >> 64:
+                raise Fail(f"varint over 64 bits ending at byte {i}")
+            return result, i
+        shift += 7
+        if shift >= 70:
+            raise Fail(f"varint longer than 10 bytes at byte {i}")
+    raise Fail(f"truncated varint at byte {i}")
+
+
+def decode_value(data: bytes, i: int, end: int, depth: int, limit: int) -> Any:
+    """The Value in ``data[i:end]``; containers in it are nested at ``depth``."""
+    if i + 1 < end:  # fast paths: one short scalar field filling the whole Value
+        t = data[i]
+        b = data[i + 1]
+        if t == 0x32:
+            if b < 0x80 and i + 2 + b == end:
+                return data[i + 2 : end].decode()
+        elif t == 0x18:
+            if b < 0x80:
+                if i + 2 == end:
+                    return (b >> 1) ^ -(b & 1)
+            else:
+                b, j = _read_varint(data, i + 1, end)
+                if j == end:
+                    return (b >> 1) ^ -(b & 1)
+        elif t == 0x29:
+            if i + 9 == end:
+                return _unpack_double(data, i + 1)[0]
+        elif t == 0x10:
+            if b < 0x80 and i + 2 == end:
+                return b != 0
+        elif t == 0x08:
+            if b == 0 and i + 2 == end:
+                return None
+        elif t == 0x4A or t == 0x42:  # a map or list whose length takes one or two bytes
+            if b < 0x80:
+                s = i + 2
+            elif i + 2 < end and data[i + 2] < 0x80:
+                s = i + 3
+                b = (b & 0x7F) | data[i + 2] << 7
+            else:
+                s = -1
+            if s + b == end:
+                if depth >= limit:
+                    raise Fail(f"nesting deeper than max_depth={limit}")
+                if t == 0x4A:
+                    return decode_entries(data, s, end, depth + 1, limit)
+                return decode_items(data, s, end, depth + 1, limit)
+    found = 0
+    value: Any = None
+    while i < end:
+        field, wire, a, b, i = next_field(data, i, end)
+        expected = KIND_WIRE.get(field)
+        if expected is None:
+            continue  # an unknown field: skipped, as protobuf parsers do
+        if wire != expected:
+            raise Fail(f"Value field {field} has wire type {wire}, expected {expected}")
+        if found:
+            raise Fail(f"Value sets more than one kind (fields {found} and {field})")
+        found = field
+        value = _decode_kind(data, field, a, b, depth, limit)
+    if not found:
+        raise Fail("Value has no kind set")
+    return value
+
+
+def _decode_kind(data: bytes, field: int, a: int, b: int, depth: int, limit: int) -> Any:
+    if field == F_STRING:
+        return data[a:b].decode()
+    if field == F_INT:
+        return (a >> 1) ^ -(a & 1)
+    if field == F_DOUBLE:
+        return _unpack_double(data, a)[0]
+    if field == F_BOOL:
+        return a != 0
+    if field == F_NULL:
+        if a:
+            raise Fail(f"null_value must be NULL_VALUE (0), got {a}")
+        return None
+    if field == F_BYTES:
+        return data[a:b]
+    if F_LIST <= field <= F_FROZENSET:
+        if depth >= limit:
+            raise Fail(f"nesting deeper than max_depth={limit}")
+        if field == F_MAP:
+            return decode_entries(data, a, b, depth + 1, limit)
+        items = decode_items(data, a, b, depth + 1, limit)
+        if field == F_LIST:
+            return items
+        if field == F_TUPLE:
+            return tuple(items)
+        try:
+            return set(items) if field == F_SET else frozenset(items)
+        except TypeError:  # unhashable (lowered) items: the annotation rebuilds them
+            return items
+    if field in (F_BIG_INT, F_BIG_TIMEDELTA):
+        if a == b:
+            raise Fail("big integer with no bytes")
+        number = int.from_bytes(data[a:b], "big", signed=True)
+        return number if field == F_BIG_INT else _model.timedelta_from_micros(number, "$")
+    if field == F_TIMEDELTA:
+        return _model.timedelta_from_micros((a >> 1) ^ -(a & 1), "$")
+    if field == F_UUID:
+        if b - a != 16:
+            raise Fail(f"uuid_value must be 16 bytes, got {b - a}")
+        return UUID(bytes=data[a:b])
+    if field == F_MESSAGE:
+        return _decode_message(data, a, b)
+    text = data[a:b].decode()
+    if field == F_DATETIME:
+        return _model.parse_datetime(text, "$")
+    if field == F_DATE:
+        return _model.parse_date(text, "$")
+    if field == F_TIME:
+        return _model.parse_time(text, "$")
+    try:  # F_DECIMAL, the last kind
+        return Decimal(text)
+    except (InvalidOperation, ValueError):
+        raise Fail(f"malformed decimal {text[:64]!r}") from None
+
+
+def _decode_message(data: bytes, i: int, end: int) -> bytes:
+    """The ``data`` of an EmbeddedMessage; its ``type_name`` is never used for anything."""
+    payload = b""
+    while i < end:
+        field, wire, a, b, i = next_field(data, i, end)
+        if field == 2:
+            if wire != WIRE_LEN:
+                raise Fail(f"EmbeddedMessage.data has wire type {wire}")
+            payload = data[a:b]
+    return payload
+
+
+def decode_items(data: bytes, i: int, end: int, depth: int, limit: int) -> list[Any]:
+    """The items of a ValueList in ``data[i:end]``.
+
+    The fast path reads an item with a one-byte length holding a short string, a small int, a
+    double or a bool directly; its conditions imply that the item is well formed (every length
+    is checked against the item's end). Everything else goes through :func:`decode_value`.
+    """
+    out: list[Any] = []
+    append = out.append
+    try:
+        while i < end:
+            try:
+                n = data[i + 1]
+                j = i + 2 + n  # an overrun past ``end`` is caught after the loop
+                if data[i] == 0x0A and n < 0x80:
+                    t = data[i + 2]
+                    if t == 0x32 and data[i + 3] == n - 2:
+                        append(data[i + 4 : j].decode())
+                    elif t == 0x18 and n == 2 and data[i + 3] < 0x80:
+                        b = data[i + 3]
+                        append((b >> 1) ^ -(b & 1))
+                    elif t == 0x29 and n == 9:
+                        append(_unpack_double(data, i + 3)[0])
+                    else:
+                        append(decode_value(data, i + 2, j, depth, limit))
+                    i = j
+                    continue
+            except IndexError:
+                pass  # peeked past the end of the body: the general path says what is wrong
+            field, wire, s, j, i = next_field(data, i, end)
+            if field == 1:
+                if wire != WIRE_LEN:
+                    raise Fail(f"ValueList.items has wire type {wire}")
+                append(decode_value(data, s, j, depth, limit))
+            # other fields are unknown: skipped, as protobuf parsers do
+    except IndexError:
+        raise relocate(Fail(f"truncated list at byte {i}"), None) from None
+    except (Fail, UnicodeError, DecodeError) as exc:
+        raise relocate(exc, len(out)) from None
+    if i != end:
+        raise Fail(f"the last list item runs {i - end} bytes past the end of its list")
+    return out
+
+
+def decode_entries(
+    data: bytes, i: int, end: int, depth: int, limit: int, tag: int = 0x0A
+) -> dict[str, Any]:
+    """The entries of a ValueMap (or, with ``tag`` 0x12, the kwargs of an Arguments message).
+
+    The fast path reads ``tag len 0x0a klen key 0x12 vlen value`` with one-byte lengths and
+    inlines short scalar values; its conditions imply a well-formed entry (``data[k + 1]`` being
+    the exact rest of the entry bounds the key inside it). Everything else goes through
+    :func:`_decode_entry` and :func:`decode_value`.
+    """
+    out: dict[str, Any] = {}
+    count = 0
+    key: str | None = None
+    number = tag >> 3
+    try:
+        while i < end:
+            key = None
+            try:
+                n = data[i + 1]
+                j = i + 2 + n  # an overrun past ``end`` is caught after the loop
+                if data[i] == tag and n < 0x80 and data[i + 2] == 0x0A:
+                    k = i + 4 + data[i + 3]
+                    r = j - k
+                    if data[k] == 0x12 and data[k + 1] == r - 2:
+                        key = data[i + 4 : k].decode()
+                        t = data[k + 2]
+                        if t == 0x32 and data[k + 3] == r - 4:
+                            out[key] = data[k + 4 : j].decode()
+                        elif (
+                            r == 4 and data[k + 3] < 0x80 and (t == 0x18 or t == 0x10 or t == 0x08)
+                        ):
+                            b = data[k + 3]
+                            if t == 0x18:
+                                out[key] = (b >> 1) ^ -(b & 1)
+                            elif t == 0x10:
+                                out[key] = b != 0
+                            else:
+                                out[key] = decode_value(data, k + 2, j, depth, limit)
+                        elif t == 0x29 and r == 11:
+                            out[key] = _unpack_double(data, k + 3)[0]
+                        else:
+                            out[key] = decode_value(data, k + 2, j, depth, limit)
+                        count += 1
+                        i = j
+                        continue
+            except IndexError:
+                pass  # peeked past the end of the body: the general path says what is wrong
+            field, wire, s, j, i = next_field(data, i, end)
+            if field == number:
+                if wire != WIRE_LEN:
+                    raise Fail(f"map entries have wire type {wire}")
+                k_, value = _decode_entry(data, s, j, depth, limit)
+                out[k_] = value
+                count += 1
+            # other fields are unknown (or Arguments.args, read by the caller): skipped
+    except IndexError:
+        raise relocate(Fail(f"truncated map at byte {i}"), None) from None
+    except (Fail, UnicodeError, DecodeError) as exc:
+        raise relocate(exc, key) from None
+    if i != end:
+        raise Fail(f"the last map entry runs {i - end} bytes past the end of its map")
+    if len(out) != count:
+        raise Fail(f"map has duplicate keys ({count} entries, {len(out)} distinct keys)")
+    return out
+
+
+def _decode_entry(data: bytes, i: int, end: int, depth: int, limit: int) -> tuple[str, Any]:
+    """A MapEntry in any field order (last occurrence wins, as in protobuf)."""
+    key = ""
+    span: tuple[int, int] | None = None
+    while i < end:
+        field, wire, a, b, i = next_field(data, i, end)
+        if field == 1 or field == 2:
+            if wire != WIRE_LEN:
+                raise Fail(f"MapEntry field {field} has wire type {wire}")
+            if field == 1:
+                key = data[a:b].decode()
+            else:
+                span = (a, b)
+    if span is None:
+        raise Fail(f"map entry {key!r:.40} has no value")
+    try:
+        return key, decode_value(data, span[0], span[1], depth, limit)
+    except (Fail, UnicodeError, DecodeError) as exc:
+        raise relocate(exc, key) from None
