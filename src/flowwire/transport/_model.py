@@ -52,6 +52,7 @@ __all__ = [
     "is_protobuf_message_class",
     "lower",
     "lower_fully",
+    "nesting_depth",
     "parse_date",
     "parse_datetime",
     "parse_time",
@@ -256,7 +257,7 @@ def contains_nonfinite(value: Any, depth: int = 0) -> bool:
     else:
         return _extended_nonfinite(value, depth)
     if depth > MAX_DEPTH * 2:
-        return False
+        return True  # too deep to tell: take the tagged path, which checks max_depth
     plain = _PLAIN_SCALARS
     for item in items:
         kind = type(item)
@@ -286,15 +287,24 @@ def is_protobuf_message_class(cls: type) -> bool:
     return isinstance(cls, type) and issubclass(cls, _PbMessage)
 
 
-def lower_fully(value: Any, path: str = "$", depth: int = 0) -> Any:
+def lower_fully(value: Any, path: str = "$", depth: int = 0, *, max_depth: int = MAX_DEPTH) -> Any:
     """Lower ``value`` recursively to base types only (what the JSON codec carries)."""
-    if depth > MAX_DEPTH:
-        raise EncodeError(f"nesting deeper than {MAX_DEPTH} levels", path=path)
+    if depth > max_depth:
+        raise EncodeError(f"nesting deeper than max_depth={max_depth}", path=path)
     cls = type(value)
-    if value is None or cls is str or cls is int or cls is float or cls is bool or cls is bytes:
+    if cls is str:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:  # a lone surrogate: no codec can carry it
+            raise EncodeError(f"string is not valid UTF-8 text: {exc.reason}", path=path) from None
+        return value
+    if value is None or cls is int or cls is float or cls is bool or cls is bytes:
         return value
     if cls is list:
-        return [lower_fully(v, path_key(path, i), depth + 1) for i, v in enumerate(value)]
+        return [
+            lower_fully(v, path_key(path, i), depth + 1, max_depth=max_depth)
+            for i, v in enumerate(value)
+        ]
     if cls is dict:
         for key in value:
             if type(key) is not str:
@@ -302,5 +312,23 @@ def lower_fully(value: Any, path: str = "$", depth: int = 0) -> Any:
                     f"object keys must be strings, got {type(key).__name__} key {key!r:.40}",
                     path=path,
                 )
-        return {k: lower_fully(v, path_key(path, k), depth + 1) for k, v in value.items()}
-    return lower_fully(lower(value, path), path, depth)
+        return {
+            k: lower_fully(v, path_key(path, k), depth + 1, max_depth=max_depth)
+            for k, v in value.items()
+        }
+    return lower_fully(lower(value, path), path, depth, max_depth=max_depth)
+
+
+def nesting_depth(value: Any) -> int:
+    """How many container levels ``value`` has (a scalar is 0, ``[]`` is 1), iteratively."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    containers = (dict, list, tuple, set, frozenset)
+    while stack:
+        node, depth = stack.pop()
+        if type(node) in containers:
+            depth += 1
+            deepest = max(deepest, depth)
+            items = node.values() if type(node) is dict else node
+            stack.extend((item, depth) for item in items if type(item) in containers)
+    return deepest

@@ -11,7 +11,7 @@ import traceback as _traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from flowwire.errors import DecodeError, PayloadTooLarge, TaskError
+from flowwire.errors import DecodeError, EncodeError, PayloadTooLarge, TaskError
 from flowwire.transport import envelope
 from flowwire.transport._model import MAX_DEPTH
 from flowwire.transport._protocols import Codec, Stage, StageContext, TextCodec
@@ -182,7 +182,14 @@ class CodecTransport:
         encode_arguments = getattr(self.codec, "encode_arguments", None)
         if encode_arguments is not None:
             return self._wrap(encode_arguments(list(args), dict(kwargs)), what)
-        return self._encode({"args": list(args), "kwargs": dict(kwargs)}, what)
+        try:
+            return self._encode({"args": list(args), "kwargs": dict(kwargs)}, what)
+        except EncodeError as exc:  # $["args"][0] -> $.args[0], as decoding names it
+            for key in ("args", "kwargs"):
+                prefix = f'$["{key}"]'
+                if exc.path.startswith(prefix):
+                    raise EncodeError(exc.reason, path=f"$.{key}{exc.path[len(prefix) :]}") from exc
+            raise
 
     def _encode(self, value: Any, what: str) -> str:
         if self._text is not None:

@@ -17,6 +17,7 @@ import binascii
 import contextlib
 import dataclasses
 import inspect
+import threading
 import types
 import typing
 from collections.abc import Callable
@@ -35,6 +36,9 @@ __all__ = ["ArgumentTypes", "Converter", "compile_hint", "convert"]
 Converter = Callable[[Any, str], Any]
 
 _cache: dict[Any, Converter | None] = {}
+_compiling: dict[Any, Converter] = {}  # trampolines of the compile in progress
+_added: list[Any] = []  # hints cached during the outermost compile in progress
+_lock = threading.RLock()
 _NONE_TYPE = type(None)
 
 
@@ -64,22 +68,39 @@ def compile_hint(hint: Any) -> Converter | None:
         pass
     except TypeError:  # unhashable annotation (rare): compile without caching
         return _compile(hint)
-    # Recursive types (a dataclass whose fields name itself) resolve through this trampoline.
-    slot: list[Converter | None] = [None]
+    with _lock:
+        if hint in _cache:
+            return _cache[hint]
+        pending = _compiling.get(hint)
+        if pending is not None:  # a recursive reference inside this thread's compile
+            return pending
+        # Recursive types (a dataclass whose fields name itself) resolve through this
+        # trampoline, visible only to the compiling thread until the converter is complete.
+        slot: list[Converter | None] = [None]
 
-    def trampoline(value: Any, path: str) -> Any:
-        conv = slot[0]
-        return value if conv is None else conv(value, path)
+        def trampoline(value: Any, path: str) -> Any:
+            conv = slot[0]
+            return value if conv is None else conv(value, path)
 
-    _cache[hint] = trampoline
-    try:
-        conv = _compile(hint)
-    except BaseException:
-        del _cache[hint]
-        raise
-    slot[0] = conv
-    _cache[hint] = conv
-    return conv
+        outermost = not _compiling
+        _compiling[hint] = trampoline
+        try:
+            conv = _compile(hint)
+        except BaseException:
+            if outermost:  # converters built on the way may refer to a failed trampoline
+                for key in _added:
+                    _cache.pop(key, None)
+                _added.clear()
+            raise
+        finally:
+            del _compiling[hint]
+        slot[0] = conv
+        _cache[hint] = conv
+        if outermost:
+            _added.clear()
+        else:
+            _added.append(hint)
+        return conv
 
 
 def _check(expected: type, label: str) -> Converter:
@@ -415,10 +436,16 @@ def _compile_union(members: tuple[Any, ...]) -> Converter | None:
         return opt
     convs = [compile_hint(m) for m in non_none]
     names = " | ".join(getattr(m, "__name__", repr(m)) for m in members)
+    # A value whose type is a member stays that type (1 as float | int stays int).
+    by_type = {m: c for m, c in zip(non_none, convs, strict=True) if isinstance(m, type)}
 
     def union(value: Any, path: str) -> Any:
         if value is None and optional:
             return None
+        kind = type(value)
+        if kind in by_type:
+            exact = by_type[kind]
+            return value if exact is None else exact(value, path)
         for c in convs:
             if c is None:
                 return value
@@ -530,30 +557,48 @@ def _compile_namedtuple(cls: type) -> Converter:
     fields: tuple[str, ...] = cls._fields  # type: ignore[attr-defined]
     convs = [compile_hint(hints.get(f, Any)) for f in fields]
     name = cls.__qualname__
+    least = len(fields) - len(getattr(cls, "_field_defaults", {}))  # trailing defaults
 
     def conv(value: Any, path: str) -> Any:
         if isinstance(value, cls):
             return value
         if type(value) not in (list, tuple):
             raise _fail(f"array (for {name})", value, path)
-        if len(value) != len(fields):
+        if not least <= len(value) <= len(fields):
             raise DecodeError(
                 f"expected {len(fields)} items for {name}, got {len(value)}", path=path
             )
         return cls(
             *(
                 v if c is None else c(v, f"{path}[{i}]")
-                for i, (c, v) in enumerate(zip(convs, value, strict=True))
+                for i, (c, v) in enumerate(zip(convs, value, strict=False))
             )
         )
 
     return conv
 
 
+def _typeddict_required(cls: type) -> frozenset[str]:
+    # Under ``from __future__ import annotations`` the class cannot see Required/NotRequired
+    # when it is created, so __required_keys__ is wrong; the resolved annotations are not.
+    required = set(getattr(cls, "__required_keys__", ()))
+    try:
+        extras = typing.get_type_hints(cls, include_extras=True)
+    except Exception:  # _hints_of already reported unresolvable annotations
+        return frozenset(required)
+    for key, hint in extras.items():
+        origin = typing.get_origin(hint)
+        if origin is typing.NotRequired:
+            required.discard(key)
+        elif origin is typing.Required:
+            required.add(key)
+    return frozenset(required)
+
+
 def _compile_typeddict(cls: type) -> Converter:
     hints = _hints_of(cls)
     convs = {k: compile_hint(v) for k, v in hints.items()}
-    required: frozenset[str] = getattr(cls, "__required_keys__", frozenset())
+    required = _typeddict_required(cls)
     name = cls.__qualname__
 
     def conv(value: Any, path: str) -> Any:

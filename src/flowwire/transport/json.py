@@ -74,9 +74,16 @@ class JSONCodec:
 
     def decode_text(self, text: str) -> Any:
         try:
-            return orjson.loads(text)
+            value = _loads(text)
         except orjson.JSONDecodeError as exc:
             raise DecodeError(f"malformed JSON payload: {exc}") from exc
+        if (
+            len(text) > 2 * self.max_depth
+            and text.count("[") + text.count("{") > self.max_depth
+            and _model.nesting_depth(value) > self.max_depth
+        ):
+            raise DecodeError(f"payload nests deeper than max_depth={self.max_depth}")
+        return value
 
     # -- binary form (inside an envelope) ------------------------------------------------
 
@@ -87,7 +94,8 @@ class JSONCodec:
         tagged = self._tag(value, "$", 0)
         try:
             return _TAGGED + orjson.dumps(tagged)
-        except (TypeError, orjson.JSONEncodeError) as exc:  # pragma: no cover - _tag checked it
+        except (TypeError, orjson.JSONEncodeError) as exc:  # lone surrogates in a str
+            _model.lower_fully(value, max_depth=self.max_depth)  # raises with the path
             raise EncodeError(f"cannot encode as JSON: {exc}") from exc
 
     def decode(self, data: bytes) -> Any:
@@ -99,21 +107,37 @@ class JSONCodec:
         except orjson.JSONDecodeError as exc:
             raise DecodeError(f"malformed JSON body: {exc}") from exc
         if prefix == _PLAIN:
-            return value
+            return self._check_depth(data, value)
         if prefix == _TAGGED:
-            return self._untag(value, "$", 0)
+            return self._untag(self._check_depth(data, value), "$", 0)
         raise DecodeError(f"unknown JSON body form {prefix!r} (expected '=' or '$')")
 
     # -- internals -----------------------------------------------------------------------
 
     def _encode_plain(self, value: Any) -> bytes | None:
         try:
-            out = orjson.dumps(value, default=_fast_default, option=_OPTIONS)
-        except (TypeError, orjson.JSONEncodeError):
+            out = _dumps(value, default=_fast_default, option=_OPTIONS)
+        except TypeError:  # orjson.JSONEncodeError is a TypeError
             return None  # bytes, big ints, non-str keys, unsupported types: slow path decides
         if b"null" in out and _model.contains_nonfinite(value):
             return None
+        # A value can only nest deeper than max_depth if its text has that many brackets;
+        # counting them is C-speed, the exact check runs only when the count says it might.
+        if len(out) > 2 * self.max_depth and out.count(b"[") + out.count(b"{") > self.max_depth:
+            _model.lower_fully(value, max_depth=self.max_depth)  # raises EncodeError with path
         return out
+
+    def _check_depth(self, raw: bytes, value: Any) -> Any:
+        """Refuse decoded values nested deeper than max_depth (the writer could not have).
+
+        Nesting N deep needs N opening brackets, so the exact walk runs only when a C-speed
+        count says the payload might be that deep."""
+        if (
+            raw.count(b"[") + raw.count(b"{") > self.max_depth
+            and _model.nesting_depth(value) > self.max_depth
+        ):
+            raise DecodeError(f"payload nests deeper than max_depth={self.max_depth}")
+        return value
 
     def _tag(self, value: Any, path: str, depth: int) -> Any:
         cls = type(value)
@@ -148,7 +172,7 @@ class JSONCodec:
     def _untag(self, node: Any, path: str, depth: int) -> Any:
         cls = type(node)
         if cls is list:
-            return [self._untag(v, path, depth + 1) for v in node]
+            return [self._untag(v, path_key(path, i), depth + 1) for i, v in enumerate(node)]
         if cls is not dict:
             return node
         if len(node) == 1:
@@ -186,15 +210,13 @@ class JSONTransport(CodecTransport):
 
     def __init__(self, **options: Any) -> None:
         max_depth = options.get("max_depth", MAX_DEPTH)
-        super().__init__(JSONCodec(max_depth=max_depth), **options)
+        self._json = JSONCodec(max_depth=max_depth)
+        super().__init__(self._json, **options)
         self._fast = not self.stages
 
     def _plain(self, value: Any, what: str) -> str | None:
-        try:
-            out = _dumps(value, default=_fast_default, option=_OPTIONS)
-        except TypeError:  # orjson.JSONEncodeError is a TypeError
-            return None
-        if b"null" in out and _model.contains_nonfinite(value):
+        out = self._json._encode_plain(value)
+        if out is None:
             return None
         limit = self.max_payload_chars
         if limit is not None and len(out) > limit:  # bytes >= characters: check the text
@@ -220,10 +242,7 @@ class JSONTransport(CodecTransport):
 
     def deserialize_result(self, payload: str, *, type_hint: Any = Any) -> Any:
         if type(payload) is str and payload and payload[0] != "~":
-            try:
-                value = _loads(payload)
-            except orjson.JSONDecodeError as exc:
-                raise DecodeError(f"malformed JSON payload: {exc}") from exc
+            value = self._json.decode_text(payload)
             if type_hint is Any:
                 return value
             conv = compile_hint(type_hint)
@@ -234,10 +253,7 @@ class JSONTransport(CodecTransport):
         self, payload: str, *, signature: Callable[..., Any] | None = None
     ) -> tuple[tuple[Any, ...], dict[str, Any]]:
         if type(payload) is str and payload and payload[0] != "~":
-            try:
-                value = _loads(payload)
-            except orjson.JSONDecodeError as exc:
-                raise DecodeError(f"malformed JSON payload: {exc}") from exc
+            value = self._json.decode_text(payload)
             if type(value) is dict and len(value) == 2:
                 args = value.get("args")
                 kwargs = value.get("kwargs")

@@ -58,9 +58,10 @@ _INT_MIN = -(2**63)
 _INT_LIMIT = 2**64
 
 
-def _str_keys(value: Any) -> bool:
+def _str_keys(value: Any, budget: int = 1 << 30) -> bool:
     """True if every dict inside plain lists/dicts has only str keys (msgpack itself would
-    happily write other keys, which the value model and the decoder refuse)."""
+    happily write other keys, which the value model and the decoder refuse). Raises
+    EncodeError when containers nest more than ``budget`` levels (the walk is there anyway)."""
     cls = type(value)
     if cls is dict:
         try:
@@ -72,16 +73,27 @@ def _str_keys(value: Any) -> bool:
         items = value
     else:
         return True
+    if budget <= 0:
+        raise EncodeError("nesting deeper than max_depth")
     if _CONTAINERS.isdisjoint(map(type, items)):
         return True
     containers = _CONTAINERS
     for item in items:
-        if type(item) in containers and not _str_keys(item):
+        if type(item) in containers and not _str_keys(item, budget - 1):
             return False
     return True
 
 
 _CONTAINERS = frozenset({dict, list})
+
+
+def _only_str_keys(obj: dict[Any, Any]) -> dict[Any, Any]:
+    # strict_map_key=True still lets bytes keys through; the value model has str keys only.
+    try:
+        "".join(obj)
+    except TypeError:
+        raise DecodeError("map keys must be strings, got a bytes key") from None
+    return obj
 
 
 def _int_bytes(value: int) -> bytes:
@@ -126,6 +138,8 @@ class MsgpackCodec:
             if isinstance(obj, tuple):  # named tuples travel as tuples
                 return self._encoders[tuple](obj)
             obj = lower(obj)
+            if (type(obj) is dict or type(obj) is list) and not _str_keys(obj):
+                raise TypeError("map keys must be strings")  # encode() finds the path
             if type(obj) in _NATIVE and (type(obj) is not int or _INT_MIN <= obj < _INT_LIMIT):
                 return obj
         raise EncodeError(f"a value of type {type(obj).__qualname__} does not lower to the model")
@@ -135,7 +149,7 @@ class MsgpackCodec:
         try:
             if depth > self.max_depth:
                 raise EncodeError(f"nesting deeper than max_depth={self.max_depth}")
-            if not _str_keys(items):
+            if not _str_keys(items, self.max_depth - depth):
                 raise TypeError("map keys must be strings")
             return msgpack.packb(items, default=self._default, strict_types=True, use_bin_type=True)  # type: ignore[no-any-return]
         finally:
@@ -143,11 +157,12 @@ class MsgpackCodec:
 
     def encode(self, value: Any) -> bytes:
         try:
-            if not _str_keys(value):
+            if not _str_keys(value, self.max_depth - getattr(self._local, "depth", 0)):
                 raise TypeError("map keys must be strings")
             return msgpack.packb(value, default=self._default, strict_types=True, use_bin_type=True)  # type: ignore[no-any-return]
         except (EncodeError, TypeError, ValueError, OverflowError, RecursionError) as exc:
-            _model.lower_fully(value)  # raises EncodeError with the offending value's path
+            # raises EncodeError with the offending value's path
+            _model.lower_fully(value, max_depth=self.max_depth)
             if isinstance(exc, EncodeError):
                 raise
             raise EncodeError(f"cannot encode as MessagePack: {exc}") from exc
@@ -180,6 +195,8 @@ class MsgpackCodec:
                 return Decimal(data.decode())
         except (UnicodeDecodeError, InvalidOperation, TypeError) as exc:
             raise DecodeError(f"malformed msgpack ext type {code}: {exc}") from exc
+        except DecodeError as exc:  # the hook cannot know the path: do not claim "$"
+            raise DecodeError(f"msgpack ext type {code}: {exc.reason}") from exc
         raise DecodeError(f"unknown msgpack ext type {code}")
 
     def _unpack(self, data: bytes) -> Any:
@@ -187,17 +204,29 @@ class MsgpackCodec:
         try:
             if depth > self.max_depth:
                 raise DecodeError(f"nesting deeper than max_depth={self.max_depth}")
-            return msgpack.unpackb(data, ext_hook=self._ext_hook, raw=False, strict_map_key=True)
+            return self._unpackb(data)
         finally:
             self._local.depth = depth - 1
 
+    def _unpackb(self, data: bytes) -> Any:
+        # timestamp=3: MessagePack's own timestamp (ext -1) reads as an aware UTC datetime.
+        return msgpack.unpackb(
+            data,
+            ext_hook=self._ext_hook,
+            raw=False,
+            strict_map_key=True,
+            timestamp=3,
+            object_hook=_only_str_keys,
+        )
+
     def decode(self, data: bytes) -> Any:
         try:
-            return msgpack.unpackb(data, ext_hook=self._ext_hook, raw=False, strict_map_key=True)
+            return self._unpackb(data)
         except DecodeError:
             raise
         except Exception as exc:  # ExtraData, FormatError, StackError, ValueError, ...
-            raise DecodeError(f"malformed MessagePack payload: {exc}") from exc
+            detail = str(exc) or type(exc).__name__
+            raise DecodeError(f"malformed MessagePack payload: {detail}") from exc
 
 
 class MsgpackTransport(CodecTransport):

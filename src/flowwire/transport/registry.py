@@ -43,6 +43,7 @@ _transports: dict[str, Callable[..., Transport]] = {}
 _stages: dict[str, Callable[..., Stage]] = {}
 _unconfigured_names: set[str] = set()
 _unconfigured: dict[str, Stage] = {}
+_broken: dict[str, tuple[str, Exception]] = {}  # entry points that failed to load
 _lock = threading.Lock()
 _state = {"builtins": False, "entry_points": False}
 
@@ -105,6 +106,9 @@ def get_codec(name: str, **options: Any) -> Codec:
     try:
         factory = _codecs[name]
     except KeyError:
+        if name in _broken:
+            message, cause = _broken[name]
+            raise ConfigurationError(message) from cause
         raise _unknown("codec", name, list(_codecs)) from None
     return factory(**options)
 
@@ -206,7 +210,10 @@ def _load_entry_points() -> None:
         try:
             factory = ep.load()
         except Exception as exc:
-            raise ConfigurationError(
-                f"cannot load codec entry point {ep.name!r} = {ep.value!r}: {exc}"
-            ) from exc
+            # Keep the failure: every lookup of this name reports it, other names still work.
+            _broken[ep.name] = (
+                f"cannot load codec entry point {ep.name!r} = {ep.value!r}: {exc}",
+                exc,
+            )
+            continue
         _codecs[ep.name] = factory
