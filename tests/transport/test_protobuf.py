@@ -202,7 +202,7 @@ class Text(str):
         (Color.RED, "red"),
         (Color.GREEN, 2),
         (Point(1, Decimal("2.50")), {"x": 1, "y": Decimal("2.50")}),
-        (Pair(1, "b"), [1, "b"]),
+        (Pair(1, "b"), (1, "b")),
         (Text("t"), "t"),
         ({Text("k"): 1}, {"k": 1}),
         (bytearray(b"ab"), b"ab"),

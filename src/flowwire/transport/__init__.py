@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from flowwire.transport._model import MAX_DEPTH
+from flowwire.transport._model import MAX_DEPTH, lower, lower_fully
 from flowwire.transport._protocols import Codec, Stage, StageContext, TextCodec, Transport
 from flowwire.transport._transport import (
     BUILTIN_CODECS,
@@ -56,6 +56,8 @@ __all__ = [
     "get_codec",
     "get_stage",
     "get_transport",
+    "lower",
+    "lower_fully",
     "register_codec",
     "register_stage",
     "register_transport",

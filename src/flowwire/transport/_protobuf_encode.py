@@ -243,6 +243,8 @@ def encode_value(v: Any, depth: int, limit: int) -> bytes:
             tag = _T_TUPLE if cls is tuple else _T_SET if cls is set else _T_FROZENSET
             items = v if cls is tuple else _model.sorted_items(v)
             return _length_prefixed(tag, encode_items(items, depth + 1, limit))
+        if isinstance(v, tuple):  # named tuples travel as tuples, as in msgpack
+            return encode_value(tuple(v), depth, limit)
         if _model.is_protobuf_message(v):
             return _message_value(v)
         lowered = _model.lower(v)

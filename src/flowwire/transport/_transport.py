@@ -141,11 +141,21 @@ class CodecTransport:
         try:
             details = self._encode(info, "error details")
         except PayloadTooLarge as too_large:
+            # Reporting the failure matters more than its full text: drop the traceback, then
+            # shorten the message, each with a visible marker saying what was cut and why.
             info["traceback"] = (
                 f"(traceback of {len(trace):,} characters omitted: the error details were "
                 f"{too_large.size:,} characters, over the limit of {too_large.limit:,})"
             )
-            details = self._encode(info, "error details")
+            try:
+                details = self._encode(info, "error details")
+            except PayloadTooLarge:
+                keep = max(0, too_large.limit // 8)
+                info["message"] = (
+                    f"{message[:keep]}... (message of {len(message):,} characters shortened "
+                    f"to fit the {too_large.limit:,}-character limit of error details)"
+                )
+                details = self._encode(info, "error details")
         if self._redacts:
             reason = type_name
         else:

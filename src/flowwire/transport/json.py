@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -34,6 +35,7 @@ __all__ = ["JSONCodec", "JSONTransport"]
 _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS
 _INT_MIN = -(2**63)
 _INT_LIMIT = 2**64
+_DIGITS = re.compile(r"-?[0-9]+\Z")
 _FLOAT_TAGS = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 _PLAIN = b"="
 _dumps = orjson.dumps
@@ -144,7 +146,16 @@ class JSONCodec:
         if cls is str or value is None or cls is bool:
             return value
         if cls is int:
-            return value if _INT_MIN <= value < _INT_LIMIT else {"$int": str(value)}
+            if _INT_MIN <= value < _INT_LIMIT:
+                return value
+            try:
+                return {"$int": str(value)}
+            except ValueError as exc:  # beyond sys.get_int_max_str_digits()
+                raise EncodeError(
+                    f"an integer of {value.bit_length():,} bits is too long for decimal text "
+                    f"({exc}); msgpack and protobuf carry it in binary",
+                    path=path,
+                ) from exc
         if cls is float:
             if math.isfinite(value):
                 return value
@@ -190,6 +201,8 @@ class JSONCodec:
         if key == "$float" and item in _FLOAT_TAGS:
             return _FLOAT_TAGS[item]
         if key == "$int" and type(item) is str:
+            if not _DIGITS.match(item):
+                raise DecodeError(f"invalid integer text in $int: {item[:40]!r}", path=path)
             try:
                 return int(item)
             except ValueError as exc:
