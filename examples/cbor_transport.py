@@ -29,8 +29,7 @@ from typing import Any
 import cbor2
 
 from flowwire.errors import DecodeError, EncodeError
-from flowwire.transport import CodecTransport, register_codec
-from flowwire.transport import MAX_DEPTH, lower_fully
+from flowwire.transport import MAX_DEPTH, CodecTransport, lower_fully, register_codec
 
 __all__ = ["CBORCodec", "CBORTransport", "check_structure", "register"]
 
