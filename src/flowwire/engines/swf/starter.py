@@ -1,0 +1,174 @@
+"""Starting workflow executions on SWF and waiting for their results.
+
+:func:`start` encodes the arguments with the workflow's transport (the one its deciders decode
+with), checks the input against SWF's limit and calls ``StartWorkflowExecution``. The returned
+:class:`WorkflowRun` waits for the execution to close and decodes its result, or raises the
+workflow's error as a :class:`~flowwire.errors.TaskError` (:class:`~flowwire.errors.TaskTimedout`
+for a timeout); a run that continued as new is followed to its last run.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from flowwire.engines.swf.client import SWF
+from flowwire.engines.swf.limits import MAX_INPUT, check_field
+from flowwire.errors import ConfigurationError, TaskError, TaskTimedout
+from flowwire.task import Workflow, WorkflowMeta, meta_of
+from flowwire.transport import Transport, get_transport
+
+__all__ = ["WorkflowRun", "start"]
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowRun:
+    """A started execution: ``workflow_id`` and ``run_id``, and how to read its result."""
+
+    swf: SWF
+    workflow_id: str
+    run_id: str
+    name: str
+    version: str
+    transport: Transport
+    returns: Any = Any
+
+    @property
+    def what(self) -> str:
+        return f"workflow {self.name!r} v{self.version} ({self.workflow_id})"
+
+    def status(self) -> str:
+        """``"OPEN"`` or ``"CLOSED"``."""
+        answer = self.swf.call(
+            "DescribeWorkflowExecution",
+            domain=self.swf.domain,
+            execution={"workflowId": self.workflow_id, "runId": self.run_id},
+        )
+        return str(answer["executionInfo"]["executionStatus"])
+
+    def result(self, *, timeout: float | None = None, interval: float = 0.2) -> Any:
+        """Wait for the execution (and the runs it continued as) to close; return its decoded
+        result. Raises :class:`TaskError` with the workflow's error when it failed,
+        :class:`TaskTimedout` when it timed out, :class:`TimeoutError` when ``timeout``
+        seconds pass first."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        run_id = self.run_id
+        while True:
+            event = self._close_event(run_id)
+            if event is None:
+                if deadline is not None and time.monotonic() > deadline:
+                    raise TimeoutError(f"{self.what} did not close within {timeout} s")
+                time.sleep(interval)
+                continue
+            kind = event["eventType"]
+            attrs = event.get(kind[0].lower() + kind[1:] + "EventAttributes", {})
+            if kind == "WorkflowExecutionCompleted":
+                return self.transport.deserialize_result(
+                    attrs.get("result") or "", type_hint=self.returns
+                )
+            if kind == "WorkflowExecutionFailed":
+                error = self.transport.deserialize_error(
+                    attrs.get("reason") or "", attrs.get("details") or ""
+                )
+                error.task = error.task or self.what
+                raise error
+            if kind == "WorkflowExecutionTimedOut":
+                raise TaskTimedout(f"timed out ({attrs.get('timeoutType')})", task=self.what)
+            if kind == "WorkflowExecutionContinuedAsNew":
+                run_id = str(attrs["newExecutionRunId"])
+                continue
+            raise TaskError(f"closed by {kind}: {attrs.get('reason') or ''}", task=self.what)
+
+    def _close_event(self, run_id: str) -> dict[str, Any] | None:
+        execution = {"workflowId": self.workflow_id, "runId": run_id}
+        info = self.swf.call(
+            "DescribeWorkflowExecution", domain=self.swf.domain, execution=execution
+        )
+        if info["executionInfo"]["executionStatus"] != "CLOSED":
+            return None
+        page = self.swf.call(
+            "GetWorkflowExecutionHistory",
+            domain=self.swf.domain,
+            execution=execution,
+            reverseOrder=True,
+            maximumPageSize=1,
+        )
+        events: list[dict[str, Any]] = page.get("events", [])
+        return events[0] if events else None
+
+
+def start(
+    swf: SWF,
+    workflow: type[Workflow] | tuple[str, str],
+    args: Sequence[Any] = (),
+    kwargs: Mapping[str, Any] | None = None,
+    *,
+    workflow_id: str | None = None,
+    task_list: str | None = None,
+    tags: Sequence[str] = (),
+    workflow_duration: int | None = None,
+    decision_duration: int | None = None,
+    transport: Transport | str | None = None,
+) -> WorkflowRun:
+    """Start ``workflow`` (a decorated class, or ``(name, version)``) with ``args``/``kwargs``.
+
+    The input is encoded with ``transport``, else the class's transport, else JSON; it must be
+    the transport the deciders use. ``workflow_id`` defaults to a fresh UUID. Timeouts and
+    task list left ``None`` take the registered defaults (for a class: the decorator's).
+    Raises :class:`PayloadTooLarge` for an input over 32,768 characters,
+    :class:`~flowwire.engines.swf.client.SWFError` when SWF refuses (for example
+    ``WorkflowExecutionAlreadyStartedFault``) and :class:`ConfigurationError` for more than 5
+    tags or an undecorated class.
+    """
+    returns: Any = Any
+    if isinstance(workflow, tuple):
+        name, version = workflow
+        chosen = transport if transport is not None else "json"
+        resolved = get_transport(chosen) if isinstance(chosen, str) else chosen
+    else:
+        meta = meta_of(workflow)
+        if not isinstance(meta, WorkflowMeta):
+            raise ConfigurationError(f"{workflow!r} is not a @workflow-decorated Workflow class")
+        name, version = meta.name, meta.version
+        task_list = task_list or meta.task_list
+        workflow_duration = workflow_duration or meta.workflow_duration
+        decision_duration = decision_duration or meta.decision_duration
+        if transport is None:
+            resolved = workflow()._transport()
+        else:
+            resolved = get_transport(transport) if isinstance(transport, str) else transport
+        returns = _return_hint(workflow)
+    if len(tags) > 5:
+        raise ConfigurationError(f"SWF allows at most 5 tags per execution, got {len(tags)}")
+    what = f"workflow {name!r} v{version}"
+    payload = resolved.serialize_arguments(tuple(args), dict(kwargs or {}))
+    check_field(payload, MAX_INPUT, f"input of {what}")
+    workflow_id = workflow_id or str(uuid.uuid4())
+    params: dict[str, Any] = {
+        "domain": swf.domain,
+        "workflowId": workflow_id,
+        "workflowType": {"name": name, "version": version},
+        "input": payload,
+    }
+    if task_list:
+        params["taskList"] = {"name": task_list}
+    if tags:
+        params["tagList"] = list(tags)
+    if workflow_duration is not None:
+        params["executionStartToCloseTimeout"] = str(workflow_duration)
+    if decision_duration is not None:
+        params["taskStartToCloseTimeout"] = str(decision_duration)
+    answer = swf.call("StartWorkflowExecution", **params)
+    return WorkflowRun(swf, workflow_id, str(answer["runId"]), name, version, resolved, returns)
+
+
+def _return_hint(cls: type) -> Any:
+    import typing
+
+    try:
+        return typing.get_type_hints(cls.run).get("return", Any)  # type: ignore[attr-defined]
+    except Exception:  # unresolvable forward references: decode without a type
+        return Any

@@ -1,0 +1,199 @@
+"""``flowwire swf register|worker|start`` in separate processes against moto."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flowwire.engines.swf.cli import parse_argument
+from flowwire.testing.moto import MotoServer
+
+pytestmark = pytest.mark.swf
+
+TESTS = Path(__file__).resolve().parent.parent
+DOMAIN = "cli"
+
+
+def command(moto: MotoServer, *argv: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "flowwire.engines.swf.cli",
+        *argv,
+        "--domain",
+        DOMAIN,
+        "--endpoint-url",
+        moto.endpoint_url,
+    ]
+
+
+def env(moto: MotoServer) -> dict[str, str]:
+    return {**os.environ, **moto.env()}
+
+
+def run(moto: MotoServer, *argv: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command(moto, *argv),
+        cwd=TESTS,
+        env=env(moto),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture
+def worker(moto_server: MotoServer) -> Iterator[subprocess.Popen[str]]:
+    registered = run(moto_server, "register", "swf.workflows")
+    assert registered.returncode == 0, registered.stderr
+    assert "workflow 'sequence' v1: registered" in registered.stderr
+    process = subprocess.Popen(
+        command(moto_server, "worker", "swf.workflows", "--threads", "3", "--stagger", "0.25"),
+        cwd=TESTS,
+        env=env(moto_server),
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    assert "decider and" in process.stderr.readline()  # started
+    yield process
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+def test_start_wait_prints_the_result_or_exits_non_zero(
+    moto_server: MotoServer, worker: Any
+) -> None:
+    ok, failing = (
+        subprocess.Popen(
+            command(moto_server, "start", *argv, "--wait", "--timeout", "30"),
+            cwd=TESTS,
+            env=env(moto_server),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for argv in (
+            ["swf.workflows:Sequence", "3"],
+            ["swf.workflows:Failing", "no luck"],
+        )
+    )
+    stdout, stderr = ok.communicate(timeout=60)
+    assert ok.returncode == 0, stderr
+    assert json.loads(stdout) == 192
+    stdout, stderr = failing.communicate(timeout=60)
+    assert failing.returncode == 1
+    assert "no luck" in stderr
+    assert "activity 'fail' v1 (fail-0-0)" in stderr
+    assert stdout == ""
+
+
+def test_sigterm_finishes_the_task_in_hand(moto_server: MotoServer, worker: Any) -> None:
+    started = run(moto_server, "start", "swf.workflows:SlowFlow", "2", "--workflow-id", "slow")
+    assert started.returncode == 0, started.stderr
+    ids = json.loads(started.stdout)
+    client = moto_server.client("swf")
+    execution = {"workflowId": ids["workflowId"], "runId": ids["runId"]}
+
+    def kinds() -> list[str]:
+        events = client.get_workflow_execution_history(domain=DOMAIN, execution=execution)
+        return [e["eventType"] for e in events["events"]]
+
+    deadline = time.monotonic() + 20
+    while "ActivityTaskStarted" not in kinds():
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    worker.send_signal(signal.SIGTERM)
+    _, stderr = worker.communicate(timeout=20)
+    assert worker.returncode == 0, stderr
+    assert "SIGTERM, finishing the tasks in hand" in stderr
+    assert "ActivityTaskCompleted" in kinds()  # the task in hand was finished, not lost
+
+
+def test_usage_errors(moto_server: MotoServer) -> None:
+    missing = run(moto_server, "start", "swf.nothing_here:X")
+    assert missing.returncode == 2
+    assert "cannot import 'swf.nothing_here'" in missing.stderr
+    no_domain = subprocess.run(
+        [sys.executable, "-m", "flowwire.engines.swf.cli", "start", "swf.workflows:Sequence"],
+        cwd=TESTS,
+        env={**env(moto_server), "FLOWWIRE_SWF_DOMAIN": ""},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert no_domain.returncode == 2
+    assert "no SWF domain" in no_domain.stderr
+    unknown = run(moto_server, "start", "swf.workflows:Sequence", "1")  # domain not registered
+    assert unknown.returncode == 3
+    assert "UnknownResourceFault" in unknown.stderr
+
+
+def test_parse_argument() -> None:
+    assert parse_argument("3") == 3
+    assert parse_argument('{"a": [1]}') == {"a": [1]}
+    assert parse_argument("hello") == "hello"
+    assert parse_argument("null") is None
+
+
+def test_deciders_and_activity_workers_in_separate_processes(moto_server: MotoServer) -> None:
+    assert run(moto_server, "register", "swf.workflows").returncode == 0
+    workers = [
+        subprocess.Popen(
+            command(
+                moto_server,
+                "worker",
+                "swf.workflows",
+                "--role",
+                role,
+                "--threads",
+                "2",
+                "--stagger",
+                "0.25",
+            ),
+            cwd=TESTS,
+            env=env(moto_server),
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for role in ("decider", "activity")
+    ]
+    try:
+        banners = [w.stderr.readline() for w in workers]  # type: ignore[union-attr]
+        assert "2 decider and 0 activity thread(s)" in banners[0]
+        assert "0 decider and 2 activity thread(s)" in banners[1]
+        done = run(moto_server, "start", "swf.workflows:FanOut", "[1, 2, 3]", "--wait")
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout) == 12
+    finally:
+        for process in workers:
+            process.send_signal(signal.SIGINT)
+        for process in workers:
+            process.communicate(timeout=20)
+    assert [process.returncode for process in workers] == [0, 0]
+
+
+def test_transport_option_is_for_classes_that_chose_none(moto_server: MotoServer) -> None:
+    assert run(moto_server, "register", "swf.workflows").returncode == 0
+    client = moto_server.client("swf")
+    for target, codec in (("OwnTransport", b"msgpack"), ("Sequence", b"protobuf")):
+        started = run(
+            moto_server, "start", f"swf.workflows:{target}", "4", "--transport", "protobuf"
+        )
+        assert started.returncode == 0, started.stderr
+        ids = json.loads(started.stdout)
+        events = client.get_workflow_execution_history(domain=DOMAIN, execution=ids)["events"]
+        payload = events[0]["workflowExecutionStartedEventAttributes"]["input"]
+        assert payload.startswith("~")  # an envelope, whose header names the codec
+        assert codec in base64.b64decode(payload[1:])[:16]
