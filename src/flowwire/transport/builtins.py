@@ -54,6 +54,7 @@ CODECS = [
     ("protobuf", _protobuf_codec, _protobuf_transport),
 ]
 
+
 def _zstd_stage(**options: Any) -> Any:
     from flowwire.transport.stages import zstd_stage
 

@@ -1,0 +1,10 @@
+"""``python -m flowwire.benchmark``: the same as ``flowwire bench``."""
+
+from __future__ import annotations
+
+import sys
+
+from flowwire.bench_cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,260 @@
+"""Candidates: what the benchmark sends every payload through.
+
+A :class:`Candidate` is a pair of functions, ``encode(value)`` and ``decode(data, type_hint)``,
+plus labels. They come from four places:
+
+* ``flowwire``: every registered transport (built-ins, ``register_transport`` and the
+  ``flowwire.codecs`` entry points), through ``serialize_result`` / ``deserialize_result``; for
+  call payloads also through ``serialize_arguments`` / ``deserialize_arguments`` (``... args``).
+  Transports run with ``max_payload_chars=None`` so 1 MiB payloads fit, except offload
+  combinations, which keep SWF's limit so that offloading happens exactly when it must.
+* ``stages``: transports with stage combinations (zstd, AES-GCM, offload to a local directory),
+  when the stage modules and their optional dependencies import, and ``msgpack`` with every
+  third-party stage registered with ``register_stage`` (built without options).
+* ``codec``: the built-in codecs alone (``codec.encode`` / ``codec.decode``: no envelope, no
+  armor, no type rebuilding), to separate codec cost from transport cost.
+* ``peer`` / ``reference``: the modules of :mod:`flowwire.benchmark.peers`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import tempfile
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from typing import Any
+
+from flowwire.transport import (
+    available_stages,
+    available_transports,
+    get_codec,
+    get_stage,
+    get_transport,
+)
+from flowwire.transport._protocols import Stage, Transport
+
+__all__ = ["RAW_PEER", "STAGE_SETS", "Candidate", "CandidateSet", "Skipped", "build_candidates"]
+
+#: The raw library each built-in codec is compared with.
+RAW_PEER = {"json": "orjson", "msgpack": "msgpack", "protobuf": "protobuf"}
+
+#: Stage combinations: ``default`` is a representative few, ``all`` every codec with each.
+STAGE_SETS: dict[str, list[tuple[str, str]]] = {
+    "none": [],
+    "default": [
+        ("json", "zstd"),
+        ("msgpack", "zstd"),
+        ("protobuf", "zstd"),
+        ("msgpack", "aesgcm"),
+        ("msgpack", "zstd+aesgcm"),
+        ("msgpack", "offload"),
+    ],
+    "all": [
+        (codec, stages)
+        for codec in ("json", "msgpack", "protobuf")
+        for stages in ("zstd", "aesgcm", "offload", "zstd+aesgcm", "zstd+aesgcm+offload")
+    ],
+}
+
+_BUILTIN_STAGES = frozenset({"zstd", "aesgcm", "offload"})
+_BENCH_KEY = bytes(range(32))  # a fixed AES-256 key: the benchmark encrypts nothing secret
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One way of turning a value into a payload and back.
+
+    ``decode(data, type_hint)`` receives the payload's type hint (``None`` for untyped
+    payloads). ``kinds`` restricts the payload kinds it runs on (``None``: all). ``normalize``
+    maps a decoded value to the payload's form before the round-trip check (argument decoding
+    returns ``(tuple, dict)`` for ``[args, kwargs]``). ``peer`` names the raw-library candidate
+    this one is compared with.
+    """
+
+    name: str
+    group: str
+    library: str
+    encode: Callable[[Any], Any]
+    decode: Callable[[Any, Any], Any]
+    note: str = ""
+    peer: str | None = None
+    kinds: frozenset[str] | None = None
+    normalize: Callable[[Any], Any] | None = None
+
+
+@dataclass
+class Skipped:
+    """A candidate that could not be built, and why."""
+
+    name: str
+    reason: str
+
+
+@dataclass
+class CandidateSet:
+    """What :func:`build_candidates` found: the candidates to run and those it skipped."""
+
+    candidates: list[Candidate] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+def _result_candidate(name: str, transport: Transport, group: str, peer: str | None) -> Candidate:
+    def decode(payload: Any, hint: Any) -> Any:
+        if hint is None:
+            return transport.deserialize_result(payload)
+        return transport.deserialize_result(payload, type_hint=hint)
+
+    return Candidate(
+        name=name,
+        group=group,
+        library="flowwire",
+        encode=transport.serialize_result,
+        decode=decode,
+        note="serialize_result / deserialize_result",
+        peer=peer,
+    )
+
+
+def _arguments_candidate(name: str, transport: Transport, peer: str | None) -> Candidate:
+    def encode(value: Any) -> str:
+        return transport.serialize_arguments(value[0], value[1])
+
+    def decode(payload: Any, hint: Any) -> Any:
+        return transport.deserialize_arguments(payload)
+
+    return Candidate(
+        name=f"{name} args",
+        group="flowwire",
+        library="flowwire",
+        encode=encode,
+        decode=decode,
+        note="serialize_arguments / deserialize_arguments",
+        peer=peer,
+        kinds=frozenset({"call"}),
+        normalize=lambda decoded: [list(decoded[0]), decoded[1]],
+    )
+
+
+def _make_transport(name: str, **options: Any) -> Transport:
+    try:
+        return get_transport(name, **options)
+    except TypeError:  # a third-party transport without these options
+        return get_transport(name)
+
+
+def _transports(out: CandidateSet) -> None:
+    for name in available_transports():
+        try:
+            transport = _make_transport(name, max_payload_chars=None)
+        except Exception as exc:
+            out.skipped.append(Skipped(f"flowwire {name}", f"{type(exc).__name__}: {exc}"))
+            continue
+        peer = RAW_PEER.get(name)
+        out.candidates.append(_result_candidate(f"flowwire {name}", transport, "flowwire", peer))
+        out.candidates.append(_arguments_candidate(f"flowwire {name}", transport, peer))
+
+
+def _stage(name: str, stack: ExitStack) -> Stage:
+    from flowwire.transport import stages
+
+    if name == "zstd":
+        return stages.Zstd()
+    if name == "aesgcm":
+        return stages.AESGCM(key=_BENCH_KEY, key_id="bench")
+    if name == "offload":
+        root = stack.enter_context(tempfile.TemporaryDirectory(prefix="flowwire-bench-"))
+        return stages.Offload(stages.LocalDirectoryStore(root))
+    return get_stage(name)  # a third-party stage that needs no options
+
+
+def _stage_transports(out: CandidateSet, combos: list[tuple[str, str]], stack: ExitStack) -> None:
+    for codec, stage_names in combos:
+        label = f"flowwire {codec}+{stage_names}"
+        try:
+            stage_list = [_stage(s, stack) for s in stage_names.split("+")]
+            # offload keeps SWF's limit: it must offload exactly what would not fit
+            limit = {} if "offload" in stage_names else {"max_payload_chars": None}
+            transport = get_transport(codec, stages=stage_list, **limit)
+        except Exception as exc:  # ImportError, ConfigurationError naming the extra
+            out.skipped.append(Skipped(label, f"{type(exc).__name__}: {exc}"))
+            continue
+        out.candidates.append(_result_candidate(label, transport, "stages", RAW_PEER.get(codec)))
+
+
+def _third_party_stages() -> list[tuple[str, str]]:
+    """``msgpack`` with each registered stage that is not built in (``register_stage``)."""
+    return [("msgpack", name) for name in available_stages() if name not in _BUILTIN_STAGES]
+
+
+def _codecs(out: CandidateSet) -> None:
+    for name in ("json", "msgpack", "protobuf"):
+        try:
+            codec = get_codec(name)
+        except Exception as exc:
+            out.skipped.append(Skipped(f"codec {name}", f"{type(exc).__name__}: {exc}"))
+            continue
+
+        def decode(data: Any, hint: Any, _decode: Callable[[Any], Any] = codec.decode) -> Any:
+            return _decode(data)
+
+        out.candidates.append(
+            Candidate(
+                name=f"codec {name}",
+                group="codec",
+                library="flowwire",
+                encode=codec.encode,
+                decode=decode,
+                note="codec.encode / codec.decode: no envelope, no armor",
+                peer=RAW_PEER[name],
+                kinds=frozenset({"value", "call"}),
+            )
+        )
+
+
+def _peers(out: CandidateSet) -> None:
+    from flowwire.benchmark.peers import PEER_MODULES
+
+    for module_name in PEER_MODULES:
+        try:
+            module = importlib.import_module(f"flowwire.benchmark.peers.{module_name}")
+        except ImportError as exc:
+            out.skipped.append(
+                Skipped(module_name, f"not installed ({exc}); pip install 'flowwire[bench]'")
+            )
+            continue
+        out.candidates.append(
+            Candidate(
+                name=module.NAME,
+                group="reference" if module_name == "memcopy" else "peer",
+                library=module.LIBRARY,
+                encode=module.encode,
+                decode=module.decode,
+                note=module.NOTE,
+            )
+        )
+
+
+def build_candidates(
+    stack: ExitStack,
+    *,
+    stages: str = "default",
+    include_codecs: bool = True,
+    include_peers: bool = True,
+) -> CandidateSet:
+    """Every candidate for a run. Temporary resources (the offload directory) are registered on
+    ``stack`` and removed when it closes. Candidates that cannot be built are listed in
+    ``skipped`` with the reason; building never raises for a missing optional dependency.
+
+    Raises:
+        KeyError: if ``stages`` is not one of :data:`STAGE_SETS`.
+    """
+    out = CandidateSet()
+    _transports(out)
+    combos = STAGE_SETS[stages]
+    _stage_transports(out, combos + (_third_party_stages() if combos else []), stack)
+    if include_codecs:
+        _codecs(out)
+    if include_peers:
+        _peers(out)
+    return out

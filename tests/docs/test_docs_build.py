@@ -1,0 +1,95 @@
+"""The documentation builds with zero warnings and every doctest in it passes.
+
+These run the same commands as CI (see docs/conf.py), into a temporary directory so they never
+touch docs/_build. They need the ``docs`` extra (sphinx, furo, myst-parser).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs"
+sys.path.insert(0, str(DOCS / "_ext"))
+
+import flowwire_sphinx  # noqa: E402  (lives in docs/_ext)
+
+
+def _sphinx(builder: str, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", builder]
+    return subprocess.run(
+        [*command, *extra, str(DOCS), str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+
+
+@pytest.fixture(scope="module")
+def doctrees(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Shared by both builds: the second one reuses the parsed pages (about 4 s less)."""
+    return tmp_path_factory.mktemp("doctrees")
+
+
+def test_html_build_has_no_warnings(tmp_path: Path, doctrees: Path) -> None:
+    result = _sphinx("html", tmp_path / "html", "-d", str(doctrees))
+    assert result.returncode == 0, f"sphinx html build failed:\n{result.stderr}"
+    assert "WARNING" not in result.stderr, result.stderr
+    assert (tmp_path / "html" / "index.html").is_file()
+    api = (tmp_path / "html" / "api.html").read_text(encoding="utf-8")
+    # The reference really documents the error tree (not an empty page).
+    for name in ("FlowwireError", "EncodeError", "PayloadTooLarge", "TaskTimedout"):
+        assert f'id="flowwire.{name}"' in api or f'id="flowwire.errors.{name}"' in api, name
+
+
+def test_doctests_pass(tmp_path: Path, doctrees: Path) -> None:
+    result = _sphinx("doctest", tmp_path / "doctest", "-d", str(doctrees))
+    report = tmp_path / "doctest" / "output.txt"
+    text = report.read_text(encoding="utf-8") if report.exists() else ""
+    assert result.returncode == 0, f"doctest build failed:\n{result.stderr}\n{text}"
+    failures = re.search(r"(\d+) failures? in tests", text)
+    assert failures is not None and failures.group(1) == "0", text
+    ran = re.search(r"^\s*(\d+) tests?\b", text, re.MULTILINE)
+    assert ran is not None and int(ran.group(1)) > 0, f"no doctest ran:\n{text}"
+
+
+def test_every_page_is_in_a_toctree() -> None:
+    index = (DOCS / "index.md").read_text(encoding="utf-8")
+    entries = set(re.findall(r"^([\w/-]+)$", index, re.MULTILINE))
+    pages = {
+        p.relative_to(DOCS).with_suffix("").as_posix()
+        for p in DOCS.rglob("*.md")
+        if "_build" not in p.parts
+        and p.name != "index.md"
+        and not re.match(r"---\n(.*\n)*?orphan: true\n", p.read_text(encoding="utf-8"))
+    }
+    assert pages - entries == set(), "pages missing from docs/index.md's toctrees"
+
+
+def test_local_inventory_round_trips(tmp_path: Path) -> None:
+    from sphinx.util.inventory import InventoryFile
+
+    source = tmp_path / "python.txt"
+    source.write_text(
+        "# comment\n\npy:class decimal.Decimal library/decimal.html\n", encoding="utf-8"
+    )
+    path = Path(flowwire_sphinx.local_inventory(source, tmp_path / "build"))
+    with path.open("rb") as fh:
+        inventory = InventoryFile.load(fh, "https://docs.python.org/3", lambda a, b: f"{a}/{b}")
+    data = inventory.data if hasattr(inventory, "data") else inventory
+    entry = data["py:class"]["decimal.Decimal"]
+    uri = entry.uri if hasattr(entry, "uri") else entry[2]
+    assert uri == "https://docs.python.org/3/library/decimal.html#decimal.Decimal"
+
+
+def test_local_inventory_rejects_malformed_lines(tmp_path: Path) -> None:
+    source = tmp_path / "python.txt"
+    source.write_text("py:class decimal.Decimal\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"python\.txt:1: expected"):
+        flowwire_sphinx.local_inventory(source, tmp_path / "build")
