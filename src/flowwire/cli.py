@@ -129,6 +129,10 @@ def _transports(args: argparse.Namespace) -> int:
         except Exception as exc:  # a transport needing options or a missing extra
             description = f"(needs configuration: {exc})"
         print(f"{name}\t{description}")
+    from flowwire.transport.registry import broken_codecs
+
+    for name, message in sorted(broken_codecs().items()):
+        print(f"{name}\t(broken: {message})")
     return 0
 
 

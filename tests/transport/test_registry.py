@@ -251,12 +251,32 @@ def test_entry_point_codec_is_loaded(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert t.deserialize_result(t.serialize_result([1, "a"])) == [1, "a"]
 
 
-def test_entry_point_clashing_with_a_builtin_is_rejected(
+def test_entry_point_clashing_with_a_builtin_is_ignored_with_a_warning(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # One bad package must not break flowwire: the built-in keeps its name, the clash is said.
     install_plugin(tmp_path, monkeypatch, "json = fw_plugin_mod:PluginCodec")
-    with pytest.raises(RegistrationError, match="'json'"):
-        get_transport("json")
+    assert type(get_transport("json")).__name__ == "JSONTransport"
+    with pytest.warns(RuntimeWarning, match="'json'"):
+        registry.available_transports()
+    assert type(get_transport("json")).__name__ == "JSONTransport"
+
+
+def test_entry_points_are_not_loaded_for_builtin_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    install_plugin(tmp_path, monkeypatch, "fwbroken = fw_plugin_mod:NoSuchCodec")
+    get_transport("msgpack")
+    assert registry._state["entry_points"] is False
+
+
+def test_broken_entry_point_is_reported_by_get_transport(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    install_plugin(tmp_path, monkeypatch, "fwbroken = fw_plugin_mod:NoSuchCodec")
+    with pytest.raises(ConfigurationError, match="fw_plugin_mod:NoSuchCodec"):
+        get_transport("fwbroken")
+    assert "fwbroken" in registry.broken_codecs()
 
 
 def test_broken_entry_point_is_reported_every_time(

@@ -11,7 +11,7 @@ import traceback as _traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from flowwire.errors import DecodeError, EncodeError, PayloadTooLarge, TaskError
+from flowwire.errors import ConfigurationError, DecodeError, EncodeError, PayloadTooLarge, TaskError
 from flowwire.transport import envelope
 from flowwire.transport._model import MAX_DEPTH
 from flowwire.transport._protocols import Codec, Stage, StageContext, TextCodec
@@ -78,6 +78,12 @@ class CodecTransport:
     ) -> None:
         from flowwire.transport import registry
 
+        codec_name = getattr(codec, "name", None)
+        if not isinstance(codec_name, str) or not envelope.valid_name(codec_name):
+            raise ConfigurationError(
+                f"codec {codec!r} has name {codec_name!r}; a codec name must be 1-32 "
+                "characters of [a-z0-9_.-] (it is written into every payload header)"
+            )
         self.codec = codec
         self.stages: tuple[Stage, ...] = tuple(
             registry.get_stage(s) if isinstance(s, str) else s for s in stages

@@ -48,6 +48,7 @@ __all__ = [
     "header_size",
     "pack",
     "unpack",
+    "valid_name",
 ]
 
 MAGIC = b"FW"
@@ -72,6 +73,11 @@ def _name_bytes(name: str, what: str) -> bytes:
     if not _NAME.match(raw):
         raise EncodeError(f"{what} name {name!r} must be 1-32 characters of [a-z0-9_.-]")
     return raw
+
+
+def valid_name(name: str) -> bool:
+    """True if ``name`` may stand in a header as a codec or stage name."""
+    return bool(_NAME.match(name.encode("ascii", "replace")))
 
 
 def header_size(codec: str, stages: Sequence[tuple[str, bytes]]) -> int:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import threading
+import warnings
 from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
 from typing import Any
@@ -27,6 +28,7 @@ __all__ = [
     "available_codecs",
     "available_stages",
     "available_transports",
+    "broken_codecs",
     "get_codec",
     "get_stage",
     "get_transport",
@@ -103,6 +105,8 @@ def _unknown(kind: str, name: str, known: Sequence[str]) -> UnknownTransportErro
 def get_codec(name: str, **options: Any) -> Codec:
     """A new codec instance by name."""
     _ensure_loaded()
+    if name not in _codecs:
+        _ensure_entry_points()
     try:
         factory = _codecs[name]
     except KeyError:
@@ -111,6 +115,13 @@ def get_codec(name: str, **options: Any) -> Codec:
             raise ConfigurationError(message) from cause
         raise _unknown("codec", name, list(_codecs)) from None
     return factory(**options)
+
+
+def broken_codecs() -> dict[str, str]:
+    """Codec entry points that failed to load, with the reason (shown by ``flowwire
+    transports``)."""
+    _ensure_entry_points()
+    return {name: message for name, (message, _) in _broken.items()}
 
 
 def get_stage(name: str, **options: Any) -> Stage:
@@ -152,22 +163,27 @@ def get_transport(name: str, **options: Any) -> Transport:
     factory = _transports.get(base)
     if factory is not None:
         return factory(**options)
+    if base not in _codecs:
+        _ensure_entry_points()
     if base in _codecs:
         from flowwire.transport._transport import CodecTransport
 
         max_depth = options.get("max_depth")
         codec = get_codec(base, **({} if max_depth is None else {"max_depth": max_depth}))
         return CodecTransport(codec, **options)
+    if base in _broken:
+        message, cause = _broken[base]
+        raise ConfigurationError(message) from cause
     raise _unknown("transport", name, sorted(set(_transports) | set(_codecs)))
 
 
 def available_transports() -> list[str]:
-    _ensure_loaded()
+    _ensure_entry_points()
     return sorted(set(_transports) | set(_codecs))
 
 
 def available_codecs() -> list[str]:
-    _ensure_loaded()
+    _ensure_entry_points()
     return sorted(_codecs)
 
 
@@ -177,12 +193,22 @@ def available_stages() -> list[str]:
 
 
 def _ensure_loaded() -> None:
-    if _state["entry_points"]:
+    """Register the built-ins (cheap: factories import lazily)."""
+    if _state["builtins"]:
         return
     with _lock:
         if not _state["builtins"]:
-            _state["builtins"] = True
             _load_builtins()
+            _state["builtins"] = True
+
+
+def _ensure_entry_points() -> None:
+    """Load third-party codecs. Called only when a name is not found or the names are listed,
+    never at ``import flowwire``: a broken or clashing package must not break flowwire."""
+    _ensure_loaded()
+    if _state["entry_points"]:
+        return
+    with _lock:
         if not _state["entry_points"]:
             _state["entry_points"] = True
             _load_entry_points()
@@ -203,10 +229,13 @@ def _load_builtins() -> None:
 def _load_entry_points() -> None:
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         if ep.name in _codecs:
-            raise RegistrationError(
-                f"codec {ep.name!r} from entry point {ep.value!r} clashes with a codec already "
-                "registered under that name"
+            warnings.warn(
+                f"codec entry point {ep.name!r} = {ep.value!r} is ignored: a codec is already "
+                "registered under that name",
+                RuntimeWarning,
+                stacklevel=2,
             )
+            continue
         try:
             factory = ep.load()
         except Exception as exc:
