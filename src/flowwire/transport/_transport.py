@@ -229,7 +229,7 @@ class CodecTransport:
         for stage in self.stages:
             # A stage sees the final size the payload would have with the header written so
             # far; contexts are cached per (payload kind, header so far).
-            key = (what, tuple((n, len(p)) for n, p in applied))
+            key = (what, tuple((n, len(p)) for n, p in applied) if applied else ())
             ctx = self._contexts.get(key)
             if ctx is None:
                 overhead = envelope.header_size(codec_name, applied) + 64
@@ -244,7 +244,10 @@ class CodecTransport:
             if result is not None:
                 body, params = result
                 applied.append((stage.name, params))
-        text = envelope.armor(envelope.pack(codec_name, applied, body))
+        if applied:
+            text = envelope.armor(envelope.pack(codec_name, applied, body))
+        else:  # every stage skipped this payload (below thresholds): the bare header
+            text = envelope.armor(self._bare_header + body)
         if limit is not None and len(text) > limit:
             raise PayloadTooLarge(len(text), limit, what=what)
         return text
