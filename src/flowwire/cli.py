@@ -9,15 +9,21 @@
 the plain string (``flowwire run examples.echo:Echo hello`` passes ``"hello"``); ``-k
 NAME=VALUE`` passes a keyword argument the same way. The result is printed as JSON on stdout;
 a failed workflow exits with status 1 and its error on stderr; a usage or setup problem
-(unknown module, registration error) exits with status 2. Progress of long runs goes to
-stderr. ``flowwire swf ...`` and ``flowwire bench`` appear when those parts are installed.
+(unknown module, a module that fails to import, wrong arguments, registration error) exits
+with status 2 and one line naming the target and the cause. ``--offload-dir DIR`` is where a
+transport name with an ``offload`` stage (``--transport json+offload``) stores large payloads
+(default ``$FLOWWIRE_OFFLOAD_DIR``, else ``~/.cache/flowwire/offload``; see ``LocalEngine``).
+Progress of long runs goes to stderr. ``flowwire swf ...`` and ``flowwire bench`` appear
+when those parts are installed.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import difflib
 import importlib
+import inspect
 import json
 import os
 import sys
@@ -25,7 +31,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from flowwire.errors import FlowwireError, TaskError
+from flowwire.errors import FlowwireError, PayloadTooLarge, TaskError
 
 __all__ = ["build_parser", "main"]
 
@@ -50,18 +56,68 @@ def _jsonable(value: Any) -> Any:
     return lowered
 
 
+class _UsageError(Exception):
+    """A problem with what the user asked ``run`` to do; its message is printed as is."""
+
+
+def _workflows_in(module: Any) -> list[str]:
+    from flowwire.task import Workflow
+
+    return sorted(
+        name
+        for name, value in vars(module).items()
+        if isinstance(value, type) and issubclass(value, Workflow) and value is not Workflow
+    )
+
+
 def _load_workflow(target: str) -> Any:
     from flowwire.task import Workflow
 
     module_name, _, qualname = target.partition(":")
     if not module_name or not qualname:
-        raise ValueError(f"expected module:Workflow, got {target!r}")
-    obj: Any = importlib.import_module(module_name)
+        raise _UsageError(f"expected module:Workflow, got {target!r}")
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:  # SyntaxError, a missing dependency, an error at import time
+        raise _UsageError(
+            f"cannot import module {module_name!r} for {target}: {type(exc).__name__}: {exc}"
+        ) from exc
+    obj: Any = module
     for part in qualname.split("."):
-        obj = getattr(obj, part)
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            available = _workflows_in(module)
+            close = difflib.get_close_matches(part, available, n=1)
+            hint = f"; did you mean {module_name}:{close[0]}?" if close else ""
+            listing = ", ".join(available) if available else "none"
+            raise _UsageError(
+                f"{target}: module {module_name!r} has no {part!r} (workflows in it: "
+                f"{listing}){hint}"
+            ) from None
     if not isinstance(obj, type) or not issubclass(obj, Workflow):
-        raise ValueError(f"{target} is not a Workflow subclass")
+        raise _UsageError(f"{target} is not a Workflow subclass")
     return obj
+
+
+def _check_arguments(target: str, workflow: Any, args: list[Any], kwargs: dict[str, Any]) -> None:
+    try:
+        try:
+            signature = inspect.signature(workflow.run, eval_str=True)
+        except Exception:  # an annotation that does not evaluate: show it as written
+            signature = inspect.signature(workflow.run)
+    except (TypeError, ValueError):  # no introspectable signature: let the run decide
+        return
+    params = list(signature.parameters.values())
+    if params and params[0].name == "self" and "self" not in kwargs:
+        signature = signature.replace(parameters=params[1:])
+    try:
+        signature.bind(*args, **kwargs)
+    except TypeError as exc:
+        raise _UsageError(
+            f"{target} takes run{signature}, got {len(args)} argument(s)"
+            f"{' and ' + ', '.join(sorted(kwargs)) if kwargs else ''}: {exc}"
+        ) from None
 
 
 def _progress_printer(started: float) -> Any:
@@ -82,6 +138,13 @@ def _run(args: argparse.Namespace) -> int:
 
     if "" not in sys.path and os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
+    if args.workflow is None:
+        print(
+            "flowwire run: which workflow? usage: flowwire run module:Workflow [ARG ...] "
+            "(for example: flowwire run examples.echo:Echo hello)",
+            file=sys.stderr,
+        )
+        return 2
     try:
         workflow = _load_workflow(args.workflow)
         kwargs: dict[str, Any] = {}
@@ -90,24 +153,30 @@ def _run(args: argparse.Namespace) -> int:
             if not sep or not name.isidentifier():
                 raise ValueError(f"expected NAME=VALUE for -k/--kwarg, got {item!r}")
             kwargs[name] = _parse_value(value)
+        positional = [_parse_value(a) for a in args.args]
+        _check_arguments(args.workflow, workflow, positional, kwargs)
         engine = LocalEngine(
             args.scan,
             ignore=args.ignore,
             transport=args.transport,
+            offload_dir=args.offload_dir,
             processes=args.processes,
             max_workers=args.workers,
             progress=None if args.quiet else _progress_printer(time.monotonic()),
             progress_interval=args.progress_interval,
         )
-    except (ImportError, AttributeError, ValueError, FlowwireError) as exc:
+    except (_UsageError, ImportError, AttributeError, ValueError, FlowwireError) as exc:
         print(f"flowwire run: {exc}", file=sys.stderr)
         return 2
     try:
-        result = engine.run(workflow, *(_parse_value(a) for a in args.args), **kwargs)
+        result = engine.run(workflow, *positional, **kwargs)
     except TaskError as exc:
         print(f"flowwire run: {exc}", file=sys.stderr)
         if exc.traceback and args.traceback:
             print(exc.traceback, file=sys.stderr)
+        return 1
+    except PayloadTooLarge as exc:
+        print(f"flowwire run: {args.workflow}: PayloadTooLarge: {exc}", file=sys.stderr)
         return 1
     except FlowwireError as exc:
         print(f"flowwire run: {type(exc).__name__}: {exc}", file=sys.stderr)
@@ -142,10 +211,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run a workflow on the local engine")
-    run.add_argument("workflow", help="module:Workflow, for example examples.echo:Echo")
-    run.add_argument("args", nargs="*", help="arguments, each parsed as JSON (else a string)")
+    run.add_argument("workflow", nargs="?", help="module:Workflow, for example examples.echo:Echo")
+    run.add_argument(
+        "args", nargs="*", default=[], help="arguments, each parsed as JSON (else a string)"
+    )
     run.add_argument("-k", "--kwarg", action="append", default=[], metavar="NAME=VALUE")
     run.add_argument("--transport", help="transport for task classes that chose none")
+    run.add_argument(
+        "--offload-dir",
+        metavar="DIR",
+        help="store of an 'offload' stage in --transport (default: $FLOWWIRE_OFFLOAD_DIR, "
+        "else ~/.cache/flowwire/offload)",
+    )
     run.add_argument(
         "--scan", action="append", default=[], metavar="PKG", help="find tasks in PKG too"
     )

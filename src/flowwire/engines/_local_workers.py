@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import multiprocessing
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -18,7 +19,7 @@ from typing import Any
 from flowwire.task import Activity, ActivityOutcome, run_activity
 from flowwire.transport import Transport
 
-__all__ = ["ActivityWorkers"]
+__all__ = ["ActivityWorkers", "default_offload_dir", "transport_by_name"]
 
 _heartbeats: Any = None  # the multiprocessing queue, in worker processes
 
@@ -36,15 +37,55 @@ def _process_heartbeat(token: str) -> Callable[[], bool]:
     return beat
 
 
+def default_offload_dir() -> str:
+    """The directory the local engine offloads to when none is given.
+
+    ``$FLOWWIRE_OFFLOAD_DIR`` when set and non-empty, else ``flowwire/offload`` under the
+    per-user cache directory (``$XDG_CACHE_HOME``, else ``~/.cache``). Nothing is created here.
+    """
+    chosen = os.environ.get("FLOWWIRE_OFFLOAD_DIR")
+    if chosen:
+        return chosen
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(cache, "flowwire", "offload")
+
+
+def transport_by_name(name: str, offload_dir: str | os.PathLike[str] | None) -> Transport:
+    """Build the registered transport ``name`` as the local engine uses it.
+
+    Every ``offload`` stage in a ``codec+stage`` name becomes ``Offload(LocalDirectoryStore(
+    offload_dir))`` (the store named ``"local"``), so ``"json+offload"`` works without further
+    configuration; other names are exactly :func:`~flowwire.transport.get_transport`.
+
+    Raises:
+        UnknownTransportError: the name or one of its stages is not registered.
+        ConfigurationError: ``offload_dir`` exists and is not a directory.
+    """
+    from flowwire.transport import get_transport
+
+    base, *stage_names = name.split("+")
+    if "offload" not in stage_names:
+        return get_transport(name)
+    from flowwire.transport.stages import LocalDirectoryStore, Offload
+
+    directory = default_offload_dir() if offload_dir is None else offload_dir
+    stage = Offload(LocalDirectoryStore(directory))
+    stages: list[Any] = [stage if s == "offload" else s for s in stage_names]
+    return get_transport(base, stages=stages)
+
+
 def _run_in_process(
-    module: str, qualname: str, payload: str, token: str, transport_name: str | None
+    module: str,
+    qualname: str,
+    payload: str,
+    token: str,
+    transport_name: str | None,
+    offload_dir: str | None,
 ) -> ActivityOutcome:
     target: Any = importlib.import_module(module)
     for part in qualname.split("."):
         target = getattr(target, part)
-    from flowwire.transport import get_transport
-
-    transport = get_transport(transport_name) if transport_name else None
+    transport = transport_by_name(transport_name, offload_dir) if transport_name else None
     return run_activity(
         target, payload, token=token, heartbeat=_process_heartbeat(token), transport=transport
     )
@@ -55,7 +96,8 @@ class ActivityWorkers:
 
     ``heartbeat(token)`` is called for every heartbeat and returns whether the attempt is
     still wanted. In process mode the attempt's transport must be a registered name (the
-    engine's default) or the class's own.
+    engine's default, built in the worker with :func:`transport_by_name` and ``offload_dir``)
+    or the class's own.
     """
 
     def __init__(
@@ -65,7 +107,9 @@ class ActivityWorkers:
         max_workers: int | None,
         done: Callable[[str, ActivityOutcome], None],
         heartbeat: Callable[[str], bool],
+        offload_dir: str | None = None,
     ) -> None:
+        self._offload_dir = offload_dir
         self._done = done
         self._heartbeat = heartbeat
         self._processes = processes
@@ -96,7 +140,13 @@ class ActivityWorkers:
     ) -> None:
         if self._processes:
             future: Future[ActivityOutcome] = self._executor.submit(
-                _run_in_process, cls.__module__, cls.__qualname__, payload, token, transport_name
+                _run_in_process,
+                cls.__module__,
+                cls.__qualname__,
+                payload,
+                token,
+                transport_name,
+                self._offload_dir,
             )
             on_start()
             future.add_done_callback(lambda f: self._finish(token, f))

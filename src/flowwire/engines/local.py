@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import os
 import queue
 import sys
 import threading
@@ -38,8 +39,8 @@ from flowwire.decision import (
     StartChildWorkflow,
     StartTimer,
 )
-from flowwire.engines._local_workers import ActivityWorkers
-from flowwire.errors import TaskError, TaskTimedout
+from flowwire.engines._local_workers import ActivityWorkers, transport_by_name
+from flowwire.errors import ConfigurationError, PayloadTooLarge, TaskError, TaskTimedout
 from flowwire.history import (
     Event,
     TaskCompleted,
@@ -105,7 +106,13 @@ class LocalEngine:
             module are always searched too.
         ignore: module names or patterns skipped while scanning.
         transport: the transport (object or registered name) for every task class that did
-            not choose one itself (default: each class's, JSON).
+            not choose one itself (default: each class's, JSON). In a name, every ``offload``
+            stage (``"json+offload"``) stores into ``LocalDirectoryStore(offload_dir)``.
+        offload_dir: directory of the offload store for a transport *name* with an
+            ``offload`` stage; default ``$FLOWWIRE_OFFLOAD_DIR``, else
+            ``$XDG_CACHE_HOME/flowwire/offload`` (``~/.cache/flowwire/offload``). Objects
+            are content-addressed and never deleted by the engine. Only the local engine has
+            this default; other engines need a configured ``Offload`` stage.
         processes: run activities in worker processes instead of threads (activity classes
             must then be importable by module and name; the transport, if given, a name).
         max_workers: size of the activity pool.
@@ -115,6 +122,11 @@ class LocalEngine:
             ``AssertionError`` on any difference.
         progress: called about every ``progress_interval`` seconds with counters:
             ``decisions``, ``activities_done``, ``activities_running``, ``runs_open``.
+
+    Raises:
+        ConfigurationError: ``transport`` is neither a transport nor a string, or is an object
+            while ``processes=True`` (worker processes build the transport from its name);
+            ``UnknownTransportError`` when the name is not registered.
     """
 
     def __init__(
@@ -123,6 +135,7 @@ class LocalEngine:
         *,
         ignore: Iterable[str] = (),
         transport: Transport | str | None = None,
+        offload_dir: str | os.PathLike[str] | None = None,
         processes: bool = False,
         max_workers: int | None = None,
         live: bool = True,
@@ -133,7 +146,8 @@ class LocalEngine:
         self._ignore = tuple(ignore)
         self._registry = Registry(scan(*tasks, ignore=self._ignore))
         self._transport_name = transport if isinstance(transport, str) else None
-        self._transport = resolve_transport(transport)
+        self._offload_dir = None if offload_dir is None else os.fspath(offload_dir)
+        self._transport = _engine_transport(transport, self._offload_dir, processes)
         self._processes = processes
         self._max_workers = max_workers
         self._live = live
@@ -201,7 +215,11 @@ class LocalEngine:
                 self._registry.register(target)
         assert isinstance(meta, WorkflowMeta)
         transport = self.transport_for(workflow)
-        payload = transport.serialize_arguments(args, kwargs)
+        try:
+            payload = transport.serialize_arguments(args, kwargs)
+        except PayloadTooLarge as exc:
+            exc.what = f"input of workflow {meta.name!r} v{meta.version} ({exc.what})"
+            raise
         outcome: list[tuple[str, Any]] = []
         with self._lock:
             if self._running:
@@ -212,6 +230,7 @@ class LocalEngine:
             max_workers=self._max_workers,
             done=self._activity_done,
             heartbeat=self._heartbeat,
+            offload_dir=self._offload_dir,
         )
         self._workers = workers
         self.histories = {}
@@ -555,6 +574,28 @@ def _return_hint(cls: type) -> Any:
         return typing.get_type_hints(cls.run).get("return", Any)  # type: ignore[attr-defined]
     except Exception:
         return Any
+
+
+def _engine_transport(
+    transport: object, offload_dir: str | None, processes: bool
+) -> Transport | None:
+    if transport is None:
+        return None
+    if isinstance(transport, str):
+        return transport_by_name(transport, offload_dir)
+    if not isinstance(transport, Transport):
+        raise ConfigurationError(
+            f"LocalEngine(transport=...) needs a transport object or a registered name, got "
+            f"{type(transport).__name__} {transport!r}"
+        )
+    if processes:
+        raise ConfigurationError(
+            f"LocalEngine(processes=True) cannot send the transport object {transport!r} to "
+            "worker processes: pass a registered transport name (for example "
+            "transport='json' or 'msgpack+zstd') or register yours with "
+            "flowwire.transport.register_transport"
+        )
+    return transport
 
 
 def _default_transport() -> Transport:
