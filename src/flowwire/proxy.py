@@ -183,7 +183,23 @@ class _ProxyCore:
         return lambda *args, **kwargs: call(spec, args, kwargs)
 
 
-class ActivityProxy:
+class _Proxy:
+    """What both proxies share: a descriptor over a :class:`_ProxyCore`."""
+
+    _core: _ProxyCore
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._core.set_name(owner, name)
+
+    def __get__(self, instance: object, owner: type | None = None) -> Any:
+        return self if instance is None else self._core.bind(instance)
+
+    def _spec(self) -> ProxySpec:
+        """Resolve the proxy against its target (once). Raises ``RegistrationError``."""
+        return self._core.spec()
+
+
+class ActivityProxy(_Proxy):
     """Schedules an activity from a workflow's ``run``; calling it returns a ``TaskResult``.
 
     Give either ``(name, version)`` or a decorated ``flowwire.Activity`` subclass (its
@@ -236,16 +252,6 @@ class ActivityProxy:
             returns=returns,
         )
 
-    def __set_name__(self, owner: type, name: str) -> None:
-        self._core.set_name(owner, name)
-
-    def __get__(self, instance: object, owner: type | None = None) -> Any:
-        return self if instance is None else self._core.bind(instance)
-
-    def _spec(self) -> ProxySpec:
-        """Resolve the proxy against its target (once). Raises ``RegistrationError``."""
-        return self._core.spec()
-
 
 def _activity_defaults(meta: ActivityMeta) -> dict[str, Any]:
     return {
@@ -257,7 +263,7 @@ def _activity_defaults(meta: ActivityMeta) -> dict[str, Any]:
     }
 
 
-class WorkflowProxy:
+class WorkflowProxy(_Proxy):
     """Starts a child workflow from a workflow's ``run``; calling it returns a ``TaskResult``.
 
     Same conventions as ``ActivityProxy``; ``workflow_duration`` and
@@ -297,16 +303,6 @@ class WorkflowProxy:
             transport=transport,
             returns=returns,
         )
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self._core.set_name(owner, name)
-
-    def __get__(self, instance: object, owner: type | None = None) -> Any:
-        return self if instance is None else self._core.bind(instance)
-
-    def _spec(self) -> ProxySpec:
-        """Resolve the proxy against its target (once). Raises ``RegistrationError``."""
-        return self._core.spec()
 
 
 def _workflow_defaults(meta: WorkflowMeta) -> dict[str, Any]:
