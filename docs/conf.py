@@ -57,6 +57,8 @@ myst_heading_anchors = 3
 # are not checked because their inventories would need the network.
 nitpicky = True
 nitpick_ignore_regex = [(r"py:.*", r"(?!flowwire\b)[\w.]+(\[.*\])?")]
+# Private base classes shown in "Bases:" lines are implementation details, not API.
+nitpick_ignore = [("py:class", "flowwire.proxy._Proxy")]
 
 # -- autodoc / napoleon ---------------------------------------------------------------------------
 autodoc_default_options = {"members": True, "show-inheritance": True}
