@@ -82,9 +82,7 @@ intersphinx_mapping = {
 intersphinx_timeout = 1
 
 # -- doctest --------------------------------------------------------------------------------------
-doctest_global_setup = """
-import flowwire
-"""
+# No doctest_global_setup: every block imports what it uses, so a reader can copy it as is.
 doctest_test_doctest_blocks = "default"
 
 # -- HTML -----------------------------------------------------------------------------------------
