@@ -149,43 +149,29 @@ def register_activity_type(
     the same defaults. An existing type with other defaults raises
     :class:`RegistrationError` listing the differences (``on_conflict="warn"``: a warning).
     """
-    params = _request(spec.defaults())
-    if spec.description:
-        params["description"] = spec.description
-    try:
-        swf.call(
-            "RegisterActivityType",
-            domain=swf.domain,
-            name=spec.name,
-            version=spec.version,
-            **params,
-        )
-    except SWFError as exc:
-        if exc.code != "TypeAlreadyExistsFault":
-            raise
-    else:
-        return True
-    described = swf.call(
-        "DescribeActivityType",
-        domain=swf.domain,
-        activityType={"name": spec.name, "version": spec.version},
-    )
-    diff = _compare(spec.defaults(), _registered(described.get("configuration", {})))
-    if diff:
-        _report("activity", spec.name, spec.version, diff, on_conflict)
-    return False
+    return _register_type(swf, "activity", spec, on_conflict)
 
 
 def register_workflow_type(
     swf: SWF, spec: WorkflowTypeSpec, *, on_conflict: OnConflict = "raise"
 ) -> bool:
     """Register a workflow type; same contract as :func:`register_activity_type`."""
+    return _register_type(swf, "workflow", spec, on_conflict)
+
+
+def _register_type(
+    swf: SWF,
+    kind: Literal["activity", "workflow"],
+    spec: ActivityTypeSpec | WorkflowTypeSpec,
+    on_conflict: OnConflict,
+) -> bool:
+    noun = kind.capitalize()  # SWF's operations: RegisterActivityType, DescribeWorkflowType...
     params = _request(spec.defaults())
     if spec.description:
         params["description"] = spec.description
     try:
         swf.call(
-            "RegisterWorkflowType",
+            f"Register{noun}Type",
             domain=swf.domain,
             name=spec.name,
             version=spec.version,
@@ -197,13 +183,13 @@ def register_workflow_type(
     else:
         return True
     described = swf.call(
-        "DescribeWorkflowType",
+        f"Describe{noun}Type",
         domain=swf.domain,
-        workflowType={"name": spec.name, "version": spec.version},
+        **{f"{kind}Type": {"name": spec.name, "version": spec.version}},
     )
     diff = _compare(spec.defaults(), _registered(described.get("configuration", {})))
     if diff:
-        _report("workflow", spec.name, spec.version, diff, on_conflict)
+        _report(kind, spec.name, spec.version, diff, on_conflict)
     return False
 
 
