@@ -58,7 +58,7 @@ myst_heading_anchors = 3
 nitpicky = True
 nitpick_ignore_regex = [(r"py:.*", r"(?!flowwire\b)[\w.]+(\[.*\])?")]
 # Private base classes shown in "Bases:" lines are implementation details, not API.
-nitpick_ignore = [("py:class", "flowwire.proxy._Proxy")]
+nitpick_ignore = [("py:class", "flowwire.proxy._Proxy"), ("py:class", "flowwire.task._Task")]
 
 # -- autodoc / napoleon ---------------------------------------------------------------------------
 autodoc_default_options = {"members": True, "show-inheritance": True}

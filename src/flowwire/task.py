@@ -128,19 +128,13 @@ def _check_seconds(what: str, value: object, where: str, *, optional: bool = Fal
     return value
 
 
-def _transport_of(task: Activity | Workflow) -> Transport:
+def _transport_of(task: _Task) -> Transport:
     transport = task.transport
     return get_transport(transport) if isinstance(transport, str) else transport
 
 
-class Activity:
-    """Base class of activities: override ``run`` with any signature.
-
-    An unhandled exception in ``run`` fails the task; the error travels through the class's
-    transport and reaches the workflow as a ``flowwire.TaskError``. Raising
-    ``flowwire.SuspendTask`` leaves the task open, to be finished later through the
-    engine's completion client with ``token``.
-    """
+class _Task:
+    """What activities and workflows share: the transport and its override points."""
 
     transport: ClassVar[Transport | str] = _DEFAULT_TRANSPORT
 
@@ -159,6 +153,16 @@ class Activity:
     def _serialize_result(self, value: Any) -> str:
         """Encode the value ``run`` returned. Raises ``flowwire.EncodeError``."""
         return _transport_of(self).serialize_result(value)
+
+
+class Activity(_Task):
+    """Base class of activities: override ``run`` with any signature.
+
+    An unhandled exception in ``run`` fails the task; the error travels through the class's
+    transport and reaches the workflow as a ``flowwire.TaskError``. Raising
+    ``flowwire.SuspendTask`` leaves the task open, to be finished later through the
+    engine's completion client with ``token``.
+    """
 
     _fw_token: str | None = None
     _fw_heartbeat: Callable[[], bool] | None = None
@@ -181,31 +185,13 @@ class Activity:
         return True if callback is None else callback()
 
 
-class Workflow:
+class Workflow(_Task):
     """Base class of workflows: override ``run``; call task proxies (class attributes) in it.
 
     ``run`` is replayed against the execution history at every decision, so it must be
     deterministic: same inputs and task results, same task calls in the same order. Read the
     "Execution model" section of the workflows page before writing one.
     """
-
-    transport: ClassVar[Transport | str] = _DEFAULT_TRANSPORT
-
-    def run(self, *args: Any, **kwargs: Any) -> Any:
-        """Subclasses must override this with the task's body."""
-        raise NotImplementedError(f"{type(self).__qualname__} must override run()")
-
-    def _transport(self) -> Transport:
-        return _transport_of(self)
-
-    def _deserialize_arguments(self, payload: str) -> tuple[tuple[Any, ...], dict[str, Any]]:
-        """Decode the input payload into ``(args, kwargs)`` for ``run``, rebuilding typed
-        values from ``run``'s annotations. Raises ``flowwire.DecodeError``."""
-        return _transport_of(self).deserialize_arguments(payload, signature=type(self).run)
-
-    def _serialize_result(self, value: Any) -> str:
-        """Encode the value ``run`` returned. Raises ``flowwire.EncodeError``."""
-        return _transport_of(self).serialize_result(value)
 
     _fw_execution: Execution | None = None
 
