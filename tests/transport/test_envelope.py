@@ -284,7 +284,7 @@ def test_empty_payload() -> None:
         assert "empty" in decode_error(transport, "")
 
 
-@pytest.mark.parametrize("payload", ["x1", "#", "\x00", "\u00e9", "=1", "FW", "\ufeff1", "+1"])
+@pytest.mark.parametrize("payload", ["x1", "#", "\x00", "\u00e9", "=1", "GW", "\ufeff1", "+1"])
 def test_payload_starting_with_an_invalid_character(payload: str) -> None:
     message = decode_error(M, payload)
     assert f"starts with {payload[0]!r}" in message

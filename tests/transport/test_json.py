@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flowwire.errors import DecodeError, EncodeError
@@ -253,6 +253,68 @@ def test_none_next_to_nonfinite_stays_none() -> None:
     value = [None, math.nan, {"a": None}]
     back = T.deserialize_result(T.serialize_result(value))
     assert values_equal(back, value)
+
+
+@dataclasses.dataclass(eq=False)
+class Weird:
+    """A model value (a dataclass) that claims to equal everything, None included."""
+
+    v: int = 1
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    __hash__ = object.__hash__
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"a": None, "b": [math.nan]},  # one top-level None, one nested NaN
+        {"a": None, "b": {"c": math.inf}},
+        {"a": None, "s": "null", "f": math.nan},  # "null" in a string must not hide the NaN
+        {"args": [None, math.nan], "kwargs": {}},
+        {"args": [None], "kwargs": {"x": None, "y": [-math.inf]}},
+        [None, None, [math.nan]],
+        (None, {"k": math.nan}),
+        {"a": None, "w": {"x": math.nan}, "z": None},
+    ],
+)
+def test_none_near_the_top_never_hides_a_nested_nonfinite(value: Any) -> None:
+    payload = T.serialize_result(value)
+    assert payload.startswith("~"), payload
+    assert values_equal(
+        T.deserialize_result(payload), value if type(value) is not tuple else list(value)
+    )
+
+
+def test_the_none_count_compares_identity_not_equality() -> None:
+    # Weird() == None is True; a count by equality would take it for the None that accounts
+    # for the NaN's null, and write the NaN as null.
+    for value in ([Weird(), math.nan], {"w": Weird(), "f": [math.nan]}):
+        payload = T.serialize_result(value)
+        assert payload.startswith("~"), payload
+        back = T.deserialize_result(payload)
+        assert back[-1] != back[-1] if type(back) is list else back["f"][0] != back["f"][0]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.recursive(
+        st.sampled_from([None, math.nan, math.inf, -math.inf, 1.5, "null", "xnullx", 0]),
+        lambda inner: (
+            st.lists(inner, max_size=4)
+            | st.dictionaries(st.sampled_from(["a", "null", "b"]), inner, max_size=3)
+        ),
+        max_leaves=12,
+    )
+)
+def test_none_nan_and_null_text_mixed_anywhere_round_trip(value: Any) -> None:
+    for args in (value, {"args": [value, None], "kwargs": {"k": value}}):
+        payload = T.serialize_result(args)
+        assert values_equal(T.deserialize_result(payload), args)
+    back = T.deserialize_arguments(T.serialize_arguments([value, None], {"k": value}))
+    assert values_equal(back, ((value, None), {"k": value}))
 
 
 def test_nan_nested_deep_is_never_silently_null() -> None:

@@ -64,6 +64,10 @@ class CodecTransport:
         max_payload_chars: the maximum length of a payload string (``None``: unlimited).
             Over it, :class:`PayloadTooLarge` is raised; configure an offload stage instead.
         max_depth: the maximum nesting depth of values (passed to the codecs).
+        armor: how an envelope becomes a payload string: ``"base64"`` (the default: ASCII,
+            safe in any string field, 4 characters per 3 bytes) or ``"latin-1"`` (one
+            character per byte, converted at memory-copy speed; only for backends that carry
+            any Unicode text unchanged, such as the local engine). Every transport reads both.
     """
 
     def __init__(
@@ -75,6 +79,7 @@ class CodecTransport:
         max_payload_chars: int | None = DEFAULT_MAX_PAYLOAD_CHARS,
         max_depth: int = MAX_DEPTH,
         name: str | None = None,
+        armor: str = "base64",
     ) -> None:
         from flowwire.transport import registry
 
@@ -84,6 +89,11 @@ class CodecTransport:
                 f"codec {codec!r} has name {codec_name!r}; a codec name must be 1-32 "
                 "characters of [a-z0-9_.-] (it is written into every payload header)"
             )
+        if armor not in envelope.ARMORS:
+            raise ConfigurationError(
+                f"unknown armor {armor!r}; choose one of {', '.join(envelope.ARMORS)}"
+            )
+        self.armor = armor
         self.codec = codec
         self.stages: tuple[Stage, ...] = tuple(
             registry.get_stage(s) if isinstance(s, str) else s for s in stages
@@ -219,8 +229,9 @@ class CodecTransport:
 
     def _wrap(self, body: bytes, what: str) -> str:
         limit = self.max_payload_chars
+        armor = self.armor
         if not self.stages:
-            text = envelope.armor(self._bare_header + body)
+            text = envelope.armor(self._bare_header + body, armor)
             if limit is not None and len(text) > limit:
                 raise PayloadTooLarge(len(text), limit, what=what)
             return text
@@ -235,7 +246,7 @@ class CodecTransport:
                 overhead = envelope.header_size(codec_name, applied) + 64
 
                 def final_size(size: int, _o: int = overhead) -> int:
-                    return envelope.armored_size(size + _o)
+                    return envelope.armored_size(size + _o, armor)
 
                 ctx = self._contexts[key] = StageContext(
                     limit=limit if limit is not None else 2**62, armored_size=final_size, what=what
@@ -245,9 +256,9 @@ class CodecTransport:
                 body, params = result
                 applied.append((stage.name, params))
         if applied:
-            text = envelope.armor(envelope.pack(codec_name, applied, body))
+            text = envelope.armor(envelope.pack(codec_name, applied, body), armor)
         else:  # every stage skipped this payload (below thresholds): the bare header
-            text = envelope.armor(self._bare_header + body)
+            text = envelope.armor(self._bare_header + body, armor)
         if limit is not None and len(text) > limit:
             raise PayloadTooLarge(len(text), limit, what=what)
         return text
@@ -261,7 +272,7 @@ class CodecTransport:
         if not payload:
             raise DecodeError(f"{what} payload is empty")
         first = payload[0]
-        if first == envelope.ARMOR_PREFIX:
+        if first == envelope.ARMOR_PREFIX or first == envelope.LATIN1_PREFIX:
             data = envelope.dearmor(payload)
             if data.startswith(self._bare_header):
                 return self.codec, data[len(self._bare_header) :]
@@ -274,8 +285,8 @@ class CodecTransport:
         if first in envelope.JSON_START:
             return self._codec("json"), payload
         raise DecodeError(
-            f"{what} payload starts with {first!r}: neither '~' (an envelope) nor the start of "
-            "a JSON text"
+            f"{what} payload starts with {first!r}: neither '~' nor 'F' (an armored envelope) "
+            "nor the start of a JSON text"
         )
 
     def _decode_body(self, codec: Codec, body: bytes | str) -> Any:
@@ -326,7 +337,9 @@ class CodecTransport:
                     f"transport ({self.name})"
                 )
         ctx = StageContext(
-            limit=self.max_payload_chars or 2**62, armored_size=envelope.armored_size, what=what
+            limit=self.max_payload_chars or 2**62,
+            armored_size=lambda size: envelope.armored_size(size, self.armor),
+            what=what,
         )
         try:
             return stage.decode(body, params, ctx)

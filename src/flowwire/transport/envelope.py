@@ -4,8 +4,13 @@ A payload string is one of:
 
 * **plain JSON text**: its first character is one of ``{ [ " - 0-9 t f n`` or JSON white
   space. By definition it is format version 1, codec ``json``, no stages, no escapes.
-* **armored envelope**: ``~`` followed by the standard base64 encoding (RFC 4648, with
-  padding, no line breaks) of the binary envelope below.
+* **base64-armored envelope** (the default armor): ``~`` followed by the standard base64
+  encoding (RFC 4648, with padding, no line breaks) of the binary envelope below. ASCII only,
+  so any string field of any backend carries it; 4 characters per 3 bytes.
+* **latin-1-armored envelope** (opt-in, ``armor="latin-1"``): the binary envelope itself, each
+  byte written as the character with the same code point (U+0000 to U+00FF). It starts with
+  ``F`` (the magic below), one character per byte, and converting it either way is a memory
+  copy. Only for backends that carry any Unicode text unchanged, such as the local engine.
 
 Binary envelope::
 
@@ -37,8 +42,10 @@ from dataclasses import dataclass
 from flowwire.errors import DecodeError, EncodeError
 
 __all__ = [
+    "ARMORS",
     "ARMOR_PREFIX",
     "JSON_START",
+    "LATIN1_PREFIX",
     "MAGIC",
     "VERSION",
     "Envelope",
@@ -54,6 +61,10 @@ __all__ = [
 MAGIC = b"FW"
 VERSION = 1
 ARMOR_PREFIX = "~"
+#: The first character of a latin-1-armored payload: the first byte of the magic.
+LATIN1_PREFIX = "F"
+#: The armors a transport can write (every transport reads all of them).
+ARMORS = ("base64", "latin-1")
 JSON_START = frozenset('{["-0123456789tfn \t\r\n')
 MAX_STAGES = 16
 _NAME = re.compile(rb"[a-z0-9_.\-]{1,32}\Z")
@@ -144,18 +155,31 @@ def _read_name(data: bytes, pos: int, what: str) -> tuple[str, int]:
     return raw.decode("ascii"), pos + 1 + size
 
 
-def armor(data: bytes) -> str:
-    """Binary envelope -> payload string."""
+def armor(data: bytes, kind: str = "base64") -> str:
+    """Binary envelope -> payload string, in the armor ``kind`` (one of :data:`ARMORS`)."""
+    if kind == "latin-1":
+        return data.decode("latin-1")
     return ARMOR_PREFIX + base64.b64encode(data).decode("ascii")
 
 
-def armored_size(size: int) -> int:
+def armored_size(size: int, kind: str = "base64") -> int:
     """Characters of the payload string for a binary envelope of ``size`` bytes."""
+    if kind == "latin-1":
+        return size
     return 1 + 4 * ((size + 2) // 3)
 
 
 def dearmor(text: str) -> bytes:
-    """Payload string (starting with ``~``) -> binary envelope. Raises DecodeError."""
+    """Payload string (starting with ``~`` or ``F``) -> binary envelope. Raises DecodeError."""
+    if text[:1] == LATIN1_PREFIX:
+        try:
+            return text.encode("latin-1")
+        except UnicodeEncodeError as exc:
+            raise DecodeError(
+                f"latin-1-armored payload has character {text[exc.start]!r} "
+                f"(U+{ord(text[exc.start]):04X}) at offset {exc.start}: only U+0000 to U+00FF "
+                "can stand for a byte"
+            ) from None
     try:
         return binascii.a2b_base64(text[1:], strict_mode=True)
     except (binascii.Error, ValueError) as exc:

@@ -19,13 +19,15 @@ import base64
 import binascii
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import repeat
+from operator import is_
 from typing import Any
 
 import orjson
 
 from flowwire.errors import DecodeError, EncodeError, PayloadTooLarge
-from flowwire.transport import _model
+from flowwire.transport import _model, envelope
 from flowwire.transport._model import MAX_DEPTH, lower, path_key
 from flowwire.transport._transport import CodecTransport, split_arguments
 from flowwire.transport._typing import ArgumentTypes, compile_hint
@@ -41,6 +43,8 @@ _PLAIN = b"="
 _dumps = orjson.dumps
 _loads = orjson.loads
 _TAGGED = b"$"
+_ENVELOPE_FIRST = frozenset((envelope.ARMOR_PREFIX, envelope.LATIN1_PREFIX))
+_NONE = repeat(None)
 
 
 class _NeedsTags(Exception):
@@ -51,6 +55,37 @@ def _protobuf_json(message: Any) -> Any:
     from google.protobuf import json_format
 
     return json_format.MessageToDict(message)
+
+
+def _nones(items: Iterable[Any]) -> int:
+    """How many items are ``None`` (by identity, at C speed: no ``__eq__`` is called)."""
+    return sum(map(is_, items, _NONE))
+
+
+def _shallow_nones(value: Any) -> int:
+    """The ``None`` items of ``value`` itself, or of its ``args``/``kwargs`` if it is an
+    arguments object: the ``null`` tokens that orjson's output must contain."""
+    cls = type(value)
+    if cls is dict:
+        if len(value) == 2 and "args" in value and "kwargs" in value:
+            args, kwargs = value["args"], value["kwargs"]
+            if type(args) in (list, tuple) and type(kwargs) is dict:
+                return _nones(args) + _nones(kwargs.values())
+        return _nones(value.values())
+    if cls is list or cls is tuple:
+        return _nones(value)
+    return 1 if value is None else 0
+
+
+def _lost_nonfinite(value: Any, nulls: int) -> bool:
+    """True if orjson's output for ``value``, which has ``nulls`` occurrences of ``null``, wrote
+    a NaN or an infinity as ``null``.
+
+    Each ``None`` writes one ``null`` token, as does each NaN or infinity; text inside strings
+    can only add occurrences. So when the ``None`` values found near the top already account
+    for every occurrence, no float was lost and the value need not be walked.
+    """
+    return nulls != _shallow_nones(value) and _model.contains_nonfinite(value)
 
 
 def _fast_default(obj: Any) -> Any:
@@ -71,15 +106,20 @@ class JSONCodec:
 
     def encode_text(self, value: Any) -> str | None:
         """Plain JSON text, or None when the value needs the tagged form."""
-        out = self._encode_plain(value)
-        return None if out is None else out.decode()
+        try:
+            text = _dumps(value, default=_fast_default, option=_OPTIONS).decode()
+        except TypeError:  # orjson.JSONEncodeError is a TypeError
+            return None  # bytes, big ints, non-str keys, unsupported types: the tagged form
+        nulls = text.count("null")
+        if nulls and _lost_nonfinite(value, nulls):
+            return None
+        return text
 
     def decode_text(self, text: str) -> Any:
         try:
-            value = _loads(text)
+            return _loads(text)
         except orjson.JSONDecodeError as exc:
             raise DecodeError(f"malformed JSON payload: {exc}") from exc
-        return value
 
     # -- binary form (inside an envelope) ------------------------------------------------
 
@@ -115,7 +155,8 @@ class JSONCodec:
             out = _dumps(value, default=_fast_default, option=_OPTIONS)
         except TypeError:  # orjson.JSONEncodeError is a TypeError
             return None  # bytes, big ints, non-str keys, unsupported types: slow path decides
-        if b"null" in out and _model.contains_nonfinite(value):
+        nulls = out.count(b"null")
+        if nulls and _lost_nonfinite(value, nulls):
             return None
         # Depth on the plain path is orjson's own: lists and dicts stop at 254 levels when
         # encoding, 1,024 when decoding. A precise walk here costs several times orjson itself
@@ -209,16 +250,23 @@ class JSONTransport(CodecTransport):
         self._fast = not self.stages
 
     def _plain(self, value: Any, what: str) -> str | None:
-        out = self._json._encode_plain(value)
-        if out is None:
+        # JSONCodec.encode_text, inlined: this is the hot path of every JSON payload.
+        try:
+            text = _dumps(value, default=_fast_default, option=_OPTIONS).decode()
+        except TypeError:  # orjson.JSONEncodeError is a TypeError
             return None
+        nulls = text.count("null")
+        if nulls:
+            if type(value) is dict and what == "result":
+                nones = sum(map(is_, value.values(), _NONE))
+            else:
+                nones = _shallow_nones(value)
+            if nulls != nones and _model.contains_nonfinite(value):
+                return None
         limit = self.max_payload_chars
-        if limit is not None and len(out) > limit:  # bytes >= characters: check the text
-            text = out.decode()
-            if len(text) > limit:
-                raise PayloadTooLarge(len(text), limit, what=what)
-            return text
-        return out.decode()
+        if limit is not None and len(text) > limit:
+            raise PayloadTooLarge(len(text), limit, what=what)
+        return text
 
     def serialize_result(self, value: Any) -> str:
         if self._fast:
@@ -235,8 +283,11 @@ class JSONTransport(CodecTransport):
         return super().serialize_arguments(args, kwargs)
 
     def deserialize_result(self, payload: str, *, type_hint: Any = Any) -> Any:
-        if type(payload) is str and payload and payload[0] != "~":
-            value = self._json.decode_text(payload)
+        if type(payload) is str and payload and payload[0] not in _ENVELOPE_FIRST:
+            try:
+                value = _loads(payload)
+            except orjson.JSONDecodeError as exc:
+                raise DecodeError(f"malformed JSON payload: {exc}") from exc
             if type_hint is Any:
                 return value
             conv = compile_hint(type_hint)
@@ -246,8 +297,11 @@ class JSONTransport(CodecTransport):
     def deserialize_arguments(
         self, payload: str, *, signature: Callable[..., Any] | None = None
     ) -> tuple[tuple[Any, ...], dict[str, Any]]:
-        if type(payload) is str and payload and payload[0] != "~":
-            value = self._json.decode_text(payload)
+        if type(payload) is str and payload and payload[0] not in _ENVELOPE_FIRST:
+            try:
+                value = _loads(payload)
+            except orjson.JSONDecodeError as exc:
+                raise DecodeError(f"malformed JSON payload: {exc}") from exc
             if type(value) is dict and len(value) == 2:
                 args = value.get("args")
                 kwargs = value.get("kwargs")
