@@ -24,7 +24,8 @@
 * Page files and transcripts: a page may show a file the reader creates as
   ````{code-block} python```` with ``:caption: hello.py``, and a console session as
   ````{code-block} console```` with ``:class: transcript`` (``$ `` lines are commands, the
-  lines after them their exact output). ``page_files``/``page_transcripts`` extract them;
+  lines after them their exact output; more classes are described on ``Transcript``).
+  ``page_files``/``page_transcripts`` extract them;
   tests/docs/test_transcripts.py runs every transcript against the page's files, and
   ``install_page_module`` lets a page's doctests import such a file (``from hello import X``).
 """
@@ -41,6 +42,7 @@ import tempfile
 import tomllib
 import zlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -141,11 +143,36 @@ def page_files(page: Path) -> dict[str, str]:
     return files
 
 
-def page_transcripts(page: Path) -> list[list[tuple[str, str]]]:
-    """Each ``console`` block with class ``transcript``, as ``(command, expected output)``."""
+@dataclass(frozen=True)
+class Transcript:
+    """A console session of a page: ``$ `` commands and the exact output the page shows.
+
+    Classes of the block besides ``transcript`` change how it runs:
+
+    * ``with-examples``: the session's directory also holds a copy of the repository's
+      ``examples/`` directory, for pages that tell the reader to work next to it;
+    * ``exit-N``: every command must exit with status ``N`` (default 0); the output shown is
+      what it printed on stdout followed by what it printed on stderr, as a terminal shows it
+      (a command that succeeds is compared on stdout alone);
+    * ``ellipsis``: ``...`` in the page's output matches any text, as doctest's ``ELLIPSIS``
+      (for timings).
+    """
+
+    steps: tuple[tuple[str, str], ...]
+    with_examples: bool = False
+    status: int = 0
+    ellipsis: bool = False
+
+
+def page_transcripts(page: Path) -> list[Transcript]:
+    """Each ``console`` block with class ``transcript`` of ``page``, in page order.
+
+    Raises ``ValueError`` for output before the first command or an unknown class.
+    """
     sessions = []
     for lang, options, body in _code_blocks(page):
-        if lang != "console" or "transcript" not in options.get("class", "").split():
+        classes = options.get("class", "").split()
+        if lang != "console" or "transcript" not in classes:
             continue
         steps: list[tuple[str, list[str]]] = []
         for line in body.splitlines():
@@ -155,7 +182,20 @@ def page_transcripts(page: Path) -> list[list[tuple[str, str]]]:
                 steps[-1][1].append(line)
             elif line.strip():
                 raise ValueError(f"{page.name}: transcript output before any '$ ' command")
-        sessions.append([(cmd, "\n".join(out).rstrip()) for cmd, out in steps])
+        status = 0
+        for name in classes:
+            if re.fullmatch(r"exit-\d+", name):
+                status = int(name[5:])
+            elif name not in ("transcript", "with-examples", "ellipsis"):
+                raise ValueError(f"{page.name}: unknown transcript class {name!r}")
+        sessions.append(
+            Transcript(
+                steps=tuple((cmd, "\n".join(out).rstrip()) for cmd, out in steps),
+                with_examples="with-examples" in classes,
+                status=status,
+                ellipsis="ellipsis" in classes,
+            )
+        )
     return sessions
 
 
