@@ -287,6 +287,102 @@ def test_non_str_keys_raise_decode_error(body: bytes) -> None:
         T.deserialize_result(armored(body))
 
 
+def test_non_str_keys_in_large_payloads_are_found_by_the_walk() -> None:
+    # Over 64 KiB of packed bytes the keys are walked instead of checked through orjson.
+    big = "x" * 70_000
+    transport = MsgpackTransport(max_payload_chars=None)
+    for value, path in (
+        ({"text": big, "m": {3: 1}}, '$["m"]'),
+        ([big, [{"ok": 1}, {4.5: 1}]], "$[1][1]"),
+    ):
+        with pytest.raises(EncodeError) as info:
+            transport.serialize_result(value)
+        assert info.value.path == path
+    ok = {"text": big, "m": {"3": 1}}
+    assert transport.deserialize_result(transport.serialize_result(ok)) == ok
+
+
+@pytest.mark.parametrize("padding", [0, 5_000])
+def test_depth_over_max_depth_is_refused_whether_the_output_is_short_or_long(padding: int) -> None:
+    # Short outputs bound the depth by their length, long ones by counting brackets.
+    transport = MsgpackTransport(max_depth=10)
+    deep: Any = ["p" * padding]
+    for _ in range(10):
+        deep = [deep]
+    with pytest.raises(EncodeError, match="max_depth=10"):
+        transport.serialize_result(deep)
+    assert values_equal(transport.deserialize_result(transport.serialize_result(deep[0])), deep[0])
+
+
+def test_brackets_inside_strings_do_not_count_as_depth() -> None:
+    # Text full of brackets only makes the bracket count a looser bound: the walk then decides.
+    transport = MsgpackTransport(max_depth=3)
+    value = {"a": ["[{" * 500, {"b": "]}" * 500}]}
+    assert transport.deserialize_result(transport.serialize_result(value)) == value
+
+
+@dataclasses.dataclass
+class Reentrant:
+    """Encodes another value on the same codec while it is being lowered."""
+
+    a: int
+
+    def __getattribute__(self, name: str) -> Any:
+        if name == "a":
+            inner = CODEC.encode({"inner": [1, 2, 3]})
+            assert CODEC.decode(inner) == {"inner": [1, 2, 3]}
+        return object.__getattribute__(self, name)
+
+
+CODEC = MsgpackCodec()
+
+
+def test_an_encode_inside_an_encode_gets_its_own_packer() -> None:
+    value = {"before": "x" * 40, "r": Reentrant(7), "after": [1, 2]}
+    assert CODEC.decode(CODEC.encode(value)) == {"before": "x" * 40, "r": {"a": 7}, "after": [1, 2]}
+
+
+def test_threads_encoding_at_once_never_mix_their_bytes() -> None:
+    import threading
+
+    errors: list[str] = []
+
+    def work(n: int) -> None:
+        for i in range(300):
+            value = {"thread": n, "i": i, "items": list(range(n + i % 7)), "t": (n, "x")}
+            back = CODEC.decode(CODEC.encode(value))
+            if back != value:
+                errors.append(f"thread {n}: {back!r} != {value!r}")
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # a bytes key with no other bin marker byte in sight, and with one
+        msgpack.packb({b"k": 1}, use_bin_type=True),  # bin 8 (0xc4)
+        msgpack.packb({b"k" * 300: 1}, use_bin_type=True),  # bin 16 (0xc5), no 0xc4
+        msgpack.packb({b"k" * 70_000: 1}, use_bin_type=True),  # bin 32 (0xc6) only
+        msgpack.packb({"v": b"\xc4", "m": {b"k": 1}}, use_bin_type=True),
+    ],
+)
+def test_bytes_keys_are_refused_whatever_else_the_payload_holds(body: bytes) -> None:
+    with pytest.raises(DecodeError, match="bytes key"):
+        T.deserialize_result(armored(body))
+
+
+def test_a_bin_marker_byte_in_text_does_not_change_the_value() -> None:
+    value = {"name": "\u0104\u0105\u0106", "n": 0xC4C5C6}  # UTF-8 c4 84, c4 85, c4 86
+    assert b"\xc4" in body_of(T.serialize_result(value))
+    assert round_trip(value) == value
+
+
 # -- hostile input ---------------------------------------------------------------------------
 
 

@@ -7,7 +7,9 @@ plus labels. They come from four places:
   ``flowwire.codecs`` entry points), through ``serialize_result`` / ``deserialize_result``; for
   call payloads also through ``serialize_arguments`` / ``deserialize_arguments`` (``... args``).
   Transports run with ``max_payload_chars=None`` so 1 MiB payloads fit, except offload
-  combinations, which keep SWF's limit so that offloading happens exactly when it must.
+  combinations, which keep SWF's limit so that offloading happens exactly when it must. The
+  binary built-ins run twice: with the default base64 armor and with ``armor="latin-1"``
+  (``flowwire msgpack latin-1``), the armor for engines that carry any text.
 * ``stages``: transports with stage combinations (zstd, AES-GCM, offload to a local directory),
   when the stage modules and their optional dependencies import, and ``msgpack`` with every
   third-party stage registered with ``register_stage`` (built without options).
@@ -34,10 +36,21 @@ from flowwire.transport import (
 )
 from flowwire.transport._protocols import Stage, Transport
 
-__all__ = ["RAW_PEER", "STAGE_SETS", "Candidate", "CandidateSet", "Skipped", "build_candidates"]
+__all__ = [
+    "LATIN1_CODECS",
+    "RAW_PEER",
+    "STAGE_SETS",
+    "Candidate",
+    "CandidateSet",
+    "Skipped",
+    "build_candidates",
+]
 
 #: The raw library each built-in codec is compared with.
 RAW_PEER = {"json": "orjson", "msgpack": "msgpack", "protobuf": "protobuf"}
+
+#: Built-in binary codecs also measured with ``armor="latin-1"`` (``flowwire <name> latin-1``).
+LATIN1_CODECS = ("msgpack", "protobuf")
 
 #: Stage combinations: ``default`` is a representative few, ``all`` every codec with each.
 STAGE_SETS: dict[str, list[tuple[str, str]]] = {
@@ -153,6 +166,11 @@ def _transports(out: CandidateSet) -> None:
         peer = RAW_PEER.get(name)
         out.candidates.append(_result_candidate(f"flowwire {name}", transport, "flowwire", peer))
         out.candidates.append(_arguments_candidate(f"flowwire {name}", transport, peer))
+        if name in LATIN1_CODECS:  # the same transport with the armor for in-memory engines
+            latin1 = get_transport(name, max_payload_chars=None, armor="latin-1")
+            label = f"flowwire {name} latin-1"
+            out.candidates.append(_result_candidate(label, latin1, "flowwire", peer))
+            out.candidates.append(_arguments_candidate(label, latin1, peer))
 
 
 def _stage(name: str, stack: ExitStack) -> Stage:

@@ -33,6 +33,8 @@ REASON_LIMIT = 256
 BUILTIN_CODECS = frozenset({"json", "msgpack", "protobuf"})
 
 _ARGS_KEYS = frozenset({"args", "kwargs"})
+_ARMORED = frozenset((envelope.ARMOR_PREFIX, envelope.LATIN1_PREFIX))
+_MISS: Any = object()  # "not decoded on the direct path"
 
 
 def split_arguments(value: Any) -> tuple[list[Any], dict[str, Any]]:
@@ -111,6 +113,10 @@ class CodecTransport:
         # The envelope header when no stage applies: encoded and recognised without parsing.
         self._bare_header = envelope.pack(codec.name, (), b"")
         self._contexts: dict[tuple[str, tuple[tuple[str, int], ...]], StageContext] = {}
+        # A binary codec without stages takes a shorter path (same bytes, same errors).
+        self._direct = not self.stages and self._text is None
+        self._direct_arguments = self._direct and not hasattr(codec, "decode_arguments")
+        self._latin1 = armor == "latin-1"
 
     def __repr__(self) -> str:
         stages = ", ".join(repr(s) for s in self.stages)
@@ -127,12 +133,21 @@ class CodecTransport:
     def deserialize_arguments(
         self, payload: str, *, signature: Callable[..., Any] | None = None
     ) -> tuple[tuple[Any, ...], dict[str, Any]]:
-        codec, body = self._open(payload, "arguments")
-        decode_arguments = getattr(codec, "decode_arguments", None)
-        if decode_arguments is not None and not isinstance(body, str):
-            args, kwargs = self._guard(codec.name, decode_arguments, body)
+        value = self._direct_decode(payload) if self._direct_arguments else _MISS
+        if value is not _MISS:
+            if type(value) is dict and len(value) == 2:
+                args, kwargs = value.get("args"), value.get("kwargs")
+                if type(args) is not list or type(kwargs) is not dict:
+                    args, kwargs = split_arguments(value)
+            else:
+                args, kwargs = split_arguments(value)
         else:
-            args, kwargs = split_arguments(self._decode_body(codec, body))
+            codec, body = self._open(payload, "arguments")
+            decode_arguments = getattr(codec, "decode_arguments", None)
+            if decode_arguments is not None and not isinstance(body, str):
+                args, kwargs = self._guard(codec.name, decode_arguments, body)
+            else:
+                args, kwargs = split_arguments(self._decode_body(codec, body))
         if signature is None:
             return tuple(args), kwargs
         return ArgumentTypes.of(signature).apply(args, kwargs)
@@ -141,8 +156,12 @@ class CodecTransport:
         return self._encode(value, "result")
 
     def deserialize_result(self, payload: str, *, type_hint: Any = Any) -> Any:
-        codec, body = self._open(payload, "result")
-        value = self._decode_body(codec, body)
+        value = self._direct_decode(payload) if self._direct else _MISS
+        if value is _MISS:
+            codec, body = self._open(payload, "result")
+            value = self._decode_body(codec, body)
+        if type_hint is Any:
+            return value
         conv = compile_hint(type_hint)
         return value if conv is None else conv(value, "$")
 
@@ -218,13 +237,20 @@ class CodecTransport:
             raise
 
     def _encode(self, value: Any, what: str) -> str:
+        if self._direct:  # _wrap without stages, inlined: the hot path of binary codecs
+            data = self._bare_header + self.codec.encode(value)
+            text = data.decode("latin-1") if self._latin1 else envelope.armor(data)
+            limit = self.max_payload_chars
+            if limit is not None and len(text) > limit:
+                raise PayloadTooLarge(len(text), limit, what=what)
+            return text
         if self._text is not None:
-            text = self._text.encode_text(value)
-            if text is not None:
+            plain = self._text.encode_text(value)
+            if plain is not None:
                 limit = self.max_payload_chars
-                if limit is not None and len(text) > limit:
-                    raise PayloadTooLarge(len(text), limit, what=what)
-                return text
+                if limit is not None and len(plain) > limit:
+                    raise PayloadTooLarge(len(plain), limit, what=what)
+                return plain
         return self._wrap(self.codec.encode(value), what)
 
     def _wrap(self, body: bytes, what: str) -> str:
@@ -264,6 +290,21 @@ class CodecTransport:
         return text
 
     # -- decoding ------------------------------------------------------------------------
+
+    def _direct_decode(self, payload: str) -> Any:
+        """The value of a payload in this transport's own codec without stages, or ``_MISS``
+        when the payload is anything else (the general path then reads it, or names what is
+        wrong with it)."""
+        if type(payload) is not str or payload[:1] not in _ARMORED:
+            return _MISS
+        try:
+            data = payload.encode("latin-1") if self._latin1 else envelope.dearmor(payload)
+        except (DecodeError, UnicodeEncodeError):
+            return _MISS
+        header = self._bare_header
+        if not data.startswith(header):
+            return _MISS
+        return self._guard(self.codec.name, self.codec.decode, data[len(header) :])
 
     def _open(self, payload: str, what: str) -> tuple[Codec, bytes | str]:
         """Read the header: returns the codec and its body (bytes) or plain JSON text (str)."""

@@ -33,6 +33,7 @@ from typing import Any
 from uuid import UUID
 
 import msgpack
+import orjson
 
 from flowwire.errors import DecodeError, EncodeError
 from flowwire.transport import _model
@@ -85,6 +86,16 @@ def _str_keys(value: Any, budget: int = 1 << 30) -> bool:
 
 
 _CONTAINERS = frozenset({dict, list})
+_BIN_MARKERS = (0xC4, 0xC5, 0xC6)  # bin 8/16/32: the only way a bytes key can be written
+
+
+def _ignore(obj: Any) -> None:
+    return None
+
+
+_orjson_dumps = orjson.dumps
+#: Up to this many packed bytes, map keys are checked through orjson rather than walked.
+_C_CHECK_MAX_BYTES = 64 * 1024
 
 
 def _only_str_keys(obj: dict[Any, Any]) -> dict[Any, Any]:
@@ -156,10 +167,41 @@ class MsgpackCodec:
             self._local.depth = depth - 1
 
     def encode(self, value: Any) -> bytes:
+        local = self._local.__dict__  # this thread's: ext nesting depth, idle Packer
+        budget = self.max_depth - local.get("depth", 0)
         try:
-            if not _str_keys(value, self.max_depth - getattr(self._local, "depth", 0)):
+            # A Packer is taken out while in use: a value whose lowering encodes another value
+            # on this codec and thread gets a fresh one.
+            packer = local.pop("packer", None) or msgpack.Packer(
+                default=self._default, strict_types=True, use_bin_type=True
+            )
+            try:
+                data: bytes = packer.pack(value)
+            finally:
+                local["packer"] = packer
+            # msgpack writes non-str keys; the model refuses them. Checked after packing.
+            # Small payloads are checked at C speed: orjson refuses non-str dict keys anywhere
+            # in plain containers, tuples and dataclasses (what it hands to ``default`` cannot
+            # hold a dict: bytes, sets, Decimal...; msgpack's hook re-checks what it lowers).
+            # Its output has one "[" or "{" per container plus any inside strings, so their
+            # count bounds the depth. Packing first matters: tuples went through the ext hook,
+            # which bounds their depth, so orjson never meets a tuple nested thousands deep
+            # (it has no limit for those). orjson's cost grows with the text, the walk's with
+            # the number of items, so large payloads (long strings) take the walk, as does
+            # anything orjson is unsure about; the walk decides and names the problem.
+            checked = False
+            if len(data) <= _C_CHECK_MAX_BYTES and (type(value) is dict or type(value) is list):
+                try:
+                    out = _orjson_dumps(value, default=_ignore)
+                    checked = (
+                        len(out) <= 2 * budget  # each container writes 2 bytes at least
+                        or out.count(b"[") + out.count(b"{") <= budget
+                    )
+                except TypeError:  # non-str key, int beyond 64 bits, over orjson's depth...
+                    pass
+            if not checked and not _str_keys(value, budget):
                 raise TypeError("map keys must be strings")
-            return msgpack.packb(value, default=self._default, strict_types=True, use_bin_type=True)  # type: ignore[no-any-return]
+            return data
         except (EncodeError, TypeError, ValueError, OverflowError, RecursionError) as exc:
             # raises EncodeError with the offending value's path
             _model.lower_fully(value, max_depth=self.max_depth)
@@ -221,7 +263,12 @@ class MsgpackCodec:
 
     def decode(self, data: bytes) -> Any:
         try:
-            return self._unpackb(data)
+            if _BIN_MARKERS[0] in data or _BIN_MARKERS[1] in data or _BIN_MARKERS[2] in data:
+                return self._unpackb(data)  # maybe a bytes key: every map goes through the hook
+            # No bin marker byte anywhere, so no bytes value at all, let alone a bytes key.
+            return msgpack.unpackb(
+                data, ext_hook=self._ext_hook, raw=False, strict_map_key=True, timestamp=3
+            )
         except DecodeError:
             raise
         except Exception as exc:  # ExtraData, FormatError, StackError, ValueError, ...
