@@ -144,7 +144,7 @@ def test_escape_with_two_keys_is_not_an_escape() -> None:
 @pytest.mark.parametrize(
     ("body", "fragment"),
     [
-        (b'${"$bytes":"***"}', "invalid base64 in $bytes"),
+        (b'${"$bytes":"***"}', "$bytes is not valid base64"),
         (b'${"$float":"NaN"}', "'$float'"),
         (b'${"$int":"12x"}', "invalid integer text in $int"),
         (b'${"$dict":[1]}', "'$dict'"),

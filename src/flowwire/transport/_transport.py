@@ -7,9 +7,12 @@ header, checks the codec against the accept-list, undoes the stages in reverse a
 
 from __future__ import annotations
 
+import binascii
 import traceback as _traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
+
+import pybase64
 
 from flowwire.errors import ConfigurationError, DecodeError, EncodeError, PayloadTooLarge, TaskError
 from flowwire.transport import envelope
@@ -239,7 +242,10 @@ class CodecTransport:
     def _encode(self, value: Any, what: str) -> str:
         if self._direct:  # _wrap without stages, inlined: the hot path of binary codecs
             data = self._bare_header + self.codec.encode(value)
-            text = data.decode("latin-1") if self._latin1 else envelope.armor(data)
+            if self._latin1:
+                text = data.decode("latin-1")
+            else:
+                text = "~" + pybase64.b64encode_as_string(data)
             limit = self.max_payload_chars
             if limit is not None and len(text) > limit:
                 raise PayloadTooLarge(len(text), limit, what=what)
@@ -298,8 +304,11 @@ class CodecTransport:
         if type(payload) is not str or payload[:1] not in _ARMORED:
             return _MISS
         try:
-            data = payload.encode("latin-1") if self._latin1 else envelope.dearmor(payload)
-        except (DecodeError, UnicodeEncodeError):
+            if payload[0] == "F":
+                data = payload.encode("latin-1")
+            else:
+                data = pybase64.b64decode(payload[1:], validate=True)
+        except (UnicodeEncodeError, binascii.Error, ValueError):
             return _MISS
         header = self._bare_header
         if not data.startswith(header):

@@ -15,8 +15,6 @@ Two forms:
 
 from __future__ import annotations
 
-import base64
-import binascii
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -25,6 +23,7 @@ from operator import is_
 from typing import Any
 
 import orjson
+import pybase64
 
 from flowwire.errors import DecodeError, EncodeError, PayloadTooLarge
 from flowwire.transport import _model, envelope
@@ -183,7 +182,7 @@ class JSONCodec:
                 return value
             return {"$float": "nan" if value != value else ("inf" if value > 0 else "-inf")}
         if cls is bytes:
-            return {"$bytes": base64.b64encode(value).decode("ascii")}
+            return {"$bytes": pybase64.b64encode_as_string(value)}
         if depth >= self.max_depth:
             raise EncodeError(f"nesting deeper than max_depth={self.max_depth}", path=path)
         if cls is list:
@@ -216,10 +215,7 @@ class JSONCodec:
 
     def _escape(self, key: str, item: Any, path: str, depth: int) -> Any:
         if key == "$bytes" and type(item) is str:
-            try:
-                return base64.b64decode(item, validate=True)
-            except (binascii.Error, ValueError) as exc:
-                raise DecodeError("invalid base64 in $bytes", path=path) from exc
+            return envelope.b64decode(item, "$bytes", path)
         if key == "$float" and item in _FLOAT_TAGS:
             return _FLOAT_TAGS[item]
         if key == "$int" and type(item) is str:
