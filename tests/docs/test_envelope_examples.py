@@ -69,6 +69,7 @@ def test_every_example_is_checked(page: dict[str, str]) -> None:
         "msgpack-payload",
         "msgpack-hexdump",
         "msgpack-fields",
+        "msgpack-latin1-payload",
         "json-tagged-payload",
         "json-tagged-body",
     }
@@ -104,6 +105,14 @@ def test_msgpack_fields_decode_by_hand(page: dict[str, str]) -> None:
     )
 
 
+def test_msgpack_latin1_payload_is_the_same_bytes(page: dict[str, str]) -> None:
+    payload = MsgpackTransport(armor="latin-1").serialize_arguments(
+        ("hello", 42), {"price": Decimal("9.99")}
+    )
+    assert page["msgpack-latin1-payload"] == repr(payload)
+    assert payload.encode("latin-1") == envelope.dearmor(MSGPACK_PAYLOAD)
+
+
 def test_tagged_json(page: dict[str, str]) -> None:
     assert page["json-tagged-payload"] == TAGGED_PAYLOAD
     env = envelope.unpack(envelope.dearmor(TAGGED_PAYLOAD))
@@ -114,9 +123,12 @@ def test_tagged_json(page: dict[str, str]) -> None:
 def test_armored_size_formula_on_the_page() -> None:
     text = PAGE.read_text(encoding="utf-8")
     assert "`1 + 4 * ceil(n / 3)`" in text
+    assert "characters in base64 and *n* characters in latin-1" in text
     for size in range(0, 100):
         assert envelope.armored_size(size) == 1 + 4 * -(-size // 3)
         assert len(envelope.armor(b"x" * size)) == envelope.armored_size(size)
+        assert len(envelope.armor(b"x" * size, "latin-1")) == size
+        assert envelope.armored_size(size, "latin-1") == size
 
 
 def test_header_table_matches_the_parser() -> None:
