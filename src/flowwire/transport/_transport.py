@@ -58,6 +58,14 @@ def split_arguments(value: Any) -> tuple[list[Any], dict[str, Any]]:
     return args, kwargs
 
 
+def _codec_failure(name: str, exc: Exception) -> DecodeError:
+    """The DecodeError for a codec that raised something else while decoding."""
+    if isinstance(exc, (RecursionError, MemoryError)):
+        return DecodeError(f"codec {name!r} gave up on the payload: {type(exc).__name__}")
+    # a third-party codec broke its contract: still a DecodeError
+    return DecodeError(f"codec {name!r} failed to decode: {exc!r:.200}")
+
+
 class CodecTransport:
     """A :class:`~flowwire.transport.Transport` built from a codec and optional stages.
 
@@ -313,7 +321,12 @@ class CodecTransport:
         header = self._bare_header
         if not data.startswith(header):
             return _MISS
-        return self._guard(self.codec.name, self.codec.decode, data[len(header) :])
+        try:  # _guard, inlined
+            return self.codec.decode(data[len(header) :])
+        except DecodeError:
+            raise
+        except Exception as exc:
+            raise _codec_failure(self.codec.name, exc) from exc
 
     def _open(self, payload: str, what: str) -> tuple[Codec, bytes | str]:
         """Read the header: returns the codec and its body (bytes) or plain JSON text (str)."""
@@ -350,12 +363,8 @@ class CodecTransport:
             return func(data)
         except DecodeError:
             raise
-        except (RecursionError, MemoryError) as exc:
-            raise DecodeError(
-                f"codec {name!r} gave up on the payload: {type(exc).__name__}"
-            ) from exc
-        except Exception as exc:  # a third-party codec broke its contract: still a DecodeError
-            raise DecodeError(f"codec {name!r} failed to decode: {exc!r:.200}") from exc
+        except Exception as exc:
+            raise _codec_failure(name, exc) from exc
 
     def _codec(self, name: str) -> Codec:
         codec = self._codecs.get(name)
