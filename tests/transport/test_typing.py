@@ -11,8 +11,10 @@ from __future__ import annotations
 # ruff: noqa: UP007, UP045
 import dataclasses
 import enum
+import gc
 import sys
 import threading
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
@@ -35,7 +37,7 @@ from uuid import UUID
 import pytest
 
 from flowwire.errors import ConfigurationError, DecodeError
-from flowwire.transport import CodecTransport, JSONTransport
+from flowwire.transport import CodecTransport, JSONTransport, _typing
 from flowwire.transport._typing import ArgumentTypes, compile_hint, convert
 
 UserId = NewType("UserId", int)
@@ -286,7 +288,7 @@ def test_mismatch_in_a_result_list(transport: CodecTransport) -> None:
         (Literal["a", "b"], "c", "$", "one of 'a', 'b'"),
         (Literal[1], True, "$", "one of 1"),
         (Literal[True], 1, "$", "one of True"),
-        (Union[int, Item], {"sku": 1}, "$", "int | Item"),
+        (Union[int, Item], {"sku": 1}, '$["sku"]', "as Item (the member of int | Item"),
         (date, "2024-1-2", "$", "malformed date"),
         (datetime, 17, "$", "datetime"),
         (timedelta, "1s", "$", "microseconds"),
@@ -302,6 +304,78 @@ def test_mismatches_raise_decode_error_with_the_path(
         convert(value, hint)
     assert info.value.path == path
     assert fragment in str(info.value)
+
+
+@dataclasses.dataclass
+class Priced:
+    price: Decimal
+
+
+@dataclasses.dataclass
+class Basket:
+    items: list[Priced]
+
+
+@dataclasses.dataclass
+class Refund:
+    amount: Decimal
+
+
+BAD_BASKET = {"items": [{"price": "x"}]}
+BAD_PRICE = '["items"][0]["price"]'
+
+
+@pytest.mark.parametrize(
+    ("hint", "value", "path"),
+    [
+        (Basket | None, BAD_BASKET, "$" + BAD_PRICE),
+        (Optional[Basket], BAD_BASKET, "$" + BAD_PRICE),
+        (list[Basket] | None, [BAD_BASKET], "$[0]" + BAD_PRICE),
+        (Basket | int | None, BAD_BASKET, "$" + BAD_PRICE),
+        (Union[str, int, Basket], BAD_BASKET, "$" + BAD_PRICE),
+        (list[Basket] | dict[str, int] | None, [BAD_BASKET], "$[0]" + BAD_PRICE),
+        (dict[str, Basket] | list[int], {"b": BAD_BASKET}, '$["b"]' + BAD_PRICE),
+        (Basket | datetime | Decimal, BAD_BASKET, "$" + BAD_PRICE),
+    ],
+    ids=repr,
+)
+def test_union_with_one_plausible_member_reports_its_inner_error(
+    hint: Any, value: Any, path: str
+) -> None:
+    with pytest.raises(DecodeError) as info:
+        convert(value, hint)
+    assert info.value.path == path
+    assert "expected decimal text, got str 'x'" in str(info.value)
+
+
+def test_union_inner_error_path_through_a_transport(transport: CodecTransport) -> None:
+    def run(self: Any, order: Basket | int | None) -> None: ...
+
+    run.__annotations__ = {"order": Basket | int | None, "return": None}
+    payload = transport.serialize_arguments((BAD_BASKET,), {})
+    with pytest.raises(DecodeError) as info:
+        transport.deserialize_arguments(payload, signature=run)
+    assert info.value.path == "$.args[0]" + BAD_PRICE
+    assert "as Basket (the member of Basket | int | None that takes an object)" in str(info.value)
+
+
+def test_union_with_several_plausible_members_names_every_member_tried() -> None:
+    with pytest.raises(DecodeError) as info:
+        convert(BAD_BASKET, Basket | Refund | None)
+    message = str(info.value)
+    assert info.value.path == "$"
+    assert "expected Basket | Refund | None, got dict" in message
+    assert "tried Basket: expected decimal text, got str 'x' (at $" + BAD_PRICE + ")" in message
+    assert "Refund: unexpected field 'items' for Refund (at $)" in message
+
+
+def test_union_that_no_member_fits_names_the_members_readably() -> None:
+    with pytest.raises(DecodeError) as info:
+        convert(1.5, list[Basket] | dict[str, int] | Literal["a"] | None)
+    assert info.value.path == "$"
+    assert "expected list[Basket] | dict[str, int] | Literal['a'] | None, got float 1.5" in str(
+        info.value
+    )
 
 
 @pytest.mark.parametrize(
@@ -530,3 +604,85 @@ def test_first_use_from_many_threads_always_converts() -> None:
     finally:
         sys.setswitchinterval(old)
     assert wrong == 0, f"{wrong} of 120 first-use conversions returned the value unconverted"
+
+
+# -- cache lifetime --------------------------------------------------------------------------
+
+
+def _dynamic_class(kind: str) -> type:
+    """A class built at run time, as a long-lived worker building task types would."""
+    if kind == "dataclass":
+        inner = dataclasses.make_dataclass("DynInner", [("n", int)])
+        return dataclasses.make_dataclass(
+            "Dyn", [("price", Decimal), ("inner", inner), ("items", list[inner])]
+        )
+    if kind == "enum":
+        return enum.Enum("DynColor", {"RED": "red", "TRIPLE": (1, 2, 3)})
+    if kind == "namedtuple":
+        return NamedTuple("DynPoint", [("x", int), ("when", datetime)])
+    if kind == "typeddict":
+        return TypedDict("DynMovie", {"title": str, "year": int})  # type: ignore[operator]
+    if kind == "str-subclass":
+        return type("DynName", (str,), {})
+    raise AssertionError(kind)
+
+
+SAMPLES = {
+    "dataclass": {"price": "1.5", "inner": {"n": 1}, "items": [{"n": 2}]},
+    "enum": [1, 2, 3],
+    "namedtuple": [1, "2024-01-01T00:00:00"],
+    "typeddict": {"title": "x", "year": 1},
+    "str-subclass": "x",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(SAMPLES))
+def test_a_class_that_goes_out_of_scope_is_dropped_from_the_converter_cache(kind: str) -> None:
+    def use() -> list[weakref.ref[Any]]:
+        cls = _dynamic_class(kind)
+        convert(SAMPLES[kind], cls)
+        assert compile_hint(cls) is compile_hint(cls)  # cached while alive
+        return [weakref.ref(cls)]
+
+    refs = use()
+    gc.collect()
+    assert [r() for r in refs] == [None], f"the converter cache keeps a dead {kind} class alive"
+
+
+def test_a_function_that_goes_out_of_scope_is_dropped_from_the_signature_cache() -> None:
+    def use() -> list[weakref.ref[Any]]:
+        cls = _dynamic_class("dataclass")
+
+        def run(self: Any, item: Any, when: datetime) -> None: ...
+
+        run.__annotations__ = {"item": cls, "when": datetime, "return": None}
+        task = type("DynTask", (), {"run": run})
+        args, _ = ArgumentTypes.of(task().run).apply([SAMPLES["dataclass"], WHEN.isoformat()], {})
+        assert isinstance(args[0], cls) and args[1] == WHEN
+        assert ArgumentTypes.of(task.run) is ArgumentTypes.of(task().run)  # cached while alive
+        return [weakref.ref(cls), weakref.ref(run), weakref.ref(task)]
+
+    before = len(ArgumentTypes._by_func)
+    refs = use()
+    gc.collect()
+    assert [r() for r in refs] == [None, None, None]
+    assert len(ArgumentTypes._by_func) == before
+
+
+def test_annotations_that_are_not_classes_are_cached_in_a_bounded_cache() -> None:
+    # Literal[i], list[...] and unions are keyed by equality and cannot be held weakly: a
+    # program that builds them without end must not grow the cache without end.
+    bound = _typing._HINTS_MAX
+    for i in range(bound + 50):
+        assert convert(i, Literal[i]) == i
+    assert len(_typing._hints) <= bound
+    assert compile_hint(list[Item]) is compile_hint(list[Item])
+
+
+def test_a_converter_kept_past_its_class_says_so() -> None:
+    conv = compile_hint(dataclasses.make_dataclass("Gone", [("n", int)]))
+    assert conv is not None
+    gc.collect()
+    with pytest.raises(DecodeError, match=r"class Gone no longer exists") as info:
+        conv({"n": 1}, "$.args[0]")
+    assert info.value.path == "$.args[0]"

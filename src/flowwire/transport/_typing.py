@@ -8,6 +8,12 @@ a value that does not fit raises :class:`~flowwire.DecodeError` naming its path.
 Converters are compiled once per annotation and cached. An annotation that needs no work
 (``Any``, ``str``, ``list[int]`` ...) compiles to a cheap check or to nothing at all, so the
 common case costs next to nothing.
+
+The caches must not keep alive what a long-lived worker builds and drops (classes, functions):
+classes and functions are held weakly (their entry goes when they do, and converters refer to
+their class through a weak reference), other annotations (``list[Order]``, ``Order | None``,
+``Literal[...]``: compared by value, so not weakly keyable) live in a bounded cache that drops
+its oldest entry first. A hit in either cache is one dictionary lookup.
 """
 
 from __future__ import annotations
@@ -20,11 +26,12 @@ import inspect
 import threading
 import types
 import typing
+import weakref
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import Enum
-from typing import Any, Union
+from typing import Any, Generic, TypeVar, Union
 from uuid import UUID
 
 from flowwire.errors import ConfigurationError, DecodeError
@@ -35,10 +42,15 @@ __all__ = ["ArgumentTypes", "Converter", "compile_hint", "convert"]
 #: ``converter(value, path) -> value``; ``None`` stands for "return the value unchanged".
 Converter = Callable[[Any, str], Any]
 
-_cache: dict[Any, Converter | None] = {}
+#: Most annotations that are not classes kept at once (oldest dropped first).
+_HINTS_MAX = 1024
+
+_hints: dict[Any, Converter | None] = {}  # other annotations, bounded
 _compiling: dict[Any, Converter] = {}  # trampolines of the compile in progress
 _added: list[Any] = []  # hints cached during the outermost compile in progress
 _lock = threading.RLock()
+_ref = weakref.ref
+_V = TypeVar("_V")
 _NONE_TYPE = type(None)
 
 
@@ -53,6 +65,12 @@ def _fail(expected: str, value: Any, path: str) -> DecodeError:
     return DecodeError(f"expected {expected}, got {_describe(value)}", path=path)
 
 
+def _gone(name: str, path: str) -> DecodeError:
+    # Only reachable through a converter kept past its class (a string annotation resolved to
+    # a class that was dropped since): the class cannot be rebuilt any more.
+    return DecodeError(f"class {name} no longer exists (it was garbage-collected)", path=path)
+
+
 def convert(value: Any, hint: Any, path: str = "$") -> Any:
     """Rebuild ``value`` as the annotated type ``hint``; raises DecodeError on mismatch."""
     conv = compile_hint(hint)
@@ -62,15 +80,28 @@ def convert(value: Any, hint: Any, path: str = "$") -> Any:
 def compile_hint(hint: Any) -> Converter | None:
     """Compile an annotation into a converter (cached). Raises ConfigurationError for an
     annotation outside the value model."""
-    try:
-        return _cache[hint]
-    except KeyError:
-        pass
-    except TypeError:  # unhashable annotation (rare): compile without caching
-        return _compile(hint)
+    if type(hint) is type:  # most classes: one lookup
+        try:
+            return _classes[id(hint)]
+        except KeyError:
+            pass
+    else:
+        try:
+            return _hints[hint]
+        except KeyError:
+            found = _classes.get(id(hint), _MISSING)  # classes with a metaclass (enums, ...)
+            if found is not _MISSING:
+                return found  # type: ignore[no-any-return]
+        except TypeError:  # unhashable annotation (rare): compile without caching
+            return _compile(hint)
+    return _compile_and_cache(hint)
+
+
+def _compile_and_cache(hint: Any) -> Converter | None:
     with _lock:
-        if hint in _cache:
-            return _cache[hint]
+        found = _cached(hint)
+        if found is not _MISSING:
+            return found  # type: ignore[no-any-return]
         pending = _compiling.get(hint)
         if pending is not None:  # a recursive reference inside this thread's compile
             return pending
@@ -89,18 +120,79 @@ def compile_hint(hint: Any) -> Converter | None:
         except BaseException:
             if outermost:  # converters built on the way may refer to a failed trampoline
                 for key in _added:
-                    _cache.pop(key, None)
+                    _uncache(key)
                 _added.clear()
             raise
         finally:
             del _compiling[hint]
         slot[0] = conv
-        _cache[hint] = conv
+        _store(hint, conv)
         if outermost:
             _added.clear()
         else:
             _added.append(hint)
         return conv
+
+
+class _WeakTable(Generic[_V]):
+    """Values keyed by ``id(key)`` for keys that can be weakly referenced: an entry is removed
+    by a weak reference callback when its key dies, which CPython runs before the key's memory
+    (and so its id) can be reused. A hit is ``entries[id(key)]``, one dict lookup."""
+
+    __slots__ = ("entries", "watchers")
+
+    def __init__(self, entries: dict[int, _V] | None = None) -> None:
+        self.entries: dict[int, _V] = {} if entries is None else entries
+        self.watchers: dict[int, weakref.ref[Any]] = {}  # a callback runs only while its ref lives
+
+    def store(self, key: Any, value: _V) -> None:
+        """Raises TypeError if ``key`` cannot be weakly referenced."""
+        ident = id(key)
+        entries, watchers = self.entries, self.watchers
+
+        def drop(_: object, ident: int = ident) -> None:
+            entries.pop(ident, None)
+            watchers.pop(ident, None)
+
+        watchers[ident] = _ref(key, drop)
+        entries[ident] = value
+
+    def discard(self, key: Any) -> None:
+        self.entries.pop(id(key), None)
+        self.watchers.pop(id(key), None)
+
+
+_MISSING: Any = object()
+# Converters of classes, held weakly (see _WeakTable). A converter refers to its class through a
+# weak reference too, or its entry would keep the class alive.
+_class_table: _WeakTable[Converter | None] = _WeakTable()
+_classes = _class_table.entries
+
+
+def _is_class(hint: Any) -> bool:
+    return isinstance(hint, type) and not isinstance(hint, types.GenericAlias)
+
+
+def _cached(hint: Any) -> Any:
+    if _is_class(hint):
+        return _classes.get(id(hint), _MISSING)
+    return _hints.get(hint, _MISSING)
+
+
+def _store(hint: Any, conv: Converter | None) -> None:
+    if _is_class(hint):
+        _class_table.store(hint, conv)
+        return
+    while len(_hints) >= _HINTS_MAX:
+        del _hints[next(iter(_hints))]  # the oldest entry (dicts keep insertion order)
+    _hints[hint] = conv
+
+
+def _uncache(hint: Any) -> None:
+    if _is_class(hint):
+        _class_table.discard(hint)
+    else:
+        _hints.pop(hint, None)
 
 
 def _check(expected: type, label: str) -> Converter:
@@ -178,15 +270,20 @@ def _compile_class(hint: type) -> Converter | None:
         return _compile_protobuf(hint)
     if typing.is_typeddict(hint):
         return _compile_typeddict(hint)
+    hint_name = hint.__qualname__
+    hint_ref = _ref(hint)
     for base in (str, int, float, bytes, list, dict):
         if issubclass(hint, base) and hint is not bool:
             base_conv = compile_hint(base)
             assert base_conv is not None
 
-            def to_subclass(value: Any, path: str, _c: Any = base_conv, _t: type = hint) -> Any:
-                if isinstance(value, _t):
+            def to_subclass(value: Any, path: str, _c: Any = base_conv, _r: Any = hint_ref) -> Any:
+                cls = _r()
+                if cls is None:
+                    raise _gone(hint_name, path)
+                if isinstance(value, cls):
                     return value
-                return _t(_c(value, path))
+                return cls(_c(value, path))
 
             return to_subclass
     raise ConfigurationError(
@@ -435,9 +532,11 @@ def _compile_union(members: tuple[Any, ...]) -> Converter | None:
 
         return opt
     convs = [compile_hint(m) for m in non_none]
-    names = " | ".join(getattr(m, "__name__", repr(m)) for m in members)
+    names = " | ".join(_hint_name(m) for m in members)
     # A value whose type is a member stays that type (1 as float | int stays int).
     by_type = {m: c for m, c in zip(non_none, convs, strict=True) if isinstance(m, type)}
+    shapes = [_shapes(m) for m in non_none]
+    member_names = [_hint_name(m) for m in non_none]
 
     def union(value: Any, path: str) -> Any:
         if value is None and optional:
@@ -446,16 +545,131 @@ def _compile_union(members: tuple[Any, ...]) -> Converter | None:
         if kind in by_type:
             exact = by_type[kind]
             return value if exact is None else exact(value, path)
+        errors: list[DecodeError] = []
         for c in convs:
             if c is None:
                 return value
             try:
                 return c(value, path)
-            except DecodeError:
-                continue
-        raise _fail(names, value, path)
+            except DecodeError as exc:
+                errors.append(exc)
+        raise _union_error(value, path, names, member_names, shapes, errors)
 
     return union
+
+
+def _union_error(
+    value: Any,
+    path: str,
+    names: str,
+    member_names: list[str],
+    shapes: list[tuple[type, ...] | None],
+    errors: list[DecodeError],
+) -> DecodeError:
+    # A member is plausible when the value has a shape it takes (an object for a dataclass):
+    # its error then says more than "expected A | B", and exactly where.
+    # A member of unknown shape (an enum, ...) is plausible when it failed below the union.
+    plausible = [
+        i
+        for i, shape in enumerate(shapes)
+        if (errors[i].path != path if shape is None else isinstance(value, shape))
+    ]
+    if len(plausible) == 1:
+        inner = errors[plausible[0]]
+        return DecodeError(
+            f"as {member_names[plausible[0]]} (the member of {names} that takes "
+            f"{_kind_label(value)}): {inner.reason}",
+            path=inner.path,
+        )
+    tried = "; ".join(f"{member_names[i]}: {errors[i]}" for i in plausible)
+    message = f"expected {names}, got {_describe(value)}"
+    return DecodeError(f"{message}; tried {tried}" if tried else message, path=path)
+
+
+def _kind_label(value: Any) -> str:
+    labels = {
+        dict: "an object",
+        list: "an array",
+        tuple: "an array",
+        str: "a string",
+        int: "an integer",
+        float: "a float",
+        bool: "a bool",
+        bytes: "bytes",
+    }
+    return labels.get(type(value), f"a {type(value).__name__} value")
+
+
+def _hint_name(hint: Any) -> str:
+    """A short, readable name of an annotation: ``list[Order] | None``."""
+    if hint is None or hint is _NONE_TYPE:
+        return "None"
+    if isinstance(hint, type) and not isinstance(hint, types.GenericAlias):
+        return hint.__qualname__
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin is Union or origin is types.UnionType:
+        return " | ".join(_hint_name(a) for a in args)
+    if origin is typing.Literal:
+        return f"Literal[{', '.join(repr(a) for a in args)}]"
+    if origin is typing.Annotated:
+        return _hint_name(args[0])
+    if origin is not None:
+        base = getattr(origin, "__qualname__", None) or repr(origin)
+        inner = ", ".join("..." if a is Ellipsis else _hint_name(a) for a in args)
+        return f"{base}[{inner}]" if args else base
+    return getattr(hint, "__qualname__", None) or getattr(hint, "__name__", None) or repr(hint)
+
+
+_ARRAYS = (list, tuple, set, frozenset)
+_SCALAR_SHAPES: dict[Any, tuple[type, ...]] = {
+    bool: (bool,),
+    int: (int,),
+    float: (float, int),
+    str: (str,),
+    bytes: (bytes, str),
+    datetime: (datetime, str),
+    date: (date, str),
+    time: (time, str),
+    timedelta: (timedelta, int),
+    UUID: (UUID, str, bytes),
+    Decimal: (Decimal, str, int),
+}
+
+
+def _shapes(hint: Any) -> tuple[type, ...] | None:
+    """The value types an annotation can take at its top level; ``None`` for "any"."""
+    origin = typing.get_origin(hint)
+    if origin is typing.Annotated:
+        return _shapes(typing.get_args(hint)[0])
+    if isinstance(hint, typing.NewType):
+        return _shapes(hint.__supertype__)
+    if origin is typing.Literal:
+        values = typing.get_args(hint)
+        if any(isinstance(v, Enum) for v in values):
+            return None
+        return tuple({type(v): None for v in values})
+    if origin is not None:
+        hint = origin if isinstance(origin, type) else hint
+    if not isinstance(hint, type):
+        return None  # TypeVar, ...: any shape may fit
+    if hint in _SCALAR_SHAPES:
+        return _SCALAR_SHAPES[hint]
+    if issubclass(hint, Enum) or _model.is_protobuf_message_class(hint):
+        return None  # enum values and well-known protobuf types have any shape
+    if issubclass(hint, tuple) or issubclass(hint, (set, frozenset)):
+        return (*_ARRAYS, hint)
+    if issubclass(hint, list):
+        return (list, tuple, hint)
+    if issubclass(hint, dict) or dataclasses.is_dataclass(hint) or typing.is_typeddict(hint):
+        return (dict, hint)
+    import collections.abc as cabc
+
+    if issubclass(hint, cabc.Mapping):
+        return (dict,)
+    if issubclass(hint, cabc.Iterable) and not issubclass(hint, (str, bytes)):
+        return _ARRAYS
+    return (hint,)
 
 
 def _compile_literal(values: tuple[Any, ...]) -> Converter:
@@ -482,25 +696,32 @@ def _hints_of(cls: type) -> dict[str, Any]:
         ) from exc
 
 
-def _compile_enum(cls: type[Enum]) -> Converter:
-    members: dict[tuple[type, Any], Enum] = {}
-    for member in cls:
+def _compile_enum(enum_cls: type[Enum]) -> Converter:
+    # Member names, not members: a member refers to its class, which must stay collectable.
+    names: dict[tuple[type, Any], str] = {}
+    for member in enum_cls:
         with contextlib.suppress(TypeError):  # unhashable values: found by the scan below
-            members.setdefault((type(member.value), member.value), member)
+            names.setdefault((type(member.value), member.value), member.name)
+    ref = _ref(enum_cls)
+    name = enum_cls.__qualname__
+    label = f"a value of enum {name}"
 
     def conv(value: Any, path: str) -> Any:
+        cls = ref()
+        if cls is None:
+            raise _gone(name, path)
         if isinstance(value, cls):
             return value
         try:
-            found = members.get((type(value), value))
+            found = names.get((type(value), value))
         except TypeError:
             found = None
         if found is not None:
-            return found
+            return cls._member_map_[found]
         for member in cls:  # values lowered by JSON (tuples as lists, ...)
             if _model.lower_fully(member.value) == value:
                 return member
-        raise _fail(f"a value of enum {cls.__qualname__}", value, path)
+        raise _fail(label, value, path)
 
     return conv
 
@@ -518,8 +739,12 @@ def _compile_dataclass(cls: type) -> Converter:
     by_name = dict(init_fields)
     late = dict(late_fields)
     name = cls.__qualname__
+    ref = _ref(cls)
 
     def conv(value: Any, path: str) -> Any:
+        cls = ref()
+        if cls is None:
+            raise _gone(name, path)
         if isinstance(value, cls):
             return value
         if type(value) is not dict:
@@ -558,8 +783,12 @@ def _compile_namedtuple(cls: type) -> Converter:
     convs = [compile_hint(hints.get(f, Any)) for f in fields]
     name = cls.__qualname__
     least = len(fields) - len(getattr(cls, "_field_defaults", {}))  # trailing defaults
+    ref = _ref(cls)
 
     def conv(value: Any, path: str) -> Any:
+        cls = ref()
+        if cls is None:
+            raise _gone(name, path)
         if isinstance(value, cls):
             return value
         if type(value) not in (list, tuple):
@@ -623,8 +852,12 @@ def _compile_protobuf(cls: type) -> Converter:
     from google.protobuf.message import DecodeError as PbDecodeError
 
     name = cls.__qualname__
+    ref = _ref(cls)
 
     def conv(value: Any, path: str) -> Any:
+        cls = ref()
+        if cls is None:
+            raise _gone(name, path)
         if isinstance(value, cls):
             return value
         if type(value) is bytes:
@@ -658,7 +891,8 @@ class ArgumentTypes:
 
     __slots__ = ("keyword", "name", "positional", "trivial", "var_keyword", "var_positional")
 
-    _by_func: dict[Any, ArgumentTypes] = {}
+    #: By ``id`` of the function, held weakly (an entry goes with its function): _WeakTable.
+    _by_func: dict[int, ArgumentTypes] = {}
 
     def __init__(self, func: Callable[..., Any]) -> None:
         target = getattr(func, "__func__", func)
@@ -699,12 +933,13 @@ class ArgumentTypes:
 
     @classmethod
     def of(cls, func: Callable[..., Any]) -> ArgumentTypes:
+        """The (cached) argument types of ``func``; raises ConfigurationError for an annotation
+        outside the value model."""
         key = getattr(func, "__func__", func)
         try:
-            return cls._by_func[key]
+            return _by_func[id(key)]
         except KeyError:
-            types_ = cls._by_func[key] = cls(func)
-            return types_
+            return _argument_types(key, func)
 
     def apply(
         self, args: list[Any], kwargs: dict[str, Any]
@@ -723,3 +958,28 @@ class ArgumentTypes:
                 value if conv is None else conv(value, _model.path_key("$.kwargs", key))
             )
         return tuple(out_args), out_kwargs
+
+
+_by_func = ArgumentTypes._by_func
+_func_table: _WeakTable[ArgumentTypes] = _WeakTable(_by_func)
+_other_funcs: dict[Any, ArgumentTypes] = {}  # callables without weak references, bounded
+
+
+def _argument_types(key: Any, func: Callable[..., Any]) -> ArgumentTypes:
+    try:
+        _ref(key)
+    except TypeError:  # not weakly referable: the bounded table, if hashable at all
+        try:
+            return _other_funcs[key]
+        except KeyError:
+            types_ = ArgumentTypes(func)
+            with _lock:
+                while len(_other_funcs) >= _HINTS_MAX:
+                    del _other_funcs[next(iter(_other_funcs))]
+                _other_funcs[key] = types_
+            return types_
+        except TypeError:
+            return ArgumentTypes(func)
+    types_ = ArgumentTypes(func)
+    _func_table.store(key, types_)
+    return types_
