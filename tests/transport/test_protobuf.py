@@ -6,17 +6,16 @@ import dataclasses
 import enum
 import importlib.util
 import math
-import sys
 from collections import namedtuple
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import pytest
+from _protobuf_helpers import load_order_pb2
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -24,21 +23,7 @@ from flowwire import ConfigurationError, DecodeError, EncodeError, get_transport
 from flowwire.testing import strategies
 from flowwire.transport.protobuf import ProtobufCodec, ProtobufTransport
 
-
-def _load_order_pb2() -> ModuleType:
-    """The generated test messages (``tests/transport/protos/testdata_order.proto``), loaded by
-    path so that no top-level package name is claimed."""
-    name = "testdata_order_pb2"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parent / "protos" / f"{name}.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-order_pb2: Any = _load_order_pb2()
+order_pb2: Any = load_order_pb2()
 codec = ProtobufCodec()
 
 

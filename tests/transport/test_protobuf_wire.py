@@ -4,18 +4,15 @@ producers' (non-canonical but valid) encodings, and hostile input."""
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import math
-import sys
 import tracemalloc
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 from uuid import UUID
 
 import pytest
+from _protobuf_helpers import field, load_order_pb2
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -25,21 +22,7 @@ from flowwire.testing import strategies
 from flowwire.transport import _model
 from flowwire.transport.protobuf import ProtobufCodec
 
-
-def _load_order_pb2() -> ModuleType:
-    """The generated test messages (``tests/transport/protos/testdata_order.proto``), loaded by
-    path so that no top-level package name is claimed."""
-    name = "testdata_order_pb2"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parent / "protos" / f"{name}.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-order_pb2: Any = _load_order_pb2()
+order_pb2: Any = load_order_pb2()
 codec = ProtobufCodec()
 
 
@@ -189,19 +172,6 @@ def test_type_name_is_never_used() -> None:
 
 
 # -- valid encodings other producers may write -----------------------------------------------
-
-
-def _len(n: int) -> bytes:
-    out = bytearray()
-    while n >= 0x80:
-        out.append(n & 0x7F | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
-def field(number: int, payload: bytes) -> bytes:
-    return _len(number << 3 | 2) + _len(len(payload)) + payload
 
 
 STR_A = field(6, b"a")  # Value{string_value: "a"}
