@@ -23,7 +23,6 @@ import argparse
 import base64
 import difflib
 import importlib
-import inspect
 import json
 import os
 import sys
@@ -33,7 +32,22 @@ from typing import Any
 
 from flowwire.errors import FlowwireError, PayloadTooLarge, TaskError
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "format_task_failure", "main"]
+
+
+def format_task_failure(error: TaskError, *, command: str, traceback: bool = False) -> str:
+    """The text a command prints on stderr for a failed workflow (``flowwire run``,
+    ``flowwire swf start --wait``): one line ``COMMAND: TASK failed: TYPE: MESSAGE``, then, when
+    ``traceback`` asks for it, the remote traceback (or a note that none was recorded).
+
+    ``TYPE`` is the remote exception's class name, else the error's own (``TaskTimedout``).
+    """
+    kind = error.type_name or type(error).__name__
+    text = f"{command}: {error.task or 'the workflow'} failed: {kind}: {error.message}"
+    if traceback:
+        remote = (error.traceback or "").rstrip("\n")
+        text += "\n" + (remote or "(no remote traceback was recorded)")
+    return text
 
 
 def _parse_value(text: str) -> Any:
@@ -101,23 +115,12 @@ def _load_workflow(target: str) -> Any:
 
 
 def _check_arguments(target: str, workflow: Any, args: list[Any], kwargs: dict[str, Any]) -> None:
+    from flowwire.task import bind_run_arguments
+
     try:
-        try:
-            signature = inspect.signature(workflow.run, eval_str=True)
-        except Exception:  # an annotation that does not evaluate: show it as written
-            signature = inspect.signature(workflow.run)
-    except (TypeError, ValueError):  # no introspectable signature: let the run decide
-        return
-    params = list(signature.parameters.values())
-    if params and params[0].name == "self" and "self" not in kwargs:
-        signature = signature.replace(parameters=params[1:])
-    try:
-        signature.bind(*args, **kwargs)
-    except TypeError as exc:
-        raise _UsageError(
-            f"{target} takes run{signature}, got {len(args)} argument(s)"
-            f"{' and ' + ', '.join(sorted(kwargs)) if kwargs else ''}: {exc}"
-        ) from None
+        bind_run_arguments(workflow, args, kwargs)
+    except FlowwireError as exc:
+        raise _UsageError(f"{target}: {exc}") from None
 
 
 def _progress_printer(started: float) -> Any:
@@ -168,12 +171,20 @@ def _run(args: argparse.Namespace) -> int:
     except (_UsageError, ImportError, AttributeError, ValueError, FlowwireError) as exc:
         print(f"flowwire run: {exc}", file=sys.stderr)
         return 2
+    if args.offload_dir is not None and not engine.uses_offload_store(workflow):
+        print(
+            f"flowwire run: warning: --offload-dir {args.offload_dir} has no effect: no "
+            "transport of this run has an offload stage without a store (for example "
+            "--transport json+offload)",
+            file=sys.stderr,
+        )
     try:
         result = engine.run(workflow, *positional, **kwargs)
     except TaskError as exc:
-        print(f"flowwire run: {exc}", file=sys.stderr)
-        if exc.traceback and args.traceback:
-            print(exc.traceback, file=sys.stderr)
+        print(
+            format_task_failure(exc, command="flowwire run", traceback=args.traceback),
+            file=sys.stderr,
+        )
         return 1
     except PayloadTooLarge as exc:
         print(f"flowwire run: {args.workflow}: PayloadTooLarge: {exc}", file=sys.stderr)

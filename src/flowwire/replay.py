@@ -173,6 +173,9 @@ class Execution:
         transport: replaces the workflow class's transport (an engine default).
         live: keep ``run`` alive on a thread between decisions; call ``decide`` with the
             growing history each time and ``close`` when the run is discarded.
+        adapt_transport: called with each transport a proxy brings (its own, or its target
+            class's) and must return the transport to use in its place, the same object when
+            nothing changes (the local engine gives store-less offload stages its store).
     """
 
     def __init__(
@@ -182,8 +185,10 @@ class Execution:
         run_id: str | None = None,
         transport: Transport | None = None,
         live: bool = False,
+        adapt_transport: Callable[[Transport], Transport] | None = None,
     ) -> None:
         self.workflow_class = workflow
+        self._adapt = adapt_transport
         self.run_id = run_id
         self.live = live
         self._transport_override = transport
@@ -413,7 +418,7 @@ class Execution:
 
     def _transport_of(self, spec: ProxySpec) -> Transport:
         if spec.transport is not None:
-            return spec.transport
+            return spec.transport if self._adapt is None else self._adapt(spec.transport)
         return self._workflow_transport()
 
     def _advance(self, call: _Call) -> None:
@@ -527,15 +532,20 @@ def replay(
     *,
     run_id: str | None = None,
     transport: Transport | None = None,
+    adapt_transport: Callable[[Transport], Transport] | None = None,
 ) -> list[Decision]:
     """Full replay: the decisions ``workflow`` makes for the history ``events``.
 
     ``run_id`` keys the per-run cache of decoded results (give it whenever the run has one);
-    ``transport`` replaces the workflow class's transport. Never raises for workflow or task
+    ``transport`` replaces the workflow class's transport; ``adapt_transport`` is as for
+    :class:`Execution`. Never raises for workflow or task
     errors: they become a ``flowwire.decision.FailWorkflow`` decision (non-determinism
     too, with a ``flowwire.NondeterminismError`` naming the key).
     """
-    return Execution(workflow, run_id=run_id, transport=transport).decide(events)
+    execution = Execution(
+        workflow, run_id=run_id, transport=transport, adapt_transport=adapt_transport
+    )
+    return execution.decide(events)
 
 
 def forget(run_id: str) -> None:

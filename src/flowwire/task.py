@@ -12,11 +12,12 @@ an ``ActivityOutcome`` back; workflows are driven by ``flowwire.replay``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
-from flowwire.errors import RegistrationError
+from flowwire.errors import ConfigurationError, RegistrationError
 from flowwire.result import SuspendTask
 from flowwire.transport import Transport, get_transport
 
@@ -30,7 +31,9 @@ __all__ = [
     "Workflow",
     "WorkflowMeta",
     "activity",
+    "bind_run_arguments",
     "declared_transport",
+    "describe_task",
     "meta_of",
     "resolve_transport",
     "run_activity",
@@ -106,6 +109,55 @@ def declared_transport(cls: type) -> Transport | None:
         if "transport" in klass.__dict__:
             return resolve_transport(klass.__dict__["transport"])
     return None
+
+
+def describe_task(cls: type) -> str:
+    """``workflow 'name' v1`` for a decorated class, else ``workflow module.Class``."""
+    meta = meta_of(cls)
+    if meta is not None:
+        return f"{meta.kind} {meta.name!r} v{meta.version}"
+    kind = "activity" if isinstance(cls, type) and issubclass(cls, Activity) else "workflow"
+    return f"{kind} {getattr(cls, '__module__', '?')}.{getattr(cls, '__qualname__', cls)}"
+
+
+def _run_signature(cls: type) -> inspect.Signature | None:
+    run = inspect.getattr_static(cls, "run", None)
+    function = getattr(cls, "run", None)
+    if function is None:
+        return None
+    try:
+        try:
+            signature = inspect.signature(function, eval_str=True)
+        except Exception:  # an annotation that does not evaluate: show it as written
+            signature = inspect.signature(function)
+    except (TypeError, ValueError):  # no introspectable signature: the run decides
+        return None
+    if isinstance(run, staticmethod | classmethod):
+        return signature  # a classmethod's ``cls`` is already bound
+    params = list(signature.parameters.values())
+    if params and params[0].kind in (params[0].POSITIONAL_ONLY, params[0].POSITIONAL_OR_KEYWORD):
+        signature = signature.replace(parameters=params[1:])  # the instance
+    return signature
+
+
+def bind_run_arguments(cls: type, args: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
+    """Check that ``cls().run(*args, **kwargs)`` accepts these arguments, before a start sends
+    them anywhere (``inspect.Signature.bind``; types are the transport's business).
+
+    Raises:
+        ConfigurationError: they do not bind; the message names the task, its ``run``
+            signature and the problem, the ``TypeError`` of ``bind`` is the ``__cause__``.
+    """
+    signature = _run_signature(cls)
+    if signature is None:
+        return
+    try:
+        signature.bind(*args, **kwargs)
+    except TypeError as exc:
+        names = f" and keyword(s) {', '.join(sorted(kwargs))}" if kwargs else ""
+        raise ConfigurationError(
+            f"{describe_task(cls)} takes run{signature}, got {len(args)} argument(s){names}: {exc}"
+        ) from exc
 
 
 def _check_name(what: str, value: object, where: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from flowwire.engines.local import LocalEngine
 from flowwire.errors import ConfigurationError
 from flowwire.proxy import ActivityProxy
 from flowwire.task import Activity, Workflow, activity, workflow
-from flowwire.transport import get_transport
+from flowwire.transport import CodecTransport, get_codec, get_transport
 
 BIG = 40_000  # characters: over the default 32,768-character payload limit
 
@@ -100,3 +101,139 @@ def test_process_mode_refuses_a_transport_object() -> None:
         LocalEngine(transport=get_transport("json"), processes=True)
     LocalEngine(transport=get_transport("json"))  # threads: an object is fine
     LocalEngine(transport="json", processes=True)
+
+
+# -- offload stages declared by the task classes themselves (a name, no store) --------------
+
+
+@activity("tests.offload.declared_make", "1", "tl-offload", transport="json+offload")
+class DeclaredMake(Activity):
+    def run(self, size: int) -> str:
+        return "".join(chr(ord("a") + i % 26) for i in range(size))
+
+
+@workflow("tests.offload.declared_activity", "1", "tl-offload")
+class DeclaredActivity(Workflow):
+    """The activity declares json+offload; the workflow itself stays on plain JSON."""
+
+    make = ActivityProxy(DeclaredMake)
+
+    def run(self, size: int) -> int:
+        text: str = self.make(size)
+        return len(text)
+
+
+@workflow("tests.offload.declared_workflow", "1", "tl-offload")
+class DeclaredWorkflow(Workflow):
+    """The workflow declares json+offload as a class attribute; its result is big."""
+
+    transport = "json+offload"
+    make = ActivityProxy(MakeText)
+
+    def run(self, size: int) -> str:
+        text: str = self.make(size // 2)
+        return text * 2 + "!"
+
+
+@pytest.mark.parametrize("processes", [False, True], ids=["threads", "processes"])
+def test_a_task_declared_offload_name_gets_the_engines_store(
+    tmp_path: Path, processes: bool
+) -> None:
+    engine = LocalEngine(offload_dir=tmp_path, processes=processes)
+    assert engine.run(DeclaredActivity, BIG) == BIG
+    assert len(_objects(tmp_path)) == 1  # the activity's result, written and read back
+
+
+def test_a_workflow_declared_offload_name_gets_the_engines_store(tmp_path: Path) -> None:
+    engine = LocalEngine(offload_dir=tmp_path, verify_replay=True)
+    half = "".join(chr(ord("a") + i % 26) for i in range(BIG // 2))
+    assert engine.run(DeclaredWorkflow, BIG) == half * 2 + "!"
+    assert len(_objects(tmp_path)) == 1  # the workflow's result; the activity's stays inline
+
+
+def test_a_task_declared_offload_name_uses_the_default_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FLOWWIRE_OFFLOAD_DIR", str(tmp_path / "env"))
+    assert LocalEngine(live=False).run(DeclaredActivity, BIG) == BIG
+    assert len(_objects(tmp_path / "env")) == 1
+
+
+class OwnTransport(CodecTransport):
+    """A transport subclass: the engine cannot know how to rebuild it with a store."""
+
+
+@activity(
+    "tests.offload.custom_make",
+    "1",
+    "tl-offload",
+    transport=OwnTransport(get_codec("json"), stages=["offload"]),
+)
+class CustomMake(Activity):
+    def run(self, size: int) -> str:
+        return "x" * size
+
+
+@workflow("tests.offload.custom", "1", "tl-offload")
+class Custom(Workflow):
+    make = ActivityProxy(CustomMake)
+
+    def run(self, size: int) -> int:
+        return len(self.make(size))
+
+
+def test_a_storeless_offload_the_engine_cannot_rebuild_is_refused_at_start(
+    tmp_path: Path,
+) -> None:
+    engine = LocalEngine(offload_dir=tmp_path)
+    with pytest.raises(ConfigurationError) as info:
+        engine.run(Custom, 10)
+    message = str(info.value)
+    assert "activity 'tests.offload.custom_make' v1" in message
+    assert "OwnTransport" in message and "offload stage has no store" in message
+    assert "Offload(LocalDirectoryStore(" in message
+    assert engine.histories == {}
+
+
+def test_the_engines_store_replaces_only_the_storeless_stage(tmp_path: Path) -> None:
+    declared = get_transport("msgpack", stages=["zstd", "offload"], max_payload_chars=1_000)
+    adapted = LocalEngine(offload_dir=tmp_path)._adapt(declared)
+    assert adapted is not declared and type(adapted) is type(declared)
+    assert adapted.stages[0] is declared.stages[0]  # the zstd stage, as configured
+    assert (adapted.max_payload_chars, adapted.name) == (1_000, "msgpack+zstd+offload")
+    payload = adapted.serialize_result(os.urandom(2_000))  # over 1,000 characters: offloaded
+    assert len(payload) < 1_000 and len(_objects(tmp_path)) == 1
+    plain = get_transport("json")
+    assert LocalEngine()._adapt(plain) is plain  # nothing to give: the same object
+
+
+# -- --offload-dir without any offload stage to use it -------------------------------------
+
+
+def test_offload_dir_that_nothing_uses_is_warned_about(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["run", f"{__name__}:BigResult", "10", "--offload-dir", str(tmp_path), "--quiet"]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out) == _expected(10)
+    lines = captured.err.splitlines()
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith(f"flowwire run: warning: --offload-dir {tmp_path} has no effect")
+    assert "--transport json+offload" in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("target", "options"),
+    [
+        ("BigResult", ["--transport", "json+offload"]),  # the engine's transport
+        ("DeclaredActivity", []),  # an activity's own "json+offload"
+        ("DeclaredWorkflow", ["--transport", "msgpack"]),  # the workflow's own
+    ],
+)
+def test_offload_dir_that_a_stage_uses_is_not_warned_about(
+    target: str, options: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["run", f"{__name__}:{target}", "10", "--offload-dir", str(tmp_path), "--quiet"]
+    assert main([*argv, *options]) == 0
+    assert capsys.readouterr().err == ""

@@ -10,16 +10,24 @@ from __future__ import annotations
 import importlib
 import multiprocessing
 import os
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
 
-from flowwire.task import Activity, ActivityOutcome, run_activity
+from flowwire.task import Activity, ActivityOutcome, declared_transport, run_activity
 from flowwire.transport import Transport
 
-__all__ = ["ActivityWorkers", "default_offload_dir", "transport_by_name"]
+__all__ = [
+    "ActivityWorkers",
+    "default_offload_dir",
+    "has_storeless_offload",
+    "transport_by_name",
+    "uses_offload_store",
+    "with_default_store",
+]
 
 _heartbeats: Any = None  # the multiprocessing queue, in worker processes
 
@@ -74,6 +82,60 @@ def transport_by_name(name: str, offload_dir: str | os.PathLike[str] | None) -> 
     return get_transport(base, stages=stages)
 
 
+def has_storeless_offload(transport: object) -> bool:
+    """Whether ``transport`` has an ``offload`` stage without a store (``"json+offload"`` built
+    by :func:`~flowwire.transport.get_transport`, which has no store to give it)."""
+    from flowwire.transport.stages import UnconfiguredOffload
+
+    return any(isinstance(s, UnconfiguredOffload) for s in getattr(transport, "stages", ()))
+
+
+def with_default_store(transport: Transport, offload_dir: str | None) -> Transport:
+    """``transport`` with every store-less ``offload`` stage replaced by ``Offload(
+    LocalDirectoryStore(offload_dir or default_offload_dir()))``, every other stage and option
+    kept; ``transport`` itself when it has no such stage or is not a built-in
+    :class:`~flowwire.transport.CodecTransport` (which the engine cannot rebuild)."""
+    from flowwire.transport import CodecTransport, JSONTransport, MsgpackTransport
+    from flowwire.transport.stages import LocalDirectoryStore, Offload, UnconfiguredOffload
+
+    if not has_storeless_offload(transport) or not isinstance(transport, CodecTransport):
+        return transport
+    kind = type(transport)
+    protobuf = sys.modules.get("flowwire.transport.protobuf")  # loaded if transport is one
+    builtin = (JSONTransport, MsgpackTransport, getattr(protobuf, "ProtobufTransport", None))
+    if kind is not CodecTransport and kind not in builtin:
+        return transport  # a subclass may take other options: the engine cannot rebuild it
+    directory = default_offload_dir() if offload_dir is None else offload_dir
+    store = Offload(LocalDirectoryStore(directory))
+    options: dict[str, Any] = {
+        "stages": [store if isinstance(s, UnconfiguredOffload) else s for s in transport.stages],
+        "accept": transport.accept,
+        "max_payload_chars": transport.max_payload_chars,
+        "max_depth": transport.max_depth,
+        "name": transport.name,
+        "armor": transport.armor,
+    }
+    if kind is CodecTransport:
+        return CodecTransport(transport.codec, **options)
+    return kind(**options)
+
+
+def uses_offload_store(
+    classes: Iterable[type], engine_transport: Transport | None, engine_name: str | None
+) -> bool:
+    """Whether the local engine's offload store would serve any of ``classes``: through the
+    engine's transport (``engine_transport``, built from ``engine_name`` if it is a name) for
+    a class that chose none, or through a class's own transport with a store-less stage."""
+    engine_uses = "offload" in (engine_name or "").split("+")[1:] or has_storeless_offload(
+        engine_transport
+    )
+    for cls in classes:
+        declared = declared_transport(cls)
+        if engine_uses if declared is None else has_storeless_offload(declared):
+            return True
+    return False
+
+
 def _run_in_process(
     module: str,
     qualname: str,
@@ -85,7 +147,12 @@ def _run_in_process(
     target: Any = importlib.import_module(module)
     for part in qualname.split("."):
         target = getattr(target, part)
-    transport = transport_by_name(transport_name, offload_dir) if transport_name else None
+    transport: Transport | None
+    if transport_name:
+        transport = transport_by_name(transport_name, offload_dir)
+    else:  # the class's own; a store-less offload stage gets the engine's store
+        declared = declared_transport(target)
+        transport = None if declared is None else with_default_store(declared, offload_dir)
     return run_activity(
         target, payload, token=token, heartbeat=_process_heartbeat(token), transport=transport
     )

@@ -39,7 +39,13 @@ from flowwire.decision import (
     StartChildWorkflow,
     StartTimer,
 )
-from flowwire.engines._local_workers import ActivityWorkers, transport_by_name
+from flowwire.engines._local_workers import (
+    ActivityWorkers,
+    has_storeless_offload,
+    transport_by_name,
+    uses_offload_store,
+    with_default_store,
+)
 from flowwire.errors import ConfigurationError, PayloadTooLarge, TaskError, TaskTimedout
 from flowwire.history import (
     Event,
@@ -61,7 +67,9 @@ from flowwire.task import (
     ActivityOutcome,
     Workflow,
     WorkflowMeta,
+    bind_run_arguments,
     declared_transport,
+    describe_task,
     meta_of,
     resolve_transport,
 )
@@ -107,9 +115,11 @@ class LocalEngine:
         ignore: module names or patterns skipped while scanning.
         transport: the transport (object or registered name) for every task class that did
             not choose one itself (default: each class's, JSON). In a name, every ``offload``
-            stage (``"json+offload"``) stores into ``LocalDirectoryStore(offload_dir)``.
-        offload_dir: directory of the offload store for a transport *name* with an
-            ``offload`` stage; default ``$FLOWWIRE_OFFLOAD_DIR``, else
+            stage (``"json+offload"``) stores into ``LocalDirectoryStore(offload_dir)``; so
+            does every ``offload`` stage without a store in a transport a task class (or a
+            proxy) declares, for example ``transport = "json+offload"``.
+        offload_dir: directory of the engine's offload store, given to those ``offload``
+            stages; default ``$FLOWWIRE_OFFLOAD_DIR``, else
             ``$XDG_CACHE_HOME/flowwire/offload`` (``~/.cache/flowwire/offload``). Objects
             are content-addressed and never deleted by the engine. Only the local engine has
             this default; other engines need a configured ``Offload`` stage.
@@ -126,7 +136,8 @@ class LocalEngine:
     Raises:
         ConfigurationError: ``transport`` is neither a transport nor a string, or is an object
             while ``processes=True`` (worker processes build the transport from its name);
-            ``UnknownTransportError`` when the name is not registered.
+            ``UnknownTransportError`` when the name is not registered. ``run`` raises it for a
+            task whose store-less offload stage the engine cannot give its store to.
     """
 
     def __init__(
@@ -148,6 +159,9 @@ class LocalEngine:
         self._transport_name = transport if isinstance(transport, str) else None
         self._offload_dir = None if offload_dir is None else os.fspath(offload_dir)
         self._transport = _engine_transport(transport, self._offload_dir, processes)
+        # transports with the engine's store in their store-less offload stages, by id of the
+        # original (kept alive in the value so that the id stays its own)
+        self._adapted: dict[int, tuple[Transport, Transport]] = {}
         self._processes = processes
         self._max_workers = max_workers
         self._live = live
@@ -186,13 +200,51 @@ class LocalEngine:
         return LocalCompletionClient(self)
 
     def transport_for(self, cls: type) -> Transport:
-        """The transport the engine uses for task class ``cls``."""
+        """The transport the engine uses for task class ``cls``: its own, else the engine's,
+        with the engine's offload store in any ``offload`` stage that has none."""
         chosen = declared_transport(cls)
-        if chosen is not None:
-            return chosen
-        if self._transport is not None:
-            return self._transport
-        return resolve_transport(getattr(cls, "transport", None)) or _default_transport()
+        if chosen is None:
+            chosen = self._transport
+        if chosen is None:
+            chosen = resolve_transport(getattr(cls, "transport", None)) or _default_transport()
+        return self._adapt(chosen)
+
+    def uses_offload_store(self, workflow: type[Workflow]) -> bool:
+        """Whether a run of ``workflow`` would give the engine's offload store (``offload_dir``)
+        to any transport: the engine's own for classes that chose none, when it is a name with
+        an ``offload`` stage, or a class's own with an ``offload`` stage without a store.
+        The classes are ``workflow``, the targets of its proxies and the registered ones."""
+        classes = {id(c): c for c in (workflow, *proxy_targets(workflow))}
+        registry = self._registry
+        for meta in registry.metadata():
+            found = registry.activity(meta.name, meta.version) or registry.workflow(
+                meta.name, meta.version
+            )
+            if found is not None:
+                classes.setdefault(id(found), found)
+        return uses_offload_store(classes.values(), self._transport, self._transport_name)
+
+    def _adapt(self, transport: Transport) -> Transport:
+        found = self._adapted.get(id(transport))
+        if found is not None and found[0] is transport:
+            return found[1]
+        adapted = with_default_store(transport, self._offload_dir)
+        self._adapted[id(transport)] = (transport, adapted)
+        return adapted
+
+    def _check_offload_stores(self, workflow: type[Workflow]) -> None:
+        """Raises ConfigurationError at start for a task whose transport has an offload stage
+        without a store that the engine cannot give its own (a custom transport class)."""
+        for cls in (workflow, *proxy_targets(workflow)):
+            transport = self.transport_for(cls)
+            if has_storeless_offload(transport):
+                raise ConfigurationError(
+                    f"{describe_task(cls)} uses transport {transport!r}, whose offload stage "
+                    "has no store, and the local engine cannot add its own to a "
+                    f"{type(transport).__qualname__}: give the stage a store, for example "
+                    "stages=[..., Offload(LocalDirectoryStore('DIR'))], or declare the "
+                    "transport by name (transport='json+offload') to use the engine's store"
+                )
 
     def run(self, workflow: type[Workflow], *args: Any, **kwargs: Any) -> Any:
         """Run ``workflow`` with these arguments to the end and return its decoded result.
@@ -204,6 +256,8 @@ class LocalEngine:
             TaskError: the workflow failed (the error names it and what failed inside), or
                 ``TaskTimedout`` when it exceeded its ``workflow_duration``.
             RegistrationError: ``workflow`` is not a decorated workflow, or a duplicate.
+            ConfigurationError: the arguments do not bind to the workflow's ``run`` signature
+                (checked before anything starts; the message names the workflow).
             EncodeError: the arguments cannot be carried by the workflow's transport.
         """
         if not isinstance(workflow, type) or not issubclass(workflow, Workflow):
@@ -214,6 +268,8 @@ class LocalEngine:
             if meta_of(target) is not None:
                 self._registry.register(target)
         assert isinstance(meta, WorkflowMeta)
+        bind_run_arguments(workflow, args, kwargs)
+        self._check_offload_stores(workflow)
         transport = self.transport_for(workflow)
         try:
             payload = transport.serialize_arguments(args, kwargs)
@@ -306,14 +362,22 @@ class LocalEngine:
         if run.execution is not None:
             decisions = run.execution.decide(run.history)
             if self._verify:
-                expected = replay(run.cls, run.history, transport=run.transport)
+                expected = replay(
+                    run.cls, run.history, transport=run.transport, adapt_transport=self._adapt
+                )
                 if decisions != expected:
                     raise AssertionError(
                         f"live decisions {decisions} differ from replay {expected} for run "
                         f"{run.run_id} after {len(run.history)} events"
                     )
         else:
-            decisions = replay(run.cls, run.history, run_id=run.run_id, transport=run.transport)
+            decisions = replay(
+                run.cls,
+                run.history,
+                run_id=run.run_id,
+                transport=run.transport,
+                adapt_transport=self._adapt,
+            )
         for decision in decisions:
             self._apply(run, decision)
 
@@ -333,7 +397,9 @@ class LocalEngine:
         outcome: list[tuple[str, Any]] | None,
     ) -> _Run:
         run_id = f"{meta.name}-{next(self._ids)}"
-        execution = Execution(cls, run_id=run_id, transport=transport, live=True)
+        execution = Execution(
+            cls, run_id=run_id, transport=transport, live=True, adapt_transport=self._adapt
+        )
         run = _Run(
             run_id=run_id,
             cls=cls,

@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import Any
 
+from flowwire.cli import format_task_failure
 from flowwire.engines.swf.bindings import TaskRegistry
 from flowwire.engines.swf.client import SWF, SWFError
 from flowwire.engines.swf.registration import ActivityTypeSpec, register_all
@@ -212,9 +213,8 @@ def _cmd_start(args: argparse.Namespace) -> int:
     try:
         value = run.result(timeout=args.timeout)
     except TaskError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        if exc.traceback:
-            print(exc.traceback, file=sys.stderr)
+        text = format_task_failure(exc, command="flowwire swf start", traceback=args.traceback)
+        print(text, file=sys.stderr)
         return 1
     print(json.dumps(value, default=_json_default))
     return 0
@@ -294,6 +294,9 @@ def add_swf_commands(subparsers: Any) -> argparse.ArgumentParser:
     starter.add_argument("-k", "--kwarg", action="append", default=[], metavar="NAME=VALUE")
     starter.add_argument("--wait", action="store_true", help="wait and print the result as JSON")
     starter.add_argument("--timeout", type=float, default=None, help="seconds to --wait at most")
+    starter.add_argument(
+        "--traceback", action="store_true", help="with --wait: print the remote traceback"
+    )
     starter.add_argument("--workflow-id", help="default: <workflow name>-<uuid>")
     starter.add_argument("--task-list", help="default: the workflow's task list")
     starter.add_argument("--tag", action="append", help="execution tag (repeatable, at most 5)")

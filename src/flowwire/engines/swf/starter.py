@@ -18,7 +18,7 @@ from typing import Any
 from flowwire.engines.swf.client import SWF
 from flowwire.engines.swf.limits import MAX_INPUT, check_field
 from flowwire.errors import ConfigurationError, TaskError, TaskTimedout
-from flowwire.task import Workflow, WorkflowMeta, meta_of
+from flowwire.task import Workflow, WorkflowMeta, bind_run_arguments, meta_of
 from flowwire.transport import Transport, get_transport
 
 __all__ = ["WorkflowRun", "start"]
@@ -121,7 +121,8 @@ def start(
     Raises :class:`PayloadTooLarge` for an input over 32,768 characters,
     :class:`~flowwire.engines.swf.client.SWFError` when SWF refuses (for example
     ``WorkflowExecutionAlreadyStartedFault``) and :class:`ConfigurationError` for more than 5
-    tags or an undecorated class.
+    tags, an undecorated class, or arguments that do not bind to the class's ``run`` signature
+    (checked before SWF is called; a ``(name, version)`` start has no signature to check).
     """
     returns: Any = Any
     if isinstance(workflow, tuple):
@@ -133,6 +134,7 @@ def start(
         if not isinstance(meta, WorkflowMeta):
             raise ConfigurationError(f"{workflow!r} is not a @workflow-decorated Workflow class")
         name, version = meta.name, meta.version
+        bind_run_arguments(workflow, args, kwargs or {})  # here, not on a worker much later
         task_list = task_list or meta.task_list
         workflow_duration = workflow_duration or meta.workflow_duration
         decision_duration = decision_duration or meta.decision_duration
