@@ -27,6 +27,7 @@ LIBRARIES = (
     "orjson",
     "msgpack",
     "protobuf",
+    "pybase64",
     "msgspec",
     "temporalio",
     "zstandard",
