@@ -197,3 +197,26 @@ def test_large_payloads_are_offloaded_to_s3(swf: SWF, moto_server: MotoServer) -
     (completed,) = [e for e in events if e["eventType"] == "ActivityTaskCompleted"]
     assert len(completed["activityTaskCompletedEventAttributes"]["result"]) < 1_000
     assert s3.list_objects_v2(Bucket="payloads", Prefix="swf/")["KeyCount"] == 1
+
+
+def test_latin1_armor_goes_through_boto3_and_moto_and_warns(
+    swf: SWF, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # moto keeps every character; real SWF is not verified to, hence the warning.
+    from flowwire.engines.swf import limits
+
+    monkeypatch.setattr(limits, "_warned_latin1", False)
+    latin1 = get_transport("msgpack", armor="latin-1")
+    registry = TaskRegistry(w.ALL, transport=latin1)
+    register_all(swf, registry.specs())
+    with WorkerPool(swf, registry, deciders=2, activity_threads=2, stagger=0.25):
+        with pytest.warns(limits.LatinArmorWarning, match="input of workflow"):
+            run = start(swf, w.Values, [b"\x00\xff"], transport=latin1)
+        assert run.result(timeout=30) == {"data": b"\x00\xff", "when": -0.0, "big": 2**70}
+    history = swf.call(
+        "GetWorkflowExecutionHistory",
+        domain=swf.domain,
+        execution={"workflowId": run.workflow_id, "runId": run.run_id},
+    )["events"]
+    started = history[0]["workflowExecutionStartedEventAttributes"]
+    assert started["input"].startswith("FW\x01\x07msgpack\x00")

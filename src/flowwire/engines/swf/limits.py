@@ -8,6 +8,8 @@ is ever truncated.
 
 from __future__ import annotations
 
+import warnings
+
 from flowwire.errors import PayloadTooLarge
 
 __all__ = [
@@ -16,6 +18,7 @@ __all__ = [
     "MAX_INPUT",
     "MAX_REASON",
     "MAX_RESULT",
+    "LatinArmorWarning",
     "check_field",
 ]
 
@@ -27,9 +30,39 @@ MAX_ID = 256
 """activityId, workflowId and timerId: at most 256 characters."""
 
 
+_LATIN1_ENVELOPE = "FW\x01"  # a latin-1-armored envelope starts with its magic and version
+_warned_latin1 = False
+
+
+class LatinArmorWarning(UserWarning):
+    """A payload sent to Amazon SWF uses the latin-1 armor (``armor="latin-1"``), whose control
+    characters flowwire has not verified SWF to keep; use the default base64 armor there."""
+
+
 def check_field(value: str | None, limit: int, what: str) -> None:
     """Raise :class:`PayloadTooLarge` naming ``what`` when ``value`` has more than ``limit``
     characters. ``what`` must name the field and the task, for example
-    ``"result of activity 'resize' v1"``."""
-    if value is not None and len(value) > limit:
+    ``"result of activity 'resize' v1"``.
+
+    Warns once per process with :class:`LatinArmorWarning` when a payload is latin-1-armored.
+    """
+    if value is None:
+        return
+    if len(value) > limit:
         raise PayloadTooLarge(len(value), limit, what=what)
+    if value.startswith(_LATIN1_ENVELOPE):
+        _warn_latin1(what)
+
+
+def _warn_latin1(what: str) -> None:
+    global _warned_latin1
+    if _warned_latin1:
+        return
+    _warned_latin1 = True
+    warnings.warn(
+        f"the {what} is latin-1-armored (a transport built with armor='latin-1'); its control "
+        "characters are not verified to survive Amazon SWF: give SWF transports the default "
+        "base64 armor (this warning is shown once per process)",
+        LatinArmorWarning,
+        stacklevel=3,
+    )
