@@ -1,0 +1,222 @@
+"""Converters of classes: enums, dataclasses, named tuples, TypedDicts and protobuf messages.
+
+A converter refers to its class through a weak reference (the caches of
+:mod:`flowwire.transport._hint_cache` must not keep a dropped class alive), so a converter
+kept past its class raises ``DecodeError`` saying the class is gone. Fields are compiled
+through the ``compile_hint`` the caller passes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import typing
+import weakref
+from enum import Enum
+from typing import Any
+
+from flowwire.errors import ConfigurationError, DecodeError
+from flowwire.transport import _model
+from flowwire.transport._converters import CompileHint, Converter, fail, gone
+
+__all__ = [
+    "compile_dataclass",
+    "compile_enum",
+    "compile_namedtuple",
+    "compile_protobuf",
+    "compile_typeddict",
+]
+
+_ref = weakref.ref
+
+
+def _hints_of(cls: type) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(cls)
+    except Exception as exc:  # NameError for unresolved forward references, ...
+        raise ConfigurationError(
+            f"cannot resolve the annotations of {cls.__qualname__}: {exc}"
+        ) from exc
+
+
+def compile_enum(enum_cls: type[Enum]) -> Converter:
+    # Member names, not members: a member refers to its class, which must stay collectable.
+    names: dict[tuple[type, Any], str] = {}
+    for member in enum_cls:
+        with contextlib.suppress(TypeError):  # unhashable values: found by the scan below
+            names.setdefault((type(member.value), member.value), member.name)
+    ref = _ref(enum_cls)
+    name = enum_cls.__qualname__
+    label = f"a value of enum {name}"
+
+    def conv(value: Any, path: str) -> Any:
+        cls = ref()
+        if cls is None:
+            raise gone(name, path)
+        if isinstance(value, cls):
+            return value
+        try:
+            found = names.get((type(value), value))
+        except TypeError:
+            found = None
+        if found is not None:
+            return cls._member_map_[found]
+        for member in cls:  # values lowered by JSON (tuples as lists, ...)
+            if _model.lower_fully(member.value) == value:
+                return member
+        raise fail(label, value, path)
+
+    return conv
+
+
+def compile_dataclass(cls: type, compile_hint: CompileHint) -> Converter:
+    hints = _hints_of(cls)
+    init_fields: list[tuple[str, Converter | None]] = []
+    late_fields: list[tuple[str, Converter | None]] = []
+    required = set()
+    for f in dataclasses.fields(cls):
+        field_conv = compile_hint(hints.get(f.name, Any))
+        (init_fields if f.init else late_fields).append((f.name, field_conv))
+        if f.init and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            required.add(f.name)
+    by_name = dict(init_fields)
+    late = dict(late_fields)
+    name = cls.__qualname__
+    ref = _ref(cls)
+
+    def conv(value: Any, path: str) -> Any:
+        cls = ref()
+        if cls is None:
+            raise gone(name, path)
+        if isinstance(value, cls):
+            return value
+        if type(value) is not dict:
+            raise fail(f"object (for {name})", value, path)
+        kwargs = {}
+        later = {}
+        for key, item in value.items():
+            sub = _model.path_key(path, key)
+            if key in by_name:
+                c = by_name[key]
+                kwargs[key] = item if c is None else c(item, sub)
+            elif key in late:
+                c = late[key]
+                later[key] = item if c is None else c(item, sub)
+            else:
+                raise DecodeError(f"unexpected field {key!r} for {name}", path=path)
+        missing = required - kwargs.keys()
+        if missing:
+            raise DecodeError(
+                f"missing field(s) {', '.join(sorted(missing))} for {name}", path=path
+            )
+        try:
+            obj = cls(**kwargs)
+        except Exception as exc:
+            raise DecodeError(f"{name}(...) rejected the decoded fields: {exc}", path=path) from exc
+        for key, item in later.items():
+            object.__setattr__(obj, key, item)
+        return obj
+
+    return conv
+
+
+def compile_namedtuple(cls: type, compile_hint: CompileHint) -> Converter:
+    hints = _hints_of(cls)
+    fields: tuple[str, ...] = cls._fields  # type: ignore[attr-defined]
+    convs = [compile_hint(hints.get(f, Any)) for f in fields]
+    name = cls.__qualname__
+    least = len(fields) - len(getattr(cls, "_field_defaults", {}))  # trailing defaults
+    ref = _ref(cls)
+
+    def conv(value: Any, path: str) -> Any:
+        cls = ref()
+        if cls is None:
+            raise gone(name, path)
+        if isinstance(value, cls):
+            return value
+        if type(value) not in (list, tuple):
+            raise fail(f"array (for {name})", value, path)
+        if not least <= len(value) <= len(fields):
+            raise DecodeError(
+                f"expected {len(fields)} items for {name}, got {len(value)}", path=path
+            )
+        return cls(
+            *(
+                v if c is None else c(v, f"{path}[{i}]")
+                for i, (c, v) in enumerate(zip(convs, value, strict=False))
+            )
+        )
+
+    return conv
+
+
+def _typeddict_required(cls: type) -> frozenset[str]:
+    # Under ``from __future__ import annotations`` the class cannot see Required/NotRequired
+    # when it is created, so __required_keys__ is wrong; the resolved annotations are not.
+    required = set(getattr(cls, "__required_keys__", ()))
+    try:
+        extras = typing.get_type_hints(cls, include_extras=True)
+    except Exception:  # _hints_of already reported unresolvable annotations
+        return frozenset(required)
+    for key, hint in extras.items():
+        origin = typing.get_origin(hint)
+        if origin is typing.NotRequired:
+            required.discard(key)
+        elif origin is typing.Required:
+            required.add(key)
+    return frozenset(required)
+
+
+def compile_typeddict(cls: type, compile_hint: CompileHint) -> Converter:
+    hints = _hints_of(cls)
+    convs = {k: compile_hint(v) for k, v in hints.items()}
+    required = _typeddict_required(cls)
+    name = cls.__qualname__
+
+    def conv(value: Any, path: str) -> Any:
+        if type(value) is not dict:
+            raise fail(f"object (for {name})", value, path)
+        missing = required - value.keys()
+        if missing:
+            raise DecodeError(f"missing key(s) {', '.join(sorted(missing))} for {name}", path=path)
+        out = {}
+        for k, v in value.items():
+            if k not in convs:
+                raise DecodeError(f"unexpected key {k!r} for {name}", path=path)
+            c = convs[k]
+            out[k] = v if c is None else c(v, _model.path_key(path, k))
+        return out
+
+    return conv
+
+
+def compile_protobuf(cls: type) -> Converter:
+    from google.protobuf import json_format
+    from google.protobuf.message import DecodeError as PbDecodeError
+
+    name = cls.__qualname__
+    ref = _ref(cls)
+
+    def conv(value: Any, path: str) -> Any:
+        cls = ref()
+        if cls is None:
+            raise gone(name, path)
+        if isinstance(value, cls):
+            return value
+        if type(value) is bytes:
+            msg = cls()
+            try:
+                msg.ParseFromString(value)
+            except (PbDecodeError, RuntimeError, ValueError) as exc:
+                raise DecodeError(f"invalid {name} protobuf message: {exc}", path=path) from exc
+            return msg
+        # The canonical JSON form: an object, or for well-known types (Timestamp, Duration,
+        # Value, ...) a string, number or array.
+        if type(value) in (dict, str, list, int, float, bool) or value is None:
+            try:
+                return json_format.ParseDict(value, cls())
+            except (json_format.ParseError, TypeError, ValueError, AttributeError) as exc:
+                raise DecodeError(f"invalid JSON for {name}: {exc}", path=path) from exc
+        raise fail(f"{name} message (bytes or its JSON form)", value, path)
+
+    return conv
