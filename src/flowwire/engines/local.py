@@ -13,6 +13,10 @@ keeps a live ``flowwire.replay.Execution`` (its ``run`` parked on a thread betwe
 decisions), so a decision costs what changed, not the length of the history. ``live=False``
 makes every decision a full replay instead; ``verify_replay=True`` computes both and raises
 ``AssertionError`` if they ever differ (a test aid).
+
+Private helpers: ``_local_transports`` picks each task class's transport and gives it the
+engine's offload store, ``_local_workers`` runs activity attempts, ``_local_state`` holds the
+records of runs and attempts.
 """
 
 from __future__ import annotations
@@ -26,7 +30,6 @@ import threading
 import time
 import typing
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
@@ -39,14 +42,11 @@ from flowwire.decision import (
     StartChildWorkflow,
     StartTimer,
 )
-from flowwire.engines._local_workers import (
-    ActivityWorkers,
-    has_storeless_offload,
-    transport_by_name,
-    uses_offload_store,
-    with_default_store,
-)
-from flowwire.errors import ConfigurationError, PayloadTooLarge, TaskError, TaskTimedout
+from flowwire.engines._local_state import Attempt as _Attempt
+from flowwire.engines._local_state import Run as _Run
+from flowwire.engines._local_transports import EngineTransports
+from flowwire.engines._local_workers import ActivityWorkers
+from flowwire.errors import PayloadTooLarge, TaskError, TaskTimedout
 from flowwire.history import (
     Event,
     TaskCompleted,
@@ -62,47 +62,17 @@ from flowwire.proxy import proxy_targets
 from flowwire.replay import Execution, forget, replay
 from flowwire.scanner import Registry, scan
 from flowwire.task import (
-    Activity,
     ActivityMeta,
     ActivityOutcome,
     Workflow,
     WorkflowMeta,
     bind_run_arguments,
     declared_transport,
-    describe_task,
     meta_of,
-    resolve_transport,
 )
 from flowwire.transport import Transport
 
 __all__ = ["LocalCompletionClient", "LocalEngine", "run_workflow"]
-
-
-@dataclass(eq=False)
-class _Run:
-    run_id: str
-    cls: type[Workflow]
-    meta: WorkflowMeta
-    transport: Transport
-    history: list[Event]
-    execution: Execution | None
-    parent: tuple[_Run, str] | None
-    workflow_duration: int
-    closed: bool = False
-
-
-@dataclass(eq=False)
-class _Attempt:
-    token: str
-    run: _Run
-    key: str
-    cls: type[Activity]
-    transport: Transport
-    heartbeat: int | None
-    start_to_close: int
-    started_at: float | None = None
-    last_beat: float = 0.0
-    closed: bool = False
 
 
 class LocalEngine:
@@ -156,12 +126,9 @@ class LocalEngine:
     ) -> None:
         self._ignore = tuple(ignore)
         self._registry = Registry(scan(*tasks, ignore=self._ignore))
-        self._transport_name = transport if isinstance(transport, str) else None
         self._offload_dir = None if offload_dir is None else os.fspath(offload_dir)
-        self._transport = _engine_transport(transport, self._offload_dir, processes)
-        # transports with the engine's store in their store-less offload stages, by id of the
-        # original (kept alive in the value so that the id stays its own)
-        self._adapted: dict[int, tuple[Transport, Transport]] = {}
+        self._transports = EngineTransports(transport, self._offload_dir, processes)
+        self._adapt = self._transports.adapt  # the engine's offload store into transports
         self._processes = processes
         self._max_workers = max_workers
         self._live = live
@@ -202,49 +169,14 @@ class LocalEngine:
     def transport_for(self, cls: type) -> Transport:
         """The transport the engine uses for task class ``cls``: its own, else the engine's,
         with the engine's offload store in any ``offload`` stage that has none."""
-        chosen = declared_transport(cls)
-        if chosen is None:
-            chosen = self._transport
-        if chosen is None:
-            chosen = resolve_transport(getattr(cls, "transport", None)) or _default_transport()
-        return self._adapt(chosen)
+        return self._transports.for_class(cls)
 
     def uses_offload_store(self, workflow: type[Workflow]) -> bool:
         """Whether a run of ``workflow`` would give the engine's offload store (``offload_dir``)
         to any transport: the engine's own for classes that chose none, when it is a name with
         an ``offload`` stage, or a class's own with an ``offload`` stage without a store.
         The classes are ``workflow``, the targets of its proxies and the registered ones."""
-        classes = {id(c): c for c in (workflow, *proxy_targets(workflow))}
-        registry = self._registry
-        for meta in registry.metadata():
-            found = registry.activity(meta.name, meta.version) or registry.workflow(
-                meta.name, meta.version
-            )
-            if found is not None:
-                classes.setdefault(id(found), found)
-        return uses_offload_store(classes.values(), self._transport, self._transport_name)
-
-    def _adapt(self, transport: Transport) -> Transport:
-        found = self._adapted.get(id(transport))
-        if found is not None and found[0] is transport:
-            return found[1]
-        adapted = with_default_store(transport, self._offload_dir)
-        self._adapted[id(transport)] = (transport, adapted)
-        return adapted
-
-    def _check_offload_stores(self, workflow: type[Workflow]) -> None:
-        """Raises ConfigurationError at start for a task whose transport has an offload stage
-        without a store that the engine cannot give its own (a custom transport class)."""
-        for cls in (workflow, *proxy_targets(workflow)):
-            transport = self.transport_for(cls)
-            if has_storeless_offload(transport):
-                raise ConfigurationError(
-                    f"{describe_task(cls)} uses transport {transport!r}, whose offload stage "
-                    "has no store, and the local engine cannot add its own to a "
-                    f"{type(transport).__qualname__}: give the stage a store, for example "
-                    "stages=[..., Offload(LocalDirectoryStore('DIR'))], or declare the "
-                    "transport by name (transport='json+offload') to use the engine's store"
-                )
+        return self._transports.uses_offload_store(workflow, self._registry)
 
     def run(self, workflow: type[Workflow], *args: Any, **kwargs: Any) -> Any:
         """Run ``workflow`` with these arguments to the end and return its decoded result.
@@ -269,7 +201,7 @@ class LocalEngine:
                 self._registry.register(target)
         assert isinstance(meta, WorkflowMeta)
         bind_run_arguments(workflow, args, kwargs)
-        self._check_offload_stores(workflow)
+        self._transports.check_offload_stores(workflow)
         transport = self.transport_for(workflow)
         try:
             payload = transport.serialize_arguments(args, kwargs)
@@ -525,8 +457,8 @@ class LocalEngine:
         if attempt.heartbeat is not None:
             self._after(attempt.heartbeat, lambda: self._check_heartbeat(attempt))
         transport_name = None
-        if declared_transport(cls) is None and self._transport_name is not None:
-            transport_name = self._transport_name
+        if declared_transport(cls) is None and self._transports.name is not None:
+            transport_name = self._transports.name
 
         def on_start() -> None:
             attempt.started_at = attempt.last_beat = time.monotonic()
@@ -640,34 +572,6 @@ def _return_hint(cls: type) -> Any:
         return typing.get_type_hints(cls.run).get("return", Any)  # type: ignore[attr-defined]
     except Exception:
         return Any
-
-
-def _engine_transport(
-    transport: object, offload_dir: str | None, processes: bool
-) -> Transport | None:
-    if transport is None:
-        return None
-    if isinstance(transport, str):
-        return transport_by_name(transport, offload_dir)
-    if not isinstance(transport, Transport):
-        raise ConfigurationError(
-            f"LocalEngine(transport=...) needs a transport object or a registered name, got "
-            f"{type(transport).__name__} {transport!r}"
-        )
-    if processes:
-        raise ConfigurationError(
-            f"LocalEngine(processes=True) cannot send the transport object {transport!r} to "
-            "worker processes: pass a registered transport name (for example "
-            "transport='json' or 'msgpack+zstd') or register yours with "
-            "flowwire.transport.register_transport"
-        )
-    return transport
-
-
-def _default_transport() -> Transport:
-    from flowwire.transport import get_transport
-
-    return get_transport("json")
 
 
 def run_workflow(
