@@ -107,25 +107,43 @@ def local_inventory(source: Path, build_dir: Path) -> str:
     return str(target)
 
 
-_CODE_BLOCK = re.compile(
-    r"^(?P<fence>`{3,})\{code-block\}[ \t]*(?P<lang>[\w-]*)[ \t]*\n"
-    r"(?P<options>(?:[ \t]*:[\w-]+:[^\n]*\n)*)"
+_FENCE = re.compile(
+    r"^(?P<fence>`{3,})(?P<info>[^\n`]*)\n(?P<options>(?:[ \t]*:[\w-]+:[^\n]*\n)*)"
     r"(?P<body>.*?)^(?P=fence)[ \t]*$",
     re.MULTILINE | re.DOTALL,
 )
+_DIRECTIVE = re.compile(r"\{(?P<name>[\w-]+)\}\s*(?P<arg>\S*)")
 
 
-def _code_blocks(page: Path) -> list[tuple[str, dict[str, str], str]]:
-    """``(language, options, body)`` of every ``{code-block}`` fence of a MyST page."""
+def fenced_blocks(page: Path) -> list[tuple[str, str, dict[str, str], str]]:
+    """``(directive, language, options, body)`` of every fenced block of a MyST page.
+
+    ``directive`` is ``code-block`` for ```` ```{code-block} python ````, empty for a plain
+    ```` ```python ```` fence; ``language`` is the fence's language either way (a plain fence
+    of another directive, such as ```` ```{doctest} ````, has that directive and no language).
+    ``body`` starts after the options and the blank line that may follow them.
+    """
     blocks = []
-    for match in _CODE_BLOCK.finditer(page.read_text(encoding="utf-8")):
+    for match in _FENCE.finditer(page.read_text(encoding="utf-8")):
+        info = match["info"].strip()
+        directive = _DIRECTIVE.fullmatch(info)
+        name, language = (directive["name"], directive["arg"]) if directive else ("", info)
         options: dict[str, str] = {}
         for line in match["options"].splitlines():
             key, _, value = line.strip()[1:].partition(":")
             options[key] = value.strip()
         body = match["body"]
-        blocks.append((match["lang"], options, body[1:] if body.startswith("\n") else body))
+        blocks.append((name, language, options, body[1:] if body.startswith("\n") else body))
     return blocks
+
+
+def _code_blocks(page: Path) -> list[tuple[str, dict[str, str], str]]:
+    """``(language, options, body)`` of every ``{code-block}`` fence of a MyST page."""
+    return [
+        (language, options, body)
+        for name, language, options, body in fenced_blocks(page)
+        if name == "code-block"
+    ]
 
 
 def page_files(page: Path) -> dict[str, str]:

@@ -10,7 +10,7 @@ a console session in any other form, unless it is listed below with the reason i
 
 from __future__ import annotations
 
-import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 PAGES = sorted(p for p in DOCS.rglob("*.md") if "_build" not in p.parts)
+sys.path.insert(0, str(DOCS / "_ext"))
+
+import flowwire_sphinx  # noqa: E402  (lives in docs/_ext)
 
 #: ``(page, first line of the block) -> why it is not executed``.
 NOT_RUN = {
@@ -36,25 +39,15 @@ NOT_RUN = {
 #: The sample types of the value-model tables, executed by test_value_model_tables.py.
 VALUE_MODEL_SAMPLES = ("transport/value-model.md", "# the sample types of the tables below")
 
-FENCE = re.compile(
-    r"^(?P<fence>`{3,})(?P<info>[^\n`]*)\n(?P<options>(?:[ \t]*:[\w-]+:[^\n]*\n)*)"
-    r"(?P<body>.*?)^(?P=fence)[ \t]*$",
-    re.MULTILINE | re.DOTALL,
-)
-
 
 def blocks(page: Path) -> list[tuple[str, dict[str, str], str]]:
-    """``(language, options, body)`` of every fenced block; ``{code-block} x`` counts as x."""
+    """``(language, options, body)`` of every fenced block; ``{code-block} x`` and
+    ``{code} x`` count as x, other directives (``{doctest}``...) as themselves."""
     found = []
-    for match in FENCE.finditer(page.read_text(encoding="utf-8")):
-        info = match["info"].strip()
-        directive = re.fullmatch(r"\{(code-block|code)\}\s*(\S*)", info)
-        language = directive.group(2) if directive else info
-        options = {}
-        for line in match["options"].splitlines():
-            key, _, value = line.strip()[1:].partition(":")
-            options[key] = value.strip()
-        found.append((language, options, match["body"].lstrip("\n")))
+    for directive, language, options, body in flowwire_sphinx.fenced_blocks(page):
+        if directive and directive not in ("code-block", "code"):
+            language = "{" + directive + "}"
+        found.append((language, options, body.lstrip("\n")))
     return found
 
 

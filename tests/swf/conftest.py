@@ -11,7 +11,10 @@ from typing import Any
 
 import pytest
 
+from flowwire.testing.moto import MotoServer
+
 DATA = Path(__file__).parent / "data"
+TESTS = Path(__file__).resolve().parent.parent
 
 
 def load_traffic(name: str) -> list[dict[str, Any]]:
@@ -29,3 +32,14 @@ def decider_traffic() -> list[dict[str, Any]]:
 @pytest.fixture(scope="session")
 def activity_traffic() -> list[dict[str, Any]]:
     return load_traffic("activity_traffic.jsonl")
+
+
+@pytest.fixture
+def cli_on_moto(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> MotoServer:
+    """Set up this process as the ``flowwire swf`` commands expect it on moto: run from
+    ``tests/`` (so ``swf.workflows`` imports) with the server's AWS environment."""
+    monkeypatch.chdir(TESTS)
+    monkeypatch.syspath_prepend(str(TESTS))
+    for name, value in moto_server.env().items():
+        monkeypatch.setenv(name, value)
+    return moto_server

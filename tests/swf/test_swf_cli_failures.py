@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from flowwire.engines.swf import cli
@@ -18,7 +16,6 @@ from . import workflows as w
 
 pytestmark = pytest.mark.swf
 
-TESTS = Path(__file__).resolve().parent.parent
 DOMAIN = "cli-failures"
 FAILED = (
     "flowwire swf start: workflow 'failing' v1 (failing-{id}) failed: TaskError: "
@@ -29,20 +26,15 @@ FAILED = (
 @pytest.mark.parametrize("traceback", [False, True], ids=["line", "traceback"])
 def test_start_wait_prints_the_failure_in_the_shared_format(
     traceback: bool,
-    moto_server: MotoServer,
-    monkeypatch: pytest.MonkeyPatch,
+    cli_on_moto: MotoServer,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.chdir(TESTS)
-    monkeypatch.syspath_prepend(str(TESTS))
-    for name, value in moto_server.env().items():
-        monkeypatch.setenv(name, value)
-    swf = SWF(moto_server.client("swf"), DOMAIN)
+    swf = SWF(cli_on_moto.client("swf"), DOMAIN)
     registry = TaskRegistry(w.ALL)
     register_all(swf, registry.specs())
     argv = ["start", "swf.workflows:Failing", "no luck", "--wait", "--timeout", "30"]
     argv += ["--workflow-id", "failing-1", "--domain", DOMAIN]
-    argv += ["--endpoint-url", moto_server.endpoint_url]
+    argv += ["--endpoint-url", cli_on_moto.endpoint_url]
     with WorkerPool(swf, registry, deciders=2, activity_threads=2, stagger=0.25):
         status = cli.main([*argv, "--traceback"] if traceback else argv)
     captured = capsys.readouterr()

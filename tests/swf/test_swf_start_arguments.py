@@ -4,7 +4,6 @@ started; the local engine does the same (tests/local/test_start_arguments.py).""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +20,6 @@ from . import workflows as w
 
 pytestmark = pytest.mark.swf
 
-TESTS = Path(__file__).resolve().parent.parent
 DOMAIN = "start-args"
 
 
@@ -66,16 +64,11 @@ def test_starter_starts_when_the_arguments_bind(swf: SWF) -> None:
 
 def test_swf_start_command_refuses_them_with_status_2(
     swf: SWF,
-    moto_server: MotoServer,
-    monkeypatch: pytest.MonkeyPatch,
+    cli_on_moto: MotoServer,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.chdir(TESTS)
-    monkeypatch.syspath_prepend(str(TESTS))
-    for name, value in moto_server.env().items():
-        monkeypatch.setenv(name, value)
     argv = ["start", "swf.workflows:Sequence", "1", "2", "--domain", DOMAIN]
-    status = cli.main([*argv, "--endpoint-url", moto_server.endpoint_url])
+    status = cli.main([*argv, "--endpoint-url", cli_on_moto.endpoint_url])
     captured = capsys.readouterr()
     assert status == 2, captured.err
     assert captured.out == ""

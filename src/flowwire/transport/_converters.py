@@ -145,28 +145,23 @@ def to_frozenset(value: Any, path: str) -> Any:
         raise DecodeError(f"frozenset items must be hashable: {exc}", path=path) from exc
 
 
-def to_datetime(value: Any, path: str) -> Any:
-    if type(value) is datetime:
-        return value
-    if type(value) is str:
-        return _model.parse_datetime(value, path)
-    raise fail("ISO 8601 datetime text", value, path)
+def _from_iso_text(kind: type, parse: Callable[[str, str], Any], label: str) -> Converter:
+    """A converter that keeps a ``kind`` value and parses ISO 8601 text with ``parse``."""
+
+    def conv(value: Any, path: str) -> Any:
+        if type(value) is kind:
+            return value
+        if type(value) is str:
+            return parse(value, path)
+        raise fail(label, value, path)
+
+    conv.__name__ = conv.__qualname__ = f"to_{kind.__name__}"
+    return conv
 
 
-def to_date(value: Any, path: str) -> Any:
-    if type(value) is date:
-        return value
-    if type(value) is str:
-        return _model.parse_date(value, path)
-    raise fail("ISO 8601 date text", value, path)
-
-
-def to_time(value: Any, path: str) -> Any:
-    if type(value) is time:
-        return value
-    if type(value) is str:
-        return _model.parse_time(value, path)
-    raise fail("ISO 8601 time text", value, path)
+to_datetime = _from_iso_text(datetime, _model.parse_datetime, "ISO 8601 datetime text")
+to_date = _from_iso_text(date, _model.parse_date, "ISO 8601 date text")
+to_time = _from_iso_text(time, _model.parse_time, "ISO 8601 time text")
 
 
 def to_timedelta(value: Any, path: str) -> Any:
