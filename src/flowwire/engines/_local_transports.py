@@ -5,24 +5,32 @@ object or a registered name), then the default (one set on ``Activity``/``Workfl
 themselves, else JSON). Every ``offload`` stage without a store in the chosen transport gets the
 engine's ``LocalDirectoryStore(offload_dir)``: the transport is rebuilt with it once per
 transport object (``with_default_store``), and a task whose transport the engine cannot rebuild
-(a custom transport class) is rejected before a run starts.
+(a custom transport class) is rejected before a run starts. A registered name is built with
+``transport_by_name`` (its ``offload`` stages get the same store); worker processes use it and
+``with_default_store`` to rebuild an attempt's transport on their side.
 """
 
 from __future__ import annotations
 
-from flowwire.engines._local_workers import (
-    has_storeless_offload,
-    transport_by_name,
-    uses_offload_store,
-    with_default_store,
-)
+import os
+import sys
+from collections.abc import Iterable
+from typing import Any
+
 from flowwire.errors import ConfigurationError
 from flowwire.proxy import proxy_targets
 from flowwire.scanner import Registry
 from flowwire.task import Workflow, declared_transport, describe_task, resolve_transport
 from flowwire.transport import Transport
 
-__all__ = ["EngineTransports"]
+__all__ = [
+    "EngineTransports",
+    "default_offload_dir",
+    "has_storeless_offload",
+    "transport_by_name",
+    "uses_offload_store",
+    "with_default_store",
+]
 
 
 class EngineTransports:
@@ -86,6 +94,97 @@ class EngineTransports:
                     "stages=[..., Offload(LocalDirectoryStore('DIR'))], or declare the "
                     "transport by name (transport='json+offload') to use the engine's store"
                 )
+
+
+def default_offload_dir() -> str:
+    """The directory the local engine offloads to when none is given.
+
+    ``$FLOWWIRE_OFFLOAD_DIR`` when set and non-empty, else ``flowwire/offload`` under the
+    per-user cache directory (``$XDG_CACHE_HOME``, else ``~/.cache``). Nothing is created here.
+    """
+    chosen = os.environ.get("FLOWWIRE_OFFLOAD_DIR")
+    if chosen:
+        return chosen
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(cache, "flowwire", "offload")
+
+
+def transport_by_name(name: str, offload_dir: str | os.PathLike[str] | None) -> Transport:
+    """Build the registered transport ``name`` as the local engine uses it.
+
+    Every ``offload`` stage in a ``codec+stage`` name becomes ``Offload(LocalDirectoryStore(
+    offload_dir))`` (the store named ``"local"``), so ``"json+offload"`` works without further
+    configuration; other names are exactly :func:`~flowwire.transport.get_transport`.
+
+    Raises:
+        UnknownTransportError: the name or one of its stages is not registered.
+        ConfigurationError: ``offload_dir`` exists and is not a directory.
+    """
+    from flowwire.transport import get_transport
+
+    base, *stage_names = name.split("+")
+    if "offload" not in stage_names:
+        return get_transport(name)
+    from flowwire.transport.stages import LocalDirectoryStore, Offload
+
+    directory = default_offload_dir() if offload_dir is None else offload_dir
+    stage = Offload(LocalDirectoryStore(directory))
+    stages: list[Any] = [stage if s == "offload" else s for s in stage_names]
+    return get_transport(base, stages=stages)
+
+
+def has_storeless_offload(transport: object) -> bool:
+    """Whether ``transport`` has an ``offload`` stage without a store (``"json+offload"`` built
+    by :func:`~flowwire.transport.get_transport`, which has no store to give it)."""
+    from flowwire.transport.stages import UnconfiguredOffload
+
+    return any(isinstance(s, UnconfiguredOffload) for s in getattr(transport, "stages", ()))
+
+
+def with_default_store(transport: Transport, offload_dir: str | None) -> Transport:
+    """``transport`` with every store-less ``offload`` stage replaced by ``Offload(
+    LocalDirectoryStore(offload_dir or default_offload_dir()))``, every other stage and option
+    kept; ``transport`` itself when it has no such stage or is not a built-in
+    :class:`~flowwire.transport.CodecTransport` (which the engine cannot rebuild)."""
+    from flowwire.transport import CodecTransport, JSONTransport, MsgpackTransport
+    from flowwire.transport.stages import LocalDirectoryStore, Offload, UnconfiguredOffload
+
+    if not has_storeless_offload(transport) or not isinstance(transport, CodecTransport):
+        return transport
+    kind = type(transport)
+    protobuf = sys.modules.get("flowwire.transport.protobuf")  # loaded if transport is one
+    builtin = (JSONTransport, MsgpackTransport, getattr(protobuf, "ProtobufTransport", None))
+    if kind is not CodecTransport and kind not in builtin:
+        return transport  # a subclass may take other options: the engine cannot rebuild it
+    directory = default_offload_dir() if offload_dir is None else offload_dir
+    store = Offload(LocalDirectoryStore(directory))
+    options: dict[str, Any] = {
+        "stages": [store if isinstance(s, UnconfiguredOffload) else s for s in transport.stages],
+        "accept": transport.accept,
+        "max_payload_chars": transport.max_payload_chars,
+        "max_depth": transport.max_depth,
+        "name": transport.name,
+        "armor": transport.armor,
+    }
+    if kind is CodecTransport:
+        return CodecTransport(transport.codec, **options)
+    return kind(**options)
+
+
+def uses_offload_store(
+    classes: Iterable[type], engine_transport: Transport | None, engine_name: str | None
+) -> bool:
+    """Whether the local engine's offload store would serve any of ``classes``: through the
+    engine's transport (``engine_transport``, built from ``engine_name`` if it is a name) for
+    a class that chose none, or through a class's own transport with a store-less stage."""
+    engine_uses = "offload" in (engine_name or "").split("+")[1:] or has_storeless_offload(
+        engine_transport
+    )
+    for cls in classes:
+        declared = declared_transport(cls)
+        if engine_uses if declared is None else has_storeless_offload(declared):
+            return True
+    return False
 
 
 def _engine_transport(
