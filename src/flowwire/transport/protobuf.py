@@ -13,6 +13,12 @@ named tuples and subclasses of base types are lowered by :func:`flowwire.transpo
 (its full name, informational only, and its deterministic serialization) and decodes to ``bytes``;
 the transport rebuilds the message class from the annotation.
 
+Reading: where a C compiler was available at install time, the common shapes of a ``Value``
+(null, bool, int, double, string, bytes, list, map and tuple, written canonically) are read by
+the C extension ``_pbfast`` (see ``C_ACCELERATED``); it hands anything else back, and the
+pure-Python reader below reads it or names what is wrong. Both give the same values, which a
+differential test checks.
+
 Depth: ``max_depth`` counts nested containers (list, map, tuple, set, frozenset), on encode and on
 decode, like the other codecs. The decoder does not use protobuf's parser, so protobuf's own
 recursion limit (100 messages) does not apply here; note that a generated parser in another
@@ -41,6 +47,17 @@ from flowwire.transport._protobuf_encode import (
     encode_value,
 )
 from flowwire.transport._transport import CodecTransport
+
+_fast_decode: Callable[[bytes, int], Any] | None
+try:  # the optional C reader (setup.py builds it where a C compiler is available)
+    from flowwire.transport._pbfast import FALLBACK as _FALLBACK
+    from flowwire.transport._pbfast import decode as _fast_decode
+except ImportError:  # pragma: no cover - exercised by installs without a compiler
+    _fast_decode = None
+    _FALLBACK = None
+
+#: True when the C reader for the common shapes of a ``Value`` is in use.
+C_ACCELERATED = _fast_decode is not None
 
 __all__ = ["ProtobufCodec", "ProtobufTransport"]
 
@@ -92,6 +109,10 @@ class ProtobufCodec:
         """The value of one serialized ``Value``. Raises only :class:`~flowwire.DecodeError`."""
         if type(data) is not bytes:
             data = _as_bytes(data)
+        if _fast_decode is not None:  # the common shapes, in C; anything else comes back
+            value = _fast_decode(data, self.max_depth)
+            if value is not _FALLBACK:
+                return value
         end = len(data)
         try:
             return decode_value(data, 0, end, 0, self.max_depth)

@@ -1,0 +1,326 @@
+/* A C fast path for reading the common shapes of a serialized flowwire.v1.Value.
+ *
+ * decode(data, max_depth) returns the value of one serialized Value when it holds only these
+ * kinds, written canonically (one kind per Value, map entries as key then value, the key
+ * omitted only when empty, no unknown fields): null, bool, int (sint64), double, string, bytes, list, map and tuple. For anything
+ * else -- another kind, an unknown field, a malformed or truncated byte, invalid UTF-8, a
+ * duplicate map key, nesting deeper than max_depth (or than C_MAX_DEPTH) -- it returns the
+ * FALLBACK sentinel and the caller decodes with the pure-Python reader, which accepts what the
+ * schema allows and names any problem with its value path. So this module never decides that a
+ * payload is wrong; it only answers faster when the payload is plainly right. It reads only
+ * inside the bytes object, checks every length against the end of its enclosing message before
+ * use, and allocates in proportion to the input.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+
+#define C_MAX_DEPTH 200 /* bounds the C recursion whatever max_depth says */
+
+static PyObject *FALLBACK; /* the sentinel: "decode this with the Python reader" */
+
+typedef struct {
+    const unsigned char *buf;
+    int max_depth;
+} Reader;
+
+/* Read a varint of at most 64 bits at buf[*pos], before end. 0 on success, -1 otherwise. */
+static int read_varint(const unsigned char *buf, Py_ssize_t *pos, Py_ssize_t end, uint64_t *out)
+{
+    uint64_t result = 0;
+    int shift = 0;
+    Py_ssize_t i = *pos;
+    while (i < end) {
+        unsigned char c = buf[i++];
+        if (shift == 63 && c > 1) {
+            return -1; /* over 64 bits, or longer than 10 bytes */
+        }
+        result |= (uint64_t)(c & 0x7F) << shift;
+        if (c < 0x80) {
+            *pos = i;
+            *out = result;
+            return 0;
+        }
+        shift += 7;
+    }
+    return -1; /* truncated */
+}
+
+/* Read a length-delimited payload's bounds: on success [*a, *b) lies inside [pos, end). */
+static int read_span(const unsigned char *buf, Py_ssize_t *pos, Py_ssize_t end, Py_ssize_t *a,
+                     Py_ssize_t *b)
+{
+    uint64_t n;
+    if (read_varint(buf, pos, end, &n) < 0) {
+        return -1;
+    }
+    if (n > (uint64_t)(end - *pos)) {
+        return -1;
+    }
+    *a = *pos;
+    *b = *pos + (Py_ssize_t)n;
+    *pos = *b;
+    return 0;
+}
+
+static PyObject *decode_value(Reader *r, Py_ssize_t i, Py_ssize_t end, int depth);
+
+/* The items of a ValueList in [i, end): only field 1 (items), each a Value. */
+static PyObject *decode_items(Reader *r, Py_ssize_t i, Py_ssize_t end, int depth)
+{
+    PyObject *list = PyList_New(0);
+    if (list == NULL) {
+        return NULL;
+    }
+    while (i < end) {
+        Py_ssize_t a, b;
+        PyObject *item;
+        if (r->buf[i] != 0x0A) { /* field 1, wire type 2 */
+            goto fallback;
+        }
+        i++;
+        if (read_span(r->buf, &i, end, &a, &b) < 0) {
+            goto fallback;
+        }
+        item = decode_value(r, a, b, depth);
+        if (item == NULL) {
+            goto fail;
+        }
+        if (item == FALLBACK) {
+            Py_DECREF(item);
+            goto fallback;
+        }
+        if (PyList_Append(list, item) < 0) {
+            Py_DECREF(item);
+            goto fail;
+        }
+        Py_DECREF(item);
+    }
+    return list;
+fallback:
+    Py_DECREF(list);
+    return Py_NewRef(FALLBACK);
+fail:
+    Py_DECREF(list);
+    return NULL;
+}
+
+/* The entries of a ValueMap in [i, end): field 1 (entries), each exactly "key, then value". */
+static PyObject *decode_entries(Reader *r, Py_ssize_t i, Py_ssize_t end, int depth)
+{
+    PyObject *dict = PyDict_New();
+    if (dict == NULL) {
+        return NULL;
+    }
+    while (i < end) {
+        Py_ssize_t ea, eb, ka, kb, va, vb, j;
+        PyObject *key, *value;
+        int present;
+        if (r->buf[i] != 0x0A) { /* ValueMap.entries: field 1, wire type 2 */
+            goto fallback;
+        }
+        i++;
+        if (read_span(r->buf, &i, end, &ea, &eb) < 0) {
+            goto fallback;
+        }
+        j = ea;
+        if (j < eb && r->buf[j] == 0x0A) { /* MapEntry.key: field 1, wire type 2 */
+            j++;
+            if (read_span(r->buf, &j, eb, &ka, &kb) < 0) {
+                goto fallback;
+            }
+        }
+        else { /* no key field: the empty key, which proto3 writers omit */
+            ka = kb = j;
+        }
+        if (j >= eb || r->buf[j] != 0x12) { /* MapEntry.value: field 2, wire type 2 */
+            goto fallback;
+        }
+        j++;
+        if (read_span(r->buf, &j, eb, &va, &vb) < 0 || j != eb) {
+            goto fallback;
+        }
+        key = PyUnicode_DecodeUTF8((const char *)r->buf + ka, kb - ka, NULL);
+        if (key == NULL) {
+            goto fail; /* invalid UTF-8: the caller falls back */
+        }
+        present = PyDict_Contains(dict, key);
+        if (present != 0) {
+            Py_DECREF(key);
+            if (present < 0) {
+                goto fail;
+            }
+            goto fallback; /* a duplicate key: the Python reader names it */
+        }
+        value = decode_value(r, va, vb, depth);
+        if (value == NULL) {
+            Py_DECREF(key);
+            goto fail;
+        }
+        if (value == FALLBACK) {
+            Py_DECREF(key);
+            Py_DECREF(value);
+            goto fallback;
+        }
+        if (PyDict_SetItem(dict, key, value) < 0) {
+            Py_DECREF(key);
+            Py_DECREF(value);
+            goto fail;
+        }
+        Py_DECREF(key);
+        Py_DECREF(value);
+    }
+    return dict;
+fallback:
+    Py_DECREF(dict);
+    return Py_NewRef(FALLBACK);
+fail:
+    Py_DECREF(dict);
+    return NULL;
+}
+
+/* One Value in [i, end): exactly one kind field and nothing else. A new reference, FALLBACK,
+ * or NULL with an exception set. */
+static PyObject *decode_value(Reader *r, Py_ssize_t i, Py_ssize_t end, int depth)
+{
+    const unsigned char *buf = r->buf;
+    uint64_t key, v;
+    Py_ssize_t a, b;
+    PyObject *out;
+    if (read_varint(buf, &i, end, &key) < 0) {
+        return Py_NewRef(FALLBACK);
+    }
+    switch (key) {
+    case (1 << 3) | 0: /* null_value */
+        if (read_varint(buf, &i, end, &v) < 0 || v != 0) {
+            return Py_NewRef(FALLBACK);
+        }
+        out = Py_NewRef(Py_None);
+        break;
+    case (2 << 3) | 0: /* bool_value */
+        if (read_varint(buf, &i, end, &v) < 0) {
+            return Py_NewRef(FALLBACK);
+        }
+        out = PyBool_FromLong(v != 0);
+        break;
+    case (3 << 3) | 0: /* int_value, zig-zag */
+        if (read_varint(buf, &i, end, &v) < 0) {
+            return Py_NewRef(FALLBACK);
+        }
+        out = PyLong_FromLongLong((long long)(v >> 1) ^ -(long long)(v & 1));
+        break;
+    case (5 << 3) | 1: { /* double_value, little-endian binary64 */
+        double d;
+        if (end - i < 8) {
+            return Py_NewRef(FALLBACK);
+        }
+        d = PyFloat_Unpack8((const char *)buf + i, 1);
+        if (d == -1.0 && PyErr_Occurred()) {
+            return NULL;
+        }
+        i += 8;
+        out = PyFloat_FromDouble(d);
+        break;
+    }
+    case (6 << 3) | 2: /* string_value */
+        if (read_span(buf, &i, end, &a, &b) < 0) {
+            return Py_NewRef(FALLBACK);
+        }
+        out = PyUnicode_DecodeUTF8((const char *)buf + a, b - a, NULL);
+        break;
+    case (7 << 3) | 2: /* bytes_value */
+        if (read_span(buf, &i, end, &a, &b) < 0) {
+            return Py_NewRef(FALLBACK);
+        }
+        out = PyBytes_FromStringAndSize((const char *)buf + a, b - a);
+        break;
+    case (8 << 3) | 2:  /* list_value */
+    case (9 << 3) | 2:  /* map_value */
+    case (10 << 3) | 2: /* tuple_value */
+        if (depth >= r->max_depth || depth >= C_MAX_DEPTH) {
+            return Py_NewRef(FALLBACK);
+        }
+        if (read_span(buf, &i, end, &a, &b) < 0) {
+            return Py_NewRef(FALLBACK);
+        }
+        if (key == ((9 << 3) | 2)) {
+            out = decode_entries(r, a, b, depth + 1);
+        }
+        else {
+            out = decode_items(r, a, b, depth + 1);
+            if (out != NULL && out != FALLBACK && key == ((10 << 3) | 2)) {
+                PyObject *tuple = PyList_AsTuple(out);
+                Py_DECREF(out);
+                out = tuple;
+            }
+        }
+        break;
+    default: /* another kind, an unknown field or a wrong wire type */
+        return Py_NewRef(FALLBACK);
+    }
+    if (out == NULL || out == FALLBACK) {
+        return out;
+    }
+    if (i != end) { /* more than one field in this Value */
+        Py_DECREF(out);
+        return Py_NewRef(FALLBACK);
+    }
+    return out;
+}
+
+static PyObject *pbfast_decode(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    Reader r;
+    PyObject *out;
+    long max_depth;
+    (void)module;
+    if (nargs != 2 || !PyBytes_CheckExact(args[0]) || !PyLong_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "decode(data: bytes, max_depth: int)");
+        return NULL;
+    }
+    max_depth = PyLong_AsLong(args[1]);
+    if (max_depth == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    r.buf = (const unsigned char *)PyBytes_AS_STRING(args[0]);
+    r.max_depth = max_depth > C_MAX_DEPTH ? C_MAX_DEPTH : (int)(max_depth < 0 ? 0 : max_depth);
+    out = decode_value(&r, 0, PyBytes_GET_SIZE(args[0]), 0);
+    if (out == NULL) { /* invalid UTF-8, out of memory...: the Python reader decides */
+        PyErr_Clear();
+        return Py_NewRef(FALLBACK);
+    }
+    return out;
+}
+
+static PyMethodDef pbfast_methods[] = {
+    {"decode", (PyCFunction)(void (*)(void))pbfast_decode, METH_FASTCALL,
+     "decode(data, max_depth) -> value or FALLBACK: the common shapes of a serialized Value."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef pbfast_module = {
+    PyModuleDef_HEAD_INIT,
+    "_pbfast",
+    "C fast path for reading serialized flowwire.v1.Value messages (see _pbfast.c).",
+    -1,
+    pbfast_methods,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+};
+
+PyMODINIT_FUNC PyInit__pbfast(void)
+{
+    PyObject *module = PyModule_Create(&pbfast_module);
+    if (module == NULL) {
+        return NULL;
+    }
+    FALLBACK = PyObject_CallNoArgs((PyObject *)&PyBaseObject_Type);
+    if (FALLBACK == NULL || PyModule_AddObjectRef(module, "FALLBACK", FALLBACK) < 0) {
+        Py_XDECREF(FALLBACK);
+        Py_DECREF(module);
+        return NULL;
+    }
+    return module;
+}

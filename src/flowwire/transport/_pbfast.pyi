@@ -1,0 +1,7 @@
+"""Type stub of the optional C reader built from _pbfast.c."""
+
+from typing import Any
+
+FALLBACK: object
+
+def decode(data: bytes, max_depth: int, /) -> Any: ...
