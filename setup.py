@@ -1,8 +1,11 @@
-"""Build hook for flowwire's one optional C extension; the project is configured in pyproject.toml.
+"""Build hook for flowwire's optional C extensions; the project is configured in pyproject.toml.
 
-``flowwire.transport._pbfast`` reads the common shapes of a serialized protobuf ``Value`` in C.
-It is optional: where it cannot be compiled (no C compiler or no Python headers) the install
-still succeeds and the protobuf codec uses its pure-Python reader, which gives the same values.
+- ``flowwire.transport._pbfast`` reads the common shapes of a serialized protobuf ``Value``.
+- ``flowwire.transport._speedups`` runs the exactness checks of the JSON and MessagePack codecs
+  (no NaN written as ``null``; only ``str`` map keys).
+
+Both are optional: where they cannot be compiled (no C compiler or no Python headers) the
+install still succeeds and the codecs use their pure-Python code, which gives the same results.
 """
 
 from setuptools import Extension, setup
@@ -13,6 +16,11 @@ setup(
             "flowwire.transport._pbfast",
             sources=["src/flowwire/transport/_pbfast.c"],
             optional=True,
-        )
+        ),
+        Extension(
+            "flowwire.transport._speedups",
+            sources=["src/flowwire/transport/_speedups.c"],
+            optional=True,
+        ),
     ]
 )

@@ -19,6 +19,8 @@ from flowwire.testing.strategies import values, values_equal
 from flowwire.transport import MsgpackTransport, envelope
 from flowwire.transport.stages import Zstd
 
+pytestmark = pytest.mark.usefixtures("implementation")
+
 CODECS = ("json", "msgpack", "protobuf")
 
 

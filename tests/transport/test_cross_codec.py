@@ -20,6 +20,8 @@ from flowwire.testing import arguments, typed_values, values, values_equal
 from flowwire.testing.strategies import Color, LineItem, Order
 from flowwire.transport import CodecTransport
 
+pytestmark = pytest.mark.usefixtures("implementation")
+
 CODECS = ["json", "msgpack", "protobuf"]
 PAIRS = [f"{w}->{r}" for w, r in itertools.product(CODECS, CODECS)]
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -20,6 +20,8 @@ from flowwire.transport import (
     envelope,
 )
 
+pytestmark = pytest.mark.usefixtures("implementation")
+
 J = JSONTransport()
 M = MsgpackTransport()
 

@@ -19,6 +19,8 @@ from flowwire.testing import values, values_equal
 from flowwire.transport import JSONTransport, envelope
 from flowwire.transport.json import JSONCodec
 
+pytestmark = pytest.mark.usefixtures("implementation")
+
 T = JSONTransport()
 
 

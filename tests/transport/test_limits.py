@@ -16,6 +16,8 @@ from flowwire import get_transport
 from flowwire.errors import DecodeError, EncodeError, PayloadTooLarge
 from flowwire.transport import DEFAULT_MAX_PAYLOAD_CHARS, CodecTransport, JSONTransport
 
+pytestmark = pytest.mark.usefixtures("implementation")
+
 LIMIT = DEFAULT_MAX_PAYLOAD_CHARS
 
 

@@ -21,6 +21,8 @@ from flowwire.testing import values_equal, values_for
 from flowwire.transport import MsgpackTransport, envelope
 from flowwire.transport.msgpack import MsgpackCodec
 
+pytestmark = pytest.mark.usefixtures("implementation")
+
 T = MsgpackTransport()
 HEADER = b"FW\x01\x07msgpack\x00"
 NY = ZoneInfo("America/New_York")

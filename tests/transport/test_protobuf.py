@@ -23,6 +23,8 @@ from flowwire import ConfigurationError, DecodeError, EncodeError, get_transport
 from flowwire.testing import strategies
 from flowwire.transport.protobuf import ProtobufCodec, ProtobufTransport
 
+pytestmark = pytest.mark.usefixtures("implementation")
+
 order_pb2: Any = load_order_pb2()
 codec = ProtobufCodec()
 

@@ -22,6 +22,8 @@ from flowwire.testing import strategies
 from flowwire.transport import _model
 from flowwire.transport.protobuf import ProtobufCodec
 
+pytestmark = pytest.mark.usefixtures("implementation")
+
 order_pb2: Any = load_order_pb2()
 codec = ProtobufCodec()
 

@@ -97,6 +97,12 @@ _orjson_dumps = orjson.dumps
 #: Up to this many packed bytes, map keys are checked through orjson rather than walked.
 _C_CHECK_MAX_BYTES = 64 * 1024
 
+_c_str_keys: Callable[[Any, int], bool | None] | None
+try:  # the optional C check (setup.py builds it where a C compiler is available)
+    from flowwire.transport._speedups import str_keys as _c_str_keys
+except ImportError:  # pragma: no cover - exercised by installs without a compiler
+    _c_str_keys = None
+
 
 def _only_str_keys(obj: dict[Any, Any]) -> dict[Any, Any]:
     # strict_map_key=True still lets bytes keys through; the value model has str keys only.
@@ -179,8 +185,9 @@ class MsgpackCodec:
                 data: bytes = packer.pack(value)
             finally:
                 local["packer"] = packer
-            # msgpack writes non-str keys; the model refuses them. Checked after packing.
-            # Small payloads are checked at C speed: orjson refuses non-str dict keys anywhere
+            # msgpack writes non-str keys; the model refuses them. Checked after packing: by
+            # the C extension where it is built; otherwise small payloads through orjson,
+            # at C speed: orjson refuses non-str dict keys anywhere
             # in plain containers, tuples and dataclasses (what it hands to ``default`` cannot
             # hold a dict: bytes, sets, Decimal...; msgpack's hook re-checks what it lowers).
             # Its output has one "[" or "{" per container plus any inside strings, so their
@@ -190,7 +197,9 @@ class MsgpackCodec:
             # the number of items, so large payloads (long strings) take the walk, as does
             # anything orjson is unsure about; the walk decides and names the problem.
             checked = False
-            if len(data) <= _C_CHECK_MAX_BYTES and (type(value) is dict or type(value) is list):
+            if _c_str_keys is not None:  # exact, and its cost grows with items, not bytes
+                checked = _c_str_keys(value, budget) is True
+            elif len(data) <= _C_CHECK_MAX_BYTES and (type(value) is dict or type(value) is list):
                 try:
                     out = _orjson_dumps(value, default=_ignore)
                     checked = (

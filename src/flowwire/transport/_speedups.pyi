@@ -1,0 +1,6 @@
+"""Type stub of the optional C checks built from _speedups.c."""
+
+from typing import Any
+
+def str_keys(value: Any, budget: int, /) -> bool | None: ...
+def all_finite(value: Any, budget: int, /) -> bool | None: ...
