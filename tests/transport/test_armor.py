@@ -162,3 +162,23 @@ def test_base64_armor_accepts_canonical_base64_and_nothing_strict_binascii_refus
         assert got == expected  # canonical text is always read
     else:
         assert got in (None, expected)  # e.g. "0000=": binascii takes it, the armor may not
+
+
+@settings(max_examples=100, deadline=None)
+@given(values(max_leaves=8))
+def test_msgpack_payload_is_base64_of_the_whole_envelope(value: object) -> None:
+    # The transport writes the header's base64 (12 bytes: whole quanta) and the body's base64
+    # separately; the result must be the base64 of header + body, as the spec says.
+    import base64
+
+    transport = MsgpackTransport(max_payload_chars=None)
+    payload = transport.serialize_result(value)
+    body = transport.codec.encode(value)
+    assert payload == "~" + base64.b64encode(envelope.pack("msgpack", (), body)).decode()
+
+
+@pytest.mark.parametrize("tail", ["!", "AAA", "AA==AA=="])
+def test_bad_base64_after_a_known_header_is_a_decode_error(tail: str) -> None:
+    header = envelope.armor(envelope.pack("msgpack", (), b""))
+    with pytest.raises(DecodeError, match="base64"):
+        MsgpackTransport().deserialize_result(header + tail)

@@ -36,7 +36,6 @@ REASON_LIMIT = 256
 BUILTIN_CODECS = frozenset({"json", "msgpack", "protobuf"})
 
 _ARGS_KEYS = frozenset({"args", "kwargs"})
-_ARMORED = frozenset((envelope.ARMOR_PREFIX, envelope.LATIN1_PREFIX))
 _MISS: Any = object()  # "not decoded on the direct path"
 
 
@@ -127,6 +126,11 @@ class CodecTransport:
         # A binary codec without stages takes a shorter path (same bytes, same errors).
         self._direct = not self.stages and self._text is None
         self._direct_arguments = self._direct and not hasattr(codec, "decode_arguments")
+        self._codec_encode_arguments = getattr(codec, "encode_arguments", None)
+        # When the bare header fills whole base64 quanta (msgpack's 12 bytes, json's 9), the
+        # armored payload is this prefix followed by the base64 of the body alone.
+        header = self._bare_header
+        self._b64_header = envelope.armor(header) if len(header) % 3 == 0 else None
         self._latin1 = armor == "latin-1"
 
     def __repr__(self) -> str:
@@ -235,7 +239,7 @@ class CodecTransport:
     # -- encoding ------------------------------------------------------------------------
 
     def _encode_arguments(self, args: Sequence[Any], kwargs: Mapping[str, Any], what: str) -> str:
-        encode_arguments = getattr(self.codec, "encode_arguments", None)
+        encode_arguments = self._codec_encode_arguments
         if encode_arguments is not None:
             return self._wrap(encode_arguments(list(args), dict(kwargs)), what)
         try:
@@ -249,11 +253,13 @@ class CodecTransport:
 
     def _encode(self, value: Any, what: str) -> str:
         if self._direct:  # _wrap without stages, inlined: the hot path of binary codecs
-            data = self._bare_header + self.codec.encode(value)
+            body = self.codec.encode(value)
             if self._latin1:
-                text = data.decode("latin-1")
+                text = (self._bare_header + body).decode("latin-1")
+            elif self._b64_header is not None:
+                text = self._b64_header + pybase64.b64encode_as_string(body)
             else:
-                text = "~" + pybase64.b64encode_as_string(data)
+                text = "~" + pybase64.b64encode_as_string(self._bare_header + body)
             limit = self.max_payload_chars
             if limit is not None and len(text) > limit:
                 raise PayloadTooLarge(len(text), limit, what=what)
@@ -309,24 +315,35 @@ class CodecTransport:
         """The value of a payload in this transport's own codec without stages, or ``_MISS``
         when the payload is anything else (the general path then reads it, or names what is
         wrong with it)."""
-        if type(payload) is not str or payload[:1] not in _ARMORED:
+        if type(payload) is not str:
             return _MISS
+        first = payload[:1]
+        b64_header = self._b64_header
+        body: bytes | None
         try:
-            if payload[0] == "F":
-                data = payload.encode("latin-1")
+            if first == "~":
+                if b64_header is not None and payload.startswith(b64_header):
+                    body = envelope.b64decode_strict(payload[len(b64_header) :])
+                else:
+                    body = self._strip_bare_header(envelope.b64decode_strict(payload[1:]))
+            elif first == "F":
+                body = self._strip_bare_header(payload.encode("latin-1"))
             else:
-                data = pybase64.b64decode(payload[1:], validate=True)
+                return _MISS
         except (UnicodeEncodeError, binascii.Error, ValueError):
             return _MISS
-        header = self._bare_header
-        if not data.startswith(header):
+        if body is None:
             return _MISS
         try:  # _guard, inlined
-            return self.codec.decode(data[len(header) :])
+            return self.codec.decode(body)
         except DecodeError:
             raise
         except Exception as exc:
             raise _codec_failure(self.codec.name, exc) from exc
+
+    def _strip_bare_header(self, data: bytes) -> bytes | None:
+        header = self._bare_header
+        return data[len(header) :] if data.startswith(header) else None
 
     def _open(self, payload: str, what: str) -> tuple[Codec, bytes | str]:
         """Read the header: returns the codec and its body (bytes) or plain JSON text (str)."""

@@ -275,9 +275,8 @@ class MsgpackCodec:
             if _BIN_MARKERS[0] in data or _BIN_MARKERS[1] in data or _BIN_MARKERS[2] in data:
                 return self._unpackb(data)  # maybe a bytes key: every map goes through the hook
             # No bin marker byte anywhere, so no bytes value at all, let alone a bytes key.
-            return msgpack.unpackb(
-                data, ext_hook=self._ext_hook, raw=False, strict_map_key=True, timestamp=3
-            )
+            # (raw=False and strict_map_key=True are msgpack-python's defaults since 1.0.)
+            return msgpack.unpackb(data, ext_hook=self._ext_hook, timestamp=3)
         except DecodeError:
             raise
         except Exception as exc:  # ExtraData, FormatError, StackError, ValueError, ...
