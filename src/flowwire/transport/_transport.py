@@ -150,11 +150,11 @@ class CodecTransport:
     ) -> tuple[tuple[Any, ...], dict[str, Any]]:
         value = self._direct_decode(payload) if self._direct_arguments else _MISS
         if value is not _MISS:
-            if type(value) is dict and len(value) == 2:
-                args, kwargs = value.get("args"), value.get("kwargs")
-                if type(args) is not list or type(kwargs) is not dict:
-                    args, kwargs = split_arguments(value)
-            else:
+            try:  # the shape every writer produces, checked with two lookups
+                args, kwargs = value["args"], value["kwargs"]
+                if type(args) is not list or type(kwargs) is not dict or len(value) != 2:
+                    raise KeyError
+            except (KeyError, TypeError, IndexError):
                 args, kwargs = split_arguments(value)
         else:
             codec, body = self._open(payload, "arguments")

@@ -303,12 +303,11 @@ class JSONTransport(CodecTransport):
                 value = _loads(payload)
             except orjson.JSONDecodeError as exc:
                 raise DecodeError(f"malformed JSON payload: {exc}") from exc
-            if type(value) is dict and len(value) == 2:
-                args = value.get("args")
-                kwargs = value.get("kwargs")
-                if type(args) is not list or type(kwargs) is not dict:
-                    args, kwargs = split_arguments(value)
-            else:
+            try:  # the shape every writer produces, checked with two lookups
+                args, kwargs = value["args"], value["kwargs"]
+                if type(args) is not list or type(kwargs) is not dict or len(value) != 2:
+                    raise KeyError
+            except (KeyError, TypeError, IndexError):
                 args, kwargs = split_arguments(value)
             if signature is None:
                 return tuple(args), kwargs
