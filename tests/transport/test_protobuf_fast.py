@@ -12,6 +12,7 @@ import os
 from typing import Any
 
 import pytest
+from _protobuf_helpers import varint
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -35,18 +36,9 @@ LIMIT = CODEC.max_depth
 def _nested_lists(depth: int) -> bytes:
     data = bytes.fromhex("4200")  # an empty list
     for _ in range(depth):
-        item = b"\x0a" + _varint(len(data)) + data
-        data = b"\x42" + _varint(len(item)) + item
+        item = b"\x0a" + varint(len(data)) + data
+        data = b"\x42" + varint(len(item)) + item
     return data
-
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while n >= 0x80:
-        out.append(n & 0x7F | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
 
 
 def python_read(data: bytes, limit: int = LIMIT) -> Any:
@@ -126,7 +118,7 @@ def test_on_any_bytes_c_answers_what_python_answers_or_falls_back(data: st.DataO
 
 def _ld(tag: int, body: bytes) -> bytes:
     """A length-delimited field: tag byte, varint length, body."""
-    return bytes((tag,)) + _varint(len(body)) + body
+    return bytes((tag,)) + varint(len(body)) + body
 
 
 def _entry(key: bytes, value: bytes) -> bytes:
