@@ -95,7 +95,7 @@ def _ignore(obj: Any) -> None:
 
 _orjson_dumps = orjson.dumps
 #: Up to this many packed bytes, map keys are checked through orjson rather than walked.
-_C_CHECK_MAX_BYTES = 64 * 1024
+_ORJSON_CHECK_MAX_BYTES = 64 * 1024
 
 _c_str_keys: Callable[[Any, int], bool | None] | None
 try:  # the optional C check (setup.py builds it where a C compiler is available)
@@ -185,21 +185,19 @@ class MsgpackCodec:
                 data: bytes = packer.pack(value)
             finally:
                 local["packer"] = packer
-            # msgpack writes non-str keys; the model refuses them. Checked after packing: by
-            # the C extension where it is built; otherwise small payloads through orjson,
-            # at C speed: orjson refuses non-str dict keys anywhere
-            # in plain containers, tuples and dataclasses (what it hands to ``default`` cannot
-            # hold a dict: bytes, sets, Decimal...; msgpack's hook re-checks what it lowers).
-            # Its output has one "[" or "{" per container plus any inside strings, so their
-            # count bounds the depth. Packing first matters: tuples went through the ext hook,
-            # which bounds their depth, so orjson never meets a tuple nested thousands deep
-            # (it has no limit for those). orjson's cost grows with the text, the walk's with
-            # the number of items, so large payloads (long strings) take the walk, as does
-            # anything orjson is unsure about; the walk decides and names the problem.
+            # msgpack-python writes map keys of any type; the model takes str keys only.
+            # Checked after packing, by the first of these that can answer:
+            # - the C extension (_speedups.str_keys): exact, its cost grows with items;
+            # - without it, for payloads up to 64 KiB, orjson, which refuses non-str keys
+            #   anywhere in plain containers, tuples and dataclasses (what it hands to
+            #   ``default`` cannot hold a dict; msgpack's hook re-checks what it lowers); its
+            #   "[" and "{" count bounds the depth. Packing first keeps orjson away from
+            #   tuples nested thousands deep (the ext hook bounds them; orjson does not);
+            # - the Python walk, which decides everything else and names the problem.
             checked = False
-            if _c_str_keys is not None:  # exact, and its cost grows with items, not bytes
+            if _c_str_keys is not None:
                 checked = _c_str_keys(value, budget) is True
-            elif len(data) <= _C_CHECK_MAX_BYTES and (type(value) is dict or type(value) is list):
+            elif len(data) <= _ORJSON_CHECK_MAX_BYTES and type(value) in _CONTAINERS:
                 try:
                     out = _orjson_dumps(value, default=_ignore)
                     checked = (
