@@ -180,3 +180,30 @@ def test_registry_errors() -> None:
     assert registry.task_lists("activity") == [w.ACTIVITIES]
     with pytest.raises(RegistrationError, match="no workflow 'x' v1"):
         WorkflowReplayer(registry).decide("x", "1", "run", [])
+
+
+def test_poll_loops_survive_swf_errors_and_bugs(caplog: pytest.LogCaptureFixture) -> None:
+    # Deciders and activity workers share this loop: an SWF error or a bug in one poll is
+    # logged and the next poll still happens; setting stop ends the loop.
+    import threading
+
+    from flowwire.engines.swf.client import SWFError, poll_until
+
+    stop = threading.Event()
+    calls: list[int] = []
+
+    def poll_once() -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise SWFError("PollForActivityTask", "ThrottlingException", "slow down")
+        if len(calls) == 2:
+            raise ZeroDivisionError("a bug")
+        stop.set()
+
+    stop_wait = stop.wait
+    stop.wait = lambda timeout=None: stop_wait(0)  # type: ignore[method-assign]
+    with caplog.at_level(logging.ERROR, "flowwire.swf.worker"):
+        poll_until(stop, poll_once, logging.getLogger("flowwire.swf.worker"), "worker on 'q'")
+    assert len(calls) == 3
+    assert "worker on 'q': " in caplog.text and "ThrottlingException" in caplog.text
+    assert "ZeroDivisionError: a bug" in caplog.text

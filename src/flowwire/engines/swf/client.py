@@ -10,12 +10,15 @@ botocore exception in ``__cause__``.
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from flowwire.errors import BackendError, ConfigurationError
 
-__all__ = ["DEFAULT_READ_TIMEOUT", "SWF", "SWFError", "make_client"]
+__all__ = ["DEFAULT_READ_TIMEOUT", "SWF", "SWFError", "make_client", "poll_until"]
 
 DEFAULT_READ_TIMEOUT = 75
 """Seconds; SWF holds a poll open for up to 60 s, so the socket must wait longer than that."""
@@ -148,3 +151,20 @@ def _snake(operation: str) -> str:
             out.append("_")
         out.append(ch.lower())
     return "".join(out)
+
+
+def poll_until(
+    stop: threading.Event, poll_once: Callable[[], object], log: logging.Logger, who: str
+) -> None:
+    """Call ``poll_once`` until ``stop`` is set. SWF errors are logged and the loop goes on
+    after a short pause; any other exception is logged with its traceback (a bug must not
+    kill a worker thread silently) and the loop goes on too."""
+    while not stop.is_set():
+        try:
+            poll_once()
+        except SWFError as exc:
+            log.error("%s: %s", who, exc)
+            stop.wait(1.0)
+        except Exception:
+            log.exception("%s", who)
+            stop.wait(1.0)

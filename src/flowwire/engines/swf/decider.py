@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from flowwire.decision import CompleteWorkflow, ContinueAsNew, Decision, FailWorkflow
-from flowwire.engines.swf.client import SWF, SWFError
+from flowwire.engines.swf.client import SWF, SWFError, poll_until
 from flowwire.engines.swf.decisions import to_swf_all
 from flowwire.engines.swf.events import HistoryBuilder
 from flowwire.engines.swf.limits import MAX_DETAILS, MAX_REASON
@@ -308,15 +308,7 @@ class Decider:
     def run(self, stop: threading.Event) -> None:
         """Handle decision tasks until ``stop`` is set. A task received after ``stop`` was set
         is still answered; SWF errors are logged and the loop goes on after a short pause."""
-        while not stop.is_set():
-            try:
-                self.poll_once()
-            except SWFError as exc:
-                log.error("decider on %r: %s", self.task_list, exc)
-                stop.wait(1.0)
-            except Exception:  # a bug must not kill the thread silently
-                log.exception("decider on %r", self.task_list)
-                stop.wait(1.0)
+        poll_until(stop, self.poll_once, log, f"decider on {self.task_list!r}")
 
 
 def _size(decision: Mapping[str, Any]) -> int:

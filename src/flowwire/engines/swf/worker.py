@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flowwire.engines.swf.client import SWF, SWFError
+from flowwire.engines.swf.client import SWF, SWFError, poll_until
 from flowwire.engines.swf.decider import default_identity
 from flowwire.engines.swf.limits import MAX_DETAILS, MAX_REASON, MAX_RESULT, check_field
 from flowwire.errors import PayloadTooLarge, TaskError
@@ -133,12 +133,8 @@ class ActivityWorker:
     def heartbeat(self, token: str, details: str | None = None) -> bool:
         """Record a heartbeat; False once the task was cancelled, timed out or closed.
         Other SWF errors are logged and answered True (the task may still be alive)."""
-        params: dict[str, Any] = {"taskToken": token}
-        if details is not None:
-            check_field(details, MAX_DETAILS, "heartbeat details")
-            params["details"] = details
         try:
-            answer = self.swf.call("RecordActivityTaskHeartbeat", **params)
+            answer = _record_heartbeat(self.swf, token, details)
         except SWFError as exc:
             if exc.code in _GONE:
                 return False
@@ -201,15 +197,16 @@ class ActivityWorker:
     def run(self, stop: threading.Event) -> None:
         """Handle tasks until ``stop`` is set; a task in hand is always finished and
         reported. SWF errors are logged and the loop goes on after a short pause."""
-        while not stop.is_set():
-            try:
-                self.poll_once()
-            except SWFError as exc:
-                log.error("activity worker on %r: %s", self.task_list, exc)
-                stop.wait(1.0)
-            except Exception:  # a bug must not kill the thread silently
-                log.exception("activity worker on %r", self.task_list)
-                stop.wait(1.0)
+        poll_until(stop, self.poll_once, log, f"activity worker on {self.task_list!r}")
+
+
+def _record_heartbeat(swf: SWF, token: str, details: str | None) -> dict[str, Any]:
+    """RecordActivityTaskHeartbeat, with the details checked against SWF's limit first."""
+    params: dict[str, Any] = {"taskToken": token}
+    if details is not None:
+        check_field(details, MAX_DETAILS, "heartbeat details")
+        params["details"] = details
+    return swf.call("RecordActivityTaskHeartbeat", **params)
 
 
 def _fit_failure(reason: str, details: str, what: str) -> tuple[str, str]:
@@ -258,12 +255,8 @@ class AsyncCompletion:
 
     def heartbeat(self, token: str, details: str | None = None) -> bool:
         """Record a heartbeat; False once the task was cancelled, timed out or closed."""
-        params: dict[str, Any] = {"taskToken": token}
-        if details is not None:
-            check_field(details, MAX_DETAILS, "heartbeat details")
-            params["details"] = details
         try:
-            answer = self.swf.call("RecordActivityTaskHeartbeat", **params)
+            answer = _record_heartbeat(self.swf, token, details)
         except SWFError as exc:
             if exc.code in _GONE:
                 return False
