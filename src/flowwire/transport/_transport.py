@@ -25,6 +25,7 @@ __all__ = [
     "DEFAULT_MAX_PAYLOAD_CHARS",
     "REASON_LIMIT",
     "CodecTransport",
+    "arguments_error",
     "split_arguments",
 ]
 
@@ -55,6 +56,16 @@ def split_arguments(value: Any) -> tuple[list[Any], dict[str, Any]]:
             f"'kwargs' must be an object, got {type(kwargs).__name__}", path="$.kwargs"
         )
     return args, kwargs
+
+
+def arguments_error(exc: EncodeError) -> EncodeError | None:
+    """``exc``, raised encoding ``{"args": ..., "kwargs": ...}``, with its path as decoding
+    names it (``$["args"][0]`` becomes ``$.args[0]``); None when its path needs no change."""
+    for key in ("args", "kwargs"):
+        prefix = f'$["{key}"]'
+        if exc.path.startswith(prefix):
+            return EncodeError(exc.reason, path=f"$.{key}{exc.path[len(prefix) :]}")
+    return None
 
 
 def _codec_failure(name: str, exc: Exception) -> DecodeError:
@@ -244,12 +255,11 @@ class CodecTransport:
             return self._wrap(encode_arguments(list(args), dict(kwargs)), what)
         try:
             return self._encode({"args": list(args), "kwargs": dict(kwargs)}, what)
-        except EncodeError as exc:  # $["args"][0] -> $.args[0], as decoding names it
-            for key in ("args", "kwargs"):
-                prefix = f'$["{key}"]'
-                if exc.path.startswith(prefix):
-                    raise EncodeError(exc.reason, path=f"$.{key}{exc.path[len(prefix) :]}") from exc
-            raise
+        except EncodeError as exc:
+            better = arguments_error(exc)
+            if better is None:
+                raise
+            raise better from exc
 
     def _encode(self, value: Any, what: str) -> str:
         if self._direct:  # _wrap without stages, inlined: the hot path of binary codecs

@@ -28,7 +28,7 @@ import pybase64
 from flowwire.errors import DecodeError, EncodeError, PayloadTooLarge
 from flowwire.transport import _model, envelope
 from flowwire.transport._model import MAX_DEPTH, lower, path_key
-from flowwire.transport._transport import CodecTransport, split_arguments
+from flowwire.transport._transport import CodecTransport, arguments_error, split_arguments
 from flowwire.transport._typing import ArgumentTypes, compile_hint
 
 __all__ = ["JSONCodec", "JSONTransport"]
@@ -134,6 +134,11 @@ class JSONCodec:
         out = self._encode_plain(value)
         if out is not None:
             return _PLAIN + out
+        return self.encode_tagged(value)
+
+    def encode_tagged(self, value: Any) -> bytes:
+        """The tagged form (body prefix ``$``), for a value plain JSON cannot carry exactly.
+        Raises EncodeError with the value's path."""
         tagged = self._tag(value, "$", 0)
         try:
             return _TAGGED + orjson.dumps(tagged)
@@ -267,6 +272,9 @@ class JSONTransport(CodecTransport):
                 if limit is not None and len(text) > limit:
                     raise PayloadTooLarge(len(text), limit, what="result")
                 return text
+            # Plain JSON cannot carry it: straight to the tagged form (the general path would
+            # try plain JSON twice more first).
+            return self._wrap(self._json.encode_tagged(value), "result")
         return super().serialize_result(value)
 
     def serialize_arguments(self, args: Sequence[Any], kwargs: Mapping[str, Any]) -> str:
@@ -281,6 +289,14 @@ class JSONTransport(CodecTransport):
                 if limit is not None and len(text) > limit:
                     raise PayloadTooLarge(len(text), limit, what="arguments")
                 return text
+            try:
+                body = self._json.encode_tagged({"args": list(args), "kwargs": dict(kwargs)})
+            except EncodeError as exc:
+                better = arguments_error(exc)
+                if better is None:
+                    raise
+                raise better from exc
+            return self._wrap(body, "arguments")
         return super().serialize_arguments(args, kwargs)
 
     def deserialize_result(self, payload: str, *, type_hint: Any = Any) -> Any:
