@@ -21,6 +21,7 @@ from flowwire.errors import (
     TaskError,
     TaskTimedout,
     TransportError,
+    UnknownTaskError,
     UnknownTransportError,
 )
 
@@ -37,6 +38,7 @@ EXPECTED_PARENTS: dict[type[Exception], type[Exception] | None] = {
     TaskError: FlowwireError,
     TaskTimedout: TaskError,
     NondeterminismError: FlowwireError,
+    UnknownTaskError: FlowwireError,
     BackendError: FlowwireError,
 }
 

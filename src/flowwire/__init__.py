@@ -17,6 +17,7 @@ from flowwire.errors import (
     TaskError,
     TaskTimedout,
     TransportError,
+    UnknownTaskError,
     UnknownTransportError,
 )
 from flowwire.proxy import ActivityProxy, WorkflowProxy
@@ -70,6 +71,7 @@ __all__ = [
     "TaskTimedout",
     "Transport",
     "TransportError",
+    "UnknownTaskError",
     "UnknownTransportError",
     "Workflow",
     "WorkflowProxy",

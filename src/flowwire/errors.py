@@ -13,6 +13,7 @@
     ├── TaskError                   a task (activity or child workflow) failed
     │   └── TaskTimedout            ... because it timed out (after its retries)
     ├── NondeterminismError         the history no longer matches the workflow code
+    ├── UnknownTaskError            a completion token no open activity task has
     └── BackendError                the engine's backend (for example SWF) refused a call
 
 Every message names what was wrong and where: a value path such as
@@ -34,6 +35,7 @@ __all__ = [
     "TaskError",
     "TaskTimedout",
     "TransportError",
+    "UnknownTaskError",
     "UnknownTransportError",
 ]
 
@@ -158,6 +160,11 @@ class TaskTimedout(TaskError):
 
 class NondeterminismError(FlowwireError):
     """The execution history does not match what the workflow code does now."""
+
+
+class UnknownTaskError(FlowwireError, LookupError):
+    """A completion client was given a token that no open activity task has: unknown,
+    already completed or failed, or timed out. Raised the same way by every engine."""
 
 
 class BackendError(FlowwireError):

@@ -18,7 +18,6 @@ ids. Options left at ``None`` take the registered defaults of the task type.
 from __future__ import annotations
 
 import re
-import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -30,10 +29,9 @@ from flowwire.task import (
     ActivityMeta,
     Workflow,
     WorkflowMeta,
-    declared_transport,
-    meta_of,
     resolve_transport,
 )
+from flowwire.tasktype import TaskType, type_of
 from flowwire.transport import Transport
 
 __all__ = ["ActivityProxy", "ProxySpec", "WorkflowProxy", "proxy_targets"]
@@ -49,7 +47,8 @@ class ProxySpec:
     attribute: str
     name: str
     version: str
-    transport: Transport | None  # None: the calling workflow's transport
+    transport: Transport | None  # the proxy's own transport=, if it has one
+    target: TaskType | None  # the target's task type, when the proxy was given a class
     returns: Any
     retry: int
     delay: int
@@ -64,13 +63,6 @@ class ProxySpec:
         if self.kind == "activity":
             return ScheduleActivity(key, self.name, self.version, payload, **self.options)
         return StartChildWorkflow(key, self.name, self.version, payload, **self.options)
-
-
-def _return_hint(cls: type) -> Any:
-    try:
-        return typing.get_type_hints(getattr(cls, "run")).get("return", Any)  # noqa: B009
-    except Exception:  # unresolvable forward references: decode without a type
-        return Any
 
 
 class _ProxyCore:
@@ -135,22 +127,20 @@ class _ProxyCore:
                 f"{self._label()} must be a class attribute of a Workflow subclass to be called"
             )
         target, options, returns = self._target, dict(self._options), self._returns
-        transport = self._transport
+        task_type = None
         if isinstance(target, type):
-            meta = meta_of(target)
-            if not issubclass(target, self._base) or meta is None:
+            task_type = type_of(target)
+            if not issubclass(target, self._base) or task_type is None:
                 raise RegistrationError(
                     f"{self._label()}: the target must be a decorated "
                     f"flowwire.{self._base.__name__} subclass"
                 )
-            name, version = meta.name, meta.version
-            for field, value in self._defaults(meta).items():
+            name, version = task_type.name, task_type.version
+            for field, value in self._defaults(task_type.meta).items():
                 if options.get(field) is None:
                     options[field] = value
             if returns is Any:
-                returns = _return_hint(target)
-            if transport is None:
-                transport = declared_transport(target)
+                returns = task_type.return_hint()
         else:
             if not isinstance(target, str) or not target or not isinstance(self._version, str):
                 raise RegistrationError(
@@ -162,7 +152,8 @@ class _ProxyCore:
             attribute=self._attribute,
             name=name,
             version=version,
-            transport=transport,
+            transport=self._transport,
+            target=task_type,
             returns=returns,
             retry=self._retry,
             delay=self._delay,

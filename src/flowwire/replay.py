@@ -43,8 +43,10 @@ from flowwire.history import (
 )
 from flowwire.proxy import ProxySpec
 from flowwire.result import Restart, TaskResult, unwrap
-from flowwire.task import Workflow, resolve_transport
+from flowwire.task import Workflow
+from flowwire.tasktype import type_of
 from flowwire.transport import Transport
+from flowwire.transport_rule import TransportRule
 
 __all__ = ["Execution", "forget", "replay", "timer_key"]
 
@@ -170,12 +172,12 @@ class Execution:
     Args:
         workflow: the workflow class.
         run_id: identifies the run; with a full replay it keys the decoded-results cache.
-        transport: replaces the workflow class's transport (an engine default).
+        rule: the engine's :class:`~flowwire.transport_rule.TransportRule`, which names the
+            transport of the workflow and of each call (default: a rule with no engine
+            default, so every type uses its own transport, else JSON).
+        transport: replaces the workflow's own transport (its input, result and failures).
         live: keep ``run`` alive on a thread between decisions; call ``decide`` with the
             growing history each time and ``close`` when the run is discarded.
-        adapt_transport: called with each transport a proxy brings (its own, or its target
-            class's) and must return the transport to use in its place, the same object when
-            nothing changes (the local engine gives store-less offload stages its store).
     """
 
     def __init__(
@@ -183,12 +185,12 @@ class Execution:
         workflow: type[Workflow],
         *,
         run_id: str | None = None,
+        rule: TransportRule | None = None,
         transport: Transport | None = None,
         live: bool = False,
-        adapt_transport: Callable[[Transport], Transport] | None = None,
     ) -> None:
         self.workflow_class = workflow
-        self._adapt = adapt_transport
+        self._rule = rule if rule is not None else _default_rule()
         self.run_id = run_id
         self.live = live
         self._transport_override = transport
@@ -323,8 +325,7 @@ class Execution:
     def _body(self) -> None:
         try:
             instance = self._instance = self.workflow_class()
-            if self._transport_override is not None:
-                instance.transport = self._transport_override  # type: ignore[misc]
+            instance.transport = self._workflow_transport()  # type: ignore[misc]
             instance._fw_execution = self
             if self._input is None:
                 raise NondeterminismError("the history has no WorkflowStarted event")
@@ -365,13 +366,9 @@ class Execution:
                 )
 
     def _workflow_transport(self) -> Transport:
-        if self._instance is not None:
-            return self._instance._transport()
         if self._transport_override is not None:
             return self._transport_override
-        chosen = resolve_transport(self.workflow_class.transport)
-        assert chosen is not None
-        return chosen
+        return self._rule.of(type_of(self.workflow_class))
 
     # -- history --------------------------------------------------------------------------
 
@@ -417,9 +414,7 @@ class Execution:
         return TaskResult(call)
 
     def _transport_of(self, spec: ProxySpec) -> Transport:
-        if spec.transport is not None:
-            return spec.transport if self._adapt is None else self._adapt(spec.transport)
-        return self._workflow_transport()
+        return self._rule.for_spec(spec)
 
     def _advance(self, call: _Call) -> None:
         """Evaluate ``call`` against the history; schedule what it needs now. Raises ``_Fail``."""
@@ -531,21 +526,28 @@ def replay(
     events: Sequence[Event],
     *,
     run_id: str | None = None,
+    rule: TransportRule | None = None,
     transport: Transport | None = None,
-    adapt_transport: Callable[[Transport], Transport] | None = None,
 ) -> list[Decision]:
     """Full replay: the decisions ``workflow`` makes for the history ``events``.
 
     ``run_id`` keys the per-run cache of decoded results (give it whenever the run has one);
-    ``transport`` replaces the workflow class's transport; ``adapt_transport`` is as for
-    :class:`Execution`. Never raises for workflow or task
+    ``rule`` and ``transport`` are as for :class:`Execution`. Never raises for workflow or task
     errors: they become a ``flowwire.decision.FailWorkflow`` decision (non-determinism
     too, with a ``flowwire.NondeterminismError`` naming the key).
     """
-    execution = Execution(
-        workflow, run_id=run_id, transport=transport, adapt_transport=adapt_transport
-    )
+    execution = Execution(workflow, run_id=run_id, rule=rule, transport=transport)
     return execution.decide(events)
+
+
+_DEFAULT_RULE: list[TransportRule] = []
+
+
+def _default_rule() -> TransportRule:
+    """The rule of a replay outside any engine (no default, no store), made once."""
+    if not _DEFAULT_RULE:
+        _DEFAULT_RULE.append(TransportRule())
+    return _DEFAULT_RULE[0]
 
 
 def forget(run_id: str) -> None:

@@ -16,6 +16,7 @@ from types import ModuleType
 
 from flowwire.errors import RegistrationError
 from flowwire.task import Activity, ActivityMeta, Workflow, WorkflowMeta, meta_of
+from flowwire.tasktype import TaskTypes, type_of
 
 __all__ = ["Registry", "scan"]
 
@@ -78,13 +79,11 @@ def scan(*targets: Target, ignore: Iterable[str] = ()) -> list[type]:
     return list(found.values())
 
 
-class Registry:
-    """Task classes by ``(kind, name, version)``; ``kind`` is ``"activity"`` or ``"workflow"``."""
+class Registry(TaskTypes):
+    """Task classes by ``(kind, name, version)``; ``kind`` is ``"activity"`` or ``"workflow"``.
 
-    def __init__(self, classes: Iterable[type] = ()) -> None:
-        self._types: dict[tuple[str, str, str], type] = {}
-        for cls in classes:
-            self.register(cls)
+    The engines' one registry (:class:`flowwire.tasktype.TaskTypes`), with lookups by class.
+    """
 
     def register(self, cls: object) -> None:
         """Add a decorated class; registering the same class twice is a no-op.
@@ -95,34 +94,20 @@ class Registry:
         """
         if not isinstance(cls, type):
             raise RegistrationError(f"only task classes can be registered, got {cls!r}")
-        meta = meta_of(cls)
-        if meta is None or not issubclass(cls, Activity | Workflow):
+        if type_of(cls) is None or not issubclass(cls, Activity | Workflow):
             raise RegistrationError(
                 f"{cls.__module__}.{cls.__qualname__} has no task metadata: decorate it with "
                 "@activity(...) or @workflow(...)"
             )
-        key = (meta.kind, meta.name, meta.version)
-        other = self._types.get(key)
-        if other is not None and other is not cls:
-            raise RegistrationError(
-                f"duplicate {meta.kind} {meta.name!r} v{meta.version}: "
-                f"{other.__module__}.{other.__qualname__} and {cls.__module__}.{cls.__qualname__}"
-            )
-        self._types[key] = cls
+        self.add(cls)
 
     def activity(self, name: str, version: str) -> type[Activity] | None:
-        cls = self._types.get(("activity", name, version))
-        return cls if cls is not None and issubclass(cls, Activity) else None
+        found = self.get("activity", name, version)
+        return None if found is None else found.cls
 
     def workflow(self, name: str, version: str) -> type[Workflow] | None:
-        cls = self._types.get(("workflow", name, version))
-        return cls if cls is not None and issubclass(cls, Workflow) else None
+        found = self.get("workflow", name, version)
+        return None if found is None else found.cls
 
     def metadata(self) -> list[ActivityMeta | WorkflowMeta]:
-        return [m for m in (meta_of(c) for c in self._types.values()) if m is not None]
-
-    def __len__(self) -> int:
-        return len(self._types)
-
-    def __contains__(self, cls: object) -> bool:
-        return any(c is cls for c in self._types.values())
+        return [t.meta for t in self]

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from flowwire.errors import ConfigurationError, RegistrationError
 from flowwire.result import SuspendTask
+from flowwire.tasktype import TaskType
 from flowwire.transport import Transport, get_transport
 
 if TYPE_CHECKING:
@@ -271,6 +272,7 @@ def _apply(cls: object, base: type, meta: ActivityMeta | WorkflowMeta, transport
     cls.__flowwire_meta__ = meta  # type: ignore[attr-defined]
     if transport is not None:
         cls.transport = resolve_transport(transport)  # type: ignore[attr-defined]
+    cls.__flowwire_type__ = TaskType(cls, meta, declared_transport(cls))  # type: ignore[attr-defined]
 
 
 def activity(

@@ -35,6 +35,7 @@ from flowwire.decision import (
 from flowwire.history import TaskScheduled
 from flowwire.replay import forget, replay
 from flowwire.transport import JSONTransport
+from flowwire.transport_rule import TransportRule
 
 
 def result_of(decisions: list[Any]) -> Any:
@@ -169,13 +170,14 @@ class CountingTransport(JSONTransport):
 
 def test_results_are_decoded_once_per_run() -> None:
     transport = CountingTransport()
+    rule = TransportRule(transport)  # the engine default: "double" chose no transport
     history = started(3) + complete("double-0-0", 6)
-    replay(Sequential, history, run_id="run-cache", transport=transport)
+    replay(Sequential, history, run_id="run-cache", rule=rule)
     history += complete("double-1-0", 12)
-    assert result_of(replay(Sequential, history, run_id="run-cache", transport=transport)) == 13
+    assert result_of(replay(Sequential, history, run_id="run-cache", rule=rule)) == 13
     assert transport.decoded == 2  # double-0-0 once, then double-1-0 once
     forget("run-cache")
-    replay(Sequential, history, run_id="run-cache", transport=transport)
+    replay(Sequential, history, run_id="run-cache", rule=rule)
     assert transport.decoded == 3  # lazily: only double-1-0 is needed (double-0-0 was sent)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +15,7 @@ from flowwire.errors import ConfigurationError
 from flowwire.proxy import ActivityProxy
 from flowwire.task import Activity, Workflow, activity, workflow
 from flowwire.transport import CodecTransport, get_codec, get_transport
+from flowwire.transport.stages import UnconfiguredOffload
 
 BIG = 40_000  # characters: over the default 32,768-character payload limit
 
@@ -160,14 +162,20 @@ def test_a_task_declared_offload_name_uses_the_default_directory(
 
 
 class OwnTransport(CodecTransport):
-    """A transport subclass: the engine cannot know how to rebuild it with a store."""
+    """A transport subclass with an option of its own: the engine must keep it."""
+
+    def __init__(self, *args: Any, marker: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.marker = marker
 
 
 @activity(
     "tests.offload.custom_make",
     "1",
     "tl-offload",
-    transport=OwnTransport(get_codec("json"), stages=["offload"]),
+    transport=OwnTransport(
+        get_codec("json"), stages=["offload"], max_payload_chars=1_000, marker="mine"
+    ),
 )
 class CustomMake(Activity):
     def run(self, size: int) -> str:
@@ -182,29 +190,86 @@ class Custom(Workflow):
         return len(self.make(size))
 
 
-def test_a_storeless_offload_the_engine_cannot_rebuild_is_refused_at_start(
+def test_a_transport_subclass_gets_the_engines_store_with_its_own_options(
+    tmp_path: Path,
+) -> None:
+    engine = LocalEngine(offload_dir=tmp_path)
+    assert engine.run(Custom, 5_000) == 5_000  # the activity's result is over 1,000 characters
+    assert len(_objects(tmp_path)) == 1
+    bound = engine.transport_for(CustomMake)
+    assert type(bound) is OwnTransport and bound.marker == "mine"  # nothing was rebuilt
+    assert bound.max_payload_chars == 1_000 and bound is not CustomMake.transport
+
+
+class _ForeignOffload:
+    """A transport of the user's own (no ``with_context``) with a store-less offload stage."""
+
+    name = "foreign"
+
+    def __init__(self) -> None:
+        self.stages = [UnconfiguredOffload()]
+        self._inner = get_transport("json")
+
+    def serialize_arguments(self, args: Any, kwargs: Any) -> str:
+        return self._inner.serialize_arguments(args, kwargs)
+
+    def deserialize_arguments(self, payload: str, **options: Any) -> Any:
+        return self._inner.deserialize_arguments(payload, **options)
+
+    def serialize_result(self, value: Any) -> str:
+        return self._inner.serialize_result(value)
+
+    def deserialize_result(self, payload: str, **options: Any) -> Any:
+        return self._inner.deserialize_result(payload, **options)
+
+    def serialize_restart_arguments(self, args: Any, kwargs: Any) -> str:
+        return self._inner.serialize_restart_arguments(args, kwargs)
+
+    def serialize_error(self, exc: BaseException) -> Any:
+        return self._inner.serialize_error(exc)
+
+    def deserialize_error(self, reason: str, details: str) -> Any:
+        return self._inner.deserialize_error(reason, details)
+
+
+@activity("tests.offload.foreign", "1", "tl-offload", transport=_ForeignOffload())  # type: ignore[arg-type]
+class ForeignMake(Activity):
+    def run(self, size: int) -> str:
+        return "x" * size
+
+
+@workflow("tests.offload.foreign_wf", "1", "tl-offload")
+class Foreign(Workflow):
+    make = ActivityProxy(ForeignMake)
+
+    def run(self, size: int) -> int:
+        return len(self.make(size))
+
+
+def test_a_storeless_offload_that_cannot_take_a_context_is_refused_at_start(
     tmp_path: Path,
 ) -> None:
     engine = LocalEngine(offload_dir=tmp_path)
     with pytest.raises(ConfigurationError) as info:
-        engine.run(Custom, 10)
+        engine.run(Foreign, 10)
     message = str(info.value)
-    assert "activity 'tests.offload.custom_make' v1" in message
-    assert "OwnTransport" in message and "offload stage has no store" in message
+    assert "offload stage without a store" in message and "_ForeignOffload" in message
     assert "Offload(LocalDirectoryStore(" in message
     assert engine.histories == {}
 
 
 def test_the_engines_store_replaces_only_the_storeless_stage(tmp_path: Path) -> None:
     declared = get_transport("msgpack", stages=["zstd", "offload"], max_payload_chars=1_000)
-    adapted = LocalEngine(offload_dir=tmp_path)._adapt(declared)
+    adapted = LocalEngine(offload_dir=tmp_path).rule.bind(declared)
     assert adapted is not declared and type(adapted) is type(declared)
     assert adapted.stages[0] is declared.stages[0]  # the zstd stage, as configured
     assert (adapted.max_payload_chars, adapted.name) == (1_000, "msgpack+zstd+offload")
     payload = adapted.serialize_result(os.urandom(2_000))  # over 1,000 characters: offloaded
     assert len(payload) < 1_000 and len(_objects(tmp_path)) == 1
     plain = get_transport("json")
-    assert LocalEngine()._adapt(plain) is plain  # nothing to give: the same object
+    bound = LocalEngine().rule.bind(plain)
+    assert bound.stages == () and bound.serialize_result([1]) == plain.serialize_result([1])
+    assert plain.context.store is None and bound.context.store is not None  # plain is untouched
 
 
 # -- --offload-dir without any offload stage to use it -------------------------------------

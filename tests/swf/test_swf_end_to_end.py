@@ -14,7 +14,7 @@ from flowwire.engines.swf.registration import register_all
 from flowwire.engines.swf.service import WorkerPool
 from flowwire.engines.swf.starter import start
 from flowwire.engines.swf.worker import AsyncCompletion
-from flowwire.errors import TaskError
+from flowwire.errors import TaskError, UnknownTaskError
 from flowwire.testing.moto import MotoServer
 from flowwire.transport import get_transport
 
@@ -141,7 +141,7 @@ def test_async_completion(swf: SWF) -> None:
         completion.complete(token, 41)
         assert run.result(timeout=30) == 42
         assert completion.heartbeat(token) is False  # closed: the task is gone
-        with pytest.raises(SWFError):
+        with pytest.raises(UnknownTaskError):  # the same error as the local engine's client
             completion.complete(token, 1)
 
 

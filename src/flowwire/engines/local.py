@@ -1,78 +1,120 @@
-"""The embedded local engine: runs workflows, their activities and child workflows in-process.
+"""The embedded local engine: the runtime kernel over an in-memory history store.
 
 Everything an engine does with SWF happens here in memory, with the same contracts: the
-history of every run is a list of ``flowwire.history`` events holding payload *strings*
-made by the task classes' transports, and decisions come from ``flowwire.replay``. So a
-per-workflow, per-activity or per-proxy codec choice is exercised exactly as it would be on
-SWF.
+history of every run is a list of ``flowwire.history`` events holding payload *strings* made by
+the task types' transports (chosen by the one
+:class:`transport rule <flowwire.transport_rule.TransportRule>`), and decisions come from
+``flowwire.replay``. So a per-workflow, per-activity or per-proxy codec
+choice is exercised exactly as it would be on SWF.
 
-One loop (the thread that called ``LocalEngine.run``) owns all state. Activity attempts
-run on a thread pool (or a process pool); they, timers and the completion client post messages
-to the loop, which appends events and asks each affected run for its next decision. Each run
-keeps a live ``flowwire.replay.Execution`` (its ``run`` parked on a thread between
-decisions), so a decision costs what changed, not the length of the history. ``live=False``
-makes every decision a full replay instead; ``verify_replay=True`` computes both and raises
-``AssertionError`` if they ever differ (a test aid).
-
-Private helpers: ``_local_transports`` picks each task class's transport and gives it the
-engine's offload store, ``_local_workers`` runs activity attempts, ``_local_state`` holds the
-records of runs and attempts.
+The work is done by :class:`flowwire.runtime.kernel.Kernel`: activity attempts run on worker
+threads (or processes), and whichever thread has something to report runs the kernel's cycle
+(see its module docstring). Each run keeps a live ``flowwire.replay.Execution`` (its ``run``
+parked on a thread between decisions), so a decision costs what changed, not the length of the
+history. ``live=False`` makes every decision a full replay instead; ``verify_replay=True``
+computes both and raises ``AssertionError`` if they ever differ (a test aid).
 """
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import os
-import queue
 import sys
-import threading
-import time
-import typing
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from flowwire.decision import (
-    CompleteWorkflow,
-    ContinueAsNew,
-    Decision,
-    FailWorkflow,
-    ScheduleActivity,
-    StartChildWorkflow,
-    StartTimer,
+from flowwire.errors import (
+    ConfigurationError,
+    PayloadTooLarge,
+    TaskError,
+    TaskTimedout,
+    UnknownTaskError,
 )
-from flowwire.engines._local_state import Attempt as _Attempt
-from flowwire.engines._local_state import Run as _Run
-from flowwire.engines._local_transports import EngineTransports
-from flowwire.engines._local_workers import ActivityWorkers
-from flowwire.errors import PayloadTooLarge, TaskError, TaskTimedout
-from flowwire.history import (
-    Event,
-    TaskCompleted,
-    TaskFailed,
-    TaskScheduled,
-    TaskScheduleFailed,
-    TaskTimedOut,
-    TimerFired,
-    TimerStarted,
-    WorkflowStarted,
-)
+from flowwire.history import Event
 from flowwire.proxy import proxy_targets
-from flowwire.replay import Execution, forget, replay
+from flowwire.runtime.kernel import Kernel
+from flowwire.runtime.memory import MemoryStore
+from flowwire.runtime.store import RunRecord
+from flowwire.runtime.workers import ProcessWorkers, ThreadWorkers, Workers
 from flowwire.scanner import Registry, scan
-from flowwire.task import (
-    ActivityMeta,
-    ActivityOutcome,
-    Workflow,
-    WorkflowMeta,
-    bind_run_arguments,
-    declared_transport,
-    meta_of,
-)
-from flowwire.transport import Transport
+from flowwire.task import ActivityOutcome, Workflow
+from flowwire.tasktype import TaskType, type_of
+from flowwire.transport import Transport, TransportContext
+from flowwire.transport_rule import TransportRule
 
-__all__ = ["LocalCompletionClient", "LocalEngine", "run_workflow"]
+__all__ = [
+    "LocalCompletionClient",
+    "LocalEngine",
+    "default_offload_dir",
+    "local_rule",
+    "run_workflow",
+]
+
+
+def default_offload_dir() -> str:
+    """The directory the local engine offloads to when none is given.
+
+    ``$FLOWWIRE_OFFLOAD_DIR`` when set and non-empty, else ``flowwire/offload`` under the
+    per-user cache directory (``$XDG_CACHE_HOME``, else ``~/.cache``). Nothing is created here.
+    """
+    chosen = os.environ.get("FLOWWIRE_OFFLOAD_DIR")
+    if chosen:
+        return chosen
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(cache, "flowwire", "offload")
+
+
+class _DirectoryStore:
+    """The local engine's offload store: a ``LocalDirectoryStore`` named ``"local"``, whose
+    directory is created only when something is written to it."""
+
+    name = "local"
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        if Path(root).exists() and not Path(root).is_dir():
+            raise ConfigurationError(f"LocalDirectoryStore root {root} is not a directory")
+        self._store: Any = None
+
+    def _inner(self) -> Any:
+        if self._store is None:
+            from flowwire.transport.stages import LocalDirectoryStore
+
+            self._store = LocalDirectoryStore(self.root)
+        return self._store
+
+    def put(self, key: str, data: bytes) -> None:
+        self._inner().put(key, data)
+
+    def get(self, key: str) -> bytes:
+        if self._store is None and not Path(self.root).is_dir():
+            raise KeyError(key)
+        data: bytes = self._inner().get(key)
+        return data
+
+    def exists(self, key: str) -> bool:
+        if self._store is None and not Path(self.root).is_dir():
+            return False
+        found: bool = self._inner().exists(key)
+        return found
+
+    def __repr__(self) -> str:
+        return f"LocalDirectoryStore({self.root!r})"
+
+
+def local_rule(
+    transport: Transport | str | None,
+    offload_dir: str | None,
+    lookup: Callable[[str, str, str], TaskType | None] | None = None,
+) -> TransportRule:
+    """The transport rule of a local engine: ``transport`` as the default for task types that
+    chose none, and a directory store (``offload_dir``, else :func:`default_offload_dir`) as
+    the store of every ``offload`` stage configured without one. Worker processes build the
+    same rule from the same arguments."""
+    directory = default_offload_dir() if offload_dir is None else offload_dir
+    context = TransportContext(store=_DirectoryStore(directory))
+    return TransportRule(transport, context=context, lookup=lookup)
 
 
 class LocalEngine:
@@ -83,19 +125,20 @@ class LocalEngine:
             in (see ``flowwire.scanner.scan``); the workflow passed to ``run`` and its
             module are always searched too.
         ignore: module names or patterns skipped while scanning.
-        transport: the transport (object or registered name) for every task class that did
-            not choose one itself (default: each class's, JSON). In a name, every ``offload``
-            stage (``"json+offload"``) stores into ``LocalDirectoryStore(offload_dir)``; so
-            does every ``offload`` stage without a store in a transport a task class (or a
-            proxy) declares, for example ``transport = "json+offload"``.
-        offload_dir: directory of the engine's offload store, given to those ``offload``
-            stages; default ``$FLOWWIRE_OFFLOAD_DIR``, else
-            ``$XDG_CACHE_HOME/flowwire/offload`` (``~/.cache/flowwire/offload``). Objects
-            are content-addressed and never deleted by the engine. Only the local engine has
-            this default; other engines need a configured ``Offload`` stage.
+        transport: the transport (object or registered name) for every task type that did
+            not choose one itself (default: JSON). See
+            :class:`~flowwire.transport_rule.TransportRule` for which transport writes each
+            payload.
+        offload_dir: directory of the engine's offload store, given to every ``offload``
+            stage configured without a store (``"json+offload"``); default
+            ``$FLOWWIRE_OFFLOAD_DIR``, else ``$XDG_CACHE_HOME/flowwire/offload``
+            (``~/.cache/flowwire/offload``). Objects are content-addressed and never deleted
+            by the engine.
         processes: run activities in worker processes instead of threads (activity classes
-            must then be importable by module and name; the transport, if given, a name).
-        max_workers: size of the activity pool.
+            must then be importable by module and name; the transport, if given, a name). A
+            worker process that dies loses its attempt, which is retried like a timeout.
+        max_workers: how many activity attempts run at once (default: as
+            ``ThreadPoolExecutor``, ``min(32, cpus + 4)``).
         live: keep each run's ``run`` alive between decisions (default). ``False``: full
             replay at every decision, as a stateless SWF decider does.
         verify_replay: also compute every live decision by full replay and raise
@@ -106,8 +149,7 @@ class LocalEngine:
     Raises:
         ConfigurationError: ``transport`` is neither a transport nor a string, or is an object
             while ``processes=True`` (worker processes build the transport from its name);
-            ``UnknownTransportError`` when the name is not registered. ``run`` raises it for a
-            task whose store-less offload stage the engine cannot give its store to.
+            ``max_workers`` below 1; ``UnknownTransportError`` when the name is not registered.
     """
 
     def __init__(
@@ -124,29 +166,28 @@ class LocalEngine:
         progress: Callable[[dict[str, int]], None] | None = None,
         progress_interval: float = 2.0,
     ) -> None:
+        if processes and transport is not None and not isinstance(transport, str):
+            raise ConfigurationError(
+                f"LocalEngine(processes=True) cannot send the transport object {transport!r} "
+                "to worker processes: pass a registered transport name (for example "
+                "transport='json' or 'msgpack+zstd') or register yours with "
+                "flowwire.transport.register_transport"
+            )
+        if max_workers is not None and (isinstance(max_workers, bool) or max_workers < 1):
+            raise ConfigurationError(f"max_workers must be at least 1, got {max_workers!r}")
         self._ignore = tuple(ignore)
         self._registry = Registry(scan(*tasks, ignore=self._ignore))
         self._offload_dir = None if offload_dir is None else os.fspath(offload_dir)
-        self._transports = EngineTransports(transport, self._offload_dir, processes)
-        self._adapt = self._transports.adapt  # the engine's offload store into transports
+        self._default_name = transport if isinstance(transport, str) else None
+        self.rule = local_rule(transport, self._offload_dir, self._registry.get)
         self._processes = processes
-        self._max_workers = max_workers
+        self._max_workers = max_workers or min(32, (os.cpu_count() or 1) + 4)
         self._live = live
         self._verify = verify_replay
         self._progress = progress
         self._progress_interval = max(progress_interval, 0.01)
-        self._messages: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
-        self._timers: list[tuple[float, int, Callable[[], None]]] = []
-        self._timer_seq = itertools.count()
-        self._ids = itertools.count(1)
-        self._attempts: dict[str, _Attempt] = {}
-        self._dirty: dict[int, _Run] = {}
-        self._open_runs: dict[int, _Run] = {}
-        self._runs_open = 0
-        self._decisions_made = 0
-        self._activities_done = 0
-        self._lock = threading.Lock()
-        self._running = False
+        self._kernel: Kernel | None = None
+        self._store: MemoryStore | None = None
         self.histories: dict[str, list[Event]] = {}
         """The histories of the runs of the last ``run`` (root, children, restarts), by
         run id; for inspection and tests."""
@@ -167,21 +208,25 @@ class LocalEngine:
         return LocalCompletionClient(self)
 
     def transport_for(self, cls: type) -> Transport:
-        """The transport the engine uses for task class ``cls``: its own, else the engine's,
-        with the engine's offload store in any ``offload`` stage that has none."""
-        return self._transports.for_class(cls)
+        """The transport of task class ``cls`` on this engine: its own, else the engine's,
+        else JSON, with the engine's offload store (see
+        :class:`~flowwire.transport_rule.TransportRule`)."""
+        return self.rule.of(type_of(cls))
 
     def uses_offload_store(self, workflow: type[Workflow]) -> bool:
         """Whether a run of ``workflow`` would give the engine's offload store (``offload_dir``)
-        to any transport: the engine's own for classes that chose none, when it is a name with
-        an ``offload`` stage, or a class's own with an ``offload`` stage without a store.
-        The classes are ``workflow``, the targets of its proxies and the registered ones."""
-        return self._transports.uses_offload_store(workflow, self._registry)
+        to any transport: the engine's own for types that chose none, when it is a name with
+        an ``offload`` stage, or a type's own with an ``offload`` stage without a store.
+        The types are ``workflow``, the targets of its proxies and the registered ones."""
+        types = {id(t): t for t in self._types_of(workflow)}
+        for task_type in self._registry:
+            types.setdefault(id(task_type), task_type)
+        return any(self.rule.declares_offload(t) for t in types.values())
 
     def run(self, workflow: type[Workflow], *args: Any, **kwargs: Any) -> Any:
         """Run ``workflow`` with these arguments to the end and return its decoded result.
 
-        The input is serialized and the result deserialized by the workflow's transport,
+        The input is serialized and the result deserialized by the workflow type's transport,
         exactly as a starter on SWF would. Restarts (continue-as-new) are followed.
 
         Raises:
@@ -189,389 +234,133 @@ class LocalEngine:
                 ``TaskTimedout`` when it exceeded its ``workflow_duration``.
             RegistrationError: ``workflow`` is not a decorated workflow, or a duplicate.
             ConfigurationError: the arguments do not bind to the workflow's ``run`` signature
-                (checked before anything starts; the message names the workflow).
+                (checked before anything starts; the message names the workflow), or a
+                transport needs an offload store the engine cannot give it.
             EncodeError: the arguments cannot be carried by the workflow's transport.
+            KeyboardInterrupt: the run was interrupted; workers are stopped first (worker
+                processes killed), so nothing is left running.
         """
         if not isinstance(workflow, type) or not issubclass(workflow, Workflow):
             raise TypeError(f"run() needs a Workflow subclass, got {workflow!r}")
         self.register(workflow, sys.modules[workflow.__module__])  # no metadata: raises
-        meta = meta_of(workflow)
+        task_type = type_of(workflow)
+        assert task_type is not None
         for target in proxy_targets(workflow):
-            if meta_of(target) is not None:
+            if type_of(target) is not None:
                 self._registry.register(target)
-        assert isinstance(meta, WorkflowMeta)
-        bind_run_arguments(workflow, args, kwargs)
-        self._transports.check_offload_stores(workflow)
-        transport = self.transport_for(workflow)
+        task_type.bind_arguments(args, kwargs)
+        for each in self._types_of(workflow):
+            self.rule.of(each)  # an offload stage without a store fails here, not mid-run
+        transport = self.rule.of(task_type)
         try:
             payload = transport.serialize_arguments(args, kwargs)
         except PayloadTooLarge as exc:
-            exc.what = f"input of workflow {meta.name!r} v{meta.version} ({exc.what})"
+            exc.what = f"input of {task_type.describe()} ({exc.what})"
             raise
-        outcome: list[tuple[str, Any]] = []
-        with self._lock:
-            if self._running:
-                raise RuntimeError("this LocalEngine is already running a workflow")
-            self._running = True
-        workers = ActivityWorkers(
-            processes=self._processes,
-            max_workers=self._max_workers,
-            done=self._activity_done,
-            heartbeat=self._heartbeat,
-            offload_dir=self._offload_dir,
+        if self._kernel is not None:
+            raise RuntimeError("this LocalEngine is already running a workflow")
+        store = self._store = MemoryStore()
+        self.histories = store.histories
+        kernel = self._kernel = Kernel(
+            store=store,
+            types=self._registry,
+            rule=self.rule,
+            workers=self._workers,
+            live=self._live,
+            verify=self._verify,
         )
-        self._workers = workers
-        self.histories = {}
-        self._timers, self._attempts, self._dirty, self._open_runs = [], {}, {}, {}
+        interrupted = False
         try:
-            self._start_run(workflow, meta, transport, payload, None, None, outcome)
-            self._loop(outcome)
+            run_id = kernel.start(task_type, payload)
+            record = kernel.wait(run_id, progress=self._progress, interval=self._progress_interval)
+        except KeyboardInterrupt:
+            interrupted = True
+            raise
         finally:
-            workers.shutdown()
-            for run in self._open_runs.values():  # children left running by a finished root
-                if run.execution is not None:
-                    run.execution.close()
-            self._open_runs = {}
-            self._running = False
-        status, value = outcome[0]
-        if status == "completed":
-            hint = _return_hint(workflow)
-            return transport.deserialize_result(value, type_hint=hint)
-        error: TaskError = value
-        error.task = error.task or f"workflow {meta.name!r} v{meta.version}"
-        raise error
+            kernel.stop(kill=interrupted)
+            self._kernel = None
+        return _outcome(record, transport, task_type)
 
-    # -- the loop -----------------------------------------------------------------------
+    # -- internals ----------------------------------------------------------------------
 
-    def _post(self, message: Callable[[], None]) -> None:
-        self._messages.put(message)
+    def _types_of(self, workflow: type[Workflow]) -> list[TaskType]:
+        found = [type_of(c) for c in (workflow, *proxy_targets(workflow))]
+        return [t for t in found if t is not None]
 
-    def _after(self, seconds: float, action: Callable[[], None]) -> None:
-        heapq.heappush(self._timers, (time.monotonic() + seconds, next(self._timer_seq), action))
-
-    def _loop(self, outcome: list[tuple[str, Any]]) -> None:
-        next_report = time.monotonic() + self._progress_interval
-        while not outcome:
-            self._decide_dirty()
-            if outcome:
-                break
-            now = time.monotonic()
-            while self._timers and self._timers[0][0] <= now:
-                heapq.heappop(self._timers)[2]()
-            if self._dirty or outcome:
-                continue
-            wait = self._timers[0][0] - now if self._timers else None
-            if self._progress is not None:
-                wait = min(wait, next_report - now) if wait is not None else next_report - now
-            try:
-                message = self._messages.get(timeout=None if wait is None else max(wait, 0))
-                message()
-                while True:
-                    self._messages.get_nowait()()
-            except queue.Empty:
-                pass
-            if self._progress is not None and time.monotonic() >= next_report:
-                next_report = time.monotonic() + self._progress_interval
-                self._progress(
-                    {
-                        "decisions": self._decisions_made,
-                        "activities_done": self._activities_done,
-                        "activities_running": len(self._attempts),
-                        "runs_open": self._runs_open,
-                    }
-                )
-
-    def _decide_dirty(self) -> None:
-        while self._dirty:
-            runs = list(self._dirty.values())
-            self._dirty.clear()
-            for run in runs:
-                if not run.closed:
-                    self._decide(run)
-
-    def _decide(self, run: _Run) -> None:
-        self._decisions_made += 1
-        if run.execution is not None:
-            decisions = run.execution.decide(run.history)
-            if self._verify:
-                expected = replay(
-                    run.cls, run.history, transport=run.transport, adapt_transport=self._adapt
-                )
-                if decisions != expected:
-                    raise AssertionError(
-                        f"live decisions {decisions} differ from replay {expected} for run "
-                        f"{run.run_id} after {len(run.history)} events"
-                    )
-        else:
-            decisions = replay(
-                run.cls,
-                run.history,
-                run_id=run.run_id,
-                transport=run.transport,
-                adapt_transport=self._adapt,
+    def _workers(self, kernel: Kernel) -> Workers:
+        if self._processes:
+            return ProcessWorkers(
+                self._max_workers,
+                kernel.finished,
+                kernel.lost,
+                kernel.heartbeat,
+                default=self._default_name,
+                offload_dir=self._offload_dir,
             )
-        for decision in decisions:
-            self._apply(run, decision)
+        return ThreadWorkers(self._max_workers, kernel.finished, kernel.heartbeat)
 
-    def _mark(self, run: _Run) -> None:
-        self._dirty[id(run)] = run
 
-    # -- runs ---------------------------------------------------------------------------
-
-    def _start_run(
-        self,
-        cls: type[Workflow],
-        meta: WorkflowMeta,
-        transport: Transport,
-        payload: str,
-        parent: tuple[_Run, str] | None,
-        duration: int | None,
-        outcome: list[tuple[str, Any]] | None,
-    ) -> _Run:
-        run_id = f"{meta.name}-{next(self._ids)}"
-        execution = Execution(
-            cls, run_id=run_id, transport=transport, live=True, adapt_transport=self._adapt
+def _outcome(record: RunRecord, transport: Transport, task_type: TaskType) -> Any:
+    """The decoded result of a closed run, or its error raised."""
+    what = task_type.describe()
+    if record.status == "completed":
+        return transport.deserialize_result(record.result or "", type_hint=task_type.return_hint())
+    if record.status == "timed_out":
+        raise TaskTimedout(
+            f"timed out after its workflow_duration of "
+            f"{round(record.deadline - record.started_at)}s",
+            task=what,
         )
-        run = _Run(
-            run_id=run_id,
-            cls=cls,
-            meta=meta,
-            transport=transport,
-            history=[WorkflowStarted(payload)],
-            execution=execution if self._live else None,
-            parent=parent,
-            workflow_duration=duration or meta.workflow_duration,
-        )
-        self.histories[run_id] = run.history
-        self._open_runs[id(run)] = run
-        self._runs_open += 1
-        if outcome is not None:
-            self._root_outcome = outcome
-        self._after(run.workflow_duration, lambda: self._run_timed_out(run))
-        self._mark(run)
-        return run
-
-    def _close_run(self, run: _Run) -> None:
-        run.closed = True
-        self._open_runs.pop(id(run), None)
-        self._runs_open -= 1
-        if run.execution is not None:
-            run.execution.close()
-        forget(run.run_id)
-
-    def _run_timed_out(self, run: _Run) -> None:
-        if run.closed:
-            return
-        self._close_run(run)
-        if run.parent is None:
-            error = TaskTimedout(
-                f"timed out after its workflow_duration of {run.workflow_duration}s"
-            )
-            self._root_outcome.append(("failed", error))
-        else:
-            parent, key = run.parent
-            self._event(parent, TaskTimedOut(key, "START_TO_CLOSE"))
-
-    def _event(self, run: _Run, event: Event) -> None:
-        if not run.closed:
-            run.history.append(event)
-            self._mark(run)
-
-    def _apply(self, run: _Run, decision: Decision) -> None:
-        if isinstance(decision, ScheduleActivity):
-            self._schedule_activity(run, decision)
-        elif isinstance(decision, StartChildWorkflow):
-            self._start_child(run, decision)
-        elif isinstance(decision, StartTimer):
-            run.history.append(TimerStarted(decision.key))
-            self._after(decision.seconds, lambda: self._event(run, TimerFired(decision.key)))
-        elif isinstance(decision, CompleteWorkflow):
-            self._finish(run, TaskCompleted, decision.result)
-        elif isinstance(decision, FailWorkflow):
-            self._finish(run, TaskFailed, decision.reason, decision.details)
-        elif isinstance(decision, ContinueAsNew):
-            self._close_run(run)
-            self._start_run(
-                run.cls,
-                run.meta,
-                run.transport,
-                decision.input,
-                run.parent,
-                decision.workflow_duration or run.workflow_duration,
-                None,
-            )
-
-    def _finish(self, run: _Run, kind: type[TaskCompleted | TaskFailed], *fields: str) -> None:
-        self._close_run(run)
-        if run.parent is not None:
-            parent, key = run.parent
-            self._event(parent, kind(key, *fields))
-        elif kind is TaskCompleted:
-            self._root_outcome.append(("completed", fields[0]))
-        else:
-            self._root_outcome.append(("failed", run.transport.deserialize_error(*fields)))
-
-    def _start_child(self, run: _Run, decision: StartChildWorkflow) -> None:
-        run.history.append(TaskScheduled(decision.key, decision.name, decision.version))
-        cls = self._registry.workflow(decision.name, decision.version)
-        meta = meta_of(cls)
-        if cls is None or not isinstance(meta, WorkflowMeta):
-            cause = f"WORKFLOW_TYPE_DOES_NOT_EXIST: workflow {decision.name!r} v{decision.version}"
-            self._event(run, TaskScheduleFailed(decision.key, cause + " is not registered"))
-            return
-        self._start_run(
-            cls,
-            meta,
-            self.transport_for(cls),
-            decision.input,
-            (run, decision.key),
-            decision.workflow_duration,
-            None,
-        )
-
-    # -- activities ---------------------------------------------------------------------
-
-    def _schedule_activity(self, run: _Run, decision: ScheduleActivity) -> None:
-        key = decision.key
-        run.history.append(TaskScheduled(key, decision.name, decision.version))
-        cls = self._registry.activity(decision.name, decision.version)
-        meta = meta_of(cls)
-        if cls is None or not isinstance(meta, ActivityMeta):
-            cause = f"ACTIVITY_TYPE_DOES_NOT_EXIST: activity {decision.name!r} v{decision.version}"
-            self._event(run, TaskScheduleFailed(key, cause + " is not registered"))
-            return
-        token = f"{run.run_id}:{key}"
-        attempt = _Attempt(
-            token=token,
-            run=run,
-            key=key,
-            cls=cls,
-            transport=self.transport_for(cls),
-            heartbeat=decision.heartbeat if decision.heartbeat is not None else meta.heartbeat,
-            start_to_close=decision.start_to_close or meta.start_to_close,
-        )
-        self._attempts[token] = attempt
-        schedule_to_close = decision.schedule_to_close or meta.schedule_to_close
-        self._after(schedule_to_close, lambda: self._timeout(attempt, "SCHEDULE_TO_CLOSE"))
-        self._after(attempt.start_to_close, lambda: self._check_start_to_close(attempt))
-        if attempt.heartbeat is not None:
-            self._after(attempt.heartbeat, lambda: self._check_heartbeat(attempt))
-        transport_name = None
-        if declared_transport(cls) is None and self._transports.name is not None:
-            transport_name = self._transports.name
-
-        def on_start() -> None:
-            attempt.started_at = attempt.last_beat = time.monotonic()
-
-        self._workers.submit(
-            cls, decision.input, token, attempt.transport, transport_name, on_start
-        )
-
-    def _check_start_to_close(self, attempt: _Attempt) -> None:
-        if attempt.closed:
-            return
-        started = attempt.started_at
-        if started is None:  # still queued for a worker
-            self._after(attempt.start_to_close, lambda: self._check_start_to_close(attempt))
-            return
-        remaining = started + attempt.start_to_close - time.monotonic()
-        if remaining > 0:
-            self._after(remaining, lambda: self._check_start_to_close(attempt))
-        else:
-            self._timeout(attempt, "START_TO_CLOSE")
-
-    def _check_heartbeat(self, attempt: _Attempt) -> None:
-        if attempt.closed or attempt.heartbeat is None:
-            return
-        last = attempt.last_beat if attempt.started_at is not None else time.monotonic()
-        remaining = last + attempt.heartbeat - time.monotonic()
-        if remaining > 0:
-            self._after(remaining, lambda: self._check_heartbeat(attempt))
-        else:
-            self._timeout(attempt, "HEARTBEAT")
-
-    def _timeout(self, attempt: _Attempt, timeout_type: str) -> None:
-        if attempt.closed:
-            return
-        self._close_attempt(attempt)
-        self._event(attempt.run, TaskTimedOut(attempt.key, timeout_type))
-
-    def _close_attempt(self, attempt: _Attempt) -> None:
-        attempt.closed = True
-        self._attempts.pop(attempt.token, None)
-        self._activities_done += 1
-
-    def _heartbeat(self, token: str) -> bool:
-        attempt = self._attempts.get(token)
-        if attempt is None or attempt.closed:
-            return False
-        attempt.last_beat = time.monotonic()
-        return True
-
-    def _activity_done(self, token: str, outcome: ActivityOutcome) -> None:
-        self._post(lambda: self._record(token, outcome))
-
-    def _record(self, token: str, outcome: ActivityOutcome) -> None:
-        attempt = self._attempts.get(token)
-        if attempt is None or attempt.closed or outcome.status == "suspended":
-            return
-        self._close_attempt(attempt)
-        if outcome.status == "completed":
-            self._event(attempt.run, TaskCompleted(attempt.key, outcome.result))
-        else:
-            self._event(attempt.run, TaskFailed(attempt.key, outcome.reason, outcome.details))
+    error = transport.deserialize_error(record.reason or "", record.details or "")
+    error.task = error.task or what
+    raise error
 
 
 class LocalCompletionClient:
     """Finishes activities that raised ``flowwire.SuspendTask``, from any thread.
 
-    Tokens are the strings activities read from ``Activity.token``. ``complete`` and
-    ``fail`` raise ``LookupError`` for a token that is unknown or already closed (completed,
-    failed or timed out).
+    Tokens are the strings activities read from ``Activity.token``. ``complete`` and ``fail``
+    raise :class:`~flowwire.UnknownTaskError` (a ``LookupError``) for a token that is unknown
+    or already closed (completed, failed or timed out), as the SWF client does.
     """
 
     def __init__(self, engine: LocalEngine) -> None:
         self._engine = engine
 
-    def _attempt(self, token: str) -> _Attempt:
-        attempt = self._engine._attempts.get(token)
-        if attempt is None or attempt.closed:
-            raise LookupError(f"no open activity task has the token {token!r}")
-        return attempt
+    def _kernel_and_attempt(self, token: str) -> tuple[Kernel, Any]:
+        kernel = self._engine._kernel
+        attempt = None if kernel is None else kernel.attempt(token)
+        if kernel is None or attempt is None:
+            raise UnknownTaskError(f"no open activity task has the token {token!r}")
+        return kernel, attempt
 
     def complete(self, token: str, result: Any = None) -> None:
-        """Complete the task with ``result``, encoded by the activity's transport.
+        """Complete the task with ``result``, encoded by the activity type's transport.
 
         Raises:
-            LookupError: unknown or closed token.
+            UnknownTaskError: unknown or closed token.
             EncodeError: the result cannot be carried by the transport.
         """
-        attempt = self._attempt(token)
-        payload = attempt.transport.serialize_result(result)
-        self._engine._activity_done(token, ActivityOutcome("completed", result=payload))
+        kernel, attempt = self._kernel_and_attempt(token)
+        payload = kernel.rule.of(attempt.task_type).serialize_result(result)
+        kernel.complete(token, ActivityOutcome("completed", result=payload))
 
-    def fail(self, token: str, reason: str) -> None:
-        """Fail the task; the workflow sees a ``TaskError`` carrying ``reason``.
+    def fail(self, token: str, reason: str | BaseException) -> None:
+        """Fail the task with an exception, or a message (carried as a ``TaskError``); the
+        workflow sees a ``TaskError`` carrying it.
 
         Raises:
-            LookupError: unknown or closed token.
+            UnknownTaskError: unknown or closed token.
         """
-        attempt = self._attempt(token)
-        reason_text, details = attempt.transport.serialize_error(TaskError(reason))
-        self._engine._activity_done(
-            token, ActivityOutcome("failed", reason=reason_text, details=details)
-        )
+        kernel, attempt = self._kernel_and_attempt(token)
+        exc = reason if isinstance(reason, BaseException) else TaskError(str(reason))
+        why, details = kernel.rule.of(attempt.task_type).serialize_error(exc)
+        kernel.complete(token, ActivityOutcome("failed", reason=why, details=details))
 
-    def heartbeat(self, token: str) -> bool:
+    def heartbeat(self, token: str, details: str | None = None) -> bool:
         """Record a heartbeat; ``False`` when the task is no longer open (timed out, closed)."""
-        return self._engine._heartbeat(token)
-
-
-def _return_hint(cls: type) -> Any:
-    try:
-        return typing.get_type_hints(cls.run).get("return", Any)  # type: ignore[attr-defined]
-    except Exception:
-        return Any
+        kernel = self._engine._kernel
+        return False if kernel is None else kernel.heartbeat(token)
 
 
 def run_workflow(
@@ -584,7 +373,7 @@ def run_workflow(
     """Run ``workflow(*args, **kwargs)`` on a fresh ``LocalEngine`` and return its result.
 
     Activities and child workflows are found in the workflow's module and in ``tasks``
-    (classes, modules, package names). ``transport`` is the engine default for task classes
+    (classes, modules, package names). ``transport`` is the engine default for task types
     that chose none. ``transport`` and ``tasks`` are therefore reserved: to pass workflow
     arguments with those names, use ``LocalEngine(...).run(workflow, ...)``.
 

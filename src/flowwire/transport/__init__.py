@@ -9,7 +9,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from flowwire.transport._model import MAX_DEPTH, lower, lower_fully
-from flowwire.transport._protocols import Codec, Stage, StageContext, TextCodec, Transport
+from flowwire.transport._protocols import (
+    Codec,
+    ContextualTransport,
+    Stage,
+    StageContext,
+    TextCodec,
+    Transport,
+    TransportContext,
+)
 from flowwire.transport._transport import (
     BUILTIN_CODECS,
     DEFAULT_MAX_PAYLOAD_CHARS,
@@ -40,6 +48,7 @@ __all__ = [
     "REASON_LIMIT",
     "Codec",
     "CodecTransport",
+    "ContextualTransport",
     "JSONCodec",
     "JSONTransport",
     "MsgpackCodec",
@@ -50,6 +59,7 @@ __all__ = [
     "StageContext",
     "TextCodec",
     "Transport",
+    "TransportContext",
     "available_codecs",
     "available_stages",
     "available_transports",

@@ -14,7 +14,15 @@ from typing import Any, Protocol, runtime_checkable
 
 from flowwire.errors import TaskError
 
-__all__ = ["Codec", "Stage", "StageContext", "TextCodec", "Transport"]
+__all__ = [
+    "Codec",
+    "ContextualTransport",
+    "Stage",
+    "StageContext",
+    "TextCodec",
+    "Transport",
+    "TransportContext",
+]
 
 
 @runtime_checkable
@@ -97,6 +105,19 @@ class Stage(Protocol):
     def decode(self, data: bytes, params: bytes, ctx: StageContext) -> bytes: ...
 
 
+@dataclass(frozen=True, slots=True)
+class TransportContext:
+    """What an engine supplies to the transports it uses, instead of rebuilding them.
+
+    ``store`` is the engine's offload store (a :class:`~flowwire.transport.stages.BlobStore`):
+    an ``offload`` stage configured without one (``"json+offload"`` by name) writes into it,
+    and a reference to an object in a store of that name is read from it. ``None``: the
+    engine offers no store.
+    """
+
+    store: Any = None
+
+
 @runtime_checkable
 class Transport(Protocol):
     """Turns task arguments, results, restart arguments and errors into payload strings.
@@ -129,3 +150,16 @@ class Transport(Protocol):
     def serialize_error(self, exc: BaseException) -> tuple[str, str]: ...
 
     def deserialize_error(self, reason: str, details: str) -> TaskError: ...
+
+
+@runtime_checkable
+class ContextualTransport(Transport, Protocol):
+    """A transport an engine can hand a :class:`TransportContext` to.
+
+    ``with_context`` must return a transport that behaves exactly like this one, with every
+    option the user set, plus what the context supplies (``self`` when the context changes
+    nothing). Engines call it once per transport and keep the result. A transport without this
+    method is used as it is.
+    """
+
+    def with_context(self, context: TransportContext) -> Transport: ...

@@ -8,6 +8,7 @@ header, checks the codec against the accept-list, undoes the stages in reverse a
 from __future__ import annotations
 
 import binascii
+import copy
 import traceback as _traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -17,7 +18,7 @@ import pybase64
 from flowwire.errors import ConfigurationError, DecodeError, EncodeError, PayloadTooLarge, TaskError
 from flowwire.transport import envelope
 from flowwire.transport._model import MAX_DEPTH
-from flowwire.transport._protocols import Codec, Stage, StageContext, TextCodec
+from flowwire.transport._protocols import Codec, Stage, StageContext, TextCodec, TransportContext
 from flowwire.transport._typing import ArgumentTypes, compile_hint
 
 __all__ = [
@@ -118,25 +119,17 @@ class CodecTransport:
             )
         self.armor = armor
         self.codec = codec
-        self.stages: tuple[Stage, ...] = tuple(
-            registry.get_stage(s) if isinstance(s, str) else s for s in stages
-        )
         self.accept = frozenset(accept) if accept is not None else BUILTIN_CODECS | {codec.name}
         self.max_payload_chars = max_payload_chars
         self.max_depth = max_depth
-        self.name = name or "+".join([codec.name, *(s.name for s in self.stages)])
-        self._text: TextCodec | None = (
-            codec if isinstance(codec, TextCodec) and not self.stages else None
+        self._context = TransportContext()
+        self._configure_stages(
+            tuple(registry.get_stage(s) if isinstance(s, str) else s for s in stages)
         )
-        self._stage_by_name = {s.name: s for s in self.stages}
+        self.name = name or "+".join([codec.name, *(s.name for s in self.stages)])
         self._codecs: dict[str, Codec] = {codec.name: codec}
-        self._redacts = any(getattr(s, "redacts", False) for s in self.stages)
         # The envelope header when no stage applies: encoded and recognised without parsing.
         self._bare_header = envelope.pack(codec.name, (), b"")
-        self._contexts: dict[tuple[str, tuple[tuple[str, int], ...]], StageContext] = {}
-        # A binary codec without stages takes a shorter path (same bytes, same errors).
-        self._direct = not self.stages and self._text is None
-        self._direct_arguments = self._direct and not hasattr(codec, "decode_arguments")
         self._codec_encode_arguments = getattr(codec, "encode_arguments", None)
         # When the bare header fills whole base64 quanta (msgpack's 12 bytes, json's 9), the
         # armored payload is this prefix followed by the base64 of the body alone.
@@ -144,9 +137,45 @@ class CodecTransport:
         self._b64_header = envelope.armor(header) if len(header) % 3 == 0 else None
         self._latin1 = armor == "latin-1"
 
+    def _configure_stages(self, stages: tuple[Stage, ...]) -> None:
+        """Set ``stages`` and everything derived from them."""
+        codec = self.codec
+        self.stages = stages
+        text = codec if isinstance(codec, TextCodec) and not stages else None
+        self._text: TextCodec | None = text
+        self._stage_by_name = {s.name: s for s in stages}
+        self._redacts = any(getattr(s, "redacts", False) for s in stages)
+        self._contexts: dict[tuple[str, tuple[tuple[str, int], ...]], StageContext] = {}
+        # A binary codec without stages takes a shorter path (same bytes, same errors).
+        self._direct = not stages and self._text is None
+        self._direct_arguments = self._direct and not hasattr(codec, "decode_arguments")
+
     def __repr__(self) -> str:
         stages = ", ".join(repr(s) for s in self.stages)
         return f"{type(self).__name__}(codec={self.codec.name!r}, stages=[{stages}])"
+
+    @property
+    def context(self) -> TransportContext:
+        """The context an engine handed this transport (empty by default)."""
+        return self._context
+
+    def with_context(self, context: TransportContext) -> CodecTransport:
+        """This transport with every option kept, plus what ``context`` supplies: its store
+        goes into every ``offload`` stage configured without one, and reads references to
+        objects in a store of its name. Returns ``self`` when nothing changes."""
+        if context == self._context:
+            return self
+        from flowwire.transport.stages.offload import Offload, UnconfiguredOffload
+
+        clone = copy.copy(self)
+        clone._context = context
+        stages = self.stages
+        if context.store is not None:
+            stages = tuple(
+                Offload(context.store) if isinstance(s, UnconfiguredOffload) else s for s in stages
+            )
+        clone._configure_stages(stages)
+        return clone
 
     # -- the Transport protocol ----------------------------------------------------------
 
@@ -413,6 +442,10 @@ class CodecTransport:
 
     def _undo_stage(self, name: str, params: bytes, body: bytes, what: str) -> bytes:
         stage = self._stage_by_name.get(name)
+        if stage is None and name == "offload" and self._context.store is not None:
+            from flowwire.transport.stages.offload import Offload
+
+            stage = Offload(self._context.store)  # a reference into the engine's store
         if stage is None:
             from flowwire.transport import registry
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from flowwire.decision import CompleteWorkflow, ContinueAsNew, Decision, FailWorkflow
 from flowwire.engines.swf.registration import ActivityTypeSpec, WorkflowTypeSpec
-from flowwire.engines.swf.worker import ActivityTask, Completed, Failed, Outcome, Runner, Suspended
+from flowwire.engines.swf.worker import ActivityTask, Failed, Outcome, Runner
 from flowwire.errors import RegistrationError, TaskError
 from flowwire.history import Event
 from flowwire.replay import Execution, forget
@@ -29,11 +29,12 @@ from flowwire.task import (
     ActivityMeta,
     Workflow,
     WorkflowMeta,
-    declared_transport,
     meta_of,
     run_activity,
 )
-from flowwire.transport import Transport
+from flowwire.tasktype import TaskTypes, type_of
+from flowwire.transport import Transport, TransportContext
+from flowwire.transport_rule import TransportRule
 
 __all__ = ["TaskRegistry", "WorkflowReplayer", "activity_runner", "workflow_spec"]
 
@@ -41,42 +42,42 @@ TypeKey = tuple[str, str]
 
 
 class TaskRegistry:
-    """Workflow and activity classes by SWF type.
+    """Workflow and activity classes by SWF type, and the engine's transport rule.
 
-    ``transport`` is the engine default for classes that did not choose one (``None``: the
-    classes' own default, JSON). Raises :class:`RegistrationError` for an undecorated class or
-    two classes with the same kind, name and version.
+    ``transport`` is the engine default for task types that chose none (``None``: JSON);
+    ``store`` is the engine's offload store (a :class:`~flowwire.transport.stages.BlobStore`),
+    given to every ``offload`` stage configured without one. Raises
+    :class:`RegistrationError` for an undecorated class or two classes with the same kind,
+    name and version.
     """
 
-    def __init__(self, classes: Iterable[type], *, transport: Transport | None = None) -> None:
-        self.transport = transport
-        self.workflows: dict[TypeKey, type[Workflow]] = {}
-        self.activities: dict[TypeKey, type[Activity]] = {}
-        for cls in classes:
-            meta = meta_of(cls)
-            if meta is None:
-                raise RegistrationError(
-                    f"{getattr(cls, '__qualname__', cls)!r} has no @workflow/@activity metadata"
-                )
-            table: dict[TypeKey, Any] = (
-                self.workflows if isinstance(meta, WorkflowMeta) else self.activities
-            )
-            key = (meta.name, meta.version)
-            if key in table and table[key] is not cls:
-                raise RegistrationError(
-                    f"{meta.kind} {meta.name!r} v{meta.version} is defined twice: by "
-                    f"{table[key].__qualname__} and {cls.__qualname__}"
-                )
-            table[key] = cls
+    def __init__(
+        self,
+        classes: Iterable[type],
+        *,
+        transport: Transport | str | None = None,
+        store: Any = None,
+    ) -> None:
+        self.types = TaskTypes(classes)
+        self.rule = TransportRule(
+            transport, context=TransportContext(store=store), lookup=self.types.get
+        )
+        self.transport = self.rule.default
+        self.workflows: dict[TypeKey, type[Workflow]] = {
+            (t.name, t.version): t.cls for t in self.types.of_kind("workflow")
+        }
+        self.activities: dict[TypeKey, type[Activity]] = {
+            (t.name, t.version): t.cls for t in self.types.of_kind("activity")
+        }
 
-    def transport_for(self, cls: type) -> Transport | None:
-        """The transport override for ``cls``: the engine default when the class chose none."""
-        return None if declared_transport(cls) is not None else self.transport
+    def transport_for(self, cls: type) -> Transport:
+        """The transport of task class ``cls`` on this engine (see
+        :class:`~flowwire.transport_rule.TransportRule`)."""
+        return self.rule.of(type_of(cls))
 
     def workflow_transport(self, cls: type[Workflow]) -> Transport:
         """The transport that encodes ``cls``'s input and decodes its result."""
-        override = self.transport_for(cls)
-        return override if override is not None else cls()._transport()
+        return self.transport_for(cls)
 
     def task_lists(self, kind: str) -> list[str]:
         """The task lists the registered ``"workflow"`` or ``"activity"`` types default to."""
@@ -153,13 +154,13 @@ class WorkflowReplayer:
             raise RegistrationError(
                 f"this decider has no workflow {name!r} v{version} (it knows: {known})"
             )
-        transport = self.registry.transport_for(cls)
+        rule = self.registry.rule
         if not self.live:
-            return Execution(cls, run_id=run_id, transport=transport).decide(history)
+            return Execution(cls, run_id=run_id, rule=rule).decide(history)
         with self._lock:
             execution = self._live.pop(run_id, None)  # private to this call until stored again
         if execution is None or execution.closed:
-            execution = Execution(cls, run_id=run_id, transport=transport, live=True)
+            execution = Execution(cls, run_id=run_id, rule=rule, live=True)
         try:
             decisions = execution.decide(history)
         except BaseException:
@@ -193,12 +194,8 @@ class WorkflowReplayer:
     def serialize_error(self, name: str, version: str, exc: BaseException) -> tuple[str, str]:
         """``(reason, details)`` of ``exc`` in workflow type ``(name, version)``'s transport (the
         engine default, then JSON, for a type this replayer does not know)."""
-        cls = self.registry.workflows.get((name, version))
-        if cls is not None:
-            transport = self.registry.workflow_transport(cls)
-        else:
-            transport = self.registry.transport or Workflow()._transport()
-        return transport.serialize_error(exc)
+        task_type = self.registry.types.get("workflow", name, version)
+        return self.registry.rule.of(task_type).serialize_error(exc)
 
     def close(self) -> None:
         """Discard every live execution (their parked threads unwind)."""
@@ -218,19 +215,13 @@ def activity_runner(registry: TaskRegistry) -> Runner:
         if cls is None:
             known = ", ".join(f"{n!r} v{v}" for n, v in registry.activities) or "none"
             error = TaskError(f"no activity {task.name!r} v{task.version} here (known: {known})")
-            transport = registry.transport or Activity()._transport()
-            return Failed(*transport.serialize_error(error))
-        outcome = run_activity(
+            return Failed(*registry.rule.of(None).serialize_error(error))
+        return run_activity(
             cls,
             task.input,
             token=task.token,
             heartbeat=task.heartbeat,
             transport=registry.transport_for(cls),
         )
-        if outcome.status == "completed":
-            return Completed(outcome.result)
-        if outcome.status == "suspended":
-            return Suspended()
-        return Failed(outcome.reason, outcome.details)
 
     return run

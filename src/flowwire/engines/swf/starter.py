@@ -18,8 +18,10 @@ from typing import Any
 from flowwire.engines.swf.client import SWF
 from flowwire.engines.swf.limits import MAX_INPUT, check_field
 from flowwire.errors import ConfigurationError, TaskError, TaskTimedout
-from flowwire.task import Workflow, WorkflowMeta, bind_run_arguments, meta_of
+from flowwire.task import Workflow, WorkflowMeta
+from flowwire.tasktype import type_of
 from flowwire.transport import Transport, get_transport
+from flowwire.transport_rule import TransportRule
 
 __all__ = ["WorkflowRun", "start"]
 
@@ -112,12 +114,15 @@ def start(
     workflow_duration: int | None = None,
     decision_duration: int | None = None,
     transport: Transport | str | None = None,
+    registry: Any = None,
 ) -> WorkflowRun:
     """Start ``workflow`` (a decorated class, or ``(name, version)``) with ``args``/``kwargs``.
 
-    The input is encoded with ``transport``, else the class's transport, else JSON; it must be
-    the transport the deciders use. ``workflow_id`` defaults to a fresh UUID. Timeouts and
-    task list left ``None`` take the registered defaults (for a class: the decorator's).
+    The input is encoded with ``transport``, else the workflow type's transport on
+    ``registry`` (a :class:`~.bindings.TaskRegistry`: the class's own, else the registry's
+    default), else the class's own, else JSON; it must be the transport the deciders use.
+    ``workflow_id`` defaults to a fresh UUID. Timeouts and task list left ``None`` take the
+    registered defaults (for a class: the decorator's).
     Raises :class:`PayloadTooLarge` for an input over 32,768 characters,
     :class:`~flowwire.engines.swf.client.SWFError` when SWF refuses (for example
     ``WorkflowExecutionAlreadyStartedFault``) and :class:`ConfigurationError` for more than 5
@@ -130,19 +135,22 @@ def start(
         chosen = transport if transport is not None else "json"
         resolved = get_transport(chosen) if isinstance(chosen, str) else chosen
     else:
-        meta = meta_of(workflow)
-        if not isinstance(meta, WorkflowMeta):
+        task_type = type_of(workflow)
+        meta = None if task_type is None else task_type.meta
+        if task_type is None or not isinstance(meta, WorkflowMeta):
             raise ConfigurationError(f"{workflow!r} is not a @workflow-decorated Workflow class")
         name, version = meta.name, meta.version
-        bind_run_arguments(workflow, args, kwargs or {})  # here, not on a worker much later
+        task_type.bind_arguments(args, kwargs or {})  # here, not on a worker much later
         task_list = task_list or meta.task_list
         workflow_duration = workflow_duration or meta.workflow_duration
         decision_duration = decision_duration or meta.decision_duration
-        if transport is None:
-            resolved = workflow()._transport()
-        else:
+        if transport is not None:
             resolved = get_transport(transport) if isinstance(transport, str) else transport
-        returns = _return_hint(workflow)
+        elif registry is not None:
+            resolved = registry.rule.of(task_type)
+        else:
+            resolved = TransportRule().of(task_type)
+        returns = task_type.return_hint()
     if len(tags) > 5:
         raise ConfigurationError(f"SWF allows at most 5 tags per execution, got {len(tags)}")
     what = f"workflow {name!r} v{version}"
@@ -165,12 +173,3 @@ def start(
         params["taskStartToCloseTimeout"] = str(decision_duration)
     answer = swf.call("StartWorkflowExecution", **params)
     return WorkflowRun(swf, workflow_id, str(answer["runId"]), name, version, resolved, returns)
-
-
-def _return_hint(cls: type) -> Any:
-    import typing
-
-    try:
-        return typing.get_type_hints(cls.run).get("return", Any)  # type: ignore[attr-defined]
-    except Exception:  # unresolvable forward references: decode without a type
-        return Any

@@ -24,7 +24,8 @@ from typing import Any
 from flowwire.engines.swf.client import SWF, SWFError, poll_until
 from flowwire.engines.swf.decider import default_identity
 from flowwire.engines.swf.limits import MAX_DETAILS, MAX_REASON, MAX_RESULT, check_field
-from flowwire.errors import PayloadTooLarge, TaskError
+from flowwire.errors import PayloadTooLarge, TaskError, UnknownTaskError
+from flowwire.task import ActivityOutcome
 from flowwire.transport._protocols import Transport
 
 __all__ = [
@@ -63,23 +64,25 @@ class ActivityTask:
         return f"activity {self.name!r} v{self.version} ({self.activity_id})"
 
 
-@dataclass(frozen=True, slots=True)
-class Completed:
-    result: str
+Outcome = ActivityOutcome
+"""What a runner returns: the one activity-outcome type of every engine."""
 
 
-@dataclass(frozen=True, slots=True)
-class Failed:
-    reason: str
-    details: str
+def Completed(result: str) -> ActivityOutcome:
+    """The outcome of a completed task (its result payload)."""
+    return ActivityOutcome("completed", result=result)
 
 
-@dataclass(frozen=True, slots=True)
-class Suspended:
-    """The activity raised ``SuspendTask``: the task stays open for async completion."""
+def Failed(reason: str, details: str) -> ActivityOutcome:
+    """The outcome of a failed task (what the transport's ``serialize_error`` made)."""
+    return ActivityOutcome("failed", reason=reason, details=details)
 
 
-Outcome = Completed | Failed | Suspended
+def Suspended() -> ActivityOutcome:
+    """The outcome of a task that raised ``SuspendTask``: left open for async completion."""
+    return ActivityOutcome("suspended")
+
+
 Runner = Callable[[ActivityTask], Outcome]
 """Runs one task; must not raise: failures are a :class:`Failed` outcome."""
 
@@ -153,23 +156,23 @@ class ActivityWorker:
         except Exception as exc:  # a runner must not raise; report it rather than lose the task
             log.exception("runner failed on %s", task.what)
             outcome = Failed(f"{type(exc).__name__} in the SWF worker"[:MAX_REASON], str(exc))
-        if isinstance(outcome, Completed):
+        if outcome.status == "completed":
             try:
                 check_field(outcome.result, MAX_RESULT, f"result of {task.what}")
             except PayloadTooLarge as exc:
                 outcome = Failed("PayloadTooLarge", str(exc))
-        if isinstance(outcome, Failed):
+        if outcome.status == "failed":
             outcome = Failed(*_fit_failure(outcome.reason, outcome.details, task.what))
         with self._lock:
             cancelled = task.token in self._cancelled
             self._cancelled.discard(task.token)
         try:
-            if isinstance(outcome, Suspended):
+            if outcome.status == "suspended":
                 return outcome
             if cancelled:
-                details = outcome.result if isinstance(outcome, Completed) else outcome.details
+                details = outcome.result if outcome.status == "completed" else outcome.details
                 self.swf.call("RespondActivityTaskCanceled", taskToken=task.token, details=details)
-            elif isinstance(outcome, Completed):
+            elif outcome.status == "completed":
                 self.swf.call(
                     "RespondActivityTaskCompleted", taskToken=task.token, result=outcome.result
                 )
@@ -224,34 +227,52 @@ def _fit_failure(reason: str, details: str, what: str) -> tuple[str, str]:
 
 
 class AsyncCompletion:
-    """Completes, fails and heartbeats activity tasks by token, from any process.
+    """Completes, fails and heartbeats activity tasks by token, from any process: the SWF
+    engine's :class:`~flowwire.completion.CompletionClient`.
 
-    ``transport`` (an object or a registered name; default JSON) encodes results and errors;
-    it must be the activity's transport (the decider decodes with it). Raises
-    :class:`SWFError` when SWF refuses, for example with ``code == "UnknownResourceFault"``
-    when the task already timed out.
+    ``transport`` encodes results and errors and must be the activity type's transport (the
+    decider decodes with it): a transport object or registered name, or the activity class
+    itself (its transport on an engine without a default; default: JSON). ``complete`` and
+    ``fail`` raise :class:`~flowwire.UnknownTaskError` for a task SWF no longer has open
+    (timed out, already closed, an invalid token), as the local engine does; other refusals
+    are :class:`SWFError`.
     """
 
-    def __init__(self, swf: SWF, transport: Transport | str | None = None) -> None:
+    def __init__(self, swf: SWF, transport: Transport | str | type | None = None) -> None:
+        from flowwire.tasktype import type_of
         from flowwire.transport import get_transport
+        from flowwire.transport_rule import TransportRule
 
-        if transport is None or isinstance(transport, str):
+        if isinstance(transport, type):
+            transport = TransportRule().of(type_of(transport))
+        elif transport is None or isinstance(transport, str):
             transport = get_transport(transport or "json")
         self.swf = swf
         self.transport: Transport = transport
+
+    def _respond(self, operation: str, token: str, **params: Any) -> None:
+        try:
+            self.swf.call(operation, taskToken=token, **params)
+        except SWFError as exc:
+            if exc.code in _GONE:
+                shown = repr(token) if len(token) <= 60 else f"{token[:60]!r}..."
+                raise UnknownTaskError(
+                    f"no open activity task has the token {shown} ({exc.code}: {exc.message})"
+                ) from exc
+            raise
 
     def complete(self, token: str, result: Any = None) -> None:
         """Complete the task with ``result`` (a value, encoded by the transport)."""
         payload = self.transport.serialize_result(result)
         check_field(payload, MAX_RESULT, "async completion result")
-        self.swf.call("RespondActivityTaskCompleted", taskToken=token, result=payload)
+        self._respond("RespondActivityTaskCompleted", token, result=payload)
 
     def fail(self, token: str, reason: str | BaseException) -> None:
         """Fail the task with an exception, or a message (carried as a :class:`TaskError`)."""
         exc = reason if isinstance(reason, BaseException) else TaskError(str(reason))
         why, details = self.transport.serialize_error(exc)
         why, details = _fit_failure(why, details, "async completion")
-        self.swf.call("RespondActivityTaskFailed", taskToken=token, reason=why, details=details)
+        self._respond("RespondActivityTaskFailed", token, reason=why, details=details)
 
     def heartbeat(self, token: str, details: str | None = None) -> bool:
         """Record a heartbeat; False once the task was cancelled, timed out or closed."""

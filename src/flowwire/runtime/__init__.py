@@ -1,0 +1,31 @@
+"""The engine runtime: the kernel every local engine runs on, and its history stores.
+
+* :mod:`.kernel`: events in, decisions out; timeouts, retries, the live-execution cache.
+* :mod:`.store`: the history-store protocol and its records; :mod:`.memory`: the in-memory
+  store (the local engine's default).
+* :mod:`.workers`: worker threads and processes that run activity attempts.
+"""
+
+from __future__ import annotations
+
+from flowwire.runtime.kernel import Kernel
+from flowwire.runtime.memory import MemoryStore
+from flowwire.runtime.store import (
+    AttemptRecord,
+    Batch,
+    HistoryStore,
+    RunRecord,
+    StoredEvent,
+    TimerRecord,
+)
+
+__all__ = [
+    "AttemptRecord",
+    "Batch",
+    "HistoryStore",
+    "Kernel",
+    "MemoryStore",
+    "RunRecord",
+    "StoredEvent",
+    "TimerRecord",
+]

@@ -1,0 +1,557 @@
+"""The engine kernel: history events in, decisions out, through a history store.
+
+One :class:`Kernel` drives the runs of one engine. Everything that happens to a run reaches the
+kernel as a message (an activity outcome, a timer or timeout that fell due, a start, an external
+completion); a *cycle* takes all waiting messages, appends the events they cause to the runs'
+histories, asks every run with new events for its decisions (``flowwire.replay``; a *live*
+execution per run parks its ``run`` between decisions, so a decision costs what changed),
+applies them, and commits everything the cycle produced as one :class:`~.store.Batch`. Only
+then does anything act on it: attempts go to workers, waiting starters wake.
+
+There is no dedicated loop thread. Whoever posts a message runs the cycle if no cycle is
+running (the others leave their message for the running one): an activity worker that finishes
+an attempt records it, decides, and usually picks up the attempt it just scheduled itself, so a
+sequential chain costs about what a thread pool's submit-and-wait does. The thread that waits
+for a run (``LocalEngine.run``) wakes for deadlines (timers, timeouts) and runs the cycle then.
+
+Timeouts (whole seconds, from the task type's defaults unless the call overrides them):
+``schedule_to_close`` from scheduling, ``schedule_to_start`` until a worker takes the attempt,
+``start_to_close`` from then, ``heartbeat`` since the last heartbeat; a run's
+``workflow_duration`` from its start. A timed-out attempt's worker is not interrupted; its late
+outcome is ignored and its ``heartbeat()`` answers ``False``. Retries are decisions: replay
+schedules the next attempt (after its delay timer) when a call's attempt timed out.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from flowwire.decision import (
+    CompleteWorkflow,
+    ContinueAsNew,
+    Decision,
+    FailWorkflow,
+    ScheduleActivity,
+    StartChildWorkflow,
+    StartTimer,
+)
+from flowwire.history import (
+    Event,
+    TaskCompleted,
+    TaskFailed,
+    TaskScheduled,
+    TaskScheduleFailed,
+    TaskTimedOut,
+    TimerFired,
+    TimerStarted,
+    WorkflowStarted,
+)
+from flowwire.replay import Execution, forget, replay
+from flowwire.runtime.store import (
+    AttemptRecord,
+    Batch,
+    HistoryStore,
+    RunRecord,
+    StoredEvent,
+    TimerRecord,
+)
+from flowwire.runtime.workers import Workers
+from flowwire.task import ActivityOutcome
+from flowwire.tasktype import TaskType, TaskTypes
+from flowwire.transport_rule import TransportRule
+
+__all__ = ["WORKER_LOST", "Kernel", "RunState"]
+
+WORKER_LOST = "WORKER_LOST"
+"""The timeout type of an attempt whose worker process died: retried like a timeout."""
+
+Clock = Callable[[], float]
+
+
+@dataclass(eq=False, slots=True)
+class RunState:
+    """The kernel's working view of an open run."""
+
+    record: RunRecord
+    task_type: TaskType
+    history: list[Event] = field(default_factory=list)
+    execution: Execution | None = None
+
+
+class Kernel:
+    """Drives the runs of one engine (see the module docstring).
+
+    Args:
+        store: where runs, events, queued attempts and timers are committed.
+        types: the registered task types (activities and child workflows are found here).
+        rule: the engine's transport rule.
+        workers: the pool attempts run on (its ``capacity`` bounds attempts in flight).
+        live: keep a live execution per run; ``False`` replays the whole history each time.
+        verify: also compute each live decision by full replay; a difference stops the engine
+            with ``AssertionError`` (a test aid).
+        clock: seconds since the epoch.
+    """
+
+    def __init__(
+        self,
+        *,
+        store: HistoryStore,
+        types: TaskTypes,
+        rule: TransportRule,
+        workers: Callable[[Kernel], Workers],
+        live: bool = True,
+        verify: bool = False,
+        clock: Clock = time.time,
+    ) -> None:
+        self.store = store
+        self.types = types
+        self.rule = rule
+        self.live = live
+        self.verify = verify
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(threading.Lock())
+        self._inbox: deque[Callable[[float], None]] = deque()
+        self._runs: dict[str, RunState] = {}
+        self._closed: dict[str, RunRecord] = {}
+        self._attempts: dict[str, AttemptRecord] = {}
+        self._deadlines: list[tuple[float, int, Callable[[float], None]]] = []
+        self._seq = itertools.count()
+        self._ids = itertools.count(1)
+        self._dirty: dict[str, RunState] = {}
+        self._batch = Batch()
+        self._running = 0  # attempts a worker holds
+        self._wake_at = float("inf")  # when the waiting thread plans to wake up
+        self._crash: BaseException | None = None
+        self._stopped = False
+        self.decisions_made = 0
+        self.activities_done = 0
+        self.workers = workers(self)
+
+    # -- messages and the cycle -----------------------------------------------------------
+
+    def post(self, message: Callable[[float], None]) -> None:
+        """Queue ``message(now)`` for the next cycle and run cycles while nobody else does."""
+        self._inbox.append(message)
+        self.pump()
+
+    def pump(self) -> None:
+        """Run cycles until no message waits, unless another thread is running them."""
+        inbox, lock = self._inbox, self._lock
+        while inbox and not self._stopped:
+            if not lock.acquire(blocking=False):
+                return  # the running cycle re-checks the inbox after it releases the lock
+            try:
+                self._cycle()
+            except BaseException as exc:  # a store or kernel failure stops the engine
+                self._crash = exc
+                self._stopped = True
+                self._notify()
+            finally:
+                lock.release()
+
+    def _cycle(self) -> None:
+        batch = self._batch = Batch()
+        now = self.clock()
+        inbox = self._inbox
+        while inbox:
+            inbox.popleft()(now)
+        deadlines = self._deadlines
+        while deadlines and deadlines[0][0] <= now:
+            heapq.heappop(deadlines)[2](now)
+        while self._dirty:
+            runs = list(self._dirty.values())
+            self._dirty.clear()
+            for run in runs:
+                if run.record.is_open:
+                    self._decide(run, now)
+        if batch:
+            self.store.commit(batch)
+        self._dispatch(now)
+        if batch.closed_runs or (deadlines and deadlines[0][0] < self._wake_at):
+            self._notify()
+
+    def _notify(self) -> None:
+        with self._cond:
+            self._cond.notify_all()
+
+    def _after(self, at: float, action: Callable[[float], None]) -> None:
+        heapq.heappush(self._deadlines, (at, next(self._seq), action))
+
+    def _dispatch(self, now: float) -> None:
+        free = self.workers.capacity - self._running
+        if free <= 0:
+            return
+        for attempt in self.store.claim_attempts(free):
+            self._running += 1
+            attempt.started_at = attempt.last_beat = now
+            self._after(now + attempt.start_to_close, partial(self._start_to_close, attempt))
+            if attempt.heartbeat is not None:
+                self._after(now + attempt.heartbeat, partial(self._heartbeat_due, attempt))
+            self.workers.submit(attempt, self.rule.of(attempt.task_type))
+
+    # -- waiting --------------------------------------------------------------------------
+
+    def wait(
+        self,
+        run_id: str,
+        *,
+        progress: Callable[[dict[str, int]], None] | None = None,
+        interval: float = 2.0,
+    ) -> RunRecord:
+        """Block until run ``run_id`` (and the runs it continued as) closed; return the last
+        run's record. Fires deadlines on this thread while waiting. Re-raises what stopped the
+        engine (a store failure, a verification ``AssertionError``)."""
+        next_report = time.monotonic() + interval
+        while True:
+            with self._cond:
+                if self._crash is not None:
+                    raise self._crash
+                if self._stopped:
+                    raise RuntimeError("the engine was stopped before the run closed")
+                record = self._final(run_id)
+                if record is not None:
+                    return record
+                deadlines = self._deadlines
+                wake = deadlines[0][0] if deadlines else float("inf")
+                self._wake_at = wake
+                timeout = wake - self.clock()
+                if progress is not None:
+                    timeout = min(timeout, next_report - time.monotonic())
+                if timeout > 0:
+                    self._cond.wait(None if timeout == float("inf") else timeout)
+                self._wake_at = float("-inf")
+            if progress is not None and time.monotonic() >= next_report:
+                next_report = time.monotonic() + interval
+                progress(self.counters())
+            self.post(_tick)
+
+    def _final(self, run_id: str) -> RunRecord | None:
+        record = self._closed.get(run_id)
+        while record is not None and record.next_run_id is not None:
+            record = self._closed.get(record.next_run_id)
+        return record
+
+    def counters(self) -> dict[str, int]:
+        """``decisions``, ``activities_done``, ``activities_running``, ``runs_open``."""
+        return {
+            "decisions": self.decisions_made,
+            "activities_done": self.activities_done,
+            "activities_running": len(self._attempts),
+            "runs_open": len(self._runs),
+        }
+
+    def stop(self, *, kill: bool = False) -> None:
+        """Stop: no further cycles; workers shut down (``kill``: worker processes are killed);
+        parked live executions are unwound."""
+        self._stopped = True
+        held = self._lock.acquire(timeout=2.0)
+        try:
+            self.workers.shutdown(kill=kill)
+            for run in list(self._runs.values()):
+                if run.execution is not None and held:
+                    run.execution.close()
+                forget(run.record.run_id)
+        finally:
+            if held:
+                self._lock.release()
+
+    # -- runs -----------------------------------------------------------------------------
+
+    def start(
+        self,
+        task_type: TaskType,
+        payload: str,
+        *,
+        workflow_id: str | None = None,
+        parent: tuple[str, str] | None = None,
+        duration: int | None = None,
+    ) -> str:
+        """Start a run of workflow type ``task_type`` with the input ``payload``; returns its
+        run id (the run is committed before this returns, unless the engine stopped)."""
+        run_id = self._new_run_id(task_type)
+
+        def start(now: float) -> None:
+            self._start_run(task_type, payload, run_id, workflow_id, parent, duration, now)
+
+        self.post(start)
+        return run_id
+
+    def _new_run_id(self, task_type: TaskType) -> str:
+        return f"{task_type.name}-{next(self._ids)}"
+
+    def _start_run(
+        self,
+        task_type: TaskType,
+        payload: str,
+        run_id: str,
+        workflow_id: str | None,
+        parent: tuple[str, str] | None,
+        duration: int | None,
+        now: float,
+    ) -> RunState:
+        meta: Any = task_type.meta
+        seconds = duration or meta.workflow_duration
+        record = RunRecord(
+            run_id=run_id,
+            workflow_id=workflow_id or run_id,
+            name=task_type.name,
+            version=task_type.version,
+            task_list=task_type.task_list,
+            input=payload,
+            started_at=now,
+            deadline=now + seconds,
+            parent=parent,
+        )
+        run = RunState(record, task_type)
+        if self.live:
+            run.execution = Execution(task_type.cls, run_id=run_id, rule=self.rule, live=True)
+        self._runs[run_id] = run
+        self._batch.runs.append(record)
+        self._event(run, WorkflowStarted(payload), now)
+        self._after(record.deadline, lambda t: self._run_timed_out(run, t))
+        return run
+
+    def _close_run(self, run: RunState, status: str, now: float, **fields: Any) -> RunRecord:
+        record = run.record
+        record.status = status
+        record.closed_at = now
+        for name, value in fields.items():
+            setattr(record, name, value)
+        self._batch.closed_runs.append(record)
+        self._runs.pop(record.run_id, None)
+        self._closed[record.run_id] = record
+        self._dirty.pop(record.run_id, None)
+        if run.execution is not None:
+            run.execution.close()
+        forget(record.run_id)
+        return record
+
+    def _run_timed_out(self, run: RunState, now: float) -> None:
+        if not run.record.is_open:
+            return
+        record = self._close_run(run, "timed_out", now, reason="WORKFLOW_DURATION")
+        self._tell_parent(record, TaskTimedOut, "START_TO_CLOSE", now)
+
+    def _tell_parent(
+        self, record: RunRecord, kind: type, field_value: Any, now: float, *more: str
+    ) -> None:
+        if record.parent is None:
+            return
+        parent_id, key = record.parent
+        parent = self._runs.get(parent_id)
+        if parent is not None:
+            self._event(parent, kind(key, field_value, *more), now)
+
+    # -- history --------------------------------------------------------------------------
+
+    def _record(self, run: RunState, event: Event, now: float) -> None:
+        """Append an event the run's own decision caused (the run needs no new decision)."""
+        run.history.append(event)
+        self._batch.events.append(StoredEvent(run.record.run_id, event, now))
+
+    def _event(self, run: RunState, event: Event, now: float) -> None:
+        """Append an event that happened to the run (it needs a decision)."""
+        run.history.append(event)
+        self._batch.events.append(StoredEvent(run.record.run_id, event, now))
+        self._dirty[run.record.run_id] = run
+
+    # -- decisions ------------------------------------------------------------------------
+
+    def _decide(self, run: RunState, now: float) -> None:
+        self.decisions_made += 1
+        cls = run.task_type.cls
+        run_id = run.record.run_id
+        if run.execution is not None:
+            decisions = run.execution.decide(run.history)
+            if self.verify:
+                expected = replay(cls, run.history, rule=self.rule)
+                if decisions != expected:
+                    raise AssertionError(
+                        f"live decisions {decisions} differ from replay {expected} for run "
+                        f"{run_id} after {len(run.history)} events"
+                    )
+        else:
+            decisions = replay(cls, run.history, run_id=run_id, rule=self.rule)
+        for decision in decisions:
+            self._apply(run, decision, now)
+
+    def _apply(self, run: RunState, decision: Decision, now: float) -> None:
+        if isinstance(decision, ScheduleActivity):
+            self._schedule_activity(run, decision, now)
+        elif isinstance(decision, StartChildWorkflow):
+            self._start_child(run, decision, now)
+        elif isinstance(decision, StartTimer):
+            self._record(run, TimerStarted(decision.key), now)
+            timer = TimerRecord(run.record.run_id, decision.key, now + decision.seconds)
+            self._batch.timers.append(timer)
+            self._after(timer.fire_at, lambda t: self._fire(run, timer, t))
+        elif isinstance(decision, CompleteWorkflow):
+            record = self._close_run(run, "completed", now, result=decision.result)
+            self._tell_parent(record, TaskCompleted, decision.result, now)
+        elif isinstance(decision, FailWorkflow):
+            record = self._close_run(
+                run, "failed", now, reason=decision.reason, details=decision.details
+            )
+            self._tell_parent(record, TaskFailed, decision.reason, now, decision.details)
+        elif isinstance(decision, ContinueAsNew):
+            record = run.record
+            next_id = self._new_run_id(run.task_type)
+            self._close_run(run, "continued", now, next_run_id=next_id)
+            duration = decision.workflow_duration or int(record.deadline - record.started_at)
+            self._start_run(
+                run.task_type,
+                decision.input,
+                next_id,
+                record.workflow_id,
+                record.parent,
+                duration,
+                now,
+            )
+
+    def _fire(self, run: RunState, timer: TimerRecord, now: float) -> None:
+        if timer.fired or not run.record.is_open:
+            return
+        timer.fired = True
+        self._batch.fired.append(timer)
+        self._event(run, TimerFired(timer.key), now)
+
+    def _start_child(self, run: RunState, decision: StartChildWorkflow, now: float) -> None:
+        self._record(run, TaskScheduled(decision.key, decision.name, decision.version), now)
+        child = self.types.get("workflow", decision.name, decision.version)
+        if child is None:
+            cause = f"WORKFLOW_TYPE_DOES_NOT_EXIST: workflow {decision.name!r} v{decision.version}"
+            self._event(run, TaskScheduleFailed(decision.key, cause + " is not registered"), now)
+            return
+        self._start_run(
+            child,
+            decision.input,
+            self._new_run_id(child),
+            None,
+            (run.record.run_id, decision.key),
+            decision.workflow_duration,
+            now,
+        )
+
+    # -- activities -----------------------------------------------------------------------
+
+    def _schedule_activity(self, run: RunState, decision: ScheduleActivity, now: float) -> None:
+        key = decision.key
+        self._record(run, TaskScheduled(key, decision.name, decision.version), now)
+        task_type = self.types.get("activity", decision.name, decision.version)
+        if task_type is None:
+            cause = f"ACTIVITY_TYPE_DOES_NOT_EXIST: activity {decision.name!r} v{decision.version}"
+            self._event(run, TaskScheduleFailed(key, cause + " is not registered"), now)
+            return
+        meta: Any = task_type.meta
+        attempt = AttemptRecord(
+            token=f"{run.record.run_id}:{key}",
+            run_id=run.record.run_id,
+            key=key,
+            name=decision.name,
+            version=decision.version,
+            input=decision.input,
+            task_list=decision.task_list or meta.task_list,
+            scheduled_at=now,
+            heartbeat=decision.heartbeat if decision.heartbeat is not None else meta.heartbeat,
+            schedule_to_close=decision.schedule_to_close or meta.schedule_to_close,
+            schedule_to_start=decision.schedule_to_start or meta.schedule_to_start,
+            start_to_close=decision.start_to_close or meta.start_to_close,
+            task_type=task_type,
+        )
+        self._attempts[attempt.token] = attempt
+        self._batch.attempts.append(attempt)
+        self._after(
+            now + attempt.schedule_to_close,
+            lambda t: self._timeout(attempt, "SCHEDULE_TO_CLOSE", t),
+        )
+        self._after(now + attempt.schedule_to_start, lambda t: self._schedule_to_start(attempt, t))
+
+    def _schedule_to_start(self, attempt: AttemptRecord, now: float) -> None:
+        if attempt.started_at is None:
+            self._timeout(attempt, "SCHEDULE_TO_START", now)
+
+    def _start_to_close(self, attempt: AttemptRecord, now: float) -> None:
+        self._timeout(attempt, "START_TO_CLOSE", now)
+
+    def _heartbeat_due(self, attempt: AttemptRecord, now: float) -> None:
+        if attempt.closed or attempt.heartbeat is None:
+            return
+        due = attempt.last_beat + attempt.heartbeat
+        if due > now:
+            self._after(due, lambda t: self._heartbeat_due(attempt, t))
+        else:
+            self._timeout(attempt, "HEARTBEAT", now)
+
+    def _timeout(self, attempt: AttemptRecord, timeout_type: str, now: float) -> None:
+        if attempt.closed:
+            return
+        self._close_attempt(attempt)
+        run = self._runs.get(attempt.run_id)
+        if run is not None:
+            self._event(run, TaskTimedOut(attempt.key, timeout_type), now)
+
+    def _close_attempt(self, attempt: AttemptRecord) -> None:
+        attempt.closed = True
+        self._attempts.pop(attempt.token, None)
+        self._batch.closed_attempts.append(attempt)
+        self.activities_done += 1
+
+    def finished(self, attempt: AttemptRecord, outcome: ActivityOutcome) -> None:
+        """A worker finished ``attempt`` with ``outcome`` (any thread)."""
+        self.post(lambda now: self._outcome(attempt, outcome, now, held=True))
+
+    def lost(self, attempt: AttemptRecord, why: str) -> None:
+        """A worker lost ``attempt`` (its process died): retried like a timeout."""
+        self.post(lambda now: self._lose(attempt, now))
+
+    def complete(self, token: str, outcome: ActivityOutcome) -> None:
+        """Finish an open attempt from outside a worker (async completion)."""
+        attempt = self._attempts[token]
+        self.post(lambda now: self._outcome(attempt, outcome, now, held=False))
+
+    def _lose(self, attempt: AttemptRecord, now: float) -> None:
+        self._running -= 1
+        self._timeout(attempt, WORKER_LOST, now)
+
+    def _outcome(
+        self, attempt: AttemptRecord, outcome: ActivityOutcome, now: float, *, held: bool
+    ) -> None:
+        if held:
+            self._running -= 1
+        if attempt.closed or outcome.status == "suspended":
+            return
+        self._close_attempt(attempt)
+        run = self._runs.get(attempt.run_id)
+        if run is None:
+            return
+        if outcome.status == "completed":
+            self._event(run, TaskCompleted(attempt.key, outcome.result), now)
+        else:
+            self._event(run, TaskFailed(attempt.key, outcome.reason, outcome.details), now)
+
+    def attempt(self, token: str) -> AttemptRecord | None:
+        """The open attempt with this token, or ``None``."""
+        attempt = self._attempts.get(token)
+        return None if attempt is None or attempt.closed else attempt
+
+    def heartbeat(self, token: str) -> bool:
+        """Record a heartbeat of the attempt ``token``; ``False`` once it is closed (timed out,
+        finished, or the engine stopped)."""
+        attempt = self._attempts.get(token)
+        if attempt is None or attempt.closed or self._stopped:
+            return False
+        attempt.last_beat = self.clock()
+        return True
+
+
+def _tick(now: float) -> None:
+    """A message that does nothing: the cycle it wakes fires the deadlines that fell due."""

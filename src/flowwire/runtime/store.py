@@ -1,0 +1,164 @@
+"""The history store protocol: what the engine kernel writes through, and its records.
+
+A store keeps executions (runs), their histories exactly as the transports wrote them (payload
+strings are never decoded or re-encoded by a store), the queue of activity attempts waiting for
+a worker, and timers. The kernel changes it only through :meth:`HistoryStore.commit`, one
+:class:`Batch` at a time, and a batch is atomic: either everything in it is stored or nothing
+is. Everything the kernel does outside the store (handing an attempt to a worker, waking a
+starter) happens after the batch that caused it was committed.
+
+Times are seconds since the epoch (``time.time()`` or the kernel's clock), so a durable store
+keeps deadlines across restarts.
+
+The in-memory store (:class:`~flowwire.runtime.memory.MemoryStore`) is the local engine's
+default; a durable store implements the same protocol.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple, Protocol, runtime_checkable
+
+from flowwire.history import Event
+
+__all__ = ["AttemptRecord", "Batch", "HistoryStore", "RunRecord", "StoredEvent", "TimerRecord"]
+
+OPEN = "open"
+RUN_STATUSES = ("open", "completed", "failed", "timed_out", "continued", "cancelled", "aborted")
+
+
+@dataclass(eq=False, slots=True)
+class RunRecord:
+    """One workflow run (an execution; a restart is a new run with the same workflow id).
+
+    ``parent`` is ``(parent run id, call key)`` for a child workflow. ``deadline`` is when the
+    run times out (its ``workflow_duration``). A closed run has ``status`` other than
+    ``"open"``, ``closed_at``, and ``result`` (completed), ``reason``/``details`` (failed) or
+    ``next_run_id`` (continued as new).
+    """
+
+    run_id: str
+    workflow_id: str
+    name: str
+    version: str
+    task_list: str
+    input: str
+    started_at: float
+    deadline: float
+    parent: tuple[str, str] | None = None
+    status: str = OPEN
+    closed_at: float | None = None
+    result: str | None = None
+    reason: str | None = None
+    details: str | None = None
+    next_run_id: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == OPEN
+
+
+@dataclass(eq=False, slots=True)
+class AttemptRecord:
+    """One attempt of an activity task: scheduled, then handed to a worker, then closed.
+
+    ``token`` identifies the attempt everywhere (the activity reads it as ``Activity.token``).
+    Timeouts are whole seconds (``heartbeat`` ``None``: none). ``started_at`` is when a worker
+    got it, ``last_beat`` the last heartbeat. ``task_type`` is the kernel's (not stored).
+    """
+
+    token: str
+    run_id: str
+    key: str
+    name: str
+    version: str
+    input: str
+    task_list: str
+    scheduled_at: float
+    heartbeat: int | None
+    schedule_to_close: int
+    schedule_to_start: int
+    start_to_close: int
+    started_at: float | None = None
+    last_beat: float = 0.0
+    closed: bool = False
+    task_type: Any = field(default=None, repr=False)
+
+
+@dataclass(eq=False, slots=True)
+class TimerRecord:
+    """A timer of a run that fires at ``fire_at`` (seconds since the epoch)."""
+
+    run_id: str
+    key: str
+    fire_at: float
+    fired: bool = False
+
+
+class StoredEvent(NamedTuple):
+    """An event of run ``run_id`` that happened at ``at`` (seconds since the epoch)."""
+
+    run_id: str
+    event: Event
+    at: float
+
+
+@dataclass(slots=True)
+class Batch:
+    """What the kernel commits at once (see :meth:`HistoryStore.commit`).
+
+    ``events`` are :class:`StoredEvent` tuples in the order they happened; ``started`` lists
+    attempts handed to workers (their ``started_at`` set), ``closed_attempts`` attempts whose
+    closing event is in ``events``; ``closed_runs`` carry their final status and fields.
+    """
+
+    runs: list[RunRecord] = field(default_factory=list)
+    events: list[StoredEvent] = field(default_factory=list)
+    attempts: list[AttemptRecord] = field(default_factory=list)
+    started: list[AttemptRecord] = field(default_factory=list)
+    closed_attempts: list[AttemptRecord] = field(default_factory=list)
+    timers: list[TimerRecord] = field(default_factory=list)
+    fired: list[TimerRecord] = field(default_factory=list)
+    closed_runs: list[RunRecord] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.runs
+            or self.events
+            or self.attempts
+            or self.started
+            or self.closed_attempts
+            or self.timers
+            or self.fired
+            or self.closed_runs
+        )
+
+
+@runtime_checkable
+class HistoryStore(Protocol):
+    """Where the kernel keeps executions, histories, queued attempts and timers.
+
+    Contract:
+
+    * ``commit`` applies a whole :class:`Batch` atomically, in order (new runs before their
+      events). It must raise (and store nothing) if it cannot store all of it; the error names
+      the store (for a file: its path).
+    * ``history`` returns a run's events in the order committed, payloads exactly as written.
+    * ``claim_attempts`` hands out up to ``limit`` queued attempts, oldest first, each once.
+    * A store is used by one kernel at a time unless its own documentation says otherwise.
+    """
+
+    def commit(self, batch: Batch) -> None: ...
+
+    def history(self, run_id: str) -> Sequence[Event]: ...
+
+    def times(self, run_id: str) -> Sequence[float]: ...
+
+    def run(self, run_id: str) -> RunRecord | None: ...
+
+    def runs(self, *, status: str | None = None) -> list[RunRecord]: ...
+
+    def claim_attempts(self, limit: int) -> list[AttemptRecord]: ...
+
+    def close(self) -> None: ...

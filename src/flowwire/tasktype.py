@@ -1,0 +1,217 @@
+"""Task types: everything about a decorated task class, resolved once.
+
+``@activity`` and ``@workflow`` build one :class:`TaskType` per class when the class is
+decorated: its kind, name, version, registered defaults (the decorator's metadata), the
+transport it declared, and (on first use, because annotations may name classes defined later in
+the module) its ``run`` signature, argument types and return hint. Proxies, the replay
+``Execution``, activity execution, both engines and every starter read the task type; nothing
+else derives any of this again.
+
+A :class:`TaskTypes` table maps ``(kind, name, version)`` to task types. It is the one registry
+of the engines: it refuses a second class for a taken type and answers an unknown type with
+the registered names of that kind.
+
+This module imports no engine and no user code.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import typing
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from flowwire.errors import ConfigurationError, RegistrationError
+
+if TYPE_CHECKING:
+    from flowwire.task import ActivityMeta, WorkflowMeta
+    from flowwire.transport import Transport
+
+__all__ = ["TaskType", "TaskTypes", "type_of"]
+
+_UNSET: Any = object()
+
+
+class TaskType:
+    """One decorated task class, as every layer below the user's code sees it.
+
+    Attributes:
+        kind: ``"activity"`` or ``"workflow"``.
+        name, version: the type's identity (strings).
+        cls: the decorated class.
+        meta: the decorator's metadata (task list and default timeouts, whole seconds).
+        declared: the transport the class chose (decorator or class attribute), or ``None``
+            when it chose none and takes its engine's default.
+    """
+
+    __slots__ = ("_return_hint", "_signature", "cls", "declared", "kind", "meta", "name", "version")
+
+    def __init__(
+        self, cls: type, meta: ActivityMeta | WorkflowMeta, declared: Transport | None
+    ) -> None:
+        self.cls = cls
+        self.meta = meta
+        self.kind: str = meta.kind
+        self.name: str = meta.name
+        self.version: str = meta.version
+        self.declared = declared
+        self._signature: Any = _UNSET
+        self._return_hint: Any = _UNSET
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """``(kind, name, version)``."""
+        return (self.kind, self.name, self.version)
+
+    @property
+    def task_list(self) -> str:
+        return self.meta.task_list
+
+    def describe(self) -> str:
+        """``activity 'charge' v1``: how error messages name the type."""
+        return f"{self.kind} {self.name!r} v{self.version}"
+
+    def __repr__(self) -> str:
+        return f"<TaskType {self.describe()} ({self.cls.__module__}.{self.cls.__qualname__})>"
+
+    @property
+    def run(self) -> Callable[..., Any]:
+        """The class's ``run`` function (its annotations type the input)."""
+        function: Callable[..., Any] = self.cls.run  # type: ignore[attr-defined]
+        return function
+
+    def return_hint(self) -> Any:
+        """The return annotation of ``run`` (``Any`` when absent or unresolvable); resolved on
+        first use and kept."""
+        hint = self._return_hint
+        if hint is _UNSET:
+            try:
+                hint = typing.get_type_hints(self.run).get("return", Any)
+            except Exception:  # an unresolvable forward reference: decode without a type
+                hint = Any
+            self._return_hint = hint
+        return hint
+
+    def signature(self) -> inspect.Signature | None:
+        """``run``'s signature without the instance, or ``None`` when it cannot be read."""
+        signature = self._signature
+        if signature is _UNSET:
+            signature = self._signature = _run_signature(self.cls)
+        return typing.cast("inspect.Signature | None", signature)
+
+    def bind_arguments(self, args: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
+        """Check that ``run`` accepts these arguments before a start sends them anywhere.
+
+        Raises:
+            ConfigurationError: they do not bind; the message names the task, its ``run``
+                signature and the problem (the ``TypeError`` of ``bind`` is the ``__cause__``).
+        """
+        signature = self.signature()
+        if signature is None:
+            return
+        try:
+            signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            names = f" and keyword(s) {', '.join(sorted(kwargs))}" if kwargs else ""
+            raise ConfigurationError(
+                f"{self.describe()} takes run{signature}, got {len(args)} argument(s){names}: {exc}"
+            ) from exc
+
+
+def _run_signature(cls: type) -> inspect.Signature | None:
+    run = inspect.getattr_static(cls, "run", None)
+    function = getattr(cls, "run", None)
+    if function is None:
+        return None
+    try:
+        try:
+            signature = inspect.signature(function, eval_str=True)
+        except Exception:  # an annotation that does not evaluate: show it as written
+            signature = inspect.signature(function)
+    except (TypeError, ValueError):  # no introspectable signature: the run decides
+        return None
+    if isinstance(run, staticmethod | classmethod):
+        return signature  # a classmethod's ``cls`` is already bound
+    params = list(signature.parameters.values())
+    if params and params[0].kind in (params[0].POSITIONAL_ONLY, params[0].POSITIONAL_OR_KEYWORD):
+        signature = signature.replace(parameters=params[1:])  # the instance
+    return signature
+
+
+def type_of(cls: object) -> TaskType | None:
+    """The task type ``cls`` itself was decorated with (not inherited), or ``None``."""
+    if not isinstance(cls, type):
+        return None
+    found = cls.__dict__.get("__flowwire_type__")
+    return found if isinstance(found, TaskType) else None
+
+
+class TaskTypes:
+    """Task types by ``(kind, name, version)``: the registry every engine looks types up in.
+
+    Raises:
+        RegistrationError: (``add``) a class without task metadata, or a second class for a
+            type that is taken (both are named).
+    """
+
+    def __init__(self, classes: Iterable[type | TaskType] = ()) -> None:
+        self._types: dict[tuple[str, str, str], TaskType] = {}
+        for cls in classes:
+            self.add(cls)
+
+    def add(self, cls: type | TaskType) -> TaskType:
+        """Register a decorated class (or its task type); the same class twice is a no-op."""
+        task_type = cls if isinstance(cls, TaskType) else type_of(cls)
+        if task_type is None:
+            where = f"{cls.__module__}.{cls.__qualname__}" if isinstance(cls, type) else repr(cls)
+            raise RegistrationError(
+                f"{where} has no task metadata: decorate it with @activity(...) or @workflow(...)"
+            )
+        other = self._types.get(task_type.key)
+        if other is not None and other.cls is not task_type.cls:
+            raise RegistrationError(
+                f"duplicate {task_type.describe()}: {other.cls.__module__}."
+                f"{other.cls.__qualname__} and {task_type.cls.__module__}."
+                f"{task_type.cls.__qualname__}"
+            )
+        self._types[task_type.key] = task_type
+        return task_type
+
+    def get(self, kind: str, name: str, version: str) -> TaskType | None:
+        return self._types.get((kind, name, version))
+
+    def require(self, kind: str, name: str, version: str, *, where: str = "") -> TaskType:
+        """The task type, or a :class:`RegistrationError` listing the registered types of that
+        kind, with a "did you mean" for a near miss."""
+        found = self._types.get((kind, name, version))
+        if found is not None:
+            return found
+        raise RegistrationError(unknown_type_message(kind, name, version, self, where=where))
+
+    def of_kind(self, kind: str) -> list[TaskType]:
+        return [t for t in self._types.values() if t.kind == kind]
+
+    def __iter__(self) -> Iterator[TaskType]:
+        return iter(list(self._types.values()))
+
+    def __len__(self) -> int:
+        return len(self._types)
+
+    def __contains__(self, cls: object) -> bool:
+        return any(t.cls is cls or t is cls for t in self._types.values())
+
+
+def unknown_type_message(
+    kind: str, name: str, version: str, types: TaskTypes, *, where: str = ""
+) -> str:
+    """``no activity 'x' v1 is registered (registered: ...); did you mean ...?``"""
+    known = sorted(f"{t.name!r} v{t.version}" for t in types.of_kind(kind))
+    wanted = f"{name!r} v{version}"
+    text = f"{where}: " if where else ""
+    text += f"no {kind} {wanted} is registered"
+    text += f" (registered {kind} types: {', '.join(known)})" if known else f" (no {kind} types)"
+    close = difflib.get_close_matches(wanted, known, n=1, cutoff=0.6)
+    if close:
+        text += f"; did you mean {close[0]}?"
+    return text
