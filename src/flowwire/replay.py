@@ -96,9 +96,11 @@ class _Call:
         "own_error",
         "payload",
         "result",
+        "scanned_plain",
         "seq",
         "spec",
         "state",
+        "transport",
         "value",
     )
 
@@ -121,6 +123,9 @@ class _Call:
         self.error: TaskError | None = None
         self.own_error = False
         self.index = -1
+        self.scanned_plain: bool | None = None
+        #: writes the call's input and reads its result (the engine's transport rule)
+        self.transport: Transport = execution._rule.for_spec(spec)
 
     def finished(self) -> bool:
         return self.state >= _DONE
@@ -164,6 +169,32 @@ def _scan(value: Any) -> tuple[bool, _Call | None]:
             return False, error
         pending = pending or item_pending
     return pending, None
+
+
+def _scan_arguments(call: _Call) -> tuple[bool, _Call | None]:
+    """:func:`_scan` of a call's arguments; plain arguments (the usual case) cost one pass,
+    and mark the call as needing no ``unwrap``."""
+    plain = _PLAIN
+    args, kwargs = call.args, call.kwargs
+    for value in args or ():
+        if type(value) not in plain:
+            call.scanned_plain = False
+            return _scan((args, kwargs))
+    if kwargs:
+        for value in kwargs.values():
+            if type(value) not in plain:
+                call.scanned_plain = False
+                return _scan((args, kwargs))
+    call.scanned_plain = True
+    return False, None
+
+
+def _seq_of(call: _Call) -> int:
+    return call.seq
+
+
+#: argument types that can hold no task result
+_PLAIN = frozenset({int, str, float, bool, bytes, type(None)})
 
 
 class Execution:
@@ -217,8 +248,12 @@ class Execution:
         self._cache = self._shared_cache(run_id) if not live and run_id else {}
         # live machinery
         self._thread: threading.Thread | None = None
-        self._to_run = threading.Semaphore(0)
-        self._to_decider = threading.Semaphore(0)
+        # Binary semaphores that start taken: the decider and the run's thread hand control to
+        # each other strictly in turn (a raw lock switches threads twice as fast as Semaphore).
+        self._to_run = threading.Lock()
+        self._to_run.acquire()
+        self._to_decider = threading.Lock()
+        self._to_decider.acquire()
         self._ready: Callable[[], bool] | None = None
         self._aborted = False
 
@@ -290,12 +325,18 @@ class Execution:
             self._to_decider.release()
 
     def _live_step(self) -> None:
-        dirty = {id(c): c for c in (self._by_key.get(k) for k in self._dirty) if c is not None}
-        self._dirty.clear()
-        for call in self._deferred:
-            dirty[id(call)] = call
+        keys = self._dirty
+        if len(keys) == 1 and not self._deferred:  # one task changed: the usual decision
+            found = self._by_key.get(keys[0])
+            calls: list[_Call] = [] if found is None else [found]
+        else:
+            dirty = {id(c): c for c in (self._by_key.get(k) for k in keys) if c is not None}
+            for call in self._deferred:
+                dirty[id(call)] = call
+            calls = sorted(dirty.values(), key=_seq_of)
+        keys.clear()
         try:
-            for call in sorted(dirty.values(), key=lambda c: c.seq):
+            for call in calls:
                 self._advance(call)
         except _Fail as failure:
             self._fail(failure.error)
@@ -413,13 +454,10 @@ class Execution:
             self._deferred.append(call)
         return TaskResult(call)
 
-    def _transport_of(self, spec: ProxySpec) -> Transport:
-        return self._rule.for_spec(spec)
-
     def _advance(self, call: _Call) -> None:
         """Evaluate ``call`` against the history; schedule what it needs now. Raises ``_Fail``."""
         if call.state == _WAITING:
-            pending, error = _scan((call.args, call.kwargs))
+            pending, error = _scan_arguments(call)
             if error is not None:
                 call.state, call.error, call.index = _ERROR, error.error, error.index
                 call.args = call.kwargs = None
@@ -483,7 +521,7 @@ class Execution:
             call.state, call.result = _DONE, event.result
             return
         if isinstance(event, TaskFailed):
-            error = self._transport_of(spec).deserialize_error(event.reason, event.details)
+            error = call.transport.deserialize_error(event.reason, event.details)
         elif isinstance(event, TaskTimedOut):
             attempts = "1 attempt" if spec.retry == 0 else f"{spec.retry + 1} attempts"
             error = TaskTimedout(f"timed out ({event.timeout_type}) after {attempts}")
@@ -497,9 +535,11 @@ class Execution:
 
     def _input_payload(self, call: _Call) -> str:
         if call.payload is None:
-            args, kwargs = unwrap(call.args), unwrap(call.kwargs)
+            args, kwargs = call.args, call.kwargs
+            if call.scanned_plain is False:  # task results inside: their values go in
+                args, kwargs = unwrap(args), unwrap(kwargs)
             try:
-                call.payload = self._transport_of(call.spec).serialize_arguments(args, kwargs)
+                call.payload = call.transport.serialize_arguments(args, kwargs)
             except Exception as exc:
                 raise _Fail(
                     TaskError(
@@ -514,9 +554,7 @@ class Execution:
         if key in cache:
             return cache[key]
         assert call.result is not None
-        value = self._transport_of(call.spec).deserialize_result(
-            call.result, type_hint=call.spec.returns
-        )
+        value = call.transport.deserialize_result(call.result, type_hint=call.spec.returns)
         cache[key] = value
         return value
 

@@ -124,6 +124,9 @@ class Kernel:
         self._closed: dict[str, RunRecord] = {}
         self._attempts: dict[str, AttemptRecord] = {}
         self._deadlines: list[tuple[float, int, Callable[[float], None]]] = []
+        # First timeout checks of scheduled attempts, one FIFO per offset from scheduling: the
+        # offsets are the task types' timeouts, so each FIFO is in deadline order for free.
+        self._fifos: dict[int, deque[tuple[float, AttemptRecord]]] = {}
         self._seq = itertools.count()
         self._ids = itertools.count(1)
         self._dirty: dict[str, RunState] = {}
@@ -167,6 +170,9 @@ class Kernel:
         deadlines = self._deadlines
         while deadlines and deadlines[0][0] <= now:
             heapq.heappop(deadlines)[2](now)
+        for fifo in self._fifos.values():
+            while fifo and fifo[0][0] <= now:
+                self._check(fifo.popleft()[1], now)
         while self._dirty:
             runs = list(self._dirty.values())
             self._dirty.clear()
@@ -176,8 +182,17 @@ class Kernel:
         if batch:
             self.store.commit(batch)
         self._dispatch(now)
-        if batch.closed_runs or (deadlines and deadlines[0][0] < self._wake_at):
+        if batch.closed_runs or self._next_deadline() < self._wake_at:
             self._notify()
+
+    def _next_deadline(self) -> float:
+        """When the next timer or timeout falls due (``inf``: none)."""
+        deadlines = self._deadlines
+        at = deadlines[0][0] if deadlines else _NEVER
+        for fifo in self._fifos.values():
+            if fifo and fifo[0][0] < at:
+                at = fifo[0][0]
+        return at
 
     def _notify(self) -> None:
         with self._cond:
@@ -193,9 +208,9 @@ class Kernel:
         for attempt in self.store.claim_attempts(free):
             self._running += 1
             attempt.started_at = attempt.last_beat = now
-            self._after(now + attempt.start_to_close, partial(self._start_to_close, attempt))
-            if attempt.heartbeat is not None:
-                self._after(now + attempt.heartbeat, partial(self._heartbeat_due, attempt))
+            first = now + min(attempt.start_to_close, attempt.heartbeat or attempt.start_to_close)
+            if first < attempt.check_at:  # else the pending check looks again in time
+                self._check_at(attempt, first)
             self.workers.submit(attempt, self.rule.of(attempt.task_type))
 
     # -- waiting --------------------------------------------------------------------------
@@ -220,8 +235,7 @@ class Kernel:
                 record = self._final(run_id)
                 if record is not None:
                     return record
-                deadlines = self._deadlines
-                wake = deadlines[0][0] if deadlines else float("inf")
+                wake = self._next_deadline()
                 self._wake_at = wake
                 timeout = wake - self.clock()
                 if progress is not None:
@@ -469,27 +483,35 @@ class Kernel:
         )
         self._attempts[attempt.token] = attempt
         self._batch.attempts.append(attempt)
-        self._after(
-            now + attempt.schedule_to_close,
-            lambda t: self._timeout(attempt, "SCHEDULE_TO_CLOSE", t),
-        )
-        self._after(now + attempt.schedule_to_start, lambda t: self._schedule_to_start(attempt, t))
+        offset = min(attempt.schedule_to_start, attempt.schedule_to_close)
+        attempt.check_at = at = now + offset
+        fifo = self._fifos.get(offset)
+        if fifo is None:
+            fifo = self._fifos[offset] = deque()
+        fifo.append((at, attempt))
 
-    def _schedule_to_start(self, attempt: AttemptRecord, now: float) -> None:
-        if attempt.started_at is None:
-            self._timeout(attempt, "SCHEDULE_TO_START", now)
+    def _check_at(self, attempt: AttemptRecord, at: float) -> None:
+        """Look at ``attempt``'s timeouts at ``at`` (one pending check per attempt)."""
+        attempt.check_at = at
+        heapq.heappush(self._deadlines, (at, next(self._seq), partial(self._check, attempt)))
 
-    def _start_to_close(self, attempt: AttemptRecord, now: float) -> None:
-        self._timeout(attempt, "START_TO_CLOSE", now)
-
-    def _heartbeat_due(self, attempt: AttemptRecord, now: float) -> None:
-        if attempt.closed or attempt.heartbeat is None:
+    def _check(self, attempt: AttemptRecord, now: float) -> None:
+        """Time ``attempt`` out if one of its timeouts passed, else look again at the next."""
+        if attempt.closed:
             return
-        due = attempt.last_beat + attempt.heartbeat
-        if due > now:
-            self._after(due, lambda t: self._heartbeat_due(attempt, t))
+        scheduled, started = attempt.scheduled_at, attempt.started_at
+        due = [(scheduled + attempt.schedule_to_close, "SCHEDULE_TO_CLOSE")]
+        if started is None:
+            due.append((scheduled + attempt.schedule_to_start, "SCHEDULE_TO_START"))
         else:
-            self._timeout(attempt, "HEARTBEAT", now)
+            due.append((started + attempt.start_to_close, "START_TO_CLOSE"))
+            if attempt.heartbeat is not None:
+                due.append((attempt.last_beat + attempt.heartbeat, "HEARTBEAT"))
+        at, timeout_type = min(due)
+        if at <= now:
+            self._timeout(attempt, timeout_type, now)
+        else:
+            self._check_at(attempt, at)
 
     def _timeout(self, attempt: AttemptRecord, timeout_type: str, now: float) -> None:
         if attempt.closed:
@@ -551,6 +573,9 @@ class Kernel:
             return False
         attempt.last_beat = self.clock()
         return True
+
+
+_NEVER = float("inf")
 
 
 def _tick(now: float) -> None:

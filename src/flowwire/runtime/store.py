@@ -65,7 +65,8 @@ class AttemptRecord:
 
     ``token`` identifies the attempt everywhere (the activity reads it as ``Activity.token``).
     Timeouts are whole seconds (``heartbeat`` ``None``: none). ``started_at`` is when a worker
-    got it, ``last_beat`` the last heartbeat. ``task_type`` is the kernel's (not stored).
+    got it, ``last_beat`` the last heartbeat. ``task_type`` and ``check_at`` (when the kernel
+    looks at its timeouts next) are the kernel's (not stored).
     """
 
     token: str
@@ -84,6 +85,7 @@ class AttemptRecord:
     last_beat: float = 0.0
     closed: bool = False
     task_type: Any = field(default=None, repr=False)
+    check_at: float = field(default=0.0, repr=False)
 
 
 @dataclass(eq=False, slots=True)

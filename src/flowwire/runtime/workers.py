@@ -51,7 +51,12 @@ class Workers:
 
 
 class ThreadWorkers(Workers):
-    """``capacity`` daemon threads that run attempts and report with ``done``."""
+    """``capacity`` daemon threads that run attempts and report with ``done``.
+
+    An attempt submitted by a worker thread itself (the thread that finished the previous
+    attempt and ran the kernel's cycle) is kept for that thread, so a sequential chain runs on
+    one thread without a switch; other attempts go to a shared queue.
+    """
 
     def __init__(self, capacity: int, done: Done, heartbeat: Beat) -> None:
         self.capacity = capacity
@@ -59,8 +64,14 @@ class ThreadWorkers(Workers):
         self._heartbeat = heartbeat
         self._queue: queue.SimpleQueue[tuple[AttemptRecord, Transport] | None] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
+        self._local = threading.local()
 
     def submit(self, attempt: AttemptRecord, transport: Transport) -> None:
+        local = self._local
+        if getattr(local, "idle", False):
+            local.idle = False
+            local.next = (attempt, transport)
+            return
         if len(self._threads) < self.capacity:
             thread = threading.Thread(
                 target=self._work, name=f"flowwire-activity-{len(self._threads)}", daemon=True
@@ -70,11 +81,15 @@ class ThreadWorkers(Workers):
         self._queue.put((attempt, transport))
 
     def _work(self) -> None:
-        get, done, beat = self._queue.get, self._done, self._heartbeat
+        get, done, beat, local = self._queue.get, self._done, self._heartbeat, self._local
+        local.next = None
         while True:
-            item = get()
+            item = local.next
             if item is None:
-                return
+                item = get()
+                if item is None:
+                    return
+            local.next = None
             attempt, transport = item
             try:
                 outcome = run_activity(
@@ -86,7 +101,9 @@ class ThreadWorkers(Workers):
                 )
             except BaseException as exc:  # even serializing the error failed: still report
                 outcome = ActivityOutcome("failed", reason=f"worker: {exc!r}"[:256])
+            local.idle = True  # while reporting, this thread may take the next attempt itself
             done(attempt, outcome)
+            local.idle = False
 
     def shutdown(self, *, kill: bool = False) -> None:
         for _ in self._threads:
