@@ -535,7 +535,8 @@ class Execution:
 
     def _input_payload(self, call: _Call) -> str:
         if call.payload is None:
-            args, kwargs = call.args, call.kwargs
+            args: Any = call.args
+            kwargs: Any = call.kwargs
             if call.scanned_plain is False:  # task results inside: their values go in
                 args, kwargs = unwrap(args), unwrap(kwargs)
             try:

@@ -493,7 +493,8 @@ class Kernel:
     def _check_at(self, attempt: AttemptRecord, at: float) -> None:
         """Look at ``attempt``'s timeouts at ``at`` (one pending check per attempt)."""
         attempt.check_at = at
-        heapq.heappush(self._deadlines, (at, next(self._seq), partial(self._check, attempt)))
+        check: Callable[[float], None] = partial(self._check, attempt)
+        heapq.heappush(self._deadlines, (at, next(self._seq), check))
 
     def _check(self, attempt: AttemptRecord, now: float) -> None:
         """Time ``attempt`` out if one of its timeouts passed, else look again at the next."""
