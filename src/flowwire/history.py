@@ -40,12 +40,14 @@ class TaskScheduled:
     """A task was scheduled (activity) or initiated (child workflow).
 
     ``name``/``version`` are the task type's, when the backend reports them; replay checks
-    them against the code (a mismatch is a ``flowwire.NondeterminismError``).
+    them against the code (a mismatch is a ``flowwire.NondeterminismError``). ``input`` is the
+    task's input payload when the backend records it (both engines do); replay never reads it.
     """
 
     key: str
     name: str | None = None
     version: str | None = None
+    input: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

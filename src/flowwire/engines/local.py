@@ -187,10 +187,12 @@ class LocalEngine:
         self._progress = progress
         self._progress_interval = max(progress_interval, 0.01)
         self._kernel: Kernel | None = None
-        self._store: MemoryStore | None = None
         self.histories: dict[str, list[Event]] = {}
         """The histories of the runs of the last ``run`` (root, children, restarts), by
         run id; for inspection and tests."""
+        self.store: MemoryStore | None = None
+        """The history store of the last ``run`` (its runs' records, with results and
+        failures as the transports wrote them); for inspection and tests."""
 
     # -- public API ---------------------------------------------------------------------
 
@@ -259,7 +261,7 @@ class LocalEngine:
             raise
         if self._kernel is not None:
             raise RuntimeError("this LocalEngine is already running a workflow")
-        store = self._store = MemoryStore()
+        store = self.store = MemoryStore()
         self.histories = store.histories
         kernel = self._kernel = Kernel(
             store=store,

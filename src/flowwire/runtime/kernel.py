@@ -439,7 +439,8 @@ class Kernel:
         self._event(run, TimerFired(timer.key), now)
 
     def _start_child(self, run: RunState, decision: StartChildWorkflow, now: float) -> None:
-        self._record(run, TaskScheduled(decision.key, decision.name, decision.version), now)
+        scheduled = TaskScheduled(decision.key, decision.name, decision.version, decision.input)
+        self._record(run, scheduled, now)
         child = self.types.get("workflow", decision.name, decision.version)
         if child is None:
             cause = f"WORKFLOW_TYPE_DOES_NOT_EXIST: workflow {decision.name!r} v{decision.version}"
@@ -459,7 +460,7 @@ class Kernel:
 
     def _schedule_activity(self, run: RunState, decision: ScheduleActivity, now: float) -> None:
         key = decision.key
-        self._record(run, TaskScheduled(key, decision.name, decision.version), now)
+        self._record(run, TaskScheduled(key, decision.name, decision.version, decision.input), now)
         task_type = self.types.get("activity", decision.name, decision.version)
         if task_type is None:
             cause = f"ACTIVITY_TYPE_DOES_NOT_EXIST: activity {decision.name!r} v{decision.version}"

@@ -127,7 +127,7 @@ class HistoryBuilder:
             case "ActivityTaskScheduled":
                 key = str(a["activityId"])
                 self._by_event_id[event_id] = key
-                return _scheduled(key, a.get("activityType"))
+                return _scheduled(key, a.get("activityType"), a.get("input"))
             case "ActivityTaskStarted":
                 return TaskStarted(key=self._key(a.get("scheduledEventId"), event_type))
             case "ActivityTaskCompleted":
@@ -151,7 +151,7 @@ class HistoryBuilder:
             case "StartChildWorkflowExecutionInitiated":
                 key = key_of_child(self.workflow_id, str(a["workflowId"]))
                 self._by_event_id[event_id] = key
-                return _scheduled(key, a.get("workflowType"))
+                return _scheduled(key, a.get("workflowType"), a.get("input"))
             case "StartChildWorkflowExecutionFailed":
                 key = key_of_child(self.workflow_id, str(a["workflowId"]))
                 return TaskScheduleFailed(key=key, cause=str(a.get("cause") or ""))
@@ -179,12 +179,13 @@ class HistoryBuilder:
                 return None
 
 
-def _scheduled(key: str, task_type: Any) -> TaskScheduled:
+def _scheduled(key: str, task_type: Any, payload: Any = None) -> TaskScheduled:
+    given = None if payload is None else str(payload)
     if isinstance(task_type, Mapping) and "name" in task_type:
         return TaskScheduled(
-            key=key, name=str(task_type["name"]), version=str(task_type["version"])
+            key=key, name=str(task_type["name"]), version=str(task_type["version"]), input=given
         )
-    return TaskScheduled(key=key)
+    return TaskScheduled(key=key, input=given)
 
 
 def translate(events: Iterable[Mapping[str, Any]], *, workflow_id: str) -> list[Event]:
