@@ -180,6 +180,9 @@ def _run(args: argparse.Namespace) -> int:
         )
     try:
         result = engine.run(workflow, *positional, **kwargs)
+    except KeyboardInterrupt:  # the engine stopped its workers (and killed worker processes)
+        print(f"flowwire run: {args.workflow}: interrupted", file=sys.stderr)
+        return 130
     except TaskError as exc:
         print(
             format_task_failure(exc, command="flowwire run", traceback=args.traceback),
