@@ -199,6 +199,26 @@ def test_large_payloads_are_offloaded_to_s3(swf: SWF, moto_server: MotoServer) -
     assert s3.list_objects_v2(Bucket="payloads", Prefix="swf/")["KeyCount"] == 1
 
 
+def test_the_registry_store_serves_offload_stages_configured_without_one(
+    swf: SWF, moto_server: MotoServer
+) -> None:
+    """``TaskRegistry(store=...)`` is the SWF engine's offload store: a ``"msgpack+offload"``
+    engine default (a name, so its stage has no store) writes into it, with every other option
+    of the transport kept (issue 12: transports take a context, they are not rebuilt)."""
+    from flowwire.transport.stages import S3Store
+
+    s3 = moto_server.client("s3")
+    s3.create_bucket(Bucket="engine-store")
+    store = S3Store("engine-store", "ctx/", client=s3)
+    registry = TaskRegistry(w.ALL, transport="msgpack+offload", store=store)
+    register_all(swf, registry.specs())
+    with WorkerPool(swf, registry, deciders=3, activity_threads=3, stagger=0.25):
+        run = start(swf, w.TooBig, [100_000], registry=registry)
+        assert run.result(timeout=30) == 100_000
+    assert s3.list_objects_v2(Bucket="engine-store", Prefix="ctx/")["KeyCount"] == 1
+    assert registry.transport_for(w.TooBig).name == "msgpack+offload"
+
+
 def test_latin1_armor_goes_through_boto3_and_moto_and_warns(
     swf: SWF, monkeypatch: pytest.MonkeyPatch
 ) -> None:

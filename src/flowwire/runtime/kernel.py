@@ -227,6 +227,9 @@ class Kernel:
         engine (a store failure, a verification ``AssertionError``)."""
         next_report = time.monotonic() + interval
         while True:
+            if progress is not None and time.monotonic() >= next_report:
+                next_report = time.monotonic() + interval
+                progress(self.counters())
             with self._cond:
                 if self._crash is not None:
                     raise self._crash
@@ -243,9 +246,6 @@ class Kernel:
                 if timeout > 0:
                     self._cond.wait(None if timeout == float("inf") else timeout)
                 self._wake_at = float("-inf")
-            if progress is not None and time.monotonic() >= next_report:
-                next_report = time.monotonic() + interval
-                progress(self.counters())
             self.post(_tick)
 
     def _final(self, run_id: str) -> RunRecord | None:
