@@ -52,7 +52,9 @@ def imports_of(module: str) -> set[str]:
             return
         if isinstance(node, ast.Import):
             found.update(a.name for a in node.names if a.name.startswith("flowwire"))
-        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("flowwire"):
+        elif (
+            isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("flowwire")
+        ):
             found.add(node.module)
         for child in ast.iter_child_nodes(node):
             visit(child)
