@@ -13,9 +13,9 @@ Prints local-engine fan-out (activities/s), the replay cost at 10 / 100 / 1,000 
 tasks, the 1,000- vs 100-step sequential ratio, the engine against a bare
 ``ThreadPoolExecutor`` doing the same work in the same run (fan-out rate at 1,000 and 10,000,
 sequential cost per activity, growth, peak memory per pending activity), and the 500-step
-sequential workflow on flowwire's local engine (live, and full replay at every decision) next to flowy 0.4.1's local
-engine in the same run (interleaved, medians). Both run activities on threads: flowy's default
-is a process pool, which would only make it slower.
+sequential workflow on flowwire's local engine (live, and full replay at every decision) next
+to flowy 0.4.1's local engine in the same run (interleaved, medians). Both run activities on
+threads: flowy's default is a process pool, which would only make it slower.
 
 flowy 0.4.1 predates Python 3.10: it needs ``collections.Mapping``, ``MutableMapping``,
 ``Iterable`` and ``Sized`` and a builtin ``reduce``. This script sets those aliases in its own
