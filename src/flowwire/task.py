@@ -12,15 +12,15 @@ an ``ActivityOutcome`` back; workflows are driven by ``flowwire.replay``.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from flowwire.errors import ConfigurationError, RegistrationError
 from flowwire.result import SuspendTask
-from flowwire.tasktype import TaskType
+from flowwire.tasktype import TaskType, run_signature, type_of
 from flowwire.transport import Transport, get_transport
+from flowwire.transport_rule import DEFAULT_TRANSPORT
 
 if TYPE_CHECKING:
     from flowwire.replay import Execution
@@ -44,7 +44,7 @@ __all__ = [
 if TYPE_CHECKING:  # a type checker's TypeVar; at runtime the docs show the plain name
     T = TypeVar("T", bound=type)
 
-_DEFAULT_TRANSPORT: Transport = get_transport("json")
+_DEFAULT_TRANSPORT: Transport = get_transport(DEFAULT_TRANSPORT)
 
 
 def resolve_transport(transport: Transport | str | None) -> Transport | None:
@@ -121,35 +121,20 @@ def describe_task(cls: type) -> str:
     return f"{kind} {getattr(cls, '__module__', '?')}.{getattr(cls, '__qualname__', cls)}"
 
 
-def _run_signature(cls: type) -> inspect.Signature | None:
-    run = inspect.getattr_static(cls, "run", None)
-    function = getattr(cls, "run", None)
-    if function is None:
-        return None
-    try:
-        try:
-            signature = inspect.signature(function, eval_str=True)
-        except Exception:  # an annotation that does not evaluate: show it as written
-            signature = inspect.signature(function)
-    except (TypeError, ValueError):  # no introspectable signature: the run decides
-        return None
-    if isinstance(run, staticmethod | classmethod):
-        return signature  # a classmethod's ``cls`` is already bound
-    params = list(signature.parameters.values())
-    if params and params[0].kind in (params[0].POSITIONAL_ONLY, params[0].POSITIONAL_OR_KEYWORD):
-        signature = signature.replace(parameters=params[1:])  # the instance
-    return signature
-
-
 def bind_run_arguments(cls: type, args: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
     """Check that ``cls().run(*args, **kwargs)`` accepts these arguments, before a start sends
-    them anywhere (``inspect.Signature.bind``; types are the transport's business).
+    them anywhere (``inspect.Signature.bind``; types are the transport's business). For a
+    decorated class this is its task type's :meth:`~flowwire.tasktype.TaskType.bind_arguments`.
 
     Raises:
         ConfigurationError: they do not bind; the message names the task, its ``run``
             signature and the problem, the ``TypeError`` of ``bind`` is the ``__cause__``.
     """
-    signature = _run_signature(cls)
+    task_type = type_of(cls)
+    if task_type is not None:
+        task_type.bind_arguments(args, kwargs)
+        return
+    signature = run_signature(cls)
     if signature is None:
         return
     try:

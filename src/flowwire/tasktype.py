@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from flowwire.task import ActivityMeta, WorkflowMeta
     from flowwire.transport import Transport
 
-__all__ = ["TaskType", "TaskTypes", "type_of"]
+__all__ = ["TaskType", "TaskTypes", "run_signature", "type_of", "unknown_type_message"]
 
 _UNSET: Any = object()
 
@@ -97,7 +97,7 @@ class TaskType:
         """``run``'s signature without the instance, or ``None`` when it cannot be read."""
         signature = self._signature
         if signature is _UNSET:
-            signature = self._signature = _run_signature(self.cls)
+            signature = self._signature = run_signature(self.cls)
         return typing.cast("inspect.Signature | None", signature)
 
     def bind_arguments(self, args: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
@@ -119,7 +119,9 @@ class TaskType:
             ) from exc
 
 
-def _run_signature(cls: type) -> inspect.Signature | None:
+def run_signature(cls: type) -> inspect.Signature | None:
+    """``cls.run``'s signature without the instance (a classmethod's or staticmethod's as it is),
+    or ``None`` when it cannot be read."""
     run = inspect.getattr_static(cls, "run", None)
     function = getattr(cls, "run", None)
     if function is None:

@@ -42,7 +42,10 @@ from flowwire.transport import Transport, TransportContext, get_transport
 if TYPE_CHECKING:
     from flowwire.proxy import ProxySpec
 
-__all__ = ["TransportRule", "has_storeless_offload"]
+__all__ = ["DEFAULT_TRANSPORT", "TransportRule", "has_storeless_offload"]
+
+DEFAULT_TRANSPORT = "json"
+"""The transport of a task type that declared none, on an engine that has no default."""
 
 Lookup = Callable[[str, str, str], TaskType | None]
 
@@ -120,7 +123,7 @@ class TransportRule:
             return self.default
         json = self._json
         if json is None:
-            json = self._json = self.bind(get_transport("json"))
+            json = self._json = self.bind(get_transport(DEFAULT_TRANSPORT))
         return json
 
     def target(self, kind: str, name: str, version: str) -> TaskType | None:

@@ -45,9 +45,9 @@ def test_activities_timers_and_timeouts() -> None:
     h.add("WorkflowExecutionSignaled", signalName="s")  # ignored
     assert translate(h.events, workflow_id="wf-1") == [
         WorkflowStarted('{"a":1}'),
-        TaskScheduled("double-0-0", "act", "1"),
-        TaskScheduled("double-1-0", "act", "1"),
-        TaskScheduled("double-2-0", "act", "1"),
+        TaskScheduled("double-0-0", "act", "1", "[]"),
+        TaskScheduled("double-1-0", "act", "1", "[]"),
+        TaskScheduled("double-2-0", "act", "1", "[]"),
         TaskStarted("double-0-0"),
         TaskCompleted("double-0-0", "2"),
         TaskStarted("double-1-0"),
@@ -73,10 +73,10 @@ def test_child_workflows_map_back_to_keys() -> None:
     h.child_timed_out(slow)
     events = translate(h.events, workflow_id="order-7")
     assert events[1:] == [
-        TaskScheduled("c-0", "child", "1"),
-        TaskScheduled("c-1", "child", "1"),
-        TaskScheduled("c-2", "child", "1"),
-        TaskScheduled("c-3", "child", "1"),
+        TaskScheduled("c-0", "child", "1", "[]"),
+        TaskScheduled("c-1", "child", "1", "[]"),
+        TaskScheduled("c-2", "child", "1", "[]"),
+        TaskScheduled("c-3", "child", "1", "[]"),
         TaskScheduleFailed("c-3", "WORKFLOW_TYPE_DOES_NOT_EXIST"),
         TaskStarted("c-0"),
         TaskCompleted("c-0", '"done"'),
@@ -97,10 +97,10 @@ def test_missing_optional_fields_of_moto_and_real_swf() -> None:
     h.add("ActivityTaskCompleted", scheduledEventId=h.scheduled["b"], startedEventId=started)
     assert translate(h.events, workflow_id="wf-1") == [
         WorkflowStarted(""),
-        TaskScheduled("a", "act", "1"),
+        TaskScheduled("a", "act", "1", "[]"),
         TaskStarted("a"),
         TaskFailed("a", "boom", ""),
-        TaskScheduled("b", "act", "1"),
+        TaskScheduled("b", "act", "1", "[]"),
         TaskStarted("b"),
         TaskCompleted("b", ""),
     ]

@@ -21,7 +21,7 @@ from flowwire.errors import ConfigurationError, TaskError, TaskTimedout
 from flowwire.task import Workflow, WorkflowMeta
 from flowwire.tasktype import type_of
 from flowwire.transport import Transport, get_transport
-from flowwire.transport_rule import TransportRule
+from flowwire.transport_rule import DEFAULT_TRANSPORT, TransportRule
 
 __all__ = ["WorkflowRun", "start"]
 
@@ -132,7 +132,7 @@ def start(
     returns: Any = Any
     if isinstance(workflow, tuple):
         name, version = workflow
-        chosen = transport if transport is not None else "json"
+        chosen = transport if transport is not None else DEFAULT_TRANSPORT
         resolved = get_transport(chosen) if isinstance(chosen, str) else chosen
     else:
         task_type = type_of(workflow)

@@ -241,12 +241,12 @@ class AsyncCompletion:
     def __init__(self, swf: SWF, transport: Transport | str | type | None = None) -> None:
         from flowwire.tasktype import type_of
         from flowwire.transport import get_transport
-        from flowwire.transport_rule import TransportRule
+        from flowwire.transport_rule import DEFAULT_TRANSPORT, TransportRule
 
         if isinstance(transport, type):
             transport = TransportRule().of(type_of(transport))
         elif transport is None or isinstance(transport, str):
-            transport = get_transport(transport or "json")
+            transport = get_transport(transport or DEFAULT_TRANSPORT)
         self.swf = swf
         self.transport: Transport = transport
 
