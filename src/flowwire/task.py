@@ -16,9 +16,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
-from flowwire.errors import ConfigurationError, RegistrationError
+from flowwire.errors import RegistrationError
 from flowwire.result import SuspendTask
-from flowwire.tasktype import TaskType, run_signature, type_of
+from flowwire.tasktype import TaskType, check_binding, run_signature, type_of
 from flowwire.transport import Transport, get_transport
 from flowwire.transport_rule import DEFAULT_TRANSPORT
 
@@ -133,17 +133,8 @@ def bind_run_arguments(cls: type, args: Sequence[Any], kwargs: Mapping[str, Any]
     task_type = type_of(cls)
     if task_type is not None:
         task_type.bind_arguments(args, kwargs)
-        return
-    signature = run_signature(cls)
-    if signature is None:
-        return
-    try:
-        signature.bind(*args, **kwargs)
-    except TypeError as exc:
-        names = f" and keyword(s) {', '.join(sorted(kwargs))}" if kwargs else ""
-        raise ConfigurationError(
-            f"{describe_task(cls)} takes run{signature}, got {len(args)} argument(s){names}: {exc}"
-        ) from exc
+    else:
+        check_binding(run_signature(cls), args, kwargs, describe_task(cls))
 
 
 def _check_name(what: str, value: object, where: str) -> str:

@@ -28,7 +28,14 @@ if TYPE_CHECKING:
     from flowwire.task import ActivityMeta, WorkflowMeta
     from flowwire.transport import Transport
 
-__all__ = ["TaskType", "TaskTypes", "run_signature", "type_of", "unknown_type_message"]
+__all__ = [
+    "TaskType",
+    "TaskTypes",
+    "check_binding",
+    "run_signature",
+    "type_of",
+    "unknown_type_message",
+]
 
 _UNSET: Any = object()
 
@@ -107,16 +114,23 @@ class TaskType:
             ConfigurationError: they do not bind; the message names the task, its ``run``
                 signature and the problem (the ``TypeError`` of ``bind`` is the ``__cause__``).
         """
-        signature = self.signature()
-        if signature is None:
-            return
-        try:
-            signature.bind(*args, **kwargs)
-        except TypeError as exc:
-            names = f" and keyword(s) {', '.join(sorted(kwargs))}" if kwargs else ""
-            raise ConfigurationError(
-                f"{self.describe()} takes run{signature}, got {len(args)} argument(s){names}: {exc}"
-            ) from exc
+        check_binding(self.signature(), args, kwargs, self.describe())
+
+
+def check_binding(
+    signature: inspect.Signature | None, args: Sequence[Any], kwargs: Mapping[str, Any], what: str
+) -> None:
+    """Raise :class:`ConfigurationError` naming ``what`` when ``signature`` (of a ``run``)
+    does not take these arguments; ``None`` (no signature to read) takes anything."""
+    if signature is None:
+        return
+    try:
+        signature.bind(*args, **kwargs)
+    except TypeError as exc:
+        names = f" and keyword(s) {', '.join(sorted(kwargs))}" if kwargs else ""
+        raise ConfigurationError(
+            f"{what} takes run{signature}, got {len(args)} argument(s){names}: {exc}"
+        ) from exc
 
 
 def run_signature(cls: type) -> inspect.Signature | None:
