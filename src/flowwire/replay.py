@@ -49,6 +49,13 @@ from flowwire.transport import Transport
 __all__ = ["Execution", "forget", "replay", "timer_key"]
 
 _WAITING, _OPEN, _DONE, _ERROR = 0, 1, 2, 3
+_KINDS = {"activity": "activity", "workflow": "child workflow"}
+_STATES: dict[type, str] = {
+    TaskCompleted: "completed",
+    TaskFailed: "failed",
+    TaskTimedOut: "timed out",
+    TaskScheduleFailed: "refused by the backend",
+}
 _CONTAINERS = (list, tuple, dict, set, frozenset)
 
 #: decoded results per run id (full replay), most recently used last
@@ -198,8 +205,9 @@ class Execution:
         self._closed: dict[str, tuple[int, Event]] = {}
         self._timers: set[str] = set()
         self._fired: dict[str, int] = {}
-        self._history_keys: list[str] = []
         self._visited: set[str] = set()
+        #: keys of the history the code has not reached (yet), in history order
+        self._unvisited: dict[str, None] = {}
         self._emitted: set[str] = set()
         self._counters: dict[str, int] = {}
         self._seq = 0
@@ -264,6 +272,11 @@ class Execution:
                 self._body()
         else:
             self._live_step()
+        if self._ready is not None and self._unvisited:  # live run parked, as _body's _Suspend
+            try:
+                self._check_all_visited()
+            except NondeterminismError as exc:
+                self._fail(exc)
         decisions, self._decisions = self._decisions, []
         if decisions and isinstance(decisions[-1], CompleteWorkflow | FailWorkflow | ContinueAsNew):
             self.close()
@@ -355,14 +368,45 @@ class Execution:
         self._decisions = [FailWorkflow(*self._workflow_transport().serialize_error(error))]
 
     def _check_all_visited(self) -> None:
-        if self.live:
+        """Raise ``NondeterminismError`` for the first key of the history that the code has
+        not reached although it has run past the point where it was recorded."""
+        for key in self._unvisited:
+            recorded = self._scheduled.get(key)
+            what = "a timer" if recorded is None else self._recorded(key, recorded)
+            raise NondeterminismError(
+                f"the history of workflow {self.workflow_class.__qualname__} has {what} under "
+                f"key {key!r}, which the code no longer schedules: run() makes no such call"
+            )
+
+    def _recorded(self, key: str, recorded: TaskScheduled) -> str:
+        """What the history holds under ``key``: ``activity 'charge' v1 (completed)``."""
+        closed = self._closed.get(key)
+        state = "still open" if closed is None else _STATES[type(closed[1])]
+        kind = _KINDS.get(recorded.kind or "", "task")
+        return f"{kind} {recorded.name!r} v{recorded.version} ({state})"
+
+    def _check_recorded(self, spec: ProxySpec, key: str, recorded: TaskScheduled) -> None:
+        """The history's task under ``key`` must be the one the code asks for there."""
+        if recorded.name is None:  # a backend that does not report types
             return
-        for key in self._history_keys:
-            if key not in self._visited:
-                raise NondeterminismError(
-                    f"the history of workflow {self.workflow_class.__qualname__} has task or "
-                    f"timer {key!r}, which the code no longer schedules"
-                )
+        if (
+            recorded.name == spec.name
+            and recorded.version == spec.version
+            and recorded.kind in (None, spec.kind)
+        ):
+            return
+        raise _Fail(
+            NondeterminismError(
+                f"the history of workflow {self.workflow_class.__qualname__} has "
+                f"{self._recorded(key, recorded)} under key {key!r}, but the code now asks "
+                f"for {_KINDS[spec.kind]} {spec.name!r} v{spec.version} there"
+            )
+        )
+
+    def _visit(self, key: str) -> None:
+        self._visited.add(key)
+        if key in self._unvisited:
+            del self._unvisited[key]
 
     def _workflow_transport(self) -> Transport:
         if self._instance is not None:
@@ -383,17 +427,20 @@ class Execution:
             if kind is TaskScheduled:
                 assert isinstance(event, TaskScheduled)
                 self._scheduled[event.key] = event
-                self._history_keys.append(event.key)
+                self._recorded_key(event.key)
+                self._dirty.append(event.key)  # live: check it against the call waiting on it
             elif kind in (TaskCompleted, TaskFailed, TaskTimedOut, TaskScheduleFailed):
                 key: str = event.key  # type: ignore[union-attr]
                 self._closed[key] = (index, event)
                 self._dirty.append(key)
                 if kind is TaskScheduleFailed and key not in self._scheduled:
-                    self._history_keys.append(key)
+                    assert isinstance(event, TaskScheduleFailed)  # refused without scheduling
+                    self._scheduled[key] = TaskScheduled(key, event.name, event.version, event.kind)
+                    self._recorded_key(key)
             elif kind is TimerStarted:
                 assert isinstance(event, TimerStarted)
                 self._timers.add(event.key)
-                self._history_keys.append(event.key)
+                self._recorded_key(event.key)
             elif kind is TimerFired:
                 assert isinstance(event, TimerFired)
                 self._fired[event.key] = index
@@ -402,6 +449,10 @@ class Execution:
                 assert isinstance(event, WorkflowStarted)
                 self._input = event.input
         self._seen = len(events)
+
+    def _recorded_key(self, key: str) -> None:
+        if key not in self._visited:
+            self._unvisited[key] = None
 
     # -- proxy calls ----------------------------------------------------------------------
 
@@ -438,12 +489,13 @@ class Execution:
         spec = call.spec
         while True:
             key = call.key
-            if not self.live:
-                self._visited.add(key)
+            self._visit(key)
+            recorded = self._scheduled.get(key)
+            if recorded is not None:
+                self._check_recorded(spec, key, recorded)
             if call.attempt and spec.delay:
                 tkey = timer_key(key)
-                if not self.live:
-                    self._visited.add(tkey)
+                self._visit(tkey)
                 if tkey not in self._fired:
                     if tkey not in self._timers and tkey not in self._emitted:
                         self._emitted.add(tkey)
@@ -461,22 +513,9 @@ class Execution:
             self._by_key.pop(key, None)
             self._settle(call, index, event)
             return
-        scheduled = self._scheduled.get(key)
-        if scheduled is None:
-            if key not in self._emitted:
-                self._emitted.add(key)
-                self._decisions.append(spec.decision(key, self._input_payload(call)))
-        elif scheduled.name is not None and (scheduled.name, scheduled.version) != (
-            spec.name,
-            spec.version,
-        ):
-            raise _Fail(
-                NondeterminismError(
-                    f"the history has {key!r} as {scheduled.name!r} v{scheduled.version}, but "
-                    f"the code of {self.workflow_class.__qualname__} now calls "
-                    f"{spec.name!r} v{spec.version} there"
-                )
-            )
+        if key not in self._scheduled and key not in self._emitted:
+            self._emitted.add(key)
+            self._decisions.append(spec.decision(key, self._input_payload(call)))
         self._by_key[key] = call
 
     def _settle(self, call: _Call, index: int, event: Event) -> None:
@@ -503,8 +542,14 @@ class Execution:
     def _input_payload(self, call: _Call) -> str:
         if call.payload is None:
             args, kwargs = unwrap(call.args), unwrap(call.kwargs)
+            spec, transport = call.spec, self._transport_of(call.spec)
             try:
-                call.payload = self._transport_of(call.spec).serialize_arguments(args, kwargs)
+                if spec.target is None:
+                    call.payload = transport.serialize_arguments(args, kwargs)
+                else:
+                    call.payload = spec.target._serialize_arguments(
+                        args, kwargs, transport=transport
+                    )
             except Exception as exc:
                 raise _Fail(
                     TaskError(
@@ -519,9 +564,13 @@ class Execution:
         if key in cache:
             return cache[key]
         assert call.result is not None
-        value = self._transport_of(call.spec).deserialize_result(
-            call.result, type_hint=call.spec.returns
-        )
+        spec, transport = call.spec, self._transport_of(call.spec)
+        if spec.target is None:
+            value = transport.deserialize_result(call.result, type_hint=spec.returns)
+        else:
+            value = spec.target._deserialize_result(
+                call.result, transport=transport, type_hint=spec.returns
+            )
         cache[key] = value
         return value
 
