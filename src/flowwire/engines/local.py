@@ -28,7 +28,6 @@ import queue
 import sys
 import threading
 import time
-import typing
 from collections.abc import Callable, Iterable
 from types import ModuleType
 from typing import Any
@@ -69,6 +68,7 @@ from flowwire.task import (
     bind_run_arguments,
     declared_transport,
     meta_of,
+    return_hint,
 )
 from flowwire.transport import Transport
 
@@ -181,8 +181,9 @@ class LocalEngine:
     def run(self, workflow: type[Workflow], *args: Any, **kwargs: Any) -> Any:
         """Run ``workflow`` with these arguments to the end and return its decoded result.
 
-        The input is serialized and the result deserialized by the workflow's transport,
-        exactly as a starter on SWF would. Restarts (continue-as-new) are followed.
+        The input is serialized by the workflow class's ``_serialize_arguments`` and the result
+        deserialized by its ``_deserialize_result`` (by default: its transport), exactly as a
+        starter on SWF does. Restarts (continue-as-new) are followed.
 
         Raises:
             TaskError: the workflow failed (the error names it and what failed inside), or
@@ -204,7 +205,7 @@ class LocalEngine:
         self._transports.check_offload_stores(workflow)
         transport = self.transport_for(workflow)
         try:
-            payload = transport.serialize_arguments(args, kwargs)
+            payload = workflow._serialize_arguments(tuple(args), dict(kwargs), transport=transport)
         except PayloadTooLarge as exc:
             exc.what = f"input of workflow {meta.name!r} v{meta.version} ({exc.what})"
             raise
@@ -235,8 +236,8 @@ class LocalEngine:
             self._running = False
         status, value = outcome[0]
         if status == "completed":
-            hint = _return_hint(workflow)
-            return transport.deserialize_result(value, type_hint=hint)
+            hint = return_hint(workflow)
+            return workflow._deserialize_result(value, transport=transport, type_hint=hint)
         error: TaskError = value
         error.task = error.task or f"workflow {meta.name!r} v{meta.version}"
         raise error
@@ -412,13 +413,20 @@ class LocalEngine:
             self._root_outcome.append(("failed", run.transport.deserialize_error(*fields)))
 
     def _start_child(self, run: _Run, decision: StartChildWorkflow) -> None:
-        run.history.append(TaskScheduled(decision.key, decision.name, decision.version))
         cls = self._registry.workflow(decision.name, decision.version)
         meta = meta_of(cls)
+        options = _requested(decision, ("task_list", "workflow_duration", "decision_duration"))
         if cls is None or not isinstance(meta, WorkflowMeta):
-            cause = f"WORKFLOW_TYPE_DOES_NOT_EXIST: workflow {decision.name!r} v{decision.version}"
-            self._event(run, TaskScheduleFailed(decision.key, cause + " is not registered"))
+            self._refuse(run, decision, "workflow", options)
             return
+        options = {
+            "task_list": decision.task_list or meta.task_list,
+            "workflow_duration": decision.workflow_duration or meta.workflow_duration,
+            "decision_duration": decision.decision_duration or meta.decision_duration,
+        }
+        run.history.append(
+            TaskScheduled(decision.key, decision.name, decision.version, "workflow", options)
+        )
         self._start_run(
             cls,
             meta,
@@ -433,13 +441,22 @@ class LocalEngine:
 
     def _schedule_activity(self, run: _Run, decision: ScheduleActivity) -> None:
         key = decision.key
-        run.history.append(TaskScheduled(key, decision.name, decision.version))
         cls = self._registry.activity(decision.name, decision.version)
         meta = meta_of(cls)
         if cls is None or not isinstance(meta, ActivityMeta):
-            cause = f"ACTIVITY_TYPE_DOES_NOT_EXIST: activity {decision.name!r} v{decision.version}"
-            self._event(run, TaskScheduleFailed(key, cause + " is not registered"))
+            self._refuse(run, decision, "activity", _requested(decision, _ACTIVITY_OPTIONS))
             return
+        heartbeat = decision.heartbeat if decision.heartbeat is not None else meta.heartbeat
+        schedule_to_close = decision.schedule_to_close or meta.schedule_to_close
+        start_to_close = decision.start_to_close or meta.start_to_close
+        options = {
+            "task_list": decision.task_list or meta.task_list,
+            "heartbeat": heartbeat,
+            "schedule_to_close": schedule_to_close,
+            "schedule_to_start": decision.schedule_to_start or meta.schedule_to_start,
+            "start_to_close": start_to_close,
+        }
+        run.history.append(TaskScheduled(key, decision.name, decision.version, "activity", options))
         token = f"{run.run_id}:{key}"
         attempt = _Attempt(
             token=token,
@@ -447,11 +464,10 @@ class LocalEngine:
             key=key,
             cls=cls,
             transport=self.transport_for(cls),
-            heartbeat=decision.heartbeat if decision.heartbeat is not None else meta.heartbeat,
-            start_to_close=decision.start_to_close or meta.start_to_close,
+            heartbeat=heartbeat,
+            start_to_close=start_to_close,
         )
         self._attempts[token] = attempt
-        schedule_to_close = decision.schedule_to_close or meta.schedule_to_close
         self._after(schedule_to_close, lambda: self._timeout(attempt, "SCHEDULE_TO_CLOSE"))
         self._after(attempt.start_to_close, lambda: self._check_start_to_close(attempt))
         if attempt.heartbeat is not None:
@@ -466,6 +482,20 @@ class LocalEngine:
         self._workers.submit(
             cls, decision.input, token, attempt.transport, transport_name, on_start
         )
+
+    def _refuse(
+        self,
+        run: _Run,
+        decision: ScheduleActivity | StartChildWorkflow,
+        kind: str,
+        options: dict[str, Any],
+    ) -> None:
+        """Record a task whose type nobody registered, and its refusal, as SWF would."""
+        name, version = decision.name, decision.version
+        run.history.append(TaskScheduled(decision.key, name, version, kind, options))
+        code = "ACTIVITY" if kind == "activity" else "WORKFLOW"
+        cause = f"{code}_TYPE_DOES_NOT_EXIST: {self._registry.missing(kind, name, version)}"
+        self._event(run, TaskScheduleFailed(decision.key, cause))
 
     def _check_start_to_close(self, attempt: _Attempt) -> None:
         if attempt.closed:
@@ -567,11 +597,18 @@ class LocalCompletionClient:
         return self._engine._heartbeat(token)
 
 
-def _return_hint(cls: type) -> Any:
-    try:
-        return typing.get_type_hints(cls.run).get("return", Any)  # type: ignore[attr-defined]
-    except Exception:
-        return Any
+_ACTIVITY_OPTIONS = (
+    "task_list",
+    "heartbeat",
+    "schedule_to_close",
+    "schedule_to_start",
+    "start_to_close",
+)
+
+
+def _requested(decision: object, fields: tuple[str, ...]) -> dict[str, Any]:
+    """The options a decision asked for (those it set)."""
+    return {f: getattr(decision, f) for f in fields if getattr(decision, f) is not None}
 
 
 def run_workflow(

@@ -32,6 +32,7 @@ from flowwire.task import (
     declared_transport,
     meta_of,
     run_activity,
+    transport_of,
 )
 from flowwire.transport import Transport
 
@@ -76,7 +77,7 @@ class TaskRegistry:
     def workflow_transport(self, cls: type[Workflow]) -> Transport:
         """The transport that encodes ``cls``'s input and decodes its result."""
         override = self.transport_for(cls)
-        return override if override is not None else cls()._transport()
+        return override if override is not None else transport_of(cls)
 
     def task_lists(self, kind: str) -> list[str]:
         """The task lists the registered ``"workflow"`` or ``"activity"`` types default to."""
@@ -197,7 +198,7 @@ class WorkflowReplayer:
         if cls is not None:
             transport = self.registry.workflow_transport(cls)
         else:
-            transport = self.registry.transport or Workflow()._transport()
+            transport = self.registry.transport or transport_of(Workflow)
         return transport.serialize_error(exc)
 
     def close(self) -> None:
@@ -218,7 +219,7 @@ def activity_runner(registry: TaskRegistry) -> Runner:
         if cls is None:
             known = ", ".join(f"{n!r} v{v}" for n, v in registry.activities) or "none"
             error = TaskError(f"no activity {task.name!r} v{task.version} here (known: {known})")
-            transport = registry.transport or Activity()._transport()
+            transport = registry.transport or transport_of(Activity)
             return Failed(*transport.serialize_error(error))
         outcome = run_activity(
             cls,

@@ -15,10 +15,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from flowwire._checks import check_name, check_version
 from flowwire.engines.swf.client import SWF
 from flowwire.engines.swf.limits import MAX_INPUT, check_field
 from flowwire.errors import ConfigurationError, TaskError, TaskTimedout
-from flowwire.task import Workflow, WorkflowMeta, bind_run_arguments, meta_of
+from flowwire.task import (
+    Workflow,
+    WorkflowMeta,
+    bind_run_arguments,
+    meta_of,
+    return_hint,
+    transport_of,
+)
 from flowwire.transport import Transport, get_transport
 
 __all__ = ["WorkflowRun", "start"]
@@ -35,6 +43,9 @@ class WorkflowRun:
     version: str
     transport: Transport
     returns: Any = Any
+    workflow: type[Workflow] | None = None
+    """The class started, whose ``_deserialize_result`` decodes the result (``None`` for a
+    ``(name, version)`` start: the transport does)."""
 
     @property
     def what(self) -> str:
@@ -66,9 +77,12 @@ class WorkflowRun:
             kind = event["eventType"]
             attrs = event.get(kind[0].lower() + kind[1:] + "EventAttributes", {})
             if kind == "WorkflowExecutionCompleted":
-                return self.transport.deserialize_result(
-                    attrs.get("result") or "", type_hint=self.returns
-                )
+                payload = attrs.get("result") or ""
+                if self.workflow is not None:
+                    return self.workflow._deserialize_result(
+                        payload, transport=self.transport, type_hint=self.returns
+                    )
+                return self.transport.deserialize_result(payload, type_hint=self.returns)
             if kind == "WorkflowExecutionFailed":
                 error = self.transport.deserialize_error(
                     attrs.get("reason") or "", attrs.get("details") or ""
@@ -102,7 +116,7 @@ class WorkflowRun:
 
 def start(
     swf: SWF,
-    workflow: type[Workflow] | tuple[str, str],
+    workflow: type[Workflow] | tuple[str, str | int],
     args: Sequence[Any] = (),
     kwargs: Mapping[str, Any] | None = None,
     *,
@@ -116,8 +130,11 @@ def start(
     """Start ``workflow`` (a decorated class, or ``(name, version)``) with ``args``/``kwargs``.
 
     The input is encoded with ``transport``, else the class's transport, else JSON; it must be
-    the transport the deciders use. ``workflow_id`` defaults to a fresh UUID. Timeouts and
-    task list left ``None`` take the registered defaults (for a class: the decorator's).
+    the transport the deciders use. For a class, its ``_serialize_arguments`` encodes the input
+    and its ``_deserialize_result`` decodes the result (by default: with that transport). A
+    ``version`` may be an int (``("order", 2)`` is ``("order", "2")``). ``workflow_id``
+    defaults to a fresh UUID. Timeouts and task list left ``None`` take the registered
+    defaults (for a class: the decorator's).
     Raises :class:`PayloadTooLarge` for an input over 32,768 characters,
     :class:`~flowwire.engines.swf.client.SWFError` when SWF refuses (for example
     ``WorkflowExecutionAlreadyStartedFault``) and :class:`ConfigurationError` for more than 5
@@ -125,11 +142,14 @@ def start(
     (checked before SWF is called; a ``(name, version)`` start has no signature to check).
     """
     returns: Any = Any
+    cls: type[Workflow] | None = None
     if isinstance(workflow, tuple):
-        name, version = workflow
+        name = check_name("name", workflow[0], "start()")
+        version = check_version(workflow[1], "start()")
         chosen = transport if transport is not None else "json"
         resolved = get_transport(chosen) if isinstance(chosen, str) else chosen
     else:
+        cls = workflow
         meta = meta_of(workflow)
         if not isinstance(meta, WorkflowMeta):
             raise ConfigurationError(f"{workflow!r} is not a @workflow-decorated Workflow class")
@@ -139,14 +159,17 @@ def start(
         workflow_duration = workflow_duration or meta.workflow_duration
         decision_duration = decision_duration or meta.decision_duration
         if transport is None:
-            resolved = workflow()._transport()
+            resolved = transport_of(workflow)
         else:
             resolved = get_transport(transport) if isinstance(transport, str) else transport
-        returns = _return_hint(workflow)
+        returns = return_hint(workflow)
     if len(tags) > 5:
         raise ConfigurationError(f"SWF allows at most 5 tags per execution, got {len(tags)}")
     what = f"workflow {name!r} v{version}"
-    payload = resolved.serialize_arguments(tuple(args), dict(kwargs or {}))
+    if cls is None:
+        payload = resolved.serialize_arguments(tuple(args), dict(kwargs or {}))
+    else:
+        payload = cls._serialize_arguments(tuple(args), dict(kwargs or {}), transport=resolved)
     check_field(payload, MAX_INPUT, f"input of {what}")
     workflow_id = workflow_id or str(uuid.uuid4())
     params: dict[str, Any] = {
@@ -164,13 +187,5 @@ def start(
     if decision_duration is not None:
         params["taskStartToCloseTimeout"] = str(decision_duration)
     answer = swf.call("StartWorkflowExecution", **params)
-    return WorkflowRun(swf, workflow_id, str(answer["runId"]), name, version, resolved, returns)
-
-
-def _return_hint(cls: type) -> Any:
-    import typing
-
-    try:
-        return typing.get_type_hints(cls.run).get("return", Any)  # type: ignore[attr-defined]
-    except Exception:  # unresolvable forward references: decode without a type
-        return Any
+    run_id = str(answer["runId"])
+    return WorkflowRun(swf, workflow_id, run_id, name, version, resolved, returns, cls)
