@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from examples.custom_format import Invoice, Tax
-from flowwire import LocalEngine, Workflow, run_workflow, workflow
+from flowwire import LocalEngine, Workflow, get_transport, run_workflow
 from flowwire.cli import main
 from flowwire.errors import ConfigurationError, EncodeError
 from flowwire.history import TaskCompleted, WorkflowStarted
@@ -45,24 +45,13 @@ def test_the_starter_side_errors_reach_the_caller_before_anything_starts() -> No
     assert engine.histories == {}
 
 
-class Counted(Workflow):
-    """The default override points: the transport, and no instance built by a starter."""
-
-    built: list[str] = []
-
-    def __init__(self) -> None:
-        self.built.append("instance")
-
-    def run(self, value: int) -> int:
-        return value + 1
-
-
-workflow("counted", "1", "tl")(Counted)
-
-
 def test_the_defaults_use_the_transport_the_starter_chose() -> None:
-    transport = transport_of(Counted)
-    payload = Counted._serialize_arguments((41,), {}, transport=transport)
-    assert payload == transport.serialize_arguments((41,), {})
-    assert Counted._deserialize_result("42", transport=transport, type_hint=int) == 42
-    assert Counted.built == []  # classmethods: nothing instantiated
+    from examples.sequential import Doubling
+
+    msgpack = get_transport("msgpack")
+    payload = Doubling._serialize_arguments((41,), {}, transport=msgpack)
+    assert payload == msgpack.serialize_arguments((41,), {})
+    result = msgpack.serialize_result(192)
+    assert Doubling._deserialize_result(result, transport=msgpack, type_hint=int) == 192
+    assert transport_of(Doubling) is transport_of(Workflow)  # chose none: the default, JSON
+    assert LocalEngine(transport="msgpack").run(Doubling, 3) == 192
