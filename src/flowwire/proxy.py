@@ -8,15 +8,22 @@
 
         def run(self, order):
             receipt = self.charge(order)             # a TaskResult
-            return self.ship(order, receipt)         # waits for the charge, then ships
+            urgent = self.ship.options(start_to_close=30)
+            return urgent(order, receipt)            # waits for the charge, then ships
 
 Every call gets a deterministic key ``<attribute>-<call number>-<retry number>``, for example
 ``charge-3-0``; keys stay within ``[A-Za-z0-9_.:-]``, so they are valid SWF activity and timer
-ids. Options left at ``None`` take the registered defaults of the task type.
+ids. Options left at ``None`` take the registered defaults of the task type; ``options(...)``
+overrides the proxy's for the calls made through what it returns (:class:`BoundProxy`).
+
+Every mistake in a proxy (name, version, options, target) raises ``RegistrationError`` when the
+``Workflow`` subclass holding it is defined (:func:`check_proxies`, called by
+``Workflow.__init_subclass__``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
 import re
@@ -352,7 +359,14 @@ class _Proxy:
     @typing.overload
     def __get__(self, instance: object, owner: type | None = None) -> BoundProxy: ...
     def __get__(self, instance: object, owner: type | None = None) -> Any:
-        return self if instance is None else self._core.bind(instance)
+        if instance is None:
+            return self
+        bound = self._core.bind(instance)
+        # the next self.<proxy> of this run finds it in the instance: no descriptor call (an
+        # instance without __dict__, of a class with __slots__, just binds every time)
+        with contextlib.suppress(TypeError):
+            vars(instance)[bound._spec.attribute] = bound
+        return bound
 
     def _spec(self) -> ProxySpec:
         """Resolve the proxy against its target (once). Raises ``RegistrationError``."""

@@ -385,11 +385,10 @@ class Execution:
         kind = _KINDS.get(recorded.kind or "", "task")
         return f"{kind} {recorded.name!r} v{recorded.version} ({state})"
 
-    def _check_recorded(self, spec: ProxySpec, key: str, recorded: TaskScheduled) -> None:
-        """The history's task under ``key`` must be the one the code asks for there."""
-        if recorded.name is None:  # a backend that does not report types
-            return
-        if (
+    def _mismatch(self, spec: ProxySpec, key: str, recorded: TaskScheduled) -> None:
+        """Fail unless the history's task under ``key`` is the one the code asks for there
+        (a history without types, ``name`` ``None``, is not checked)."""
+        if recorded.name is None or (
             recorded.name == spec.name
             and recorded.version == spec.version
             and recorded.kind in (None, spec.kind)
@@ -402,11 +401,6 @@ class Execution:
                 f"for {_KINDS[spec.kind]} {spec.name!r} v{spec.version} there"
             )
         )
-
-    def _visit(self, key: str) -> None:
-        self._visited.add(key)
-        if key in self._unvisited:
-            del self._unvisited[key]
 
     def _workflow_transport(self) -> Transport:
         if self._instance is not None:
@@ -486,16 +480,23 @@ class Execution:
             call.state = _OPEN
         elif call.state != _OPEN:
             return
-        spec = call.spec
+        spec, unvisited = call.spec, self._unvisited
         while True:
             key = call.key
-            self._visit(key)
+            self._visited.add(key)
+            if key in unvisited:
+                del unvisited[key]
             recorded = self._scheduled.get(key)
-            if recorded is not None:
-                self._check_recorded(spec, key, recorded)
+            if recorded is not None and (
+                recorded.name != spec.name
+                or recorded.version != spec.version
+                or recorded.kind != spec.kind
+            ):
+                self._mismatch(spec, key, recorded)  # inlined fast path: equal is the rule
             if call.attempt and spec.delay:
                 tkey = timer_key(key)
-                self._visit(tkey)
+                self._visited.add(tkey)
+                unvisited.pop(tkey, None)
                 if tkey not in self._fired:
                     if tkey not in self._timers and tkey not in self._emitted:
                         self._emitted.add(tkey)
