@@ -56,7 +56,8 @@ myst_heading_anchors = 3
 # through the local inventory when listed there; other third-party names (boto3, protobuf, ...)
 # are not checked because their inventories would need the network.
 nitpicky = True
-nitpick_ignore_regex = [(r"py:.*", r"(?!flowwire\b)[\w.]+(\[.*\])?")]
+# (A generic's arguments may come split at commas, as "dict[str": hence the optional "]".)
+nitpick_ignore_regex = [(r"py:.*", r"(?!flowwire\b)[\w.]+(\[.*\]?)?")]
 # Private base classes shown in "Bases:" lines are implementation details, not API.
 nitpick_ignore = [("py:class", "flowwire.proxy._Proxy"), ("py:class", "flowwire.task._Task")]
 

@@ -5,8 +5,9 @@
     flowwire run module:Workflow [ARG ...] [--transport NAME] [--scan PKG ...]
     flowwire transports
 
-``run`` executes a workflow on the local engine. Each ARG is parsed as JSON, falling back to
-the plain string (``flowwire run examples.echo:Echo hello`` passes ``"hello"``); ``-k
+``run`` executes a workflow on the local engine, named ``module:Class`` or, by its registered
+name and version, ``module:name@version``. Each ARG is parsed as JSON, falling back to the
+plain string (``flowwire run examples.echo:Echo hello`` passes ``"hello"``); ``-k
 NAME=VALUE`` passes a keyword argument the same way. The result is printed as JSON on stdout;
 a failed workflow exits with status 1 and its error on stderr; a usage or setup problem
 (unknown module, a module that fails to import, wrong arguments, registration error) exits
@@ -96,6 +97,14 @@ def _load_workflow(target: str) -> Any:
         raise _UsageError(
             f"cannot import module {module_name!r} for {target}: {type(exc).__name__}: {exc}"
         ) from exc
+    if "@" in qualname:  # module:name@version, the registered name and version
+        from flowwire.scanner import find_type
+
+        name, _, version = qualname.rpartition("@")
+        try:
+            return find_type(module, name, version, kind="workflow")
+        except FlowwireError as exc:
+            raise _UsageError(f"{target}: {exc}") from None
     obj: Any = module
     for part in qualname.split("."):
         try:
@@ -225,7 +234,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run a workflow on the local engine")
-    run.add_argument("workflow", nargs="?", help="module:Workflow, for example examples.echo:Echo")
+    run.add_argument(
+        "workflow",
+        nargs="?",
+        help="module:Workflow or module:name@version, for example examples.echo:Echo",
+    )
     run.add_argument(
         "args", nargs="*", default=[], help="arguments, each parsed as JSON (else a string)"
     )
@@ -240,7 +253,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--scan", action="append", default=[], metavar="PKG", help="find tasks in PKG too"
     )
-    run.add_argument("--ignore", action="append", default=[], metavar="MODULE")
+    run.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="skip modules matching this glob while scanning (for example '*.tests')",
+    )
     run.add_argument("--processes", action="store_true", help="run activities in processes")
     run.add_argument("--workers", type=int, default=None, help="size of the activity pool")
     run.add_argument("--quiet", action="store_true", help="no progress output on stderr")

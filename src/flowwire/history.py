@@ -12,7 +12,8 @@ the decider chose when it scheduled it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = [
     "Event",
@@ -39,14 +40,21 @@ class WorkflowStarted:
 class TaskScheduled:
     """A task was scheduled (activity) or initiated (child workflow).
 
-    ``name``/``version`` are the task type's, when the backend reports them; replay checks
-    them against the code (a mismatch is a ``flowwire.NondeterminismError``). ``input`` is the
-    task's input payload when the backend records it (both engines do); replay never reads it.
+    ``name``/``version`` are the task type's and ``kind`` is ``"activity"`` or
+    ``"workflow"``, when the backend reports them; replay checks all three against the code (a
+    mismatch is a ``flowwire.NondeterminismError``). ``options`` are the options the task was
+    scheduled with, as the backend recorded them (the registered defaults filled in):
+    ``task_list`` and the timeouts in whole seconds (``None``: no limit), for an activity
+    ``heartbeat``, ``schedule_to_close``, ``schedule_to_start``, ``start_to_close``, for a
+    child workflow ``workflow_duration``, ``decision_duration``. ``input`` is the task's input
+    payload when the backend records it (both engines do); replay never reads it.
     """
 
     key: str
     name: str | None = None
     version: str | None = None
+    kind: str | None = None
+    options: dict[str, Any] = field(default_factory=dict, hash=False)
     input: str | None = None
 
 
@@ -84,10 +92,17 @@ class TaskTimedOut:
 
 @dataclass(frozen=True, slots=True)
 class TaskScheduleFailed:
-    """The backend refused to schedule the task (unknown type, bad parameters, ...)."""
+    """The backend refused to schedule the task (unknown type, bad parameters, ...).
+
+    ``name``, ``version`` and ``kind`` are as for :class:`TaskScheduled`, for a backend (SWF)
+    that records a refusal without a scheduling event.
+    """
 
     key: str
     cause: str
+    name: str | None = None
+    version: str | None = None
+    kind: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,6 +51,13 @@ from flowwire.transport_rule import TransportRule
 __all__ = ["Execution", "forget", "replay", "timer_key"]
 
 _WAITING, _OPEN, _DONE, _ERROR = 0, 1, 2, 3
+_KINDS = {"activity": "activity", "workflow": "child workflow"}
+_STATES: dict[type, str] = {
+    TaskCompleted: "completed",
+    TaskFailed: "failed",
+    TaskTimedOut: "timed out",
+    TaskScheduleFailed: "refused by the backend",
+}
 _CONTAINERS = (list, tuple, dict, set, frozenset)
 
 #: decoded results per run id (full replay), most recently used last
@@ -231,8 +238,9 @@ class Execution:
         self._closed: dict[str, tuple[int, Event]] = {}
         self._timers: set[str] = set()
         self._fired: dict[str, int] = {}
-        self._history_keys: list[str] = []
         self._visited: set[str] = set()
+        #: keys of the history the code has not reached (yet), in history order
+        self._unvisited: dict[str, None] = {}
         self._emitted: set[str] = set()
         self._counters: dict[str, int] = {}
         self._seq = 0
@@ -301,6 +309,11 @@ class Execution:
                 self._body()
         else:
             self._live_step()
+        if self._ready is not None and self._unvisited:  # live run parked, as _body's _Suspend
+            try:
+                self._check_all_visited()
+            except NondeterminismError as exc:
+                self._fail(exc)
         decisions, self._decisions = self._decisions, []
         if decisions and isinstance(decisions[-1], CompleteWorkflow | FailWorkflow | ContinueAsNew):
             self.close()
@@ -397,14 +410,39 @@ class Execution:
         self._decisions = [FailWorkflow(*self._workflow_transport().serialize_error(error))]
 
     def _check_all_visited(self) -> None:
-        if self.live:
+        """Raise ``NondeterminismError`` for the first key of the history that the code has
+        not reached although it has run past the point where it was recorded."""
+        for key in self._unvisited:
+            recorded = self._scheduled.get(key)
+            what = "a timer" if recorded is None else self._recorded(key, recorded)
+            raise NondeterminismError(
+                f"the history of workflow {self.workflow_class.__qualname__} has {what} under "
+                f"key {key!r}, which the code no longer schedules: run() makes no such call"
+            )
+
+    def _recorded(self, key: str, recorded: TaskScheduled) -> str:
+        """What the history holds under ``key``: ``activity 'charge' v1 (completed)``."""
+        closed = self._closed.get(key)
+        state = "still open" if closed is None else _STATES[type(closed[1])]
+        kind = _KINDS.get(recorded.kind or "", "task")
+        return f"{kind} {recorded.name!r} v{recorded.version} ({state})"
+
+    def _mismatch(self, spec: ProxySpec, key: str, recorded: TaskScheduled) -> None:
+        """Fail unless the history's task under ``key`` is the one the code asks for there
+        (a history without types, ``name`` ``None``, is not checked)."""
+        if recorded.name is None or (
+            recorded.name == spec.name
+            and recorded.version == spec.version
+            and recorded.kind in (None, spec.kind)
+        ):
             return
-        for key in self._history_keys:
-            if key not in self._visited:
-                raise NondeterminismError(
-                    f"the history of workflow {self.workflow_class.__qualname__} has task or "
-                    f"timer {key!r}, which the code no longer schedules"
-                )
+        raise _Fail(
+            NondeterminismError(
+                f"the history of workflow {self.workflow_class.__qualname__} has "
+                f"{self._recorded(key, recorded)} under key {key!r}, but the code now asks "
+                f"for {_KINDS[spec.kind]} {spec.name!r} v{spec.version} there"
+            )
+        )
 
     def _workflow_transport(self) -> Transport:
         if self._transport_override is not None:
@@ -421,17 +459,20 @@ class Execution:
             if kind is TaskScheduled:
                 assert isinstance(event, TaskScheduled)
                 self._scheduled[event.key] = event
-                self._history_keys.append(event.key)
+                self._recorded_key(event.key)
+                self._dirty.append(event.key)  # live: check it against the call waiting on it
             elif kind in (TaskCompleted, TaskFailed, TaskTimedOut, TaskScheduleFailed):
                 key: str = event.key  # type: ignore[union-attr]
                 self._closed[key] = (index, event)
                 self._dirty.append(key)
                 if kind is TaskScheduleFailed and key not in self._scheduled:
-                    self._history_keys.append(key)
+                    assert isinstance(event, TaskScheduleFailed)  # refused without scheduling
+                    self._scheduled[key] = TaskScheduled(key, event.name, event.version, event.kind)
+                    self._recorded_key(key)
             elif kind is TimerStarted:
                 assert isinstance(event, TimerStarted)
                 self._timers.add(event.key)
-                self._history_keys.append(event.key)
+                self._recorded_key(event.key)
             elif kind is TimerFired:
                 assert isinstance(event, TimerFired)
                 self._fired[event.key] = index
@@ -440,6 +481,10 @@ class Execution:
                 assert isinstance(event, WorkflowStarted)
                 self._input = event.input
         self._seen = len(events)
+
+    def _recorded_key(self, key: str) -> None:
+        if key not in self._visited:
+            self._unvisited[key] = None
 
     # -- proxy calls ----------------------------------------------------------------------
 
@@ -468,15 +513,23 @@ class Execution:
             call.state = _OPEN
         elif call.state != _OPEN:
             return
-        spec = call.spec
+        spec, unvisited = call.spec, self._unvisited
         while True:
             key = call.key
-            if not self.live:
-                self._visited.add(key)
+            self._visited.add(key)
+            if key in unvisited:
+                del unvisited[key]
+            recorded = self._scheduled.get(key)
+            if recorded is not None and (
+                recorded.name != spec.name
+                or recorded.version != spec.version
+                or recorded.kind != spec.kind
+            ):
+                self._mismatch(spec, key, recorded)  # inlined fast path: equal is the rule
             if call.attempt and spec.delay:
                 tkey = timer_key(key)
-                if not self.live:
-                    self._visited.add(tkey)
+                self._visited.add(tkey)
+                unvisited.pop(tkey, None)
                 if tkey not in self._fired:
                     if tkey not in self._timers and tkey not in self._emitted:
                         self._emitted.add(tkey)
@@ -494,22 +547,9 @@ class Execution:
             self._by_key.pop(key, None)
             self._settle(call, index, event)
             return
-        scheduled = self._scheduled.get(key)
-        if scheduled is None:
-            if key not in self._emitted:
-                self._emitted.add(key)
-                self._decisions.append(spec.decision(key, self._input_payload(call)))
-        elif scheduled.name is not None and (scheduled.name, scheduled.version) != (
-            spec.name,
-            spec.version,
-        ):
-            raise _Fail(
-                NondeterminismError(
-                    f"the history has {key!r} as {scheduled.name!r} v{scheduled.version}, but "
-                    f"the code of {self.workflow_class.__qualname__} now calls "
-                    f"{spec.name!r} v{spec.version} there"
-                )
-            )
+        if key not in self._scheduled and key not in self._emitted:
+            self._emitted.add(key)
+            self._decisions.append(spec.decision(key, self._input_payload(call)))
         self._by_key[key] = call
 
     def _settle(self, call: _Call, index: int, event: Event) -> None:
@@ -539,8 +579,14 @@ class Execution:
             kwargs: Any = call.kwargs
             if call.scanned_plain is False:  # task results inside: their values go in
                 args, kwargs = unwrap(args), unwrap(kwargs)
+            target, transport = call.spec.target, call.transport
             try:
-                call.payload = call.transport.serialize_arguments(args, kwargs)
+                if target is None:
+                    call.payload = transport.serialize_arguments(args, kwargs)
+                else:  # the target class's override point (by default: the transport)
+                    call.payload = target.cls._serialize_arguments(
+                        args, kwargs, transport=transport
+                    )
             except Exception as exc:
                 raise _Fail(
                     TaskError(
@@ -555,7 +601,13 @@ class Execution:
         if key in cache:
             return cache[key]
         assert call.result is not None
-        value = call.transport.deserialize_result(call.result, type_hint=call.spec.returns)
+        spec, transport = call.spec, call.transport
+        if spec.target is None:
+            value = transport.deserialize_result(call.result, type_hint=spec.returns)
+        else:
+            value = spec.target.cls._deserialize_result(
+                call.result, transport=transport, type_hint=spec.returns
+            )
         cache[key] = value
         return value
 

@@ -14,44 +14,50 @@ import pkgutil
 from collections.abc import Iterable, Iterator
 from types import ModuleType
 
+from flowwire._checks import check_version
 from flowwire.errors import RegistrationError
 from flowwire.task import Activity, ActivityMeta, Workflow, WorkflowMeta, meta_of
 from flowwire.tasktype import TaskTypes, type_of
 
-__all__ = ["Registry", "scan"]
+__all__ = ["Registry", "find_type", "scan"]
 
 Target = ModuleType | str | type
 
 
 def _ignored(module_name: str, ignore: Iterable[str]) -> bool:
-    return any(
-        module_name == pattern
-        or module_name.startswith(pattern + ".")
-        or fnmatch.fnmatchcase(module_name, pattern)
-        for pattern in ignore
-    )
+    """Whether ``module_name`` or one of the packages it is in matches an ignore pattern."""
+    parts = module_name.split(".")
+    prefixes = [".".join(parts[:end]) for end in range(1, len(parts) + 1)]
+    return any(fnmatch.fnmatchcase(prefix, pattern) for pattern in ignore for prefix in prefixes)
 
 
 def _modules(target: ModuleType | str, ignore: tuple[str, ...]) -> Iterator[ModuleType]:
-    module = importlib.import_module(target) if isinstance(target, str) else target
-    if _ignored(module.__name__, ignore):
+    if isinstance(target, str):
+        if _ignored(target, ignore):
+            return
+        target = importlib.import_module(target)
+    if _ignored(target.__name__, ignore):
         return
-    yield module
-    path = getattr(module, "__path__", None)
+    yield target
+    path = getattr(target, "__path__", None)
     if path is None:
         return
-    for info in pkgutil.walk_packages(path, prefix=module.__name__ + "."):
+    # not pkgutil.walk_packages: it imports every package to walk it, ignored ones too
+    for info in pkgutil.iter_modules(path, prefix=target.__name__ + "."):
         if not _ignored(info.name, ignore):
-            yield importlib.import_module(info.name)
+            yield from _modules(importlib.import_module(info.name), ignore)
 
 
 def scan(*targets: Target, ignore: Iterable[str] = ()) -> list[type]:
     """Return the decorated task classes found in ``targets``, in discovery order.
 
     A target is a module, a module or package name (packages are walked recursively), or a
-    class (taken as is). ``ignore`` holds module names (a name also ignores its sub-modules)
-    or ``fnmatch`` patterns such as ``"*.tests"``. Only classes defined in a module are taken
-    from it (imported names are found in their own module).
+    class (taken as is). ``ignore`` holds glob patterns (``fnmatch``, case-sensitive) matched
+    against dotted module names: a module is skipped, and never imported, when its name or the
+    name of a package it is in matches one, so ``"myapp.legacy"`` skips ``myapp.legacy`` and
+    everything under it and ``"*.tests"`` skips ``myapp.tests`` and ``myapp.tests.fake``. Only
+    classes defined in a module are taken from it (imported names are found in their own
+    module).
 
     Raises:
         RegistrationError: a class target without task metadata.
@@ -77,6 +83,36 @@ def scan(*targets: Target, ignore: Iterable[str] = ()) -> list[type]:
                 ):
                     found.setdefault(id(value), value)
     return list(found.values())
+
+
+def find_type(
+    module: ModuleType | str, name: str, version: object, *, kind: str | None = None
+) -> type:
+    """The decorated class of ``module`` (a package is walked) registered as ``name`` and
+    ``version`` (normalised as the decorators do: ``2`` and ``"2"`` are the same), of ``kind``
+    (``"activity"``, ``"workflow"`` or either). This is what a command-line target
+    ``module:name@version`` names.
+
+    Raises:
+        RegistrationError: a bad version, or no such class (the message lists the types of
+            that kind the module has, with the closest one).
+        ImportError: the module cannot be imported.
+    """
+    wanted = check_version(version, f"{name}@{version}")
+    classes = scan(module)
+    for cls in classes:
+        meta = meta_of(cls)
+        if meta is not None and (meta.name, meta.version, kind or meta.kind) == (
+            name,
+            wanted,
+            meta.kind,
+        ):
+            return cls
+    registry = Registry(classes)
+    if kind is None:  # say what was meant: an activity if one has that name
+        kind = "activity" if registry.has_name("activity", name) else "workflow"
+    where = module if isinstance(module, str) else module.__name__
+    raise RegistrationError(f"{where}: {registry.missing(kind, name, wanted)}")
 
 
 class Registry(TaskTypes):

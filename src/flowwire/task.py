@@ -12,10 +12,12 @@ an ``ActivityOutcome`` back; workflows are driven by ``flowwire.replay``.
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
+from flowwire._checks import check_name, check_seconds, check_version
 from flowwire.errors import RegistrationError
 from flowwire.result import SuspendTask
 from flowwire.tasktype import TaskType, check_binding, run_signature, type_of
@@ -37,6 +39,7 @@ __all__ = [
     "describe_task",
     "meta_of",
     "resolve_transport",
+    "return_hint",
     "run_activity",
     "workflow",
 ]
@@ -112,6 +115,18 @@ def declared_transport(cls: type) -> Transport | None:
     return None
 
 
+def return_hint(cls: type) -> Any:
+    """The return annotation of ``cls.run`` (``Any`` when absent or unresolvable); for a
+    decorated class, its task type's (resolved once)."""
+    task_type = type_of(cls)
+    if task_type is not None:
+        return task_type.return_hint()
+    try:
+        return typing.get_type_hints(getattr(cls, "run")).get("return", Any)  # noqa: B009
+    except Exception:  # unresolvable forward references: decode without a type
+        return Any
+
+
 def describe_task(cls: type) -> str:
     """``workflow 'name' v1`` for a decorated class, else ``workflow module.Class``."""
     meta = meta_of(cls)
@@ -137,28 +152,8 @@ def bind_run_arguments(cls: type, args: Sequence[Any], kwargs: Mapping[str, Any]
         check_binding(run_signature(cls), args, kwargs, describe_task(cls))
 
 
-def _check_name(what: str, value: object, where: str) -> str:
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str) or not value or len(value) > 256:
-        raise RegistrationError(
-            f"{where}: {what} must be a non-empty string of at most 256 characters, got {value!r}"
-        )
-    return value
-
-
-def _check_seconds(what: str, value: object, where: str, *, optional: bool = False) -> Any:
-    if value is None and optional:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise RegistrationError(
-            f"{where}: {what} must be a positive whole number of seconds, got {value!r}"
-        )
-    return value
-
-
-def _transport_of(task: _Task) -> Transport:
-    transport = task.transport
+def _transport_of(task: object) -> Transport:
+    transport = getattr(task, "transport", _DEFAULT_TRANSPORT)
     return get_transport(transport) if isinstance(transport, str) else transport
 
 
@@ -182,6 +177,35 @@ class _Task:
     def _serialize_result(self, value: Any) -> str:
         """Encode the value ``run`` returned. Raises ``flowwire.EncodeError``."""
         return _transport_of(self).serialize_result(value)
+
+    # The starter side. Classmethods, so that a starter (or a proxy whose target is this
+    # class) never builds an instance of a user class just to encode a call: the instance
+    # methods above run where the task runs, these wherever it is started or called from.
+
+    @classmethod
+    def _serialize_arguments(
+        cls, args: tuple[Any, ...], kwargs: dict[str, Any], *, transport: Transport
+    ) -> str:
+        """Encode the input of a call of this task: what ``_deserialize_arguments`` reads.
+
+        A classmethod, called by every starter (``run_workflow``, ``LocalEngine.run``, the
+        SWF ``start``, ``flowwire run``, ``flowwire swf start``) and by every proxy whose target
+        is this class. ``transport`` is the one the caller chose for this class (the class's
+        own, an engine default, or the proxy's); the default implementation encodes with it.
+        Raises ``flowwire.EncodeError`` (or ``PayloadTooLarge``).
+        """
+        return transport.serialize_arguments(args, kwargs)
+
+    @classmethod
+    def _deserialize_result(cls, payload: str, *, transport: Transport, type_hint: Any) -> Any:
+        """Decode a result of this task: what ``_serialize_result`` wrote.
+
+        A classmethod, called where ``_serialize_arguments`` is. ``type_hint`` is the type the
+        caller expects (the return annotation of ``run``, or a proxy's ``returns=``); the
+        default implementation decodes with ``transport`` and that hint.
+        Raises ``flowwire.DecodeError``.
+        """
+        return transport.deserialize_result(payload, type_hint=type_hint)
 
 
 class Activity(_Task):
@@ -224,6 +248,15 @@ class Workflow(_Task):
 
     _fw_execution: Execution | None = None
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Check the task proxies defined in the class body, so that a bad proxy raises
+        ``RegistrationError`` where the class is defined, not when the workflow first runs."""
+        super().__init_subclass__(**kwargs)
+        for name, value in vars(cls).items():  # the proxies (see flowwire.proxy.check_proxies)
+            check = getattr(type(value), "_fw_check_owner", None)
+            if check is not None:
+                check(value, cls, name)
+
     def _serialize_restart_arguments(self, *args: Any, **kwargs: Any) -> str:
         """Encode the arguments of ``flowwire.restart`` (continue-as-new input)."""
         return self._transport().serialize_restart_arguments(args, kwargs)
@@ -232,28 +265,33 @@ class Workflow(_Task):
 # -- decorators --------------------------------------------------------------------------
 
 
-def _apply(cls: object, base: type, meta: ActivityMeta | WorkflowMeta, transport: Any) -> None:
-    kind = meta.kind
+def _apply(
+    cls: object, base: type, kind: str, build: Callable[[str], ActivityMeta | WorkflowMeta]
+) -> ActivityMeta | WorkflowMeta:
+    """Check ``cls`` and its metadata (built by ``build(where)``), attach it, return it."""
+    shown = getattr(cls, "__qualname__", None) or repr(cls)
+    where = f"@{kind}(...) on {shown}"
     if not isinstance(cls, type):
-        raise RegistrationError(
-            f"@{kind}({meta.name!r}, {meta.version!r}) must decorate a class, got {cls!r}"
-        )
+        raise RegistrationError(f"@{kind}(...) must decorate a class, got {cls!r}")
     if not issubclass(cls, base):
         raise RegistrationError(
-            f"@{kind}({meta.name!r}, {meta.version!r}) must decorate a subclass of "
-            f"flowwire.{base.__name__}, got {cls.__qualname__}"
+            f"@{kind}(...) must decorate a subclass of flowwire.{base.__name__}, got {shown}"
         )
     if meta_of(cls) is not None:
-        raise RegistrationError(f"{cls.__qualname__} is already decorated: {meta_of(cls)}")
+        raise RegistrationError(f"{shown} is already decorated: {meta_of(cls)}")
+    meta = build(where)
     cls.__flowwire_meta__ = meta  # type: ignore[attr-defined]
-    if transport is not None:
-        cls.transport = resolve_transport(transport)  # type: ignore[attr-defined]
+    return meta
+
+
+def _attach_type(cls: type, meta: ActivityMeta | WorkflowMeta) -> None:
+    """Build the class's task type, once, after its transport is set."""
     cls.__flowwire_type__ = TaskType(cls, meta, declared_transport(cls))  # type: ignore[attr-defined]
 
 
 def activity(
     name: str,
-    version: str,
+    version: str | int,
     task_list: str,
     heartbeat: int | None = None,
     schedule_to_close: int = 420,
@@ -263,35 +301,50 @@ def activity(
 ) -> Callable[[T], T]:
     """Attach activity metadata (and optionally a transport) to an ``Activity`` subclass.
 
-    Timeouts are whole seconds; ``heartbeat=None`` means no heartbeat timeout.
+    ``version`` is a string or a whole number >= 0 (``1`` is the version ``"1"``). Names,
+    versions and task lists follow Amazon SWF's rules on every engine (1 to 256 characters, 64
+    for a version; no leading or trailing whitespace, no ``:``, ``/``, ``|`` or control
+    characters; not ``"arn"``). Timeouts are whole seconds; ``heartbeat=None`` means no
+    heartbeat timeout.
 
     Raises:
-        RegistrationError: bad names or timeouts, a target that is not an ``Activity``
+        RegistrationError: when the class is decorated, naming the class, the parameter and the
+            bad value: bad names, versions or timeouts, a target that is not an ``Activity``
             subclass, or a class decorated twice.
-        UnknownTransportError: ``transport`` names no registered transport.
+        UnknownTransportError: ``transport`` names no registered transport (at once).
     """
-    where = f"@activity({name!r}, {version!r})"
-    meta = ActivityMeta(
-        name=_check_name("name", name, where),
-        version=_check_name("version", version, where),
-        task_list=_check_name("task_list", task_list, where),
-        heartbeat=_check_seconds("heartbeat", heartbeat, where, optional=True),
-        schedule_to_close=_check_seconds("schedule_to_close", schedule_to_close, where),
-        schedule_to_start=_check_seconds("schedule_to_start", schedule_to_start, where),
-        start_to_close=_check_seconds("start_to_close", start_to_close, where),
-    )
     resolved = resolve_transport(transport)
 
+    def build(where: str) -> ActivityMeta:
+        return ActivityMeta(
+            name=check_name("name", name, where),
+            version=check_version(version, where),
+            task_list=check_name("task_list", task_list, where),
+            heartbeat=check_seconds("heartbeat", heartbeat, where, optional=True),
+            schedule_to_close=_seconds("schedule_to_close", schedule_to_close, where),
+            schedule_to_start=_seconds("schedule_to_start", schedule_to_start, where),
+            start_to_close=_seconds("start_to_close", start_to_close, where),
+        )
+
     def decorate(cls: T) -> T:
-        _apply(cls, Activity, meta, resolved)
+        meta = _apply(cls, Activity, "activity", build)
+        if resolved is not None:
+            cls.transport = resolved  # type: ignore[attr-defined]
+        _attach_type(cls, meta)
         return cls
 
     return decorate
 
 
+def _seconds(what: str, value: object, where: str) -> int:
+    checked = check_seconds(what, value, where)
+    assert checked is not None
+    return checked
+
+
 def workflow(
     name: str,
-    version: str,
+    version: str | int,
     task_list: str,
     workflow_duration: int = 3600,
     decision_duration: int = 60,
@@ -299,23 +352,31 @@ def workflow(
 ) -> Callable[[T], T]:
     """Attach workflow metadata (and optionally a transport) to a ``Workflow`` subclass.
 
+    Names, versions and task lists follow the rules of :func:`activity`; durations are whole
+    seconds.
+
     Raises:
-        RegistrationError: bad names or durations, a target that is not a ``Workflow``
+        RegistrationError: when the class is decorated, naming the class, the parameter and the
+            bad value: bad names, versions or durations, a target that is not a ``Workflow``
             subclass, or a class decorated twice.
-        UnknownTransportError: ``transport`` names no registered transport.
+        UnknownTransportError: ``transport`` names no registered transport (at once).
     """
-    where = f"@workflow({name!r}, {version!r})"
-    meta = WorkflowMeta(
-        name=_check_name("name", name, where),
-        version=_check_name("version", version, where),
-        task_list=_check_name("task_list", task_list, where),
-        workflow_duration=_check_seconds("workflow_duration", workflow_duration, where),
-        decision_duration=_check_seconds("decision_duration", decision_duration, where),
-    )
     resolved = resolve_transport(transport)
 
+    def build(where: str) -> WorkflowMeta:
+        return WorkflowMeta(
+            name=check_name("name", name, where),
+            version=check_version(version, where),
+            task_list=check_name("task_list", task_list, where),
+            workflow_duration=_seconds("workflow_duration", workflow_duration, where),
+            decision_duration=_seconds("decision_duration", decision_duration, where),
+        )
+
     def decorate(cls: T) -> T:
-        _apply(cls, Workflow, meta, resolved)
+        meta = _apply(cls, Workflow, "workflow", build)
+        if resolved is not None:
+            cls.transport = resolved  # type: ignore[attr-defined]
+        _attach_type(cls, meta)
         return cls
 
     return decorate

@@ -34,10 +34,10 @@ __all__ = [
     "check_binding",
     "run_signature",
     "type_of",
-    "unknown_type_message",
 ]
 
 _UNSET: Any = object()
+_LISTED = 20  # registered types named in a "not registered" message
 
 
 class TaskType:
@@ -57,7 +57,7 @@ class TaskType:
     def __init__(
         self, cls: type, meta: ActivityMeta | WorkflowMeta, declared: Transport | None
     ) -> None:
-        self.cls = cls
+        self.cls: type[Any] = cls
         self.meta = meta
         self.kind: str = meta.kind
         self.name: str = meta.name
@@ -85,7 +85,7 @@ class TaskType:
     @property
     def run(self) -> Callable[..., Any]:
         """The class's ``run`` function (its annotations type the input)."""
-        function: Callable[..., Any] = self.cls.run  # type: ignore[attr-defined]
+        function: Callable[..., Any] = self.cls.run
         return function
 
     def return_hint(self) -> Any:
@@ -197,13 +197,28 @@ class TaskTypes:
     def get(self, kind: str, name: str, version: str) -> TaskType | None:
         return self._types.get((kind, name, version))
 
-    def require(self, kind: str, name: str, version: str, *, where: str = "") -> TaskType:
-        """The task type, or a :class:`RegistrationError` listing the registered types of that
-        kind, with a "did you mean" for a near miss."""
-        found = self._types.get((kind, name, version))
-        if found is not None:
-            return found
-        raise RegistrationError(unknown_type_message(kind, name, version, self, where=where))
+    def has_name(self, kind: str, name: str) -> bool:
+        """Whether some version of ``kind`` ``name`` is registered."""
+        return any(k == kind and n == name for k, n, _ in self._types)
+
+    def missing(self, kind: str, name: str, version: str) -> str:
+        """Why ``kind`` ``(name, version)`` is not found: ``activity 'chrage' v1 is not
+        registered; registered activities: 'charge' v1, 'ship' v1; did you mean 'charge' v1?``
+        (the closest registered type of that kind, by name then version)."""
+        noun = "activities" if kind == "activity" else "workflows"
+        types = sorted((n, v) for k, n, v in self._types if k == kind)
+        shown = [f"{n!r} v{v}" for n, v in types]
+        listing = ", ".join(shown[:_LISTED]) if shown else "none"
+        if len(shown) > _LISTED:
+            listing += f" and {len(shown) - _LISTED} more"
+        text = f"{kind} {name!r} v{version} is not registered; registered {noun}: {listing}"
+        names = sorted({n for n, _ in types})
+        close = [name] if name in names else difflib.get_close_matches(name, names, n=1)
+        if close:
+            versions = [v for n, v in types if n == close[0]]
+            near = difflib.get_close_matches(version, versions, n=1, cutoff=0) or versions
+            return f"{text}; did you mean {close[0]!r} v{near[0]}?"
+        return text
 
     def of_kind(self, kind: str) -> list[TaskType]:
         return [t for t in self._types.values() if t.kind == kind]
@@ -216,18 +231,3 @@ class TaskTypes:
 
     def __contains__(self, cls: object) -> bool:
         return any(t.cls is cls or t is cls for t in self._types.values())
-
-
-def unknown_type_message(
-    kind: str, name: str, version: str, types: TaskTypes, *, where: str = ""
-) -> str:
-    """``no activity 'x' v1 is registered (registered: ...); did you mean ...?``"""
-    known = sorted(f"{t.name!r} v{t.version}" for t in types.of_kind(kind))
-    wanted = f"{name!r} v{version}"
-    text = f"{where}: " if where else ""
-    text += f"no {kind} {wanted} is registered"
-    text += f" (registered {kind} types: {', '.join(known)})" if known else f" (no {kind} types)"
-    close = difflib.get_close_matches(wanted, known, n=1, cutoff=0.6)
-    if close:
-        text += f"; did you mean {close[0]}?"
-    return text

@@ -11,7 +11,15 @@ from _scanpkg.tasks import ScanA, ScanW, Undecorated
 from flowwire.errors import RegistrationError, UnknownTransportError
 from flowwire.proxy import ActivityProxy, WorkflowProxy
 from flowwire.scanner import Registry, scan
-from flowwire.task import Activity, ActivityMeta, Workflow, activity, declared_transport, workflow
+from flowwire.task import (
+    Activity,
+    ActivityMeta,
+    Workflow,
+    activity,
+    declared_transport,
+    meta_of,
+    workflow,
+)
 from flowwire.transport import MsgpackTransport
 
 
@@ -25,18 +33,33 @@ def test_decorator_attaches_metadata_and_transport() -> None:
     assert declared_transport(ScanA) is None
 
 
+class Plain(Activity):
+    pass
+
+
+class PlainWorkflow(Workflow):
+    pass
+
+
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: activity("", "1", "tl"), "name must be a non-empty string"),
-        (lambda: activity("a", "1", "tl", start_to_close=0), "start_to_close must be a positive"),
-        (lambda: workflow("w", "1", "tl", workflow_duration=1.5), "workflow_duration"),
-        (lambda: activity("a", None, "tl"), "version must be"),  # type: ignore[arg-type]
+        (lambda: activity("", "1", "tl")(Plain), "on Plain: name must not be empty"),
+        (
+            lambda: activity("a", "1", "tl", start_to_close=0)(Plain),
+            "on Plain: start_to_close must be a positive",
+        ),
+        (
+            lambda: workflow("w", "1", "tl", workflow_duration=1.5)(PlainWorkflow),
+            "on PlainWorkflow: workflow_duration",
+        ),
+        (lambda: activity("a", None, "tl")(Plain), "version must be"),  # type: ignore[arg-type]
     ],
 )
 def test_bad_metadata_is_refused(call: Any, message: str) -> None:
     with pytest.raises(RegistrationError, match=message):
         call()
+    assert meta_of(Plain) is None and meta_of(PlainWorkflow) is None
 
 
 def test_bad_targets_are_refused() -> None:
@@ -44,7 +67,7 @@ def test_bad_targets_are_refused() -> None:
         activity("a", "1", "tl")(lambda: None)
     with pytest.raises(RegistrationError, match=r"subclass of flowwire\.Activity"):
         activity("a", "1", "tl")(ScanW)
-    with pytest.raises(RegistrationError, match="already decorated"):
+    with pytest.raises(RegistrationError, match="ScanW is already decorated"):
         workflow("again", "1", "tl")(ScanW)
     with pytest.raises(UnknownTransportError):
         activity("a", "1", "tl", transport="no-such-codec")
@@ -97,23 +120,23 @@ def test_proxies_resolve_names_defaults_and_return_types() -> None:
     assert child.options["decision_duration"] == 60
 
 
-def test_bad_proxies_are_refused() -> None:
-    with pytest.raises(RegistrationError, match="retry must be"):
-        ActivityProxy("a", "1", retry=-1)
+def test_bad_proxies_are_refused_when_the_class_is_defined() -> None:
+    with pytest.raises(RegistrationError, match=r"Host0\.a = ActivityProxy\('a', '1'\): retry"):
+
+        class Host0(Workflow):
+            a = ActivityProxy("a", "1", retry=-1)
+
     with pytest.raises(RegistrationError, match=r"decorated flowwire\.Activity subclass"):
 
         class Host(Workflow):
             wrong = ActivityProxy(ScanW)  # type: ignore[arg-type]
 
-        Host.wrong._spec()
     with pytest.raises(RegistrationError, match="must be a class attribute"):
         ActivityProxy("a", "1")._spec()
-    with pytest.raises(RegistrationError, match="name and a version"):
+    with pytest.raises(RegistrationError, match=r"Host2\.nameless = .*needs a version too"):
 
         class Host2(Workflow):
             nameless = ActivityProxy("a")
-
-        Host2.nameless._spec()
 
 
 def test_proxy_calls_outside_an_engine_are_refused() -> None:

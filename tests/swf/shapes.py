@@ -52,21 +52,36 @@ class SwfHistory:
         self.add("DecisionTaskCompleted", scheduledEventId=scheduled, startedEventId=started)
         return self
 
-    def activity(self, key: str, name: str = "act", input: str = "[]") -> int:
+    def activity(
+        self, key: str, name: str = "act", input: str = "[]", version: str = "1", **timeouts: str
+    ) -> int:
+        attrs = {
+            "scheduleToCloseTimeout": "420",
+            "scheduleToStartTimeout": "120",
+            "startToCloseTimeout": "300",
+            "heartbeatTimeout": "NONE",
+            **timeouts,
+        }
         event_id = self.add(
             "ActivityTaskScheduled",
             activityId=key,
-            activityType={"name": name, "version": "1"},
+            activityType={"name": name, "version": version},
             input=input,
             decisionTaskCompletedEventId=len(self.events),
             taskList={"name": "activities"},
-            scheduleToCloseTimeout="420",
-            scheduleToStartTimeout="120",
-            startToCloseTimeout="300",
-            heartbeatTimeout="NONE",
+            **attrs,
         )
         self.scheduled[key] = event_id
         return event_id
+
+    def activity_schedule_failed(self, key: str, name: str, cause: str) -> None:
+        self.add(
+            "ScheduleActivityTaskFailed",
+            activityId=key,
+            activityType={"name": name, "version": "1"},
+            cause=cause,
+            decisionTaskCompletedEventId=len(self.events),
+        )
 
     def activity_started(self, key: str) -> int:
         return self.add("ActivityTaskStarted", identity="w", scheduledEventId=self.scheduled[key])
@@ -100,11 +115,13 @@ class SwfHistory:
             startedEventId=started,
         )
 
-    def child(self, workflow_id: str, name: str = "child", input: str = "[]") -> int:
+    def child(
+        self, workflow_id: str, name: str = "child", input: str = "[]", version: str = "1"
+    ) -> int:
         event_id = self.add(
             "StartChildWorkflowExecutionInitiated",
             workflowId=workflow_id,
-            workflowType={"name": name, "version": "1"},
+            workflowType={"name": name, "version": version},
             input=input,
             childPolicy="TERMINATE",
             decisionTaskCompletedEventId=len(self.events),
@@ -160,12 +177,12 @@ class SwfHistory:
             workflowType={"name": "child", "version": "1"},
         )
 
-    def child_start_failed(self, workflow_id: str, cause: str) -> None:
+    def child_start_failed(self, workflow_id: str, cause: str, name: str = "child") -> None:
         self.add(
             "StartChildWorkflowExecutionFailed",
             workflowId=workflow_id,
             cause=cause,
-            workflowType={"name": "child", "version": "1"},
+            workflowType={"name": name, "version": "1"},
             initiatedEventId=0,
             decisionTaskCompletedEventId=len(self.events),
         )

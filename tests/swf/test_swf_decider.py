@@ -84,7 +84,7 @@ def test_child_failure_and_refusal_fail_the_parent() -> None:
 
     h = SwfHistory(workflow_id="p").started(args(3))
     h.decision()
-    h.child_start_failed("p:child-0-0", "WORKFLOW_TYPE_DOES_NOT_EXIST")
+    h.child_start_failed("p:child-0-0", "WORKFLOW_TYPE_DOES_NOT_EXIST", name="sequence")
     (failed,) = decide(make_decider(), h.poll_response(workflow_type=("parent", "1")))
     assert "WORKFLOW_TYPE_DOES_NOT_EXIST" in str(JSON.deserialize_error(**attrs(failed)))
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,6 +36,7 @@ EXAMPLES = [
     "examples.errors",
     "examples.mixed_codecs",
     "examples.swf_orders",
+    "examples.custom_format",
 ]
 
 
@@ -109,7 +111,26 @@ CASES = [
         1,
         "unknown sku 'sku-9'",
     ),
+    (  # a format of its own: the starter's override points encode and decode
+        ["examples.custom_format:Invoice", "-k", "customer=ACME", "-k", 'amount="100.00"'],
+        0,
+        {"customer": "ACME", "tax": "20.00", "total": "120.00"},
+    ),
 ]
+
+
+def split_argv(argv: list[str]) -> tuple[list[Any], dict[str, Any]]:
+    """The positional and ``-k NAME=VALUE`` arguments of a CLI argv, parsed as the CLI does."""
+    args: list[Any] = []
+    kwargs: dict[str, Any] = {}
+    items = iter(argv)
+    for item in items:
+        if item == "-k":
+            name, _, value = next(items).partition("=")
+            kwargs[name] = parse_argument(value)
+        else:
+            args.append(parse_argument(item))
+    return args, kwargs
 
 
 def test_examples_from_the_cli(worker: tuple[MotoServer, str, str]) -> None:
@@ -150,14 +171,8 @@ def test_examples_with_each_transport(moto_server: MotoServer, transport: str) -
         for argv, _, _ in CASES:
             module, _, name = argv[0].partition(":")
             cls = getattr(importlib.import_module(module), name)
-            runs.append(
-                start(
-                    swf,
-                    cls,
-                    [parse_argument(a) for a in argv[1:]],
-                    transport=transport,
-                )
-            )
+            args, kwargs = split_argv(argv[1:])
+            runs.append(start(swf, cls, args, kwargs, transport=transport))
         for run, (argv, code, expected) in zip(runs, CASES, strict=True):
             if code:
                 with pytest.raises(TaskError) as info:

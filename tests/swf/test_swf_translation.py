@@ -31,6 +31,22 @@ from flowwire.history import (
 
 from .shapes import SwfHistory
 
+# what SwfHistory's scheduling events record (SWF fills in the registered defaults)
+ACTIVITY = {
+    "kind": "activity",
+    "options": {
+        "task_list": "activities",
+        "heartbeat": None,
+        "schedule_to_close": 420,
+        "schedule_to_start": 120,
+        "start_to_close": 300,
+    },
+}
+CHILD = {
+    "kind": "workflow",
+    "options": {"task_list": "decisions", "workflow_duration": 3600, "decision_duration": 60},
+}
+
 
 def test_activities_timers_and_timeouts() -> None:
     h = SwfHistory().started('{"a":1}')
@@ -45,9 +61,9 @@ def test_activities_timers_and_timeouts() -> None:
     h.add("WorkflowExecutionSignaled", signalName="s")  # ignored
     assert translate(h.events, workflow_id="wf-1") == [
         WorkflowStarted('{"a":1}'),
-        TaskScheduled("double-0-0", "act", "1", "[]"),
-        TaskScheduled("double-1-0", "act", "1", "[]"),
-        TaskScheduled("double-2-0", "act", "1", "[]"),
+        TaskScheduled("double-0-0", "act", "1", input="[]", **ACTIVITY),
+        TaskScheduled("double-1-0", "act", "1", input="[]", **ACTIVITY),
+        TaskScheduled("double-2-0", "act", "1", input="[]", **ACTIVITY),
         TaskStarted("double-0-0"),
         TaskCompleted("double-0-0", "2"),
         TaskStarted("double-1-0"),
@@ -73,11 +89,11 @@ def test_child_workflows_map_back_to_keys() -> None:
     h.child_timed_out(slow)
     events = translate(h.events, workflow_id="order-7")
     assert events[1:] == [
-        TaskScheduled("c-0", "child", "1", "[]"),
-        TaskScheduled("c-1", "child", "1", "[]"),
-        TaskScheduled("c-2", "child", "1", "[]"),
-        TaskScheduled("c-3", "child", "1", "[]"),
-        TaskScheduleFailed("c-3", "WORKFLOW_TYPE_DOES_NOT_EXIST"),
+        TaskScheduled("c-0", "child", "1", input="[]", **CHILD),
+        TaskScheduled("c-1", "child", "1", input="[]", **CHILD),
+        TaskScheduled("c-2", "child", "1", input="[]", **CHILD),
+        TaskScheduled("c-3", "child", "1", input="[]", **CHILD),
+        TaskScheduleFailed("c-3", "WORKFLOW_TYPE_DOES_NOT_EXIST", "child", "1", "workflow"),
         TaskStarted("c-0"),
         TaskCompleted("c-0", '"done"'),
         TaskStarted("c-1"),
@@ -97,10 +113,10 @@ def test_missing_optional_fields_of_moto_and_real_swf() -> None:
     h.add("ActivityTaskCompleted", scheduledEventId=h.scheduled["b"], startedEventId=started)
     assert translate(h.events, workflow_id="wf-1") == [
         WorkflowStarted(""),
-        TaskScheduled("a", "act", "1", "[]"),
+        TaskScheduled("a", "act", "1", input="[]", **ACTIVITY),
         TaskStarted("a"),
         TaskFailed("a", "boom", ""),
-        TaskScheduled("b", "act", "1", "[]"),
+        TaskScheduled("b", "act", "1", input="[]", **ACTIVITY),
         TaskStarted("b"),
         TaskCompleted("b", ""),
     ]

@@ -228,8 +228,9 @@ class LocalEngine:
     def run(self, workflow: type[Workflow], *args: Any, **kwargs: Any) -> Any:
         """Run ``workflow`` with these arguments to the end and return its decoded result.
 
-        The input is serialized and the result deserialized by the workflow type's transport,
-        exactly as a starter on SWF would. Restarts (continue-as-new) are followed.
+        The input is serialized by the workflow class's ``_serialize_arguments`` and the result
+        deserialized by its ``_deserialize_result`` (by default: its type's transport), exactly
+        as a starter on SWF does. Restarts (continue-as-new) are followed.
 
         Raises:
             TaskError: the workflow failed (the error names it and what failed inside), or
@@ -255,7 +256,7 @@ class LocalEngine:
             self.rule.of(each)  # an offload stage without a store fails here, not mid-run
         transport = self.rule.of(task_type)
         try:
-            payload = transport.serialize_arguments(args, kwargs)
+            payload = workflow._serialize_arguments(tuple(args), dict(kwargs), transport=transport)
         except PayloadTooLarge as exc:
             exc.what = f"input of {task_type.describe()} ({exc.what})"
             raise
@@ -306,7 +307,9 @@ def _outcome(record: RunRecord, transport: Transport, task_type: TaskType) -> An
     """The decoded result of a closed run, or its error raised."""
     what = task_type.describe()
     if record.status == "completed":
-        return transport.deserialize_result(record.result or "", type_hint=task_type.return_hint())
+        return task_type.cls._deserialize_result(
+            record.result or "", transport=transport, type_hint=task_type.return_hint()
+        )
     if record.status == "timed_out":
         raise TaskTimedout(
             f"timed out after its workflow_duration of "

@@ -439,13 +439,20 @@ class Kernel:
         self._event(run, TimerFired(timer.key), now)
 
     def _start_child(self, run: RunState, decision: StartChildWorkflow, now: float) -> None:
-        scheduled = TaskScheduled(decision.key, decision.name, decision.version, decision.input)
-        self._record(run, scheduled, now)
         child = self.types.get("workflow", decision.name, decision.version)
         if child is None:
-            cause = f"WORKFLOW_TYPE_DOES_NOT_EXIST: workflow {decision.name!r} v{decision.version}"
-            self._event(run, TaskScheduleFailed(decision.key, cause + " is not registered"), now)
+            self._refuse(run, decision, "workflow", _CHILD_OPTIONS, now)
             return
+        meta: Any = child.meta
+        options = {
+            "task_list": decision.task_list or meta.task_list,
+            "workflow_duration": decision.workflow_duration or meta.workflow_duration,
+            "decision_duration": decision.decision_duration or meta.decision_duration,
+        }
+        scheduled = TaskScheduled(
+            decision.key, decision.name, decision.version, "workflow", options, decision.input
+        )
+        self._record(run, scheduled, now)
         self._start_run(
             child,
             decision.input,
@@ -460,11 +467,9 @@ class Kernel:
 
     def _schedule_activity(self, run: RunState, decision: ScheduleActivity, now: float) -> None:
         key = decision.key
-        self._record(run, TaskScheduled(key, decision.name, decision.version, decision.input), now)
         task_type = self.types.get("activity", decision.name, decision.version)
         if task_type is None:
-            cause = f"ACTIVITY_TYPE_DOES_NOT_EXIST: activity {decision.name!r} v{decision.version}"
-            self._event(run, TaskScheduleFailed(key, cause + " is not registered"), now)
+            self._refuse(run, decision, "activity", _ACTIVITY_OPTIONS, now)
             return
         meta: Any = task_type.meta
         attempt = AttemptRecord(
@@ -482,6 +487,17 @@ class Kernel:
             start_to_close=decision.start_to_close or meta.start_to_close,
             task_type=task_type,
         )
+        options = {
+            "task_list": attempt.task_list,
+            "heartbeat": attempt.heartbeat,
+            "schedule_to_close": attempt.schedule_to_close,
+            "schedule_to_start": attempt.schedule_to_start,
+            "start_to_close": attempt.start_to_close,
+        }
+        scheduled = TaskScheduled(
+            key, decision.name, decision.version, "activity", options, decision.input
+        )
+        self._record(run, scheduled, now)
         self._attempts[attempt.token] = attempt
         self._batch.attempts.append(attempt)
         offset = min(attempt.schedule_to_start, attempt.schedule_to_close)
@@ -490,6 +506,24 @@ class Kernel:
         if fifo is None:
             fifo = self._fifos[offset] = deque()
         fifo.append((at, attempt))
+
+    def _refuse(
+        self,
+        run: RunState,
+        decision: ScheduleActivity | StartChildWorkflow,
+        kind: str,
+        fields: tuple[str, ...],
+        now: float,
+    ) -> None:
+        """Record a task whose type nobody registered, and its refusal, as SWF would: the
+        cause lists the registered types of that kind and the closest one."""
+        name, version = decision.name, decision.version
+        options = {f: getattr(decision, f) for f in fields if getattr(decision, f) is not None}
+        scheduled = TaskScheduled(decision.key, name, version, kind, options, decision.input)
+        self._record(run, scheduled, now)
+        code = "ACTIVITY" if kind == "activity" else "WORKFLOW"
+        cause = f"{code}_TYPE_DOES_NOT_EXIST: {self.types.missing(kind, name, version)}"
+        self._event(run, TaskScheduleFailed(decision.key, cause), now)
 
     def _check_at(self, attempt: AttemptRecord, at: float) -> None:
         """Look at ``attempt``'s timeouts at ``at`` (one pending check per attempt)."""
@@ -578,6 +612,14 @@ class Kernel:
 
 
 _NEVER = float("inf")
+_ACTIVITY_OPTIONS = (
+    "task_list",
+    "heartbeat",
+    "schedule_to_close",
+    "schedule_to_start",
+    "start_to_close",
+)
+_CHILD_OPTIONS = ("task_list", "workflow_duration", "decision_duration")
 
 
 def _tick(now: float) -> None:

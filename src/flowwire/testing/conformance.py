@@ -18,11 +18,14 @@ What it checks: payloads are ``str``; results, arguments and restart arguments r
 exactly over the codec's domain; annotated extended types are rebuilt exactly; errors become
 a reason within SWF's 256 characters and details that rebuild a TaskError; unsupported values
 raise EncodeError; garbage, truncated and bit-flipped payloads raise DecodeError and nothing
-else; payloads over ``max_payload_chars`` raise PayloadTooLarge.
+else; a value that cannot fit in ``max_payload_chars`` (random, so incompressible: a
+compression stage cannot shrink it) raises PayloadTooLarge, or is carried some other way (an
+offload stage) by a payload within the limit that reads back exactly.
 """
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -33,6 +36,9 @@ from flowwire.testing.strategies import Order, arguments, orders, typed_values, 
 from flowwire.transport._protocols import Transport
 
 __all__ = ["TransportConformance", "check_transport"]
+
+_LARGEST_CHECKED_LIMIT = 4_000_000
+"""Larger ``max_payload_chars`` are not checked: the check encodes three times the limit."""
 
 _SETTINGS = {
     "deadline": None,
@@ -180,16 +186,26 @@ class TransportConformance:
 
     def test_limit_raises_payload_too_large(self, transport: Transport) -> None:
         limit = getattr(transport, "max_payload_chars", None)
-        if not limit:
+        if not limit or limit > _LARGEST_CHECKED_LIMIT:
             return
+        # Random bytes: no compression stage can shrink them, and no lossless encoding can put
+        # 3 * limit of them into ``limit`` characters (a character carries at most ~20.1 bits).
+        value = random.Random(limit).randbytes(3 * limit)
         try:
-            transport.serialize_result("x" * (limit + 1))
+            payload = transport.serialize_result(value)
         except PayloadTooLarge as exc:
-            assert exc.limit == limit and exc.size > limit
+            assert exc.limit == limit and exc.size > limit, (
+                f"PayloadTooLarge for {3 * limit} random bytes says size={exc.size}, "
+                f"limit={exc.limit}; expected limit={limit} and a size over it"
+            )
             return
-        raise AssertionError(
-            f"a payload over max_payload_chars={limit} did not raise PayloadTooLarge"
+        # no error: the transport must have carried it some other way (an offload stage)
+        assert len(payload) <= limit, (
+            f"{3 * limit} random bytes became a payload of {len(payload)} characters, over "
+            f"max_payload_chars={limit}, and did not raise PayloadTooLarge"
         )
+        back = transport.deserialize_result(payload)
+        assert back == value, f"{3 * limit} random bytes carried under the limit came back changed"
 
 
 def _decodes_or_decode_error(transport: Transport, payload: str) -> None:

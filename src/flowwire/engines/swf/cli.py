@@ -5,7 +5,9 @@ command stores its handler in ``func`` (``args.func(args)`` returns the exit cod
 commands run without the core CLI as ``python -m flowwire.engines.swf.cli ...``.
 
 Targets name where the task classes are: ``package.module`` (every decorated class defined in
-it; packages are walked, ``--ignore`` skips modules) or ``package.module:Class``.
+it; packages are walked, ``--ignore PATTERN`` skips modules whose dotted name, or a package
+they are in, matches the glob, such as ``'*.tests'``), ``package.module:Class``, or
+``package.module:name@version`` (the class registered with that name and version there).
 
 Exit codes: 0 success, 1 the workflow failed (its error on stderr), 2 a usage or configuration
 error, 3 SWF refused a call.
@@ -38,7 +40,7 @@ from flowwire.engines.swf.registration import ActivityTypeSpec, register_all
 from flowwire.engines.swf.service import WorkerPool
 from flowwire.engines.swf.starter import start
 from flowwire.errors import ConfigurationError, FlowwireError, TaskError
-from flowwire.scanner import scan
+from flowwire.scanner import find_type, scan
 from flowwire.task import Workflow, WorkflowMeta, declared_transport, meta_of
 from flowwire.transport import Transport, get_transport
 
@@ -71,6 +73,9 @@ def _load(target: str, ignore: Sequence[str] = ()) -> list[type]:
             return found
     except ImportError as exc:
         raise ConfigurationError(f"cannot import {module_name!r} (from {target!r}): {exc}") from exc
+    if "@" in attribute:  # module:name@version, the registered name and version
+        name, _, version = attribute.rpartition("@")
+        return [find_type(module, name, version)]
     try:
         value = getattr(module, attribute)
     except AttributeError:
@@ -267,7 +272,7 @@ def add_swf_commands(subparsers: Any) -> argparse.ArgumentParser:
     register.add_argument(
         "--retention-days", type=int, default=1, help="how long SWF keeps closed executions"
     )
-    register.add_argument("--ignore", action="append", default=[], metavar="MODULE")
+    register.add_argument("--ignore", action="append", default=[], metavar="PATTERN")
     _common(register)
     register.set_defaults(func=_guard(_cmd_register))
 
@@ -283,13 +288,13 @@ def add_swf_commands(subparsers: Any) -> argparse.ArgumentParser:
         help="poll this task list (repeatable; default: the classes' task lists)",
     )
     worker.add_argument("--register", action="store_true", help="register the types first")
-    worker.add_argument("--ignore", action="append", default=[], metavar="MODULE")
+    worker.add_argument("--ignore", action="append", default=[], metavar="PATTERN")
     worker.add_argument("--stagger", type=float, default=0.0, help=argparse.SUPPRESS)
     _common(worker)
     worker.set_defaults(func=_guard(_cmd_worker))
 
     starter = commands.add_parser("start", help="start a workflow execution")
-    starter.add_argument("workflow", metavar="module:Workflow")
+    starter.add_argument("workflow", metavar="module:Workflow|module:name@version")
     starter.add_argument("args", nargs="*", metavar="ARG", help="JSON, else a plain string")
     starter.add_argument("-k", "--kwarg", action="append", default=[], metavar="NAME=VALUE")
     starter.add_argument("--wait", action="store_true", help="wait and print the result as JSON")

@@ -127,7 +127,7 @@ class HistoryBuilder:
             case "ActivityTaskScheduled":
                 key = str(a["activityId"])
                 self._by_event_id[event_id] = key
-                return _scheduled(key, a.get("activityType"), a.get("input"))
+                return _scheduled(key, "activity", a.get("activityType"), a, _ACTIVITY_OPTIONS)
             case "ActivityTaskStarted":
                 return TaskStarted(key=self._key(a.get("scheduledEventId"), event_type))
             case "ActivityTaskCompleted":
@@ -147,14 +147,15 @@ class HistoryBuilder:
                     key=key, reason="ActivityTaskCanceled", details=a.get("details") or ""
                 )
             case "ScheduleActivityTaskFailed":
-                return TaskScheduleFailed(key=str(a["activityId"]), cause=str(a.get("cause") or ""))
+                key = str(a["activityId"])
+                return _refused(key, "activity", a.get("activityType"), a.get("cause"))
             case "StartChildWorkflowExecutionInitiated":
                 key = key_of_child(self.workflow_id, str(a["workflowId"]))
                 self._by_event_id[event_id] = key
-                return _scheduled(key, a.get("workflowType"), a.get("input"))
+                return _scheduled(key, "workflow", a.get("workflowType"), a, _CHILD_OPTIONS)
             case "StartChildWorkflowExecutionFailed":
                 key = key_of_child(self.workflow_id, str(a["workflowId"]))
-                return TaskScheduleFailed(key=key, cause=str(a.get("cause") or ""))
+                return _refused(key, "workflow", a.get("workflowType"), a.get("cause"))
             case "ChildWorkflowExecutionStarted":
                 return TaskStarted(key=self._key(a.get("initiatedEventId"), event_type))
             case "ChildWorkflowExecutionCompleted":
@@ -179,13 +180,59 @@ class HistoryBuilder:
                 return None
 
 
-def _scheduled(key: str, task_type: Any, payload: Any = None) -> TaskScheduled:
-    given = None if payload is None else str(payload)
+#: SWF's attribute of the scheduling event -> flowwire's option, for each kind of task
+_ACTIVITY_OPTIONS = {
+    "heartbeatTimeout": "heartbeat",
+    "scheduleToCloseTimeout": "schedule_to_close",
+    "scheduleToStartTimeout": "schedule_to_start",
+    "startToCloseTimeout": "start_to_close",
+}
+_CHILD_OPTIONS = {
+    "executionStartToCloseTimeout": "workflow_duration",
+    "taskStartToCloseTimeout": "decision_duration",
+}
+
+
+def _type_of(task_type: Any) -> tuple[str | None, str | None]:
     if isinstance(task_type, Mapping) and "name" in task_type:
-        return TaskScheduled(
-            key=key, name=str(task_type["name"]), version=str(task_type["version"]), input=given
-        )
-    return TaskScheduled(key=key, input=given)
+        return str(task_type["name"]), str(task_type["version"])
+    return None, None
+
+
+def _seconds(value: Any) -> int | str | None:
+    """SWF's duration string as whole seconds; ``"NONE"`` (no limit) is ``None``, and
+    anything else is kept as SWF wrote it."""
+    text = str(value)
+    if text == "NONE":
+        return None
+    return int(text) if text.isdigit() else text
+
+
+def _scheduled(
+    key: str, kind: str, task_type: Any, attrs: Mapping[str, Any], fields: Mapping[str, str]
+) -> TaskScheduled:
+    name, version = _type_of(task_type)
+    options: dict[str, Any] = {}
+    task_list = attrs.get("taskList")
+    if isinstance(task_list, Mapping) and "name" in task_list:
+        options["task_list"] = str(task_list["name"])
+    for swf_name, option in fields.items():
+        if swf_name in attrs:
+            options[option] = _seconds(attrs[swf_name])
+    payload = attrs.get("input")
+    return TaskScheduled(
+        key=key,
+        name=name,
+        version=version,
+        kind=kind,
+        options=options,
+        input=None if payload is None else str(payload),
+    )
+
+
+def _refused(key: str, kind: str, task_type: Any, cause: Any) -> TaskScheduleFailed:
+    name, version = _type_of(task_type)
+    return TaskScheduleFailed(key, str(cause or ""), name=name, version=version, kind=kind)
 
 
 def translate(events: Iterable[Mapping[str, Any]], *, workflow_id: str) -> list[Event]:

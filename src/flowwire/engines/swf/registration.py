@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from flowwire._checks import check_name, check_version
 from flowwire.engines.swf.client import SWF, SWFError
 from flowwire.errors import ConfigurationError, RegistrationError
 
@@ -52,6 +53,9 @@ class ActivityTypeSpec:
     start_to_close: int | None = 300
     description: str | None = None
 
+    def __post_init__(self) -> None:
+        _normalise(self, "activity")
+
     def defaults(self) -> dict[str, str]:
         """The ``default*`` fields, exactly as DescribeActivityType reports them."""
         return {
@@ -75,6 +79,9 @@ class WorkflowTypeSpec:
     child_policy: str = "TERMINATE"
     description: str | None = None
 
+    def __post_init__(self) -> None:
+        _normalise(self, "workflow")
+
     def defaults(self) -> dict[str, str]:
         """The ``default*`` fields, exactly as DescribeWorkflowType reports them."""
         return {
@@ -83,6 +90,15 @@ class WorkflowTypeSpec:
             "defaultTaskStartToCloseTimeout": timeout_value(self.decision_duration),
             "defaultChildPolicy": self.child_policy,
         }
+
+
+def _normalise(spec: ActivityTypeSpec | WorkflowTypeSpec, kind: str) -> None:
+    """Check the name and task list and normalise the version (``2`` is ``"2"``), as the
+    decorators do. Raises :class:`RegistrationError` naming the spec and the value."""
+    where = f"{kind} type spec {spec.name!r}"
+    object.__setattr__(spec, "name", check_name("name", spec.name, where))
+    object.__setattr__(spec, "version", check_version(spec.version, where))
+    object.__setattr__(spec, "task_list", check_name("task_list", spec.task_list, where))
 
 
 def register_domain(swf: SWF, *, retention_days: int = 1, description: str | None = None) -> bool:

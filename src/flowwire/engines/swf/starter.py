@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from flowwire._checks import check_name, check_version
 from flowwire.engines.swf.client import SWF
 from flowwire.engines.swf.limits import MAX_INPUT, check_field
 from flowwire.errors import ConfigurationError, TaskError, TaskTimedout
@@ -37,6 +38,9 @@ class WorkflowRun:
     version: str
     transport: Transport
     returns: Any = Any
+    workflow: type[Workflow] | None = None
+    """The class started, whose ``_deserialize_result`` decodes the result (``None`` for a
+    ``(name, version)`` start: the transport does)."""
 
     @property
     def what(self) -> str:
@@ -68,9 +72,12 @@ class WorkflowRun:
             kind = event["eventType"]
             attrs = event.get(kind[0].lower() + kind[1:] + "EventAttributes", {})
             if kind == "WorkflowExecutionCompleted":
-                return self.transport.deserialize_result(
-                    attrs.get("result") or "", type_hint=self.returns
-                )
+                payload = attrs.get("result") or ""
+                if self.workflow is not None:
+                    return self.workflow._deserialize_result(
+                        payload, transport=self.transport, type_hint=self.returns
+                    )
+                return self.transport.deserialize_result(payload, type_hint=self.returns)
             if kind == "WorkflowExecutionFailed":
                 error = self.transport.deserialize_error(
                     attrs.get("reason") or "", attrs.get("details") or ""
@@ -104,7 +111,7 @@ class WorkflowRun:
 
 def start(
     swf: SWF,
-    workflow: type[Workflow] | tuple[str, str],
+    workflow: type[Workflow] | tuple[str, str | int],
     args: Sequence[Any] = (),
     kwargs: Mapping[str, Any] | None = None,
     *,
@@ -120,9 +127,12 @@ def start(
 
     The input is encoded with ``transport``, else the workflow type's transport on
     ``registry`` (a :class:`~.bindings.TaskRegistry`: the class's own, else the registry's
-    default), else the class's own, else JSON; it must be the transport the deciders use.
-    ``workflow_id`` defaults to a fresh UUID. Timeouts and task list left ``None`` take the
-    registered defaults (for a class: the decorator's).
+    default), else the class's own, else JSON; it must be the transport the deciders use. For a
+    class, its ``_serialize_arguments`` encodes the input and its ``_deserialize_result``
+    decodes the result (by default: with that transport). A ``version`` may be an int
+    (``("order", 2)`` is ``("order", "2")``). ``workflow_id`` defaults to a fresh UUID.
+    Timeouts and task list left ``None`` take the registered defaults (for a class: the
+    decorator's).
     Raises :class:`PayloadTooLarge` for an input over 32,768 characters,
     :class:`~flowwire.engines.swf.client.SWFError` when SWF refuses (for example
     ``WorkflowExecutionAlreadyStartedFault``) and :class:`ConfigurationError` for more than 5
@@ -130,11 +140,14 @@ def start(
     (checked before SWF is called; a ``(name, version)`` start has no signature to check).
     """
     returns: Any = Any
+    cls: type[Workflow] | None = None
     if isinstance(workflow, tuple):
-        name, version = workflow
+        name = check_name("name", workflow[0], "start()")
+        version = check_version(workflow[1], "start()")
         chosen = transport if transport is not None else DEFAULT_TRANSPORT
         resolved = get_transport(chosen) if isinstance(chosen, str) else chosen
     else:
+        cls = workflow
         task_type = type_of(workflow)
         meta = None if task_type is None else task_type.meta
         if task_type is None or not isinstance(meta, WorkflowMeta):
@@ -154,7 +167,10 @@ def start(
     if len(tags) > 5:
         raise ConfigurationError(f"SWF allows at most 5 tags per execution, got {len(tags)}")
     what = f"workflow {name!r} v{version}"
-    payload = resolved.serialize_arguments(tuple(args), dict(kwargs or {}))
+    if cls is None:
+        payload = resolved.serialize_arguments(tuple(args), dict(kwargs or {}))
+    else:
+        payload = cls._serialize_arguments(tuple(args), dict(kwargs or {}), transport=resolved)
     check_field(payload, MAX_INPUT, f"input of {what}")
     workflow_id = workflow_id or str(uuid.uuid4())
     params: dict[str, Any] = {
@@ -172,4 +188,5 @@ def start(
     if decision_duration is not None:
         params["taskStartToCloseTimeout"] = str(decision_duration)
     answer = swf.call("StartWorkflowExecution", **params)
-    return WorkflowRun(swf, workflow_id, str(answer["runId"]), name, version, resolved, returns)
+    run_id = str(answer["runId"])
+    return WorkflowRun(swf, workflow_id, run_id, name, version, resolved, returns, cls)
