@@ -6,6 +6,11 @@
   transport runs in one line.
 * :mod:`flowwire.testing.moto` and the pytest plugin ``flowwire.testing.pytest_plugin``: an
   in-process moto server (SWF and S3) on 127.0.0.1 for end-to-end tests.
+
+Everything here imports without the extra: :func:`values_equal` needs nothing, the moto
+server needs moto (not hypothesis), and a strategy or the conformance check used without
+hypothesis raises :class:`~flowwire.ConfigurationError` naming ``pip install
+'flowwire[testing]'``.
 """
 
 from __future__ import annotations

@@ -28,23 +28,29 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
 from flowwire.errors import DecodeError, EncodeError, PayloadTooLarge, TaskError
+from flowwire.testing._optional import MissingModule
 from flowwire.testing.strategies import Order, arguments, orders, typed_values, values, values_equal
 from flowwire.transport._protocols import Transport
+
+try:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+except ImportError as exc:  # importable (and documented) without it; running it needs it
+    st = MissingModule("hypothesis", "testing", exc)  # type: ignore[assignment]
+    given = settings = HealthCheck = st  # type: ignore[assignment, misc]
 
 __all__ = ["TransportConformance", "check_transport"]
 
 _LARGEST_CHECKED_LIMIT = 4_000_000
 """Larger ``max_payload_chars`` are not checked: the check encodes three times the limit."""
 
-_SETTINGS = {
-    "deadline": None,
-    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
-    "database": None,
-}
+_SETTINGS = {"deadline": None, "database": None}
+
+
+def _settings() -> dict[str, Any]:
+    health = [HealthCheck.too_slow, HealthCheck.data_too_large]
+    return {**_SETTINGS, "suppress_health_check": health}
 
 
 def _fits(transport: Transport, value: Any) -> bool:
@@ -80,7 +86,7 @@ class TransportConformance:
         assert type(reason) is str and type(details) is str
 
     def test_results_round_trip(self, transport: Transport) -> None:
-        @settings(max_examples=self.max_examples, **_SETTINGS)  # type: ignore[arg-type]
+        @settings(max_examples=self.max_examples, **_settings())
         @given(values(extended=self._extended(transport)))
         def prop(value: Any) -> None:
             try:
@@ -93,7 +99,7 @@ class TransportConformance:
         prop()
 
     def test_arguments_round_trip(self, transport: Transport) -> None:
-        @settings(max_examples=self.max_examples, **_SETTINGS)  # type: ignore[arg-type]
+        @settings(max_examples=self.max_examples, **_settings())
         @given(arguments(extended=self._extended(transport)))
         def prop(call: tuple[tuple[Any, ...], dict[str, Any]]) -> None:
             args, kwargs = call
@@ -109,7 +115,7 @@ class TransportConformance:
         prop()
 
     def test_typed_values_round_trip(self, transport: Transport) -> None:
-        @settings(max_examples=self.max_examples, **_SETTINGS)  # type: ignore[arg-type]
+        @settings(max_examples=self.max_examples, **_settings())
         @given(typed_values())
         def prop(pair: tuple[Any, Any]) -> None:
             hint, value = pair
@@ -125,7 +131,7 @@ class TransportConformance:
     def test_typed_arguments_round_trip(self, transport: Transport) -> None:
         def run(order: Order, *more: Order, note: str | None = None) -> None: ...
 
-        @settings(max_examples=max(10, self.max_examples // 3), **_SETTINGS)  # type: ignore[arg-type]
+        @settings(max_examples=max(10, self.max_examples // 3), **_settings())
         @given(orders())
         def prop(order: Order) -> None:
             try:
@@ -161,7 +167,7 @@ class TransportConformance:
             raise AssertionError(f"{bad!r} was serialized instead of raising EncodeError")
 
     def test_garbage_raises_decode_error(self, transport: Transport) -> None:
-        @settings(max_examples=self.max_examples * 2, **_SETTINGS)  # type: ignore[arg-type]
+        @settings(max_examples=self.max_examples * 2, **_settings())
         @given(st.text(max_size=200) | st.binary(max_size=200).map(lambda b: "~" + b.hex()))
         def prop(garbage: str) -> None:
             _decodes_or_decode_error(transport, garbage)
@@ -169,7 +175,7 @@ class TransportConformance:
         prop()
 
     def test_truncation_and_bit_flips_raise_decode_error(self, transport: Transport) -> None:
-        @settings(max_examples=self.max_examples, **_SETTINGS)  # type: ignore[arg-type]
+        @settings(max_examples=self.max_examples, **_settings())
         @given(values(max_leaves=6), st.data())
         def prop(value: Any, data: st.DataObject) -> None:
             if not _fits(transport, value):
