@@ -39,6 +39,7 @@ extensions = [
     "sphinx.ext.napoleon",
     "sphinx.ext.intersphinx",
     "sphinx.ext.doctest",
+    "sphinx_copybutton",
     "flowwire_sphinx",
 ]
 
@@ -46,6 +47,9 @@ source_suffix = {".md": "markdown"}
 root_doc = "index"
 exclude_patterns = ["_build", "_inventories", "Thumbs.db", ".DS_Store"]
 templates_path: list[str] = []
+
+# A block that names no language is shown as plain text, never guessed to be Python.
+highlight_language = "text"
 
 # -- MyST ---------------------------------------------------------------------------------------
 myst_enable_extensions = ["colon_fence", "deflist", "fieldlist"]
@@ -93,3 +97,11 @@ html_static_path = ["_static"]
 html_css_files = ["flowwire.css"]
 html_theme_options = {"navigation_with_keys": True}
 html_show_sourcelink = False
+
+# -- copy buttons ---------------------------------------------------------------------------------
+# The button copies what a reader would type: the commands of a console session and the code
+# of a doctest, without prompts and without the output lines.
+copybutton_prompt_text = r">>> |\.\.\. |\$ "
+copybutton_prompt_is_regexp = True
+copybutton_only_copy_prompt_lines = True
+copybutton_exclude = ".linenos, .gp, .go"

@@ -25,11 +25,21 @@ import flowwire_sphinx  # noqa: E402  (lives in docs/_ext)
 #: ``(page, first line of the block) -> why it is not executed``.
 NOT_RUN = {
     ("quickstart.md", "$ python -m pip install -e ."): "installs the package",
+    ("index.md", "$ python -m pip install -e .      # in a checkout; '.[swf]' adds Amazon SWF"): (
+        "installs the package"
+    ),
     ("swf.md", "pip install 'flowwire[swf]'"): "installs the package",
     ("transport/custom-transport.md", "$ pip install cbor2 'flowwire[testing]'"): "installs",
     ("swf.md", "flowwire swf register examples.swf_orders --domain shop"): (
         "deployment on Amazon SWF; the same commands run against moto in "
         "tests/swf/test_swf_examples.py"
+    ),
+    ("benchmarks.md", "pip install -e '.[bench]'"): (
+        "installs the bench extra and runs the full benchmark for minutes; CI runs "
+        "flowwire bench --quick"
+    ),
+    ("stages.md", "aws s3api put-bucket-lifecycle-configuration --bucket acme-workflows \\"): (
+        "configures a real S3 bucket"
     ),
     ("transport/protobuf.md", "$ python scripts/gen_proto.py"): (
         "rewrites committed files; tests/test_proto_generated.py runs the same generator"

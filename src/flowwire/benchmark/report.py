@@ -241,7 +241,8 @@ def _md_row(cells: Iterable[str]) -> str:
 
 def markdown(document: dict[str, Any]) -> str:
     """Markdown tables from a results document (:func:`results_document`): one table per
-    payload, then each built-in transport's round-trip ratio against every peer."""
+    payload, then for each built-in transport a table of its round-trip ratio to every peer
+    (one row per peer, one column per payload)."""
     out: list[str] = []
     results = document["results"]
     payloads = [p["name"] for p in document["payloads"]]
@@ -277,26 +278,29 @@ def markdown(document: dict[str, Any]) -> str:
     )
     out += [
         "**Round-trip ratio of each transport to each peer** (< 1: flowwire is faster; "
-        "\\* the peer converted the value)",
+        "\\* the peer converted the value), one table per transport so it fits a page",
         "",
     ]
-    out += [
-        _md_row(["payload", "transport", *peers]),
-        _md_row(["---", "---"] + ["---:"] * len(peers)),
-    ]
     index = {(r["payload"], r["candidate"]): r for r in results}
-    for name in payloads:
-        for transport in ("json", "msgpack", "protobuf"):
-            mine = index.get((name, f"flowwire {transport}"))
-            if mine is None or mine["roundtrip_s"] is None:
-                continue
+    for transport in ("json", "msgpack", "protobuf"):
+        mine = {
+            name: index[(name, f"flowwire {transport}")]
+            for name in payloads
+            if index.get((name, f"flowwire {transport}"), {}).get("roundtrip_s") is not None
+        }
+        if not mine:
+            continue
+        out += [f"`{transport}`:", "", _md_row(["peer", *mine])]
+        out.append(_md_row(["---"] + ["---:"] * len(mine)))
+        for peer in peers:
             cells = []
-            for peer in peers:
+            for name, row in mine.items():
                 theirs = index.get((name, peer))
                 if theirs is None or theirs["roundtrip_s"] is None:
                     cells.append("n/a")
                 else:
                     mark = "" if theirs["status"] == "ok" else " \\*"
-                    cells.append(fmt_ratio(mine["roundtrip_s"] / theirs["roundtrip_s"]) + mark)
-            out.append(_md_row([name, transport, *cells]))
+                    cells.append(fmt_ratio(row["roundtrip_s"] / theirs["roundtrip_s"]) + mark)
+            out.append(_md_row([peer, *cells]))
+        out.append("")
     return "\n".join(out) + "\n"
