@@ -62,8 +62,7 @@ myst_heading_anchors = 3
 nitpicky = True
 # (A generic's arguments may come split at commas, as "dict[str": hence the optional "]".)
 nitpick_ignore_regex = [(r"py:.*", r"(?!flowwire\b)[\w.]+(\[.*\]?)?")]
-# Private base classes shown in "Bases:" lines are implementation details, not API.
-nitpick_ignore = [("py:class", "flowwire.proxy._Proxy"), ("py:class", "flowwire.task._Task")]
+# Private base classes are left out of "Bases:" lines by flowwire_sphinx: nothing to ignore.
 
 # -- autodoc / napoleon ---------------------------------------------------------------------------
 autodoc_default_options = {"members": True, "show-inheritance": True}

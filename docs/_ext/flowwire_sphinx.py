@@ -18,6 +18,12 @@
   module (``flowwire.errors.TaskError``); a ``missing-reference`` handler resolves them to the
   public name the reference documents (``flowwire.TaskError``).
 
+* API links: inline code that names a documented object (```Workflow```,
+  ```LocalEngine.run```, ```run_workflow()```) links to its reference, in pages and docstrings.
+
+* Public signatures: ``Bases:`` lines skip private classes, and a default that is a private
+  object (a sentinel) is shown as ``...``.
+
 * ``local_inventory``: builds an intersphinx inventory from a small text file so the build
   never needs the network.
 
@@ -49,6 +55,7 @@ from typing import Any
 from docutils import nodes
 from docutils.parsers.rst import directives
 from docutils.statemachine import StringList
+from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
@@ -428,7 +435,12 @@ def _resolve_private(
     return None
 
 
-def _protocol_signature(
+#: A default value that names a private object (a sentinel such as ``_NO_INITIAL``, a private
+#: function): shown as ``...``, as in typeshed stubs; the docstring says what omitting it means.
+_PRIVATE_DEFAULT = re.compile(r"(=\s*)_[A-Za-z]\w*(?=\s*[,)])")
+
+
+def _public_signature(
     app: Sphinx,
     what: str,
     name: str,
@@ -437,10 +449,26 @@ def _protocol_signature(
     signature: str | None,
     return_annotation: str | None,
 ) -> tuple[str, str | None] | None:
-    """A ``typing.Protocol`` is not constructed by users: show no ``(*args, **kwargs)``."""
+    """Signatures as users call them: a ``typing.Protocol`` is not constructed by users (no
+    ``(*args, **kwargs)``), and private defaults are not shown by name."""
     if what in ("class", "exception") and getattr(obj, "_is_protocol", False):
         return "", return_annotation
+    if signature and _PRIVATE_DEFAULT.search(signature):
+        return _PRIVATE_DEFAULT.sub(r"\1...", signature), return_annotation
     return None
+
+
+def _public_bases(app: Sphinx, name: str, obj: Any, options: Any, bases: list[type]) -> None:
+    """``Bases:`` never names a private class: it is replaced by its own public bases."""
+    public: list[type] = []
+    pending = list(bases)
+    while pending:
+        base = pending.pop(0)
+        if base.__name__.startswith("_"):
+            pending[:0] = [b for b in base.__bases__ if b is not object]
+        elif base not in public:
+            public.append(base)
+    bases[:] = public or [object]
 
 
 def _drop_type_docstring(
@@ -454,10 +482,78 @@ def _drop_type_docstring(
         lines.clear()
 
 
+_API_NAME = re.compile(r"~?(?P<name>[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*)(?:\(\))?")
+_NOT_LINKED = (
+    nodes.reference,
+    nodes.title,
+    nodes.literal_block,
+    addnodes.pending_xref,
+    addnodes.desc_signature,
+    addnodes.toctree,
+)
+
+
+def _api_target(app: Sphinx, text: str, objects: dict[str, Any]) -> str | None:
+    """The documented object an inline code span names: ``Workflow``, ``LocalEngine.run``,
+    ``run_workflow()``, ``flowwire.testing.values`` (public modules tried in order)."""
+    match = _API_NAME.fullmatch(text)
+    if match is None:
+        return None
+    name = match["name"]
+    for candidate in (name, *(f"{m}.{name}" for m in app.config.flowwire_public_modules)):
+        if candidate in objects:
+            return candidate
+    return None
+
+
+def _link_api_names(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """Turn inline code that names a documented flowwire object into a link to its reference.
+
+    Runs after references are resolved, against the objects the Python domain knows, so it
+    links only what the API reference documents and never adds a warning. Code inside links,
+    titles, signatures and code blocks is left alone, and so is an object's mention in its
+    own description.
+    """
+    domain = app.env.get_domain("py")
+    objects: dict[str, Any] = domain.objects  # type: ignore[attr-defined]
+    for literal in list(doctree.findall(nodes.literal)):
+        if any(isinstance(parent, _NOT_LINKED) for parent in _ancestors(literal)):
+            continue
+        target = _api_target(app, literal.astext(), objects)
+        if target is None or _describes(literal, target):
+            continue
+        entry = objects[target]
+        uri = app.builder.get_relative_uri(docname, entry.docname) + "#" + entry.node_id
+        reference = nodes.reference("", "", internal=True, refuri=uri, reftitle=target)
+        reference["classes"].append("reference")
+        literal.replace_self(reference)
+        literal["classes"] += ["xref", "py", "py-obj"]
+        reference += literal
+
+
+def _ancestors(node: nodes.Node) -> Iterable[nodes.Node]:
+    parent = node.parent
+    while parent is not None:
+        yield parent
+        parent = parent.parent
+
+
+def _describes(node: nodes.Node, target: str) -> bool:
+    """Whether ``node`` sits in the description of ``target`` itself (no self-links)."""
+    for parent in _ancestors(node):
+        if isinstance(parent, addnodes.desc):
+            signature = next(iter(parent.findall(addnodes.desc_signature)), None)
+            if signature is not None and target in signature.get("ids", []):
+                return True
+    return False
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("flowwire_public_modules", DEFAULT_PUBLIC_MODULES, "env")
     app.add_directive("flowwire-api", FlowwireApiDirective)
     app.connect("missing-reference", _resolve_private)
-    app.connect("autodoc-process-signature", _protocol_signature)
+    app.connect("autodoc-process-signature", _public_signature)
+    app.connect("autodoc-process-bases", _public_bases)
+    app.connect("doctree-resolved", _link_api_names)
     app.connect("autodoc-process-docstring", _drop_type_docstring)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

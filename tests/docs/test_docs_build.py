@@ -73,6 +73,31 @@ def test_html_build_has_no_warnings(tmp_path: Path, doctrees: Path) -> None:
         assert f'id="flowwire.testing.{name}"' in api, name
 
 
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html))
+
+
+def test_the_site_reads_as_documented(tmp_path: Path, doctrees: Path) -> None:
+    """What a reader sees: API names in prose link to the reference, public signatures name
+    no private base or sentinel, and code blocks have a copy button."""
+    out = tmp_path / "html"
+    result = _sphinx("html", out, "-d", str(doctrees))
+    assert result.returncode == 0, result.stderr
+    index = (out / "index.html").read_text(encoding="utf-8")
+    link = re.compile(r'<a class="reference internal" href="api\.html#flowwire\.(\w+)"')
+    assert {"Workflow", "Activity"} <= set(link.findall(index))
+    quickstart = (out / "quickstart.html").read_text(encoding="utf-8")
+    assert "run_workflow" in link.findall(quickstart)
+    api = (out / "api.html").read_text(encoding="utf-8")
+    signatures = " ".join(
+        _text(m) for m in re.findall(r'<dt class="sig[^"]*".*?</dt>', api, flags=re.S)
+    )
+    assert not re.findall(r"= _\w+", signatures), "a private default in a signature"
+    bases = [_text(b) for b in re.findall(r"Bases: (.*?)</p>", api, flags=re.S)]
+    assert bases and not [b for b in bases if re.search(r"\b_\w", b)], bases
+    assert "copybutton.js" in index
+
+
 def test_doctests_pass(tmp_path: Path, doctrees: Path) -> None:
     result = _sphinx("doctest", tmp_path / "doctest", "-d", str(doctrees))
     report = tmp_path / "doctest" / "output.txt"

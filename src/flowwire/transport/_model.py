@@ -196,7 +196,8 @@ def lower(value: Any, path: str = "$", *, protobuf: Any = _protobuf_bytes) -> An
 
     The result may still contain extended values (a tuple of Decimals lowers to a list of
     Decimals); codecs lower recursively. ``protobuf`` turns a protobuf message into its lowered
-    form. Raises :class:`EncodeError` for a value outside the model.
+    form (by default its deterministic binary serialization). Raises :class:`EncodeError` for
+    a value outside the model.
     """
     cls = type(value)
     if cls is datetime:
