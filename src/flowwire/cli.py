@@ -272,6 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     # optional parts register their own sub-commands: (module, function)
     for module_name, function in (
+        ("flowwire.decode_cli", "add_decode_command"),
         ("flowwire.engines.swf.cli", "add_swf_commands"),
         ("flowwire.bench_cli", "add_bench_command"),
     ):
