@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 from flowwire.engines.swf import SWF, TaskRegistry, WorkerPool, register_all, start
+from flowwire.errors import ConfigurationError
 from flowwire.proxy import ActivityProxy
 from flowwire.result import wait
 from flowwire.task import Activity, Workflow, activity, workflow
@@ -73,13 +75,16 @@ def main() -> None:
     parser.add_argument("--region", default=None)
     args = parser.parse_args()
     order = {"id": "o-1", "lines": [["sku-1", 2], ["sku-2", 1]]}
-    if args.moto:
-        from flowwire.testing.moto import MotoServer
+    try:
+        if args.moto:
+            from flowwire.testing.moto import MotoServer
 
-        with MotoServer() as server:
-            run_once(SWF(server.client("swf"), args.domain), order)
-    else:
-        run_once(SWF.connect(args.domain, region=args.region), order)
+            with MotoServer() as server:
+                run_once(SWF(server.client("swf"), args.domain), order)
+        else:
+            run_once(SWF.connect(args.domain, region=args.region), order)
+    except ConfigurationError as exc:  # a missing extra, no region...: one line, no traceback
+        sys.exit(f"swf_orders: {exc}")
 
 
 def run_once(swf: SWF, order: dict[str, Any]) -> None:

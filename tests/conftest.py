@@ -6,8 +6,8 @@ import os
 
 from hypothesis import HealthCheck, settings
 
-# The moto server fixtures (SWF and S3) are product: tests use them like users do.
-pytest_plugins = ["flowwire.testing.pytest_plugin"]
+# The moto server fixtures (SWF and S3) are product: tests use them like users do, loaded
+# through the pytest11 entry point flowwire declares (no pytest_plugins line needed).
 
 settings.register_profile(
     "ci",

@@ -7,30 +7,41 @@
 
 ``run`` executes a workflow on the local engine, named ``module:Class`` or, by its registered
 name and version, ``module:name@version``. Each ARG is parsed as JSON, falling back to the
-plain string (``flowwire run examples.echo:Echo hello`` passes ``"hello"``); ``-k
-NAME=VALUE`` passes a keyword argument the same way. The result is printed as JSON on stdout;
-a failed workflow exits with status 1 and its error on stderr; a usage or setup problem
-(unknown module, a module that fails to import, wrong arguments, registration error) exits
-with status 2 and one line naming the target and the cause. ``--offload-dir DIR`` is where a
+plain string (``flowwire run examples.echo:Echo hello`` passes ``"hello"``); text that starts
+like JSON but does not parse is a usage error. ``-k NAME=VALUE`` passes a keyword argument the
+same way. The result is printed on stdout as valid JSON (non-JSON values as escape objects,
+see :mod:`flowwire.tools.jsonview`); a failed workflow exits with status 1 and its error on
+stderr; a usage or setup problem (unknown module, a file path instead of a module, a module
+that fails to import, wrong arguments, impossible options, registration error) exits with
+status 2 and one line naming the target and the cause. Ctrl-C stops any command with one line
+on stderr and status 130. ``--offload-dir DIR`` is where a
 transport name with an ``offload`` stage (``--transport json+offload``) stores large payloads
 (default ``$FLOWWIRE_OFFLOAD_DIR``, else ``~/.cache/flowwire/offload``; see ``LocalEngine``).
-Progress of long runs goes to stderr. ``flowwire swf ...`` and ``flowwire bench`` appear
-when those parts are installed.
+Progress of long runs goes to stderr. ``flowwire swf ...`` and ``flowwire bench`` need
+their extras; without them they say which extra to install.
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
 import difflib
 import importlib
-import json
 import os
 import sys
+import threading
 import time
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from flowwire._cli_args import (
+    UsageError,
+    file_target_hint,
+    non_negative_float,
+    parse_argument,
+    parse_kwarg,
+    positive_int,
+)
 from flowwire.errors import FlowwireError, PayloadTooLarge, TaskError
 
 __all__ = ["build_parser", "format_task_failure", "main"]
@@ -51,28 +62,12 @@ def format_task_failure(error: TaskError, *, command: str, traceback: bool = Fal
     return text
 
 
-def _parse_value(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
+#: What the top-level help says the command is (plain text: argparse prints it as is).
+DESCRIPTION = (
+    "Run workflows on the local engine or Amazon SWF, and read their payloads and histories."
+)
 
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, bytes | bytearray):
-        return base64.b64encode(value).decode("ascii")
-    if isinstance(value, set | frozenset | tuple):
-        return list(value)
-    from flowwire.transport._model import lower_fully
-
-    lowered = lower_fully(value)
-    if lowered is value:
-        raise TypeError(f"cannot print a {type(value).__name__} as JSON")
-    return lowered
-
-
-class _UsageError(Exception):
-    """A problem with what the user asked ``run`` to do; its message is printed as is."""
+_UsageError = UsageError  # a problem with what the user asked ``run`` to do
 
 
 def _workflows_in(module: Any) -> list[str]:
@@ -89,6 +84,9 @@ def _load_workflow(target: str) -> Any:
     from flowwire.task import Workflow
 
     module_name, _, qualname = target.partition(":")
+    hint = file_target_hint(target)
+    if hint is not None:
+        raise _UsageError(f"{target}: {hint}")
     if not module_name or not qualname:
         raise _UsageError(f"expected module:Workflow, got {target!r}")
     try:
@@ -159,13 +157,8 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     try:
         workflow = _load_workflow(args.workflow)
-        kwargs: dict[str, Any] = {}
-        for item in args.kwarg:
-            name, sep, value = item.partition("=")
-            if not sep or not name.isidentifier():
-                raise ValueError(f"expected NAME=VALUE for -k/--kwarg, got {item!r}")
-            kwargs[name] = _parse_value(value)
-        positional = [_parse_value(a) for a in args.args]
+        kwargs = dict(parse_kwarg(item) for item in args.kwarg)
+        positional = [parse_argument(a, where=f"argument {i}") for i, a in enumerate(args.args, 1)]
         _check_arguments(args.workflow, workflow, positional, kwargs)
         engine = LocalEngine(
             args.scan,
@@ -204,11 +197,9 @@ def _run(args: argparse.Namespace) -> int:
     except FlowwireError as exc:
         print(f"flowwire run: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
-    try:
-        text = json.dumps(result, default=_jsonable, ensure_ascii=False)
-    except (TypeError, ValueError):
-        text = json.dumps(repr(result))
-    print(text)
+    from flowwire.tools.jsonview import to_json
+
+    print(to_json(result))
     return 0
 
 
@@ -230,10 +221,22 @@ def _transports(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``flowwire`` command, with optional sub-commands added."""
-    parser = argparse.ArgumentParser(prog="flowwire", description=__doc__.split("\n\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="flowwire",
+        description=DESCRIPTION,
+        epilog="Results and decoded values are printed as JSON; NaN, infinities, bytes and "
+        'integers beyond 64 bits as escape objects such as {"$float": "nan"}.',
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"flowwire {_version()}", help="print the version"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = sub.add_parser("run", help="run a workflow on the local engine")
+    run = sub.add_parser(
+        "run",
+        help="run a workflow on the local engine",
+        description="Run a workflow on the local engine and print its result as JSON.",
+    )
     run.add_argument(
         "workflow",
         nargs="?",
@@ -242,7 +245,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "args", nargs="*", default=[], help="arguments, each parsed as JSON (else a string)"
     )
-    run.add_argument("-k", "--kwarg", action="append", default=[], metavar="NAME=VALUE")
+    run.add_argument(
+        "-k",
+        "--kwarg",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a keyword argument, its value parsed as JSON (else a string); repeatable",
+    )
     run.add_argument("--transport", help="transport for task classes that chose none")
     run.add_argument(
         "--offload-dir",
@@ -261,33 +271,94 @@ def build_parser() -> argparse.ArgumentParser:
         help="skip modules matching this glob while scanning (for example '*.tests')",
     )
     run.add_argument("--processes", action="store_true", help="run activities in processes")
-    run.add_argument("--workers", type=int, default=None, help="size of the activity pool")
+    run.add_argument(
+        "--workers", type=positive_int, default=None, help="size of the activity pool (1 or more)"
+    )
     run.add_argument("--quiet", action="store_true", help="no progress output on stderr")
-    run.add_argument("--traceback", action="store_true", help="print remote tracebacks")
-    run.add_argument("--progress-interval", type=float, default=2.0, help=argparse.SUPPRESS)
+    run.add_argument(
+        "--traceback",
+        action="store_true",
+        help="on failure, print the remote traceback of the failed task (an activity's own)",
+    )
+    run.add_argument(
+        "--progress-interval", type=non_negative_float, default=2.0, help=argparse.SUPPRESS
+    )
     run.set_defaults(func=_run)
 
-    transports = sub.add_parser("transports", help="list the registered transports")
+    transports = sub.add_parser(
+        "transports",
+        help="list the registered transports",
+        description="List the registered transport names and what each one is.",
+    )
     transports.set_defaults(func=_transports)
 
-    # optional parts register their own sub-commands: (module, function)
-    for module_name, function in (
-        ("flowwire.decode_cli", "add_decode_command"),
-        ("flowwire.engines.swf.cli", "add_swf_commands"),
-        ("flowwire.bench_cli", "add_bench_command"),
+    # parts with optional dependencies register their own sub-commands
+    for command, module_name, function, extra in (
+        ("decode", "flowwire.decode_cli", "add_decode_command", None),
+        ("swf", "flowwire.engines.swf.cli", "add_swf_commands", "swf"),
+        ("bench", "flowwire.bench_cli", "add_bench_command", "bench"),
     ):
         try:
             module = importlib.import_module(module_name)
-        except ImportError:
+        except ImportError as exc:
+            if extra is None:
+                raise
+            _add_missing_extra(sub, command, extra, exc)
             continue
         getattr(module, function)(sub)
     return parser
 
 
+def _add_missing_extra(sub: Any, command: str, extra: str, error: ImportError) -> None:
+    """A placeholder ``command`` that says which extra to install, whatever it is given."""
+    missing = error.name or str(error)
+    message = f"flowwire {command} needs {missing}: pip install 'flowwire[{extra}]'"
+    parser = sub.add_parser(
+        command, help=f"(needs the {extra} extra) {message}", description=message, add_help=False
+    )
+    parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+
+    def refuse(args: argparse.Namespace) -> int:
+        print(message, file=sys.stderr)
+        return 2
+
+    parser.set_defaults(func=refuse)
+
+
+def _version() -> str:
+    try:
+        return version("flowwire")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        return "(not installed)"
+
+
+def _interrupted() -> int:
+    """Ctrl-C: one line, status 130. Worker threads still running an activity would keep the
+    process alive until their task ends, so the process then leaves at once."""
+    print("flowwire: interrupted", file=sys.stderr, flush=True)
+    others = [t for t in threading.enumerate() if t is not threading.main_thread()]
+    if any(not t.daemon for t in others):
+        sys.stdout.flush()
+        os._exit(130)
+    return 130
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``flowwire`` console script; returns the exit status."""
-    args = build_parser().parse_args(argv)
-    status: int = args.func(args)
+    """Entry point of the ``flowwire`` console script; returns the exit status.
+
+    Ctrl-C ends any command with ``flowwire: interrupted`` on stderr and status 130, without
+    a traceback; a closed stdout (``flowwire ... | head``) ends it quietly.
+    """
+    try:
+        args = build_parser().parse_args(argv)
+        status: int = args.func(args)
+    except KeyboardInterrupt:
+        return _interrupted()
+    except BrokenPipeError:
+        # the reader went away: say nothing more, and keep Python from complaining at exit
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
     return status
 
 

@@ -197,3 +197,24 @@ def test_transport_option_is_for_classes_that_chose_none(moto_server: MotoServer
         payload = events[0]["workflowExecutionStartedEventAttributes"]["input"]
         assert payload.startswith("~")  # an envelope, whose header names the codec
         assert codec in base64.b64decode(payload[1:])[:16]
+
+
+def test_worker_log_level(moto_server: MotoServer) -> None:
+    assert run(moto_server, "register", "swf.workflows").returncode == 0
+    argv = ["worker", "swf.workflows", "--threads", "1", "--log-level", "info"]
+    worker = subprocess.Popen(
+        command(moto_server, *argv),
+        cwd=TESTS,
+        env=env(moto_server),
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        done = run(moto_server, "start", "swf.workflows:Sequence", "3", "--wait", "--timeout", "30")
+        assert done.returncode == 0, done.stderr
+    finally:
+        worker.send_signal(signal.SIGINT)
+        _, stderr = worker.communicate(timeout=30)
+    assert " INFO flowwire.swf.decider: decision for workflow 'sequence' v1" in stderr
+    assert " INFO flowwire.swf.worker: activity " in stderr and ": completed" in stderr
+    assert " DEBUG " not in stderr

@@ -1,7 +1,8 @@
 """pytest fixtures for testing workflows against moto (SWF, S3) in server mode.
 
-Load the plugin with ``pytest_plugins = ["flowwire.testing.pytest_plugin"]`` in your root
-``conftest.py`` (or through the ``pytest11`` entry point when flowwire declares it).
+Installing flowwire registers this plugin through the ``pytest11`` entry point (named
+``flowwire.testing.pytest_plugin``, like the module, so a ``conftest.py`` that also lists it
+in ``pytest_plugins`` loads it once); ``-p no:flowwire.testing.pytest_plugin`` turns it off.
 
 Fixtures:
 

@@ -38,6 +38,9 @@ REASON_LIMIT = 256
 BUILTIN_CODECS = frozenset({"json", "msgpack", "protobuf"})
 
 _ARGS_KEYS = frozenset({"args", "kwargs"})
+#: Between the traceback of a failed task and the one of the task it made fail (as Python
+#: words a chained exception).
+_CAUSED = "The above exception was the direct cause of the following exception:"
 _MISS: Any = object()  # "not decoded on the direct path"
 
 
@@ -225,6 +228,9 @@ class CodecTransport:
         type_name = type_name or type(exc).__qualname__
         message = exc.message if isinstance(exc, TaskError) else str(exc)
         trace = "".join(_traceback.format_exception(exc))
+        remote = exc.traceback if isinstance(exc, TaskError) else None
+        if remote:  # a task failed because another one did: keep that one's traceback first
+            trace = f"{remote.rstrip()}\n\n{_CAUSED}\n\n{trace}"
         info: dict[str, Any] = {"type": type_name, "message": message, "traceback": trace}
         if isinstance(exc, TaskError) and exc.task:
             info["task"] = exc.task

@@ -10,17 +10,15 @@ they are in, matches the glob, such as ``'*.tests'``), ``package.module:Class``,
 ``package.module:name@version`` (the class registered with that name and version there).
 
 Exit codes: 0 success, 1 the workflow failed (its error on stderr), 2 a usage or configuration
-error, 3 SWF refused a call.
+error, 3 SWF refused a call, 130 interrupted (Ctrl-C).
+
+Workers log to stderr at ``--log-level`` (default ``WARNING``; ``INFO`` shows each task,
+``DEBUG`` each poll).
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
-import dataclasses
-import datetime
-import decimal
-import enum
 import importlib
 import json
 import logging
@@ -33,6 +31,15 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import Any
 
+from flowwire._cli_args import (
+    UsageError,
+    file_target_hint,
+    non_negative_float,
+    parse_kwarg,
+    positive_float,
+    positive_int,
+)
+from flowwire._cli_args import parse_argument as _parse_argument
 from flowwire.cli import format_task_failure
 from flowwire.engines.swf.bindings import TaskRegistry
 from flowwire.engines.swf.client import SWF, SWFError
@@ -53,14 +60,18 @@ log = logging.getLogger("flowwire.swf")
 
 
 def parse_argument(text: str) -> Any:
-    """A workflow argument from the command line: JSON when it parses, else the plain string."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
+    """A workflow argument from the command line: JSON when it parses, else the plain string.
+
+    Raises:
+        UsageError: text that starts like JSON (``{``, ``[``, ``"``) but is not valid JSON.
+    """
+    return _parse_argument(text)
 
 
 def _load(target: str, ignore: Sequence[str] = ()) -> list[type]:
+    hint = file_target_hint(target)
+    if hint is not None:
+        raise ConfigurationError(f"{target}: {hint}")
     module_name, _, attribute = target.partition(":")
     if os.getcwd() not in sys.path:  # as with python -m: modules of the current directory
         sys.path.insert(0, os.getcwd())
@@ -96,13 +107,7 @@ def _registry(args: argparse.Namespace) -> TaskRegistry:
 
 
 def _kwargs(pairs: Sequence[str]) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.isidentifier():
-            raise ConfigurationError(f"-k/--kwarg takes NAME=VALUE, got {pair!r}")
-        kwargs[name] = parse_argument(value)
-    return kwargs
+    return dict(parse_kwarg(pair) for pair in pairs)
 
 
 def _swf(args: argparse.Namespace) -> SWF:
@@ -141,7 +146,20 @@ def _cmd_register(args: argparse.Namespace) -> int:
     return 0
 
 
+def _configure_logging(level: str) -> None:
+    """Log records of flowwire at ``level`` and above to stderr (one handler, set once)."""
+    logger = logging.getLogger("flowwire")
+    logger.setLevel(level)
+    if not any(getattr(h, "_flowwire_cli", False) for h in logger.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler._flowwire_cli = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+        logger.propagate = False
+
+
 def _cmd_worker(args: argparse.Namespace) -> int:
+    _configure_logging(args.log_level)
     swf = _swf(args)
     registry = _registry(args)
     if args.register:
@@ -183,6 +201,7 @@ def _cmd_worker(args: argparse.Namespace) -> int:
         pool.join()
         pool.stop()
     except KeyboardInterrupt:
+        print("flowwire swf worker: interrupted", file=sys.stderr, flush=True)
         return 130
     finally:
         for sig, handler in previous.items():
@@ -192,7 +211,7 @@ def _cmd_worker(args: argparse.Namespace) -> int:
 
 
 def _cmd_start(args: argparse.Namespace) -> int:
-    swf = _swf(args)
+    # everything the user typed is checked before SWF is contacted
     (workflow,) = _load(args.workflow)
     if not (isinstance(workflow, type) and issubclass(workflow, Workflow)):
         raise ConfigurationError(f"{args.workflow!r} is not a Workflow class")
@@ -201,11 +220,14 @@ def _cmd_start(args: argparse.Namespace) -> int:
     transport: Transport | None = None
     if args.transport and declared_transport(workflow) is None:  # as the workers decide
         transport = get_transport(args.transport)
+    positional = [_parse_argument(a, where=f"argument {i}") for i, a in enumerate(args.args, 1)]
+    kwargs = _kwargs(args.kwarg)
+    swf = _swf(args)
     run = start(
         swf,
         workflow,
-        [parse_argument(a) for a in args.args],
-        _kwargs(args.kwarg),
+        positional,
+        kwargs,
         workflow_id=args.workflow_id or f"{meta.name}-{uuid.uuid4()}",
         task_list=args.task_list,
         tags=args.tag or (),
@@ -221,26 +243,10 @@ def _cmd_start(args: argparse.Namespace) -> int:
         text = format_task_failure(exc, command="flowwire swf start", traceback=args.traceback)
         print(text, file=sys.stderr)
         return 1
-    print(json.dumps(value, default=_json_default))
+    from flowwire.tools.jsonview import to_json
+
+    print(to_json(value))
     return 0
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode("ascii")
-    if isinstance(value, set | frozenset | tuple):
-        return list(value)
-    if isinstance(value, datetime.date | datetime.time):
-        return value.isoformat()
-    if isinstance(value, datetime.timedelta):
-        return value.total_seconds()
-    if isinstance(value, decimal.Decimal | uuid.UUID):
-        return str(value)
-    if isinstance(value, enum.Enum):
-        return value.value
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.asdict(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def _guard(handler: Any) -> Any:
@@ -251,56 +257,116 @@ def _guard(handler: Any) -> Any:
         except SWFError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 3
-        except FlowwireError as exc:
+        except (FlowwireError, UsageError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
 
     return run
 
 
+_IGNORE_HELP = "skip modules matching this glob while scanning (for example '*.tests')"
+
+
 def add_swf_commands(subparsers: Any) -> argparse.ArgumentParser:
     """Add ``swf register``, ``swf worker`` and ``swf start`` to an argparse ``subparsers``;
     each sets ``func`` (``args.func(args) -> exit code``). Returns the ``swf`` parser."""
     swf_parser: argparse.ArgumentParser = subparsers.add_parser(
-        "swf", help="run workflows on Amazon SWF", description=__doc__.split("\n\n")[0]
+        "swf",
+        help="run workflows on Amazon SWF",
+        description="Register types, run workers and start workflows on Amazon SWF.",
     )
     commands = swf_parser.add_subparsers(dest="swf_command", required=True)
 
-    register = commands.add_parser("register", help="register the domain and task types")
-    register.add_argument("targets", nargs="+", metavar="TARGET", help="module or module:Class")
-    register.add_argument("--on-conflict", choices=("raise", "warn"), default="raise")
-    register.add_argument(
-        "--retention-days", type=int, default=1, help="how long SWF keeps closed executions"
+    register = commands.add_parser(
+        "register",
+        help="register the domain and task types",
+        description="Register the domain and the task types of the targets on SWF.",
     )
-    register.add_argument("--ignore", action="append", default=[], metavar="PATTERN")
+    register.add_argument("targets", nargs="+", metavar="TARGET", help="module or module:Class")
+    register.add_argument(
+        "--on-conflict",
+        choices=("raise", "warn"),
+        default="raise",
+        help="a type registered with other defaults: fail (raise, the default) or warn",
+    )
+    register.add_argument(
+        "--retention-days",
+        type=positive_int,
+        default=1,
+        help="days SWF keeps closed executions (1 or more; default 1)",
+    )
+    register.add_argument(
+        "--ignore", action="append", default=[], metavar="PATTERN", help=_IGNORE_HELP
+    )
     _common(register)
     register.set_defaults(func=_guard(_cmd_register))
 
-    worker = commands.add_parser("worker", help="run deciders and/or activity workers")
+    worker = commands.add_parser(
+        "worker",
+        help="run deciders and/or activity workers",
+        description="Poll SWF for decision and activity tasks of the targets until stopped "
+        "(Ctrl-C or SIGTERM finishes the tasks in hand; a second one quits at once).",
+    )
     worker.add_argument("targets", nargs="+", metavar="TARGET", help="module or module:Class")
     worker.add_argument(
-        "--role", choices=("decider", "activity", "both"), default="both", help="default: both"
+        "--role",
+        choices=("decider", "activity", "both"),
+        default="both",
+        help="what to run (default: both)",
     )
-    worker.add_argument("--threads", type=int, default=2, help="threads per role and task list")
+    worker.add_argument(
+        "--threads",
+        type=positive_int,
+        default=2,
+        help="threads per role and task list (1 or more; default 2)",
+    )
     worker.add_argument(
         "--task-list",
         action="append",
         help="poll this task list (repeatable; default: the classes' task lists)",
     )
     worker.add_argument("--register", action="store_true", help="register the types first")
-    worker.add_argument("--ignore", action="append", default=[], metavar="PATTERN")
-    worker.add_argument("--stagger", type=float, default=0.0, help=argparse.SUPPRESS)
+    worker.add_argument(
+        "--ignore", action="append", default=[], metavar="PATTERN", help=_IGNORE_HELP
+    )
+    worker.add_argument(
+        "--log-level",
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        default="WARNING",
+        type=str.upper,
+        help="log flowwire's records at this level and above on stderr (default: WARNING)",
+    )
+    worker.add_argument("--stagger", type=non_negative_float, default=0.0, help=argparse.SUPPRESS)
     _common(worker)
     worker.set_defaults(func=_guard(_cmd_worker))
 
-    starter = commands.add_parser("start", help="start a workflow execution")
-    starter.add_argument("workflow", metavar="module:Workflow|module:name@version")
-    starter.add_argument("args", nargs="*", metavar="ARG", help="JSON, else a plain string")
-    starter.add_argument("-k", "--kwarg", action="append", default=[], metavar="NAME=VALUE")
-    starter.add_argument("--wait", action="store_true", help="wait and print the result as JSON")
-    starter.add_argument("--timeout", type=float, default=None, help="seconds to --wait at most")
+    starter = commands.add_parser(
+        "start",
+        help="start a workflow execution",
+        description="Start a workflow execution on SWF; with --wait, print its result as JSON.",
+    )
     starter.add_argument(
-        "--traceback", action="store_true", help="with --wait: print the remote traceback"
+        "workflow",
+        metavar="module:Workflow|module:name@version",
+        help="the workflow class, or its registered name and version in that module",
+    )
+    starter.add_argument("args", nargs="*", metavar="ARG", help="JSON, else a plain string")
+    starter.add_argument(
+        "-k",
+        "--kwarg",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a keyword argument, its value parsed as JSON (else a string); repeatable",
+    )
+    starter.add_argument("--wait", action="store_true", help="wait and print the result as JSON")
+    starter.add_argument(
+        "--timeout", type=positive_float, default=None, help="seconds to --wait at most"
+    )
+    starter.add_argument(
+        "--traceback",
+        action="store_true",
+        help="with --wait: on failure, print the remote traceback of the failed task",
     )
     starter.add_argument("--workflow-id", help="default: <workflow name>-<uuid>")
     starter.add_argument("--task-list", help="default: the workflow's task list")

@@ -76,9 +76,9 @@ def make_client(
         raise ConfigurationError(
             f"retry_mode={retry_mode!r}: use 'standard' or 'adaptive' (exponential backoff)"
         )
+    boto3 = _boto3()  # first: it names the extra when boto3 (and botocore) are missing
     from botocore.config import Config
 
-    boto3 = _boto3()
     session = session if session is not None else boto3.session.Session()
     region = region or session.region_name or os.environ.get("AWS_REGION")
     if not region:
@@ -161,7 +161,8 @@ def poll_until(
     kill a worker thread silently) and the loop goes on too."""
     while not stop.is_set():
         try:
-            poll_once()
+            if not poll_once():
+                log.debug("%s: empty poll", who)
         except SWFError as exc:
             log.error("%s: %s", who, exc)
             stop.wait(1.0)

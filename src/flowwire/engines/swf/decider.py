@@ -299,10 +299,12 @@ class Decider:
         if task is None:
             return False
         try:
-            self.respond(task, self.decisions_for(task))
+            decisions = self.decisions_for(task)
+            self.respond(task, decisions)
         except BaseException:
             self.forget(task.run_id)  # what the replayer thinks it sent never reached SWF
             raise
+        log.info("decision for %s: %d decision(s)", task.what, len(decisions))
         return True
 
     def run(self, stop: threading.Event) -> None:

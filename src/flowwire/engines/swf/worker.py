@@ -194,7 +194,8 @@ class ActivityWorker:
         task = self.poll()
         if task is None:
             return False
-        self.handle(task)
+        outcome = self.handle(task)
+        log.info("%s: %s", task.what, type(outcome).__name__.lower())
         return True
 
     def run(self, stop: threading.Event) -> None:
