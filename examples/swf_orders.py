@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from typing import Any
 
 from flowwire.engines.swf import SWF, TaskRegistry, WorkerPool, register_all, start
@@ -34,6 +35,7 @@ class Reserve(Activity):
     """Reserves ``quantity`` units of ``sku``; returns the line's price."""
 
     def run(self, sku: str, quantity: int) -> float:
+        time.sleep(0.2)  # the stock service takes a moment to answer
         if sku not in PRICES:
             raise KeyError(f"unknown sku {sku!r}")
         return PRICES[sku] * quantity

@@ -1,4 +1,5 @@
-"""``flowwire swf ...``: register types, run workers, start workflows on Amazon SWF.
+"""``flowwire swf ...``: register types, run workers, start workflows on Amazon SWF, and read
+what ran (``executions``, ``history``: :mod:`flowwire.engines.swf.history_cli`).
 
 The core CLI (:mod:`flowwire.cli`) calls :func:`add_swf_commands` with its subparsers; each
 command stores its handler in ``func`` (``args.func(args)`` returns the exit code). The same
@@ -119,14 +120,18 @@ def _swf(args: argparse.Namespace) -> SWF:
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
+    _connection(parser)
+    parser.add_argument(
+        "--transport", help="transport for task classes that chose none (default: json)"
+    )
+
+
+def _connection(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--domain", help="SWF domain (default: $FLOWWIRE_SWF_DOMAIN)")
     parser.add_argument("--region", help="AWS region (default: the standard AWS configuration)")
     parser.add_argument(
         "--endpoint-url",
         help="SWF endpoint, e.g. a moto server (default: $FLOWWIRE_SWF_ENDPOINT_URL or AWS)",
-    )
-    parser.add_argument(
-        "--transport", help="transport for task classes that chose none (default: json)"
     )
 
 
@@ -373,6 +378,10 @@ def add_swf_commands(subparsers: Any) -> argparse.ArgumentParser:
     starter.add_argument("--tag", action="append", help="execution tag (repeatable, at most 5)")
     _common(starter)
     starter.set_defaults(func=_guard(_cmd_start))
+
+    from flowwire.engines.swf.history_cli import add_history_commands
+
+    add_history_commands(commands, _connection, _common, _guard)
     return swf_parser
 
 
