@@ -30,7 +30,7 @@ def json_block(after: str) -> Any:
 
 
 def test_history_example_has_the_described_header() -> None:
-    match = re.search(r"the\nhistory holds these 165 characters:\n\n```\n(~.*?)\n```", TEXT)
+    match = re.search(r"the\nhistory holds these 165 characters:\n\n```text\n(~.*?)\n```", TEXT)
     assert match, "the history example of docs/stages.md is missing"
     payload = match.group(1)
     assert len(payload) == 165

@@ -43,8 +43,8 @@ __all__ = [
     "reader_transport",
 ]
 
-#: What a payload may be decoded as: ``auto`` reads a result and shows an object of exactly
-#: ``args`` and ``kwargs`` as arguments.
+#: The kinds a payload may be decoded as; ``auto`` reads the value and shows an object of
+#: exactly ``args`` and ``kwargs`` as arguments.
 KINDS = ("auto", "arguments", "result")
 
 _CONTEXT = StageContext(limit=2**62, armored_size=lambda size: size, what="payload")
@@ -199,8 +199,8 @@ def inspect_payload(
         except LookupError as exc:
             message = f"payload codec {report.codec!r} is not installed here: {exc}"
             raise DecodeError(message) from None
-        if kind == "auto":
-            value = transport.deserialize_result(payload)
+        if kind == "auto":  # read as the transport reads any payload, then look at its shape
+            value = transport._decode_body(*transport._open(payload, "payload"))
             try:
                 split_arguments(value)
                 kind = "arguments"

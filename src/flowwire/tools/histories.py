@@ -140,10 +140,15 @@ def format_history(
     traceback: bool = False,
 ) -> str:
     """The run's summary line, then one line per event (see the module docstring)."""
-    lines = [
-        f"{summary.workflow}  {summary.workflow_id}  run {summary.run_id}  {summary.status}  "
-        f"started {iso(summary.started)}  took {_duration(summary)}"
+    title = [
+        summary.workflow,
+        summary.workflow_id,
+        f"run {summary.run_id}" if summary.run_id else "",
+        summary.status,
+        f"started {iso(summary.started)}",
+        f"took {_duration(summary)}",
     ]
+    lines = ["  ".join(part for part in title if part)]
     for entry in entries:
         if not everything and entry.event in BOOKKEEPING:
             continue

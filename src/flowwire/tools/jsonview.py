@@ -17,6 +17,7 @@ the output is always valid JSON (RFC 8259) and never loses a value:
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -30,12 +31,12 @@ _CODEC = JSONCodec()
 
 
 def to_json(value: Any, *, indent: bool = False) -> str:
-    """``value`` as tagged JSON text (see the module docstring); ``indent``: two spaces a
-    level, for people, else one compact line, for scripts."""
+    """``value`` as tagged JSON text (see the module docstring): one line with the usual
+    ``", "`` and ``": "`` separators, or with ``indent`` two spaces a level."""
     try:
         body = _CODEC.encode_tagged(value)[1:]  # drop the body-form prefix "$"
     except EncodeError:
         body = orjson.dumps({"$repr": repr(value)})
     if indent:
-        body = orjson.dumps(orjson.loads(body), option=orjson.OPT_INDENT_2)
-    return body.decode()
+        return orjson.dumps(orjson.loads(body), option=orjson.OPT_INDENT_2).decode()
+    return json.dumps(orjson.loads(body), ensure_ascii=False)
