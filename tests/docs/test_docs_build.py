@@ -58,13 +58,20 @@ def doctrees(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("doctrees")
 
 
-def test_html_build_has_no_warnings(tmp_path: Path, doctrees: Path) -> None:
-    env = env_without(tmp_path, *OTHER_EXTRAS)
-    result = _sphinx("html", tmp_path / "html", "-d", str(doctrees), env=env)
+@pytest.fixture(scope="module")
+def html(tmp_path_factory: pytest.TempPathFactory, doctrees: Path) -> Path:
+    """The HTML build (as if no extra but ``docs`` were installed); fails on any warning."""
+    out = tmp_path_factory.mktemp("html")
+    env = env_without(tmp_path_factory.mktemp("site"), *OTHER_EXTRAS)
+    result = _sphinx("html", out, "-d", str(doctrees), env=env)
     assert result.returncode == 0, f"sphinx html build failed:\n{result.stderr}"
     assert "WARNING" not in result.stderr, result.stderr
-    assert (tmp_path / "html" / "index.html").is_file()
-    api = (tmp_path / "html" / "api.html").read_text(encoding="utf-8")
+    return out
+
+
+def test_html_build_has_no_warnings(html: Path) -> None:
+    assert (html / "index.html").is_file()
+    api = (html / "api.html").read_text(encoding="utf-8")
     # The reference really documents the error tree (not an empty page).
     for name in ("FlowwireError", "EncodeError", "PayloadTooLarge", "TaskTimedout"):
         assert f'id="flowwire.{name}"' in api or f'id="flowwire.errors.{name}"' in api, name
@@ -77,12 +84,10 @@ def _text(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html))
 
 
-def test_the_site_reads_as_documented(tmp_path: Path, doctrees: Path) -> None:
+def test_the_site_reads_as_documented(html: Path) -> None:
     """What a reader sees: API names in prose link to the reference, public signatures name
     no private base or sentinel, and code blocks have a copy button."""
-    out = tmp_path / "html"
-    result = _sphinx("html", out, "-d", str(doctrees))
-    assert result.returncode == 0, result.stderr
+    out = html
     index = (out / "index.html").read_text(encoding="utf-8")
     link = re.compile(r'<a class="reference internal" href="api\.html#flowwire\.(\w+)"')
     assert {"Workflow", "Activity"} <= set(link.findall(index))
