@@ -333,14 +333,45 @@ def _version() -> str:
 
 
 def _interrupted() -> int:
-    """Ctrl-C: one line, status 130. Worker threads still running an activity would keep the
-    process alive until their task ends, so the process then leaves at once."""
+    """Ctrl-C: one line, status 130. Worker processes are stopped (they would outlive the
+    command, still running their task); worker threads still running an activity would keep
+    the process alive until their task ends, so the process then leaves at once."""
+    import multiprocessing
+
     print("flowwire: interrupted", file=sys.stderr, flush=True)
+    threading.excepthook = lambda args: None  # pools whose workers stop now have nothing to say
+    children = multiprocessing.active_children()
+    for child in children:
+        child.terminate()
+    for child in children:
+        child.join(timeout=5)
     others = [t for t in threading.enumerate() if t is not threading.main_thread()]
     if any(not t.daemon for t in others):
         sys.stdout.flush()
         os._exit(130)
     return 130
+
+
+def _interrupt_here_only() -> Any:
+    """Ctrl-C reaches the whole process group: let only this process raise KeyboardInterrupt.
+    Worker processes forked from it inherit the handler and ignore the signal; this process
+    stops them (:func:`_interrupted`), so no worker prints a traceback of its own. Returns
+    the handler to restore, or ``None`` when nothing was changed."""
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is not signal.default_int_handler:
+        return None  # ignored on purpose (a background job) or handled by the embedding program
+    here = os.getpid()
+
+    def interrupt(signum: int, frame: Any) -> None:
+        if os.getpid() == here:
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupt)
+    return previous
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -349,6 +380,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     Ctrl-C ends any command with ``flowwire: interrupted`` on stderr and status 130, without
     a traceback; a closed stdout (``flowwire ... | head``) ends it quietly.
     """
+    previous = _interrupt_here_only()
     try:
         args = build_parser().parse_args(argv)
         status: int = args.func(args)
@@ -359,6 +391,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
+    finally:
+        if previous is not None:
+            import signal
+
+            signal.signal(signal.SIGINT, previous)
     return status
 
 
