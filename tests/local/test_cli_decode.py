@@ -251,3 +251,20 @@ def test_a_history_file_decodes_every_payload_field(
     path.write_text('{"events": [{"no": "type"}]}', encoding="utf-8")
     status, _, err = _run(["--history", str(path)], capsys)
     assert status == 2 and "history event 1 has no eventType" in err
+
+
+def test_offloaded_payloads_read_from_s3(
+    moto_server: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from flowwire.transport.stages import S3Store
+
+    client = moto_server.client("s3")
+    client.create_bucket(Bucket="archive")
+    writer = JSONTransport(stages=[Offload(S3Store("archive", "fw/", client=client), threshold=0)])
+    payload = writer.serialize_result({"big": "z" * 500})
+    for name, value in moto_server.env().items():
+        monkeypatch.setenv(name, value)
+    argv = ["--store", "s3://archive/fw/", "--s3-endpoint-url", moto_server.endpoint_url, payload]
+    status, out, err = _run(argv, capsys)
+    assert status == 0, err
+    assert "offload: store 's3://archive/fw/'" in out and "z" * 50 in out
