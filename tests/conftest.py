@@ -6,8 +6,11 @@ import os
 
 from hypothesis import HealthCheck, settings
 
-# The moto server fixtures (SWF and S3) are product: tests use them like users do, loaded
-# through the pytest11 entry point flowwire declares (no pytest_plugins line needed).
+# The moto server fixtures (SWF and S3) are product: tests use them like users do. Installing
+# flowwire registers them through its pytest11 entry point (tests/cli checks that a project
+# needs no line for it); this line only keeps a checkout whose install predates the entry point
+# working, and loads nothing twice (the entry point is named like the module).
+pytest_plugins = ["flowwire.testing.pytest_plugin"]
 
 settings.register_profile(
     "ci",
