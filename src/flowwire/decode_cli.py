@@ -108,9 +108,9 @@ def _type(target: str | None) -> tuple[Any, Any]:
     from flowwire.task import meta_of
 
     if meta_of(obj) is not None:  # a task class: its run signature and return type
-        from flowwire.proxy import _return_hint
+        from flowwire.task import return_hint
 
-        return _return_hint(obj), obj.run
+        return return_hint(obj), obj.run
     return obj, None
 
 
