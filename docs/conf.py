@@ -63,6 +63,8 @@ nitpicky = True
 # (A generic's arguments may come split at commas, as "dict[str": hence the optional "]".)
 nitpick_ignore_regex = [(r"py:.*", r"(?!flowwire\b)[\w.]+(\[.*\]?)?")]
 # Private base classes are left out of "Bases:" lines by flowwire_sphinx: nothing to ignore.
+# The type variables of generic signatures (P, R of the proxies) are not objects to link to.
+nitpick_ignore_regex.append((r"py:.*", r"flowwire\.[\w.]*\._?[PR]"))
 
 # -- autodoc / napoleon ---------------------------------------------------------------------------
 autodoc_default_options = {"members": True, "show-inheritance": True}

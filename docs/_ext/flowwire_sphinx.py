@@ -458,14 +458,21 @@ def _public_signature(
     return None
 
 
-def _public_bases(app: Sphinx, name: str, obj: Any, options: Any, bases: list[type]) -> None:
-    """``Bases:`` never names a private class: it is replaced by its own public bases."""
-    public: list[type] = []
+def _public_bases(app: Sphinx, name: str, obj: Any, options: Any, bases: list[Any]) -> None:
+    """``Bases:`` never names a private class: it is replaced by its own public bases.
+    ``Generic[...]`` is left out too (the signature shows the type parameters)."""
+    import typing
+
+    public: list[Any] = []
     pending = list(bases)
     while pending:
         base = pending.pop(0)
-        if base.__name__.startswith("_"):
-            pending[:0] = [b for b in base.__bases__ if b is not object]
+        origin = typing.get_origin(base) or base
+        if origin is typing.Generic:
+            continue
+        if getattr(origin, "__name__", "").startswith("_"):
+            inner = getattr(origin, "__orig_bases__", origin.__bases__)
+            pending[:0] = [b for b in inner if b is not object]
         elif base not in public:
             public.append(base)
     bases[:] = public or [object]

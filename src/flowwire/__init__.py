@@ -20,7 +20,7 @@ from flowwire.errors import (
     UnknownTaskError,
     UnknownTransportError,
 )
-from flowwire.proxy import ActivityProxy, WorkflowProxy
+from flowwire.proxy import ActivityProxy, TaskClass, WorkflowProxy
 from flowwire.result import (
     SuspendTask,
     TaskResult,
@@ -66,6 +66,7 @@ __all__ = [
     "RegistrationError",
     "Stage",
     "SuspendTask",
+    "TaskClass",
     "TaskError",
     "TaskResult",
     "TaskTimedout",

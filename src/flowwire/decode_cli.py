@@ -63,7 +63,7 @@ def _keyring(args: argparse.Namespace) -> Any:
 
 
 def _stores(args: argparse.Namespace) -> list[Any]:
-    from flowwire.engines._local_transports import default_offload_dir
+    from flowwire.engines.local import default_offload_dir
     from flowwire.transport.stages import LocalDirectoryStore, S3Store
 
     stores: list[Any] = []

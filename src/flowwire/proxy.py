@@ -30,7 +30,7 @@ import re
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, Protocol, TypeVar, overload
 
 from flowwire._checks import check_name, check_seconds, check_version
 from flowwire.decision import ScheduleActivity, StartChildWorkflow
@@ -46,16 +46,34 @@ from flowwire.tasktype import TaskType, type_of
 from flowwire.transport import Transport
 
 if TYPE_CHECKING:
-    from flowwire.result import TaskResult
+    pass
 
 __all__ = [
     "ActivityProxy",
     "BoundProxy",
     "ProxySpec",
+    "TaskClass",
     "WorkflowProxy",
     "check_proxies",
     "proxy_targets",
 ]
+
+P = ParamSpec("P")
+R = TypeVar("R", covariant=True)
+
+
+class TaskClass(Protocol[P, R]):
+    """For type checkers: a task class whose ``run`` takes ``P`` and returns ``R``.
+
+    A proxy given such a class (``ActivityProxy(Charge)``) is typed by its ``run``: calling
+    ``self.charge(...)`` in a workflow is checked against ``Charge.run``'s parameters and
+    gives a value of its return type (at run time a ``TaskResult`` that stands for it), so a
+    type checker flags a wrong argument or a misused result. A proxy given a name and a
+    version takes any arguments and gives ``Any``.
+    """
+
+    def run(self, *args: P.args, **kwargs: P.kwargs) -> R: ...
+
 
 _KEY_PREFIX = re.compile(r"[A-Za-z0-9_]{1,200}\Z")
 
@@ -294,7 +312,7 @@ class _ProxyCore:
         )
         return self._spec
 
-    def bind(self, instance: object) -> BoundProxy:
+    def bind(self, instance: object) -> BoundProxy[..., Any]:
         execution = getattr(instance, "_fw_execution", None)
         if execution is None:
             raise RuntimeError(
@@ -304,7 +322,7 @@ class _ProxyCore:
         return BoundProxy(execution.call, self.spec(), type(instance).__qualname__)
 
 
-class BoundProxy:
+class BoundProxy(Generic[P, R]):
     """What ``self.<proxy>`` is inside a workflow's ``run``.
 
     Calling it schedules the task and returns a ``TaskResult``; ``options(...)`` returns the
@@ -324,11 +342,12 @@ class BoundProxy:
         self._spec = spec
         self._owner = owner
 
-    def __call__(self, *args: Any, **kwargs: Any) -> TaskResult:
-        result: TaskResult = self._call(self._spec, args, kwargs)
-        return result
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        # A TaskResult that stands for the value: typed as the value, as code uses it.
+        result: Any = self._call(self._spec, args, kwargs)
+        return typing.cast(R, result)
 
-    def options(self, **options: Any) -> BoundProxy:
+    def options(self, **options: Any) -> BoundProxy[P, R]:
         """This proxy with ``options`` overriding its own for the calls made through the
         returned object (call keys and call numbers are the proxy's, as for any call).
 
@@ -344,7 +363,7 @@ class BoundProxy:
         return BoundProxy(self._call, self._spec.with_options(options, where), self._owner)
 
 
-class _Proxy:
+class _Proxy(Generic[P, R]):
     """What both proxies share: a descriptor over a :class:`_ProxyCore`."""
 
     _core: _ProxyCore
@@ -359,9 +378,9 @@ class _Proxy:
         self._core.set_name(owner, name)
 
     @typing.overload
-    def __get__(self, instance: None, owner: type | None = None) -> _Proxy: ...
+    def __get__(self, instance: None, owner: type | None = None) -> _Proxy[P, R]: ...
     @typing.overload
-    def __get__(self, instance: object, owner: type | None = None) -> BoundProxy: ...
+    def __get__(self, instance: object, owner: type | None = None) -> BoundProxy[P, R]: ...
     def __get__(self, instance: object, owner: type | None = None) -> Any:
         if instance is None:
             return self
@@ -389,7 +408,7 @@ def check_proxies(owner: type) -> None:
             value._fw_check_owner(owner, name)
 
 
-class ActivityProxy(_Proxy):
+class ActivityProxy(_Proxy[P, R]):
     """Schedules an activity from a workflow's ``run``; calling it returns a ``TaskResult``.
 
     Give either ``(name, version)`` or a decorated ``flowwire.Activity`` subclass (its
@@ -411,9 +430,43 @@ class ActivityProxy(_Proxy):
             bad value.
     """
 
+    @overload
+    def __init__(
+        self: ActivityProxy[P, R],
+        name: type[TaskClass[P, R]],
+        version: str | int | None = None,
+        heartbeat: int | None = None,
+        schedule_to_close: int | None = None,
+        schedule_to_start: int | None = None,
+        start_to_close: int | None = None,
+        task_list: str | None = None,
+        retry: int = 3,
+        delay: int = 0,
+        error_handling: bool = False,
+        transport: Transport | str | None = None,
+        *,
+        returns: Any = Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: ActivityProxy[..., Any],
+        name: str,
+        version: str | int | None = None,
+        heartbeat: int | None = None,
+        schedule_to_close: int | None = None,
+        schedule_to_start: int | None = None,
+        start_to_close: int | None = None,
+        task_list: str | None = None,
+        retry: int = 3,
+        delay: int = 0,
+        error_handling: bool = False,
+        transport: Transport | str | None = None,
+        *,
+        returns: Any = Any,
+    ) -> None: ...
     def __init__(
         self,
-        name: str | type[Activity],
+        name: str | type[Activity] | type[TaskClass[P, R]],
         version: str | int | None = None,
         heartbeat: int | None = None,
         schedule_to_close: int | None = None,
@@ -459,7 +512,7 @@ def _activity_defaults(meta: ActivityMeta) -> dict[str, Any]:
     }
 
 
-class WorkflowProxy(_Proxy):
+class WorkflowProxy(_Proxy[P, R]):
     """Starts a child workflow from a workflow's ``run``; calling it returns a ``TaskResult``.
 
     Same conventions as ``ActivityProxy``; ``workflow_duration`` and
@@ -467,9 +520,39 @@ class WorkflowProxy(_Proxy):
     child that exceeds its duration counts as a timeout (retried up to ``retry`` times).
     """
 
+    @overload
+    def __init__(
+        self: WorkflowProxy[P, R],
+        name: type[TaskClass[P, R]],
+        version: str | int | None = None,
+        decision_duration: int | None = None,
+        workflow_duration: int | None = None,
+        task_list: str | None = None,
+        retry: int = 3,
+        delay: int = 0,
+        error_handling: bool = False,
+        transport: Transport | str | None = None,
+        *,
+        returns: Any = Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: WorkflowProxy[..., Any],
+        name: str,
+        version: str | int | None = None,
+        decision_duration: int | None = None,
+        workflow_duration: int | None = None,
+        task_list: str | None = None,
+        retry: int = 3,
+        delay: int = 0,
+        error_handling: bool = False,
+        transport: Transport | str | None = None,
+        *,
+        returns: Any = Any,
+    ) -> None: ...
     def __init__(
         self,
-        name: str | type[Workflow],
+        name: str | type[Workflow] | type[TaskClass[P, R]],
         version: str | int | None = None,
         decision_duration: int | None = None,
         workflow_duration: int | None = None,

@@ -22,7 +22,7 @@ import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, ParamSpec, TypeVar, cast
 
 from flowwire.errors import (
     ConfigurationError,
@@ -32,7 +32,7 @@ from flowwire.errors import (
     UnknownTaskError,
 )
 from flowwire.history import Event
-from flowwire.proxy import proxy_targets
+from flowwire.proxy import TaskClass, proxy_targets
 from flowwire.runtime.kernel import Kernel
 from flowwire.runtime.memory import MemoryStore
 from flowwire.runtime.store import RunRecord
@@ -115,6 +115,10 @@ def local_rule(
     directory = default_offload_dir() if offload_dir is None else offload_dir
     context = TransportContext(store=_DirectoryStore(directory))
     return TransportRule(transport, context=context, lookup=lookup)
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 class LocalEngine:
@@ -225,8 +229,11 @@ class LocalEngine:
             types.setdefault(id(task_type), task_type)
         return any(self.rule.declares_offload(t) for t in types.values())
 
-    def run(self, workflow: type[Workflow], *args: Any, **kwargs: Any) -> Any:
+    def run(self, workflow: type[TaskClass[_P, _R]], *args: _P.args, **kwargs: _P.kwargs) -> _R:
         """Run ``workflow`` with these arguments to the end and return its decoded result.
+
+        For type checkers the arguments are ``workflow.run``'s and the result is of its
+        return type.
 
         The input is serialized by the workflow class's ``_serialize_arguments`` and the result
         deserialized by its ``_deserialize_result`` (by default: its type's transport), exactly
@@ -282,7 +289,7 @@ class LocalEngine:
         finally:
             kernel.stop(kill=interrupted)
             self._kernel = None
-        return _outcome(record, transport, task_type)
+        return cast(_R, _outcome(record, transport, task_type))
 
     # -- internals ----------------------------------------------------------------------
 
@@ -369,13 +376,17 @@ class LocalCompletionClient:
 
 
 def run_workflow(
-    workflow: type[Workflow],
+    workflow: type[TaskClass[..., _R]],
     *args: Any,
     transport: Transport | str | None = None,
     tasks: Iterable[type | ModuleType | str] = (),
     **kwargs: Any,
-) -> Any:
+) -> _R:
     """Run ``workflow(*args, **kwargs)`` on a fresh ``LocalEngine`` and return its result.
+
+    For type checkers the result is of the return type of ``workflow.run``; its arguments are
+    not checked here (``transport`` and ``tasks`` sit between them), ``LocalEngine.run``
+    checks them too.
 
     Activities and child workflows are found in the workflow's module and in ``tasks``
     (classes, modules, package names). ``transport`` is the engine default for task types
