@@ -67,7 +67,7 @@ def test_ctrl_c_during_a_run_is_one_line_and_status_130(mode: list[str]) -> None
     argv = ["run", "_cli_tasks:Slow", "60", "--quiet", *mode]
     status, err = _interrupt(argv, ready="sleepy: started")
     assert status == 130
-    assert err.strip() == "flowwire: interrupted"
+    assert err.strip() == "flowwire run: _cli_tasks:Slow: interrupted"
 
 
 def test_ctrl_c_while_decode_waits_for_standard_input() -> None:

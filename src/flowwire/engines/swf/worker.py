@@ -195,7 +195,7 @@ class ActivityWorker:
         if task is None:
             return False
         outcome = self.handle(task)
-        log.info("%s: %s", task.what, type(outcome).__name__.lower())
+        log.info("%s: %s", task.what, outcome.status)
         return True
 
     def run(self, stop: threading.Event) -> None:
