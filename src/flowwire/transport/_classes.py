@@ -1,4 +1,4 @@
-"""Converters of classes: enums, dataclasses, named tuples, TypedDicts and protobuf messages.
+"""Converters of classes: enums, named tuples, TypedDicts and protobuf messages.
 
 A converter refers to its class through a weak reference (the caches of
 :mod:`flowwire.transport._hint_cache` must not keep a dropped class alive), so a converter
@@ -9,7 +9,6 @@ through the ``compile_hint`` the caller passes.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import typing
 import weakref
 from enum import Enum
@@ -20,7 +19,7 @@ from flowwire.transport import _model
 from flowwire.transport._converters import CompileHint, Converter, fail, gone
 
 __all__ = [
-    "compile_dataclass",
+    "hints_of",
     "compile_enum",
     "compile_namedtuple",
     "compile_protobuf",
@@ -30,7 +29,7 @@ __all__ = [
 _ref = weakref.ref
 
 
-def _hints_of(cls: type) -> dict[str, Any]:
+def hints_of(cls: type) -> dict[str, Any]:
     try:
         return typing.get_type_hints(cls)
     except Exception as exc:  # NameError for unresolved forward references, ...
@@ -69,59 +68,8 @@ def compile_enum(enum_cls: type[Enum]) -> Converter:
     return conv
 
 
-def compile_dataclass(cls: type, compile_hint: CompileHint) -> Converter:
-    hints = _hints_of(cls)
-    init_fields: list[tuple[str, Converter | None]] = []
-    late_fields: list[tuple[str, Converter | None]] = []
-    required = set()
-    for f in dataclasses.fields(cls):
-        field_conv = compile_hint(hints.get(f.name, Any))
-        (init_fields if f.init else late_fields).append((f.name, field_conv))
-        if f.init and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-            required.add(f.name)
-    by_name = dict(init_fields)
-    late = dict(late_fields)
-    name = cls.__qualname__
-    ref = _ref(cls)
-
-    def conv(value: Any, path: str) -> Any:
-        cls = ref()
-        if cls is None:
-            raise gone(name, path)
-        if isinstance(value, cls):
-            return value
-        if type(value) is not dict:
-            raise fail(f"object (for {name})", value, path)
-        kwargs = {}
-        later = {}
-        for key, item in value.items():
-            sub = _model.path_key(path, key)
-            if key in by_name:
-                c = by_name[key]
-                kwargs[key] = item if c is None else c(item, sub)
-            elif key in late:
-                c = late[key]
-                later[key] = item if c is None else c(item, sub)
-            else:
-                raise DecodeError(f"unexpected field {key!r} for {name}", path=path)
-        missing = required - kwargs.keys()
-        if missing:
-            raise DecodeError(
-                f"missing field(s) {', '.join(sorted(missing))} for {name}", path=path
-            )
-        try:
-            obj = cls(**kwargs)
-        except Exception as exc:
-            raise DecodeError(f"{name}(...) rejected the decoded fields: {exc}", path=path) from exc
-        for key, item in later.items():
-            object.__setattr__(obj, key, item)
-        return obj
-
-    return conv
-
-
 def compile_namedtuple(cls: type, compile_hint: CompileHint) -> Converter:
-    hints = _hints_of(cls)
+    hints = hints_of(cls)
     fields: tuple[str, ...] = cls._fields  # type: ignore[attr-defined]
     convs = [compile_hint(hints.get(f, Any)) for f in fields]
     name = cls.__qualname__
@@ -156,7 +104,7 @@ def _typeddict_required(cls: type) -> frozenset[str]:
     required = set(getattr(cls, "__required_keys__", ()))
     try:
         extras = typing.get_type_hints(cls, include_extras=True)
-    except Exception:  # _hints_of already reported unresolvable annotations
+    except Exception:  # hints_of already reported unresolvable annotations
         return frozenset(required)
     for key, hint in extras.items():
         origin = typing.get_origin(hint)
@@ -168,7 +116,7 @@ def _typeddict_required(cls: type) -> frozenset[str]:
 
 
 def compile_typeddict(cls: type, compile_hint: CompileHint) -> Converter:
-    hints = _hints_of(cls)
+    hints = hints_of(cls)
     convs = {k: compile_hint(v) for k, v in hints.items()}
     required = _typeddict_required(cls)
     name = cls.__qualname__

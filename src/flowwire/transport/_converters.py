@@ -21,6 +21,7 @@ from uuid import UUID
 
 from flowwire.errors import DecodeError
 from flowwire.transport import _model
+from flowwire.transport._fast import RETRY, fast_call, set_fast
 
 __all__ = [
     "CompileHint",
@@ -80,6 +81,8 @@ def check(expected: type, label: str) -> Converter:
             return value
         raise fail(label, value, path)
 
+    if expected is str or expected is bool:  # checked inline by generated record plans
+        check.__flowwire_kind__ = expected.__name__  # type: ignore[attr-defined]
     return check
 
 
@@ -212,6 +215,15 @@ def list_of(item: Converter | None, *, tuple_ok: bool) -> Converter:
             return value
         return [item(v, f"{path}[{i}]") for i, v in enumerate(value)]
 
+    if item is not None:
+        each = fast_call(item)
+
+        def fast(value: Any) -> Any:
+            if type(value) is not list:
+                raise RETRY
+            return [each(v) for v in value]
+
+        set_fast(conv, fast)
     return conv
 
 
@@ -221,8 +233,17 @@ def tuple_of(item: Converter | None) -> Converter:
             raise fail("array (for tuple)", value, path)
         if item is None:
             return tuple(value)
-        return tuple(item(v, f"{path}[{i}]") for i, v in enumerate(value))
+        return tuple([item(v, f"{path}[{i}]") for i, v in enumerate(value)])
 
+    if item is not None:
+        each = fast_call(item)
+
+        def fast(value: Any) -> Any:
+            if type(value) is not list and type(value) is not tuple:
+                raise RETRY
+            return tuple([each(v) for v in value])
+
+        set_fast(conv, fast)
     return conv
 
 
@@ -269,7 +290,35 @@ def dict_of(key: Converter | None, val: Converter | None) -> Converter:
             out[k if key is None else key(k, sub)] = v if val is None else val(v, sub)
         return out
 
+    if key is not None or val is not None:
+        fast_key = None if key is None else fast_call(key)
+        fast_val = None if val is None else fast_call(val)
+        if getattr(key, "__flowwire_kind__", None) == "str":
+            fast_key = None  # keys from every codec are str already; the check stays below
+
+        def fast(value: Any) -> Any:
+            if type(value) is not dict:
+                raise RETRY
+            if fast_key is None:
+                if key is not None and not _all_str(value):
+                    raise RETRY
+                if fast_val is None:
+                    return value
+                return {k: fast_val(v) for k, v in value.items()}
+            if fast_val is None:
+                return {fast_key(k): v for k, v in value.items()}
+            return {fast_key(k): fast_val(v) for k, v in value.items()}
+
+        set_fast(conv, fast)
     return conv
+
+
+def _all_str(value: dict[Any, Any]) -> bool:
+    try:
+        "".join(value)  # the C-speed way to ask "are all keys str?"
+    except TypeError:
+        return False
+    return True
 
 
 def compile_literal(values: tuple[Any, ...]) -> Converter:

@@ -20,6 +20,7 @@ from uuid import UUID
 from flowwire.errors import DecodeError
 from flowwire.transport import _model
 from flowwire.transport._converters import CompileHint, Converter, describe
+from flowwire.transport._fast import fast_call, set_fast
 
 __all__ = ["compile_union"]
 
@@ -41,6 +42,13 @@ def compile_union(members: tuple[Any, ...], compile_hint: CompileHint) -> Conver
                 return value
             return inner(value, path)
 
+        if inner is not None:
+            fast_inner = fast_call(inner)
+
+            def fast(value: Any) -> Any:
+                return None if value is None else fast_inner(value)
+
+            set_fast(opt, fast)
         return opt
     convs = [compile_hint(m) for m in non_none]
     names = " | ".join(_hint_name(m) for m in members)

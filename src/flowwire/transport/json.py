@@ -29,7 +29,6 @@ from flowwire.errors import DecodeError, EncodeError, PayloadTooLarge
 from flowwire.transport import _model, envelope
 from flowwire.transport._model import MAX_DEPTH, lower, path_key
 from flowwire.transport._transport import CodecTransport, arguments_error, split_arguments
-from flowwire.transport._typing import ArgumentTypes, compile_hint
 
 __all__ = ["JSONCodec", "JSONTransport"]
 
@@ -307,8 +306,7 @@ class JSONTransport(CodecTransport):
                 raise DecodeError(f"malformed JSON payload: {exc}") from exc
             if type_hint is Any:
                 return value
-            conv = compile_hint(type_hint)
-            return value if conv is None else conv(value, "$")
+            return self._typed_result(value, type_hint)
         return super().deserialize_result(payload, type_hint=type_hint)
 
     def deserialize_arguments(
@@ -327,5 +325,5 @@ class JSONTransport(CodecTransport):
                 args, kwargs = split_arguments(value)
             if signature is None:
                 return tuple(args), kwargs
-            return ArgumentTypes.of(signature).apply(args, kwargs)
+            return self._typed_arguments(signature, args, kwargs)
         return super().deserialize_arguments(payload, signature=signature)
