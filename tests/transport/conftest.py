@@ -24,12 +24,13 @@ def transport(codec_name: str) -> CodecTransport:
 def implementation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run a test with the optional C extensions (where built) and again without them, so the
     pure-Python paths that installs without a C compiler use stay tested too."""
-    from flowwire.transport import json as json_codec
+    from flowwire.transport import _json_plain as json_codec
     from flowwire.transport import msgpack as msgpack_codec
     from flowwire.transport import protobuf as protobuf_codec
 
     if request.param == "pure-python":
         monkeypatch.setattr(json_codec, "_c_all_finite", None)
+        monkeypatch.setattr(json_codec, "_c_exact", None)
         monkeypatch.setattr(msgpack_codec, "_c_str_keys", None)
         monkeypatch.setattr(protobuf_codec, "_fast_decode", None)
     elif not protobuf_codec.C_ACCELERATED:  # pragma: no cover - installs without a compiler

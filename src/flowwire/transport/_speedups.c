@@ -12,6 +12,11 @@
  *     would write other keys).
  * all_finite(value, budget): no NaN or infinite float anywhere inside plain dicts, lists and
  *     tuples of base values (the JSON codec: orjson writes NaN and infinities as null).
+ * json_exact(value, budget, classes): all_finite, also through the classes orjson writes by
+ *     itself, as ``classes`` (a dict the JSON codec fills) describes them: a class mapped to
+ *     n >= 0 is a dataclass orjson writes exactly from an instance ``__dict__`` of n entries
+ *     (whose values are walked); -1 an enum (its ``_value_`` is walked); -2 a leaf type that
+ *     holds no float (Decimal, datetime, ...). Any other class: not sure.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -97,6 +102,95 @@ static int all_finite(PyObject *o, int budget)
     return -1; /* an extended value (dataclass, Decimal, ...): the Python walk lowers it */
 }
 
+static PyObject *VALUE_NAME; /* "_value_" */
+
+static int json_exact(PyObject *o, int budget, PyObject *classes)
+{
+    Py_ssize_t i, n;
+    PyObject *kind;
+    long code;
+    if (PyFloat_CheckExact(o)) {
+        return isfinite(PyFloat_AS_DOUBLE(o)) ? 1 : 0;
+    }
+    if (o == Py_None || PyUnicode_CheckExact(o) || PyLong_CheckExact(o) || PyBool_Check(o) ||
+        PyBytes_CheckExact(o)) {
+        return 1;
+    }
+    if (budget <= 0) {
+        return -1;
+    }
+    if (PyDict_CheckExact(o)) {
+        Py_ssize_t pos = 0;
+        PyObject *key, *value;
+        while (PyDict_Next(o, &pos, &key, &value)) {
+            int r = json_exact(value, budget - 1, classes);
+            if (r != 1) {
+                return r;
+            }
+        }
+        return 1;
+    }
+    if (PyList_CheckExact(o) || PyTuple_CheckExact(o)) {
+        PyObject **items = PySequence_Fast_ITEMS(o);
+        n = PySequence_Fast_GET_SIZE(o);
+        for (i = 0; i < n; i++) {
+            int r = json_exact(items[i], budget - 1, classes);
+            if (r != 1) {
+                return r;
+            }
+        }
+        return 1;
+    }
+    kind = PyDict_GetItemWithError(classes, (PyObject *)Py_TYPE(o)); /* borrowed */
+    if (kind == NULL || !PyLong_CheckExact(kind)) {
+        PyErr_Clear();
+        return -1;
+    }
+    code = PyLong_AsLong(kind);
+    if (code == -2) {
+        return 1;
+    }
+    if (code == -1) {
+        PyObject *value = PyObject_GetAttr(o, VALUE_NAME);
+        int r;
+        if (value == NULL) {
+            PyErr_Clear();
+            return -1;
+        }
+        r = json_exact(value, budget - 1, classes);
+        Py_DECREF(value);
+        return r;
+    }
+    if (code >= 0) {
+        Py_ssize_t pos = 0;
+        PyObject *key, *value;
+        PyObject *d = PyObject_GenericGetDict(o, NULL);
+        int r = 1;
+        if (d == NULL) {
+            PyErr_Clear();
+            return -1;
+        }
+        if (!PyDict_CheckExact(d) || PyDict_GET_SIZE(d) != code) {
+            Py_DECREF(d);
+            return -1; /* an attribute added or missing: orjson would write other keys */
+        }
+        while (PyDict_Next(d, &pos, &key, &value)) {
+            if (!PyUnicode_CheckExact(key) || PyUnicode_GET_LENGTH(key) == 0 ||
+                PyUnicode_READ_CHAR(key, 0) == '_') {
+                r = -1; /* orjson skips keys starting with "_" */
+                break;
+            }
+            r = json_exact(value, budget - 1, classes);
+            if (r != 1) {
+                break;
+            }
+        }
+        Py_DECREF(d);
+        return r;
+    }
+    return -1;
+}
+
 static int read_args(PyObject *const *args, Py_ssize_t nargs, const char *name, int *budget)
 {
     long b;
@@ -143,11 +237,28 @@ static PyObject *speedups_all_finite(PyObject *module, PyObject *const *args, Py
     return answer(all_finite(args[0], budget));
 }
 
+static PyObject *speedups_json_exact(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    int budget;
+    (void)module;
+    if (nargs != 3 || !PyDict_CheckExact(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "json_exact(value, budget: int, classes: dict)");
+        return NULL;
+    }
+    if (read_args(args, 2, "json_exact", &budget) < 0) {
+        return NULL;
+    }
+    return answer(json_exact(args[0], budget, args[2]));
+}
+
 static PyMethodDef speedups_methods[] = {
     {"str_keys", (PyCFunction)(void (*)(void))speedups_str_keys, METH_FASTCALL,
      "str_keys(value, budget) -> True, False or None (not sure): str keys, depth <= budget."},
     {"all_finite", (PyCFunction)(void (*)(void))speedups_all_finite, METH_FASTCALL,
      "all_finite(value, budget) -> True, False or None (not sure): no NaN or infinity."},
+    {"json_exact", (PyCFunction)(void (*)(void))speedups_json_exact, METH_FASTCALL,
+     "json_exact(value, budget, classes) -> True, False or None: all_finite through the "
+     "classes orjson writes by itself."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -165,5 +276,9 @@ static struct PyModuleDef speedups_module = {
 
 PyMODINIT_FUNC PyInit__speedups(void)
 {
+    VALUE_NAME = PyUnicode_InternFromString("_value_");
+    if (VALUE_NAME == NULL) {
+        return NULL;
+    }
     return PyModule_Create(&speedups_module);
 }

@@ -145,9 +145,9 @@ def keep(obj: Any, extra: dict[str, Any], path: str) -> None:
             path=path,
         ) from None
     kept[ident] = extra
-    from flowwire.transport import json as json_codec
+    from flowwire.transport import _json_plain
 
-    json_codec.mark_unsafe(type(obj))  # orjson's own dataclass writer would drop them
+    _json_plain.mark_unsafe(type(obj))  # orjson's own dataclass writer would drop them
 
 
 def unknown_fields(obj: Any) -> dict[str, Any]:
