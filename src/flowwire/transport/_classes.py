@@ -14,7 +14,7 @@ import weakref
 from enum import Enum
 from typing import Any
 
-from flowwire.errors import ConfigurationError, DecodeError
+from flowwire.errors import ConfigurationError, DecodeError, EncodeError
 from flowwire.transport import _model
 from flowwire.transport._converters import CompileHint, Converter, fail, gone
 
@@ -56,16 +56,34 @@ def compile_enum(enum_cls: type[Enum]) -> Converter:
             return value
         try:
             found = names.get((type(value), value))
-        except TypeError:
+        except (TypeError, ArithmeticError):  # unhashable, or a signalling NaN
             found = None
         if found is not None:
             return cls._member_map_[found]
         for member in cls:  # values lowered by JSON (tuples as lists, ...)
-            if _model.lower_fully(member.value) == value:
-                return member
+            try:
+                if _model.lower_fully(member.value) == value:
+                    return member
+            except (ArithmeticError, TypeError, ValueError, EncodeError):
+                continue
+        missing = _missing_member(cls, value)
+        if missing is not None:
+            return missing
         raise fail(label, value, path)
 
     return conv
+
+
+def _missing_member(cls: Any, value: Any) -> Any:
+    """The member an enum's own ``_missing_`` picks for an unknown value (schema evolution:
+    a member added by a newer writer), or None."""
+    if "_missing_" not in {k for c in cls.__mro__ if c is not Enum for k in vars(c)}:
+        return None
+    try:
+        member = cls._missing_(value)
+    except Exception:
+        return None
+    return member if isinstance(member, cls) else None
 
 
 def compile_namedtuple(cls: type, compile_hint: CompileHint) -> Converter:
@@ -140,7 +158,6 @@ def compile_typeddict(cls: type, compile_hint: CompileHint) -> Converter:
 
 def compile_protobuf(cls: type) -> Converter:
     from google.protobuf import json_format
-    from google.protobuf.message import DecodeError as PbDecodeError
 
     name = cls.__qualname__
     ref = _ref(cls)
@@ -155,16 +172,21 @@ def compile_protobuf(cls: type) -> Converter:
             msg = cls()
             try:
                 msg.ParseFromString(value)
-            except (PbDecodeError, RuntimeError, ValueError) as exc:
-                raise DecodeError(f"invalid {name} protobuf message: {exc}", path=path) from exc
+            except Exception as exc:  # DecodeError, RecursionError (nesting), ...
+                raise DecodeError(
+                    f"invalid {name} protobuf message: {type(exc).__name__}: {exc!s:.200}",
+                    path=path,
+                ) from exc
             return msg
         # The canonical JSON form: an object, or for well-known types (Timestamp, Duration,
         # Value, ...) a string, number or array.
         if type(value) in (dict, str, list, int, float, bool) or value is None:
             try:
                 return json_format.ParseDict(value, cls())
-            except (json_format.ParseError, TypeError, ValueError, AttributeError) as exc:
-                raise DecodeError(f"invalid JSON for {name}: {exc}", path=path) from exc
+            except RecursionError:
+                raise DecodeError(f"JSON for {name} nested too deeply", path=path) from None
+            except Exception as exc:  # ParseError, TypeError, ValueError, ...
+                raise DecodeError(f"invalid JSON for {name}: {exc!s:.200}", path=path) from exc
         raise fail(f"{name} message (bytes or its JSON form)", value, path)
 
     return conv

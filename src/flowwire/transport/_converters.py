@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import reprlib
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
@@ -58,8 +59,20 @@ Converter = Callable[[Any, str], Any]
 CompileHint = Callable[[Any], Converter | None]
 
 
+_repr = reprlib.Repr()
+_repr.maxlevel = 3
+_repr.maxstring = _repr.maxother = _repr.maxlong = 48
+
+
 def describe(value: Any) -> str:
-    text = repr(value)
+    """A short text for ``value`` in messages; never raises (huge ints, deep nesting and
+    hostile ``__repr__`` methods included)."""
+    if type(value) is int and value.bit_length() > 160:
+        return f"int of {value.bit_length():,} bits"
+    try:
+        text = _repr.repr(value)
+    except Exception:
+        text = "..."
     if len(text) > 48:
         text = text[:45] + "..."
     return f"{type(value).__name__} {text}"
@@ -99,7 +112,10 @@ def to_float(value: Any, path: str) -> Any:
     if type(value) is float:
         return value
     if type(value) is int:
-        result = float(value)
+        try:
+            result = float(value)
+        except OverflowError:
+            raise fail("float (the integer is beyond the float range)", value, path) from None
         if result == value:
             return result
     raise fail("float", value, path)
@@ -324,10 +340,13 @@ def _all_str(value: dict[Any, Any]) -> bool:
 def compile_literal(values: tuple[Any, ...]) -> Converter:
     def conv(value: Any, path: str) -> Any:
         for allowed in values:
-            if type(allowed) is type(value) and allowed == value:
-                return allowed
-            if isinstance(allowed, Enum) and allowed.value == value:
-                return allowed
+            try:
+                if type(allowed) is type(value) and allowed == value:
+                    return allowed
+                if isinstance(allowed, Enum) and allowed.value == value:
+                    return allowed
+            except (ArithmeticError, TypeError, ValueError):  # a signalling NaN compared
+                continue
         raise fail("one of " + ", ".join(repr(v) for v in values), value, path)
 
     return conv

@@ -173,7 +173,8 @@ def timedelta_from_micros(micros: int, path: str) -> timedelta:
     try:
         return timedelta(microseconds=micros)
     except OverflowError as exc:
-        raise DecodeError(f"timedelta of {micros} microseconds is out of range", path=path) from exc
+        amount = f"{micros}" if micros.bit_length() < 200 else f"a {micros.bit_length():,}-bit number of"
+        raise DecodeError(f"timedelta of {amount} microseconds is out of range", path=path) from exc
 
 
 # -- lowering --------------------------------------------------------------------------------

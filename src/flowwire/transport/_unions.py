@@ -180,7 +180,9 @@ def _shapes(hint: Any) -> tuple[type, ...] | None:
         return (*_ARRAYS, hint)
     if issubclass(hint, list):
         return (list, tuple, hint)
-    if issubclass(hint, dict) or dataclasses.is_dataclass(hint) or typing.is_typeddict(hint):
+    if typing.is_typeddict(hint):
+        return (dict,)  # a TypedDict takes no isinstance() checks
+    if issubclass(hint, dict) or dataclasses.is_dataclass(hint):
         return (dict, hint)
     import collections.abc as cabc
 
