@@ -202,12 +202,9 @@ def lower(value: Any, path: str = "$", *, protobuf: Any = _protobuf_bytes) -> An
     """
     if isinstance(value, _PbMessage):
         return protobuf(value)
-    try:
-        fn = _adapters.lowerers[id(type(value))]
-    except KeyError:
+    fn = _adapters.lowerers.get(id(type(value)))
+    if fn is None:  # a class met for the first time, or one without an adapter (raises)
         return _adapters.lower_with_adapter(value, path)
-    if fn is None:
-        return _adapters.lower_with_adapter(value, path)  # raises, naming the type
     try:
         return fn(value)
     except Exception:

@@ -188,6 +188,17 @@ def _shapes(hint: Any) -> tuple[type, ...] | None:
 
     if issubclass(hint, cabc.Mapping):
         return (dict,)
+    from flowwire.transport.adapters import RecordAdapter, adapter_for
+
+    adapter = adapter_for(hint)
+    if isinstance(adapter, RecordAdapter):  # attrs, pydantic, msgspec, ...
+        return (dict, hint)
+    if adapter is not None:  # a simple adapter: what its shape takes, or an instance
+        try:
+            inner = _shapes(adapter.shape(hint))
+        except Exception:  # built-in adapters describe no shape
+            return None
+        return None if inner is None else (*inner, hint)
     if issubclass(hint, cabc.Iterable) and not issubclass(hint, (str, bytes)):
         return _ARRAYS
     return (hint,)

@@ -353,7 +353,7 @@ def _resolve(cls: type) -> TypeAdapter | None:
     for adapter in (*_user_predicates, *_builtin_last):
         try:
             if adapter.matches(cls):
-                return adapter
+                return adapter.load() if isinstance(adapter, _Shipped) else adapter
         except Exception as exc:
             raise ConfigurationError(
                 f"adapter {adapter.name!r}.matches({cls.__qualname__}) raised {exc!r:.200}"
@@ -401,35 +401,28 @@ def lower_with_adapter(value: Any, path: str) -> Any:
         ) from exc
 
 
-def _shipped(module: str, adapter_module: str, attr: str) -> TypeAdapter:
-    """A predicate adapter that loads ``flowwire.transport.<adapter_module>`` the first time a
-    class of the library ``module`` is met (never importing the library itself)."""
+class _Shipped(TypeAdapter):
+    """A shipped adapter that loads ``flowwire.transport.<adapter_module>`` the first time a
+    class of the library ``module`` is met (never importing the library itself): until the
+    library is imported, no class of it can exist."""
 
-    class Lazy(TypeAdapter):
-        name = module
+    def __init__(self, module: str, adapter_module: str) -> None:
+        self.name = module
+        self._module = module
+        self._adapter_module = adapter_module
+        self._real: TypeAdapter | None = None
 
-        def __init__(self) -> None:
-            self._real: TypeAdapter | None = None
+    def load(self) -> TypeAdapter:
+        if self._real is None:
+            from importlib import import_module
 
-        def _load(self) -> TypeAdapter:
-            if self._real is None:
-                from importlib import import_module
+            module = import_module(f"flowwire.transport.{self._adapter_module}")
+            self._real = module.ADAPTER
+        assert self._real is not None
+        return self._real
 
-                self._real = getattr(import_module(f"flowwire.transport.{adapter_module}"), attr)
-            return self._real
-
-        def matches(self, cls: type) -> bool:
-            if module not in sys.modules:  # no class of the library can exist yet
-                return False
-            return self._load().matches(cls)
-
-        def lowerer(self, cls: type) -> Callable[[Any], Any]:
-            return self._load().lowerer(cls)
-
-        def compile(self, cls: type, compile_hint: Callable[[Any], Any]) -> Any:
-            return self._load().compile(cls, compile_hint)
-
-    return Lazy()
+    def matches(self, cls: type) -> bool:
+        return self._module in sys.modules and self.load().matches(cls)
 
 
 def _install_builtins() -> None:
@@ -444,7 +437,7 @@ def _install_builtins() -> None:
         ("attr", "_adapt_attrs"),
         ("msgspec", "_adapt_msgspec"),
     ):
-        _add_builtin(_shipped(module, adapter_module, "ADAPTER"))
+        _add_builtin(_Shipped(module, adapter_module))
     for adapter in b.KINDS:
         _add_builtin(adapter)
 
