@@ -33,6 +33,7 @@ def implementation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPat
         monkeypatch.setattr(json_codec, "_c_exact", None)
         monkeypatch.setattr(msgpack_codec, "_c_str_keys", None)
         monkeypatch.setattr(protobuf_codec, "_fast_decode", None)
+        monkeypatch.setattr(protobuf_codec, "_fast_arguments", None)
     elif not protobuf_codec.C_ACCELERATED:  # pragma: no cover - installs without a compiler
         pytest.skip("the C extensions are not built here")
     return str(request.param)
