@@ -29,6 +29,11 @@ def implementation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPat
     from flowwire.transport import protobuf as protobuf_codec
 
     if request.param == "pure-python":
+        from flowwire.transport import _fast, _hint_cache
+
+        monkeypatch.setattr(_fast, "_make_plan", None)
+        _hint_cache.clear()  # compiled plans are rebuilt without C (and again after the test)
+        request.addfinalizer(_hint_cache.clear)
         monkeypatch.setattr(json_codec, "_c_all_finite", None)
         monkeypatch.setattr(json_codec, "_c_exact", None)
         monkeypatch.setattr(msgpack_codec, "_c_str_keys", None)

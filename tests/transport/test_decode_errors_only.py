@@ -24,6 +24,9 @@ from _protobuf_helpers import load_order_pb2
 
 PbOrder = load_order_pb2().Order
 
+# Every property runs with the C plans (where built) and with the pure-Python plans.
+pytestmark = pytest.mark.usefixtures("implementation")
+
 SETTINGS = settings(
     max_examples=150,
     deadline=None,
@@ -184,6 +187,14 @@ def test_fast_plans_agree_with_the_checked_converters_on_typed_values(
             return  # the fast plan gave up: the checked converter decides (tested above)
         assert values_equal(got, expected)
     assert values_equal(expected, value)
+
+
+def test_a_recursive_type_nested_past_the_recursion_limit_is_a_decode_error() -> None:
+    deep: Any = {"value": 0}
+    for _ in range(20_000):
+        deep = {"value": 1, "children": [deep]}
+    with pytest.raises(DecodeError, match="nested too deeply"):
+        convert(deep, Node)
 
 
 def test_the_issue_cases_raise_decode_error_with_their_path() -> None:

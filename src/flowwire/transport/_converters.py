@@ -22,7 +22,7 @@ from uuid import UUID
 
 from flowwire.errors import DecodeError
 from flowwire.transport import _model
-from flowwire.transport._fast import RETRY, fast_call, set_fast
+from flowwire.transport._fast import MODE_DICT, MODE_LIST, RETRY, c_plan, fast_call, set_fast
 
 __all__ = [
     "CompileHint",
@@ -239,7 +239,7 @@ def list_of(item: Converter | None, *, tuple_ok: bool) -> Converter:
                 raise RETRY
             return [each(v) for v in value]
 
-        set_fast(conv, fast)
+        set_fast(conv, c_plan(MODE_LIST, [item]) or fast)
     return conv
 
 
@@ -325,7 +325,8 @@ def dict_of(key: Converter | None, val: Converter | None) -> Converter:
                 return {fast_key(k): v for k, v in value.items()}
             return {fast_key(k): fast_val(v) for k, v in value.items()}
 
-        set_fast(conv, fast)
+        in_c = c_plan(MODE_DICT, [val]) if fast_key is None else None
+        set_fast(conv, in_c or fast)
     return conv
 
 

@@ -10,7 +10,10 @@ the checked converter would not.
 
 Scalar converters build no path on success: their fast plan is the checked converter called
 with a constant path. Containers, unions and records attach a real fast plan with
-:func:`set_fast` when they are compiled.
+:func:`set_fast` when they are compiled: where the C extension is built, a ``Plan`` object of
+``_speedups`` (:func:`c_plan`) for records, lists, optionals and str-keyed dicts, whose items
+are checked inline (str, int, bool, Decimal text) or handed to their own fast plans; else a
+Python function.
 """
 
 from __future__ import annotations
@@ -20,7 +23,17 @@ from typing import Any
 
 from flowwire.errors import DecodeError
 
-__all__ = ["RETRY", "Retry", "fast_call", "fast_of", "run", "set_fast"]
+__all__ = ["RETRY", "Retry", "c_plan", "fast_call", "fast_of", "item_spec", "run", "set_fast"]
+
+_make_plan: Callable[..., Any] | None
+try:  # the optional C plans (setup.py builds them where a C compiler is available)
+    from flowwire.transport._speedups import make_plan as _make_plan
+except ImportError:  # pragma: no cover - exercised by installs without a compiler
+    _make_plan = None
+
+MODE_RECORD, MODE_LIST, MODE_OPTIONAL, MODE_DICT = 0, 1, 2, 3
+_KINDS = {"none": 0, "str": 1, "int": 2, "bool": 3, "decimal": 4}
+_CALL = 5
 
 
 class Retry(Exception):
@@ -75,3 +88,41 @@ def checked(conv: Any, value: Any, path: str) -> Any:
         raise DecodeError(
             f"cannot convert the value under its annotation: {type(exc).__name__}", path=path
         ) from exc
+
+
+def item_spec(conv: Any) -> tuple[int, Any]:
+    """``(kind, converter)`` of one item for a C plan: an inline check, or a call."""
+    from decimal import Decimal
+
+    from flowwire.transport._converters import to_decimal, to_int
+
+    if conv is None:
+        return 0, None
+    kind = getattr(conv, "__flowwire_kind__", None)
+    if kind is None:
+        kind = "int" if conv is to_int else "decimal" if conv is to_decimal else None
+    if kind in _KINDS:
+        return _KINDS[kind], Decimal if kind == "decimal" else None
+    return _CALL, fast_call(conv)
+
+
+def c_plan(
+    mode: int,
+    items: list[Any],
+    *,
+    names: tuple[str, ...] = (),
+    required: int = 0,
+    keywords: tuple[str, ...] = (),
+    cls_ref: Any = None,
+) -> Callable[[Any], Any] | None:
+    """A C fast plan over the converters ``items`` (None where the C extension is not
+    built, or the shape is not one it takes)."""
+    if _make_plan is None or len(items) > 64:
+        return None
+    specs = [item_spec(c) for c in items]
+    kinds = tuple(k for k, _ in specs)
+    convs = tuple(c for _, c in specs)
+    plan: Callable[[Any], Any] = _make_plan(
+        mode, kinds, convs, names, required, keywords, cls_ref, RETRY
+    )
+    return plan

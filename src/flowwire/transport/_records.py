@@ -32,7 +32,7 @@ from flowwire.transport._converters import (
     to_float,
     to_int,
 )
-from flowwire.transport._fast import RETRY, fast_call, set_fast
+from flowwire.transport._fast import MODE_RECORD, RETRY, c_plan, fast_call, set_fast
 from flowwire.transport.adapters import MISSING
 
 if TYPE_CHECKING:
@@ -132,7 +132,9 @@ def compile_record(cls: type, adapter: RecordAdapter, compile_hint: Callable[[An
             evolution.keep(obj, unknown, path)
         return obj
 
-    fast = _generate_fast(cls, adapter, fields, convs, ref)
+    fast = _c_record_plan(cls, adapter, fields, convs, ref) or _generate_fast(
+        cls, adapter, fields, convs, ref
+    )
     if fast is not None:
         set_fast(conv, fast)
     return conv
@@ -247,6 +249,35 @@ def _generate_fast(
         return None
     fast: Callable[[Any], Any] = ns["fast"]
     return fast
+
+
+def _c_record_plan(
+    cls: type,
+    adapter: RecordAdapter,
+    fields: list[RecordField],
+    convs: dict[str, Converter | None],
+    ref: Any,
+) -> Callable[[Any], Any] | None:
+    """The C plan of a record built by ``cls(*required, **optional)``: a dataclass whose
+    fields are all constructor arguments, required ones positional."""
+    from flowwire.transport.adapters import RecordAdapter as _Base
+
+    if type(adapter).create is not _Base.create or any(f.keyword is None for f in fields):
+        return None
+    positional = getattr(adapter, "positional", lambda cls: frozenset())(cls)
+    required = [f for f in fields if f.required]
+    optional = [f for f in fields if not f.required]
+    if any(f.name not in positional for f in required):
+        return None
+    ordered = required + optional
+    return c_plan(
+        MODE_RECORD,
+        [convs[f.name] for f in ordered],
+        names=tuple(f.name for f in ordered),
+        required=len(required),
+        keywords=tuple(str(f.keyword) for f in optional),
+        cls_ref=ref,
+    )
 
 
 def _keywords(fields: list[RecordField]) -> list[str]:

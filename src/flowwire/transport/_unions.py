@@ -20,7 +20,7 @@ from uuid import UUID
 from flowwire.errors import DecodeError
 from flowwire.transport import _model
 from flowwire.transport._converters import CompileHint, Converter, describe
-from flowwire.transport._fast import fast_call, set_fast
+from flowwire.transport._fast import MODE_OPTIONAL, c_plan, fast_call, set_fast
 
 __all__ = ["compile_union"]
 
@@ -48,7 +48,7 @@ def compile_union(members: tuple[Any, ...], compile_hint: CompileHint) -> Conver
             def fast(value: Any) -> Any:
                 return None if value is None else fast_inner(value)
 
-            set_fast(opt, fast)
+            set_fast(opt, c_plan(MODE_OPTIONAL, [inner]) or fast)
         return opt
     convs = [compile_hint(m) for m in non_none]
     names = " | ".join(_hint_name(m) for m in members)
