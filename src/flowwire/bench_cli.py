@@ -22,7 +22,8 @@ __all__ = ["add_bench_command", "build_parser", "main", "run_bench_command"]
 _DESCRIPTION = (
     "Measure payload throughput of every registered transport, stage combinations and peer "
     "libraries (orjson, msgpack, protobuf, msgspec, pydantic, flowy-style json, Temporal's "
-    "converter, a memory copy) on built-in payload shapes and your own; optionally the local engine."
+    "converter, a memory copy) on built-in payload shapes and your own; optionally the local "
+    "engine."
 )
 
 

@@ -153,7 +153,9 @@ def test_a_class_without_an_adapter_names_the_remedy(codec: str) -> None:
     with pytest.raises(EncodeError, match="register a type adapter"):
         get_transport(codec).serialize_result(Money(Decimal(1), "EUR"))
     with pytest.raises(ConfigurationError, match="register a type adapter"):
-        get_transport(codec).deserialize_result(get_transport(codec).serialize_result(1), type_hint=Money)
+        get_transport(codec).deserialize_result(
+            get_transport(codec).serialize_result(1), type_hint=Money
+        )
 
 
 class Flag(Enum):
@@ -185,7 +187,9 @@ class Cached:
 def test_dataclass_fields_orjson_would_drop_or_add_are_carried_exactly(codec: str) -> None:
     transport = get_transport(codec)
     value = Private(1, 2)
-    assert transport.deserialize_result(transport.serialize_result(value), type_hint=Private) == value
+    assert (
+        transport.deserialize_result(transport.serialize_result(value), type_hint=Private) == value
+    )
     cached = Cached(3)
     assert cached.double == 6  # now an instance attribute that is not a field
     back = transport.deserialize_result(transport.serialize_result(cached), type_hint=Cached)

@@ -38,7 +38,9 @@ def test_records_lists_optionals_and_dicts_get_c_plans() -> None:
 def test_a_c_plan_takes_what_the_checked_converter_takes() -> None:
     plan = _fast.fast_of(compile_hint(list[Money]))
     assert plan is not None
-    got = plan([{"currency": "EUR", "amount": "1.5"}, {"currency": "X", "amount": "2", "note": "n"}])
+    got = plan(
+        [{"currency": "EUR", "amount": "1.5"}, {"currency": "X", "amount": "2", "note": "n"}]
+    )
     assert got == [Money("EUR", Decimal("1.5")), Money("X", Decimal(2), "n")]
     for value in (
         [{"currency": 1, "amount": "1"}],  # a wrong type

@@ -86,8 +86,7 @@ def test_common_shapes_are_read_in_c_exactly_as_in_python(value: Any) -> None:
 @settings(max_examples=150, deadline=None)
 @given(
     st.recursive(
-        st.integers(min_value=2**63, max_value=2**80)
-        | st.builds(Order, id=st.text(max_size=5)),
+        st.integers(min_value=2**63, max_value=2**80) | st.builds(Order, id=st.text(max_size=5)),
         lambda inner: (
             st.lists(inner, min_size=1, max_size=3)
             | st.dictionaries(st.text(max_size=5), inner, min_size=1, max_size=3)

@@ -13,7 +13,7 @@ import enum
 import types
 import typing
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, Union
 from uuid import UUID
@@ -44,7 +44,7 @@ def _scalars() -> dict[Any, Callable[[], st.SearchStrategy[Any]]]:
         bool: st.booleans,
         datetime: s._datetimes,
         date: st.dates,
-        time: lambda: st.times() | st.times(timezones=st.just(s.UTC)),
+        time: lambda: st.times() | st.times(timezones=st.just(UTC)),
         timedelta: st.timedeltas,
         UUID: st.uuids,
         Decimal: lambda: st.decimals(allow_nan=True, allow_infinity=True),

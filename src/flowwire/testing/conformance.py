@@ -273,9 +273,13 @@ def check_adapter(
     AssertionError naming the transport and the failing value."""
     from flowwire import get_transport
 
-    chosen = list(transports) if transports is not None else [
-        get_transport(name, max_payload_chars=None) for name in ("json", "msgpack", "protobuf")
-    ]
+    chosen = (
+        list(transports)
+        if transports is not None
+        else [
+            get_transport(name, max_payload_chars=None) for name in ("json", "msgpack", "protobuf")
+        ]
+    )
 
     def run(value: Any, *, other: Any = None) -> None: ...
 

@@ -39,7 +39,7 @@ class PydanticAdapter(RecordAdapter):
                     name,
                     info.annotation,
                     default=default,
-                    factory=info.default_factory,  # type: ignore[arg-type]
+                    factory=info.default_factory,
                     arg=info.alias or name,
                 )
             )

@@ -115,7 +115,7 @@ def _enum_value(value: Enum) -> Any:
 def _compile_enum(cls: type, compile_hint: Callable[[Any], Any]) -> Converter:
     from flowwire.transport._classes import compile_enum
 
-    return compile_enum(cls)  # type: ignore[arg-type]
+    return compile_enum(cls)
 
 
 ENUMS = _Builtin(

@@ -19,11 +19,11 @@ from flowwire.transport import _model
 from flowwire.transport._converters import CompileHint, Converter, fail, gone
 
 __all__ = [
-    "hints_of",
     "compile_enum",
     "compile_namedtuple",
     "compile_protobuf",
     "compile_typeddict",
+    "hints_of",
 ]
 
 _ref = weakref.ref

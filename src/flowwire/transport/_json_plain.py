@@ -128,7 +128,7 @@ def _class_code(cls: type) -> int | None:
     names = [f.name for f in dataclasses.fields(cls)]
     if (
         not isinstance(adapters.adapter_for(cls), DataclassAdapter)
-        or cls.__dictoffset__ == 0  # type: ignore[attr-defined]
+        or cls.__dictoffset__ == 0
         or any(name.startswith("_") for name in names)
     ):
         return _LOWER
@@ -136,7 +136,7 @@ def _class_code(cls: type) -> int | None:
 
 
 def _walk(value: Any, depth: int) -> str:
-    """"ok" (orjson's text is exact), "nan" (a float was lost) or "lower" (a dataclass must be
+    """ "ok" (orjson's text is exact), "nan" (a float was lost) or "lower" (a dataclass must be
     lowered by flowwire); learns the classes it meets."""
     cls = type(value)
     if cls is float:

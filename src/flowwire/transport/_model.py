@@ -32,10 +32,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime, time, timedelta, timezone
-from decimal import Decimal
-from enum import Enum
 from typing import Any
-from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from google.protobuf.message import Message as _PbMessage
@@ -173,7 +170,9 @@ def timedelta_from_micros(micros: int, path: str) -> timedelta:
     try:
         return timedelta(microseconds=micros)
     except OverflowError as exc:
-        amount = f"{micros}" if micros.bit_length() < 200 else f"a {micros.bit_length():,}-bit number of"
+        amount = (
+            f"{micros}" if micros.bit_length() < 200 else f"a {micros.bit_length():,}-bit number of"
+        )
         raise DecodeError(f"timedelta of {amount} microseconds is out of range", path=path) from exc
 
 
@@ -194,7 +193,7 @@ def _protobuf_bytes(value: Any) -> bytes:
 
 def lower(value: Any, path: str = "$", *, protobuf: Any = _protobuf_bytes) -> Any:
     """Lower one extended value one level, through its class's type adapter (see the module
-    table and :mod:`flowwire.transport.adapters`).
+    table and ``flowwire.transport.adapters``).
 
     The result may still contain extended values (a tuple of Decimals lowers to a list of
     Decimals); codecs lower recursively. ``protobuf`` turns a protobuf message into its lowered

@@ -150,6 +150,7 @@ def _text(exc: BaseException) -> str:
 
 # -- the generated fast plan -------------------------------------------------------------------
 
+
 def _kind(conv: Converter | None) -> str:
     """How the generated code handles a field's converter."""
     if conv is None:
@@ -176,7 +177,7 @@ def _generate_fast(
     from flowwire.transport.adapters import RecordAdapter as _Base
 
     direct = type(adapter).create is _Base.create  # create is cls(**values)
-    positional = getattr(adapter, "positional", lambda cls: frozenset())(cls)
+    positional: frozenset[str] = getattr(adapter, "positional", lambda cls: frozenset())(cls)
     ns: dict[str, Any] = {"R": RETRY, "M": MISSING, "ref": ref, "D": Decimal, "dict": dict}
     ns["create"] = adapter.create
     ns["setattr_"] = object.__setattr__
@@ -244,7 +245,7 @@ def _generate_fast(
     source = "\n".join(lines)
     filename = f"<flowwire plan of {cls.__qualname__}>"
     try:
-        exec(compile(source, filename, "exec"), ns)  # noqa: S102 - source built from field names
+        exec(compile(source, filename, "exec"), ns)
     except SyntaxError:  # pragma: no cover - names are checked above
         return None
     fast: Callable[[Any], Any] = ns["fast"]
@@ -264,7 +265,7 @@ def _c_record_plan(
 
     if type(adapter).create is not _Base.create or any(f.keyword is None for f in fields):
         return None
-    positional = getattr(adapter, "positional", lambda cls: frozenset())(cls)
+    positional: frozenset[str] = getattr(adapter, "positional", lambda cls: frozenset())(cls)
     required = [f for f in fields if f.required]
     optional = [f for f in fields if not f.required]
     if any(f.name not in positional for f in required):
@@ -324,6 +325,6 @@ def record_lowerer(cls: type, adapter: RecordAdapter) -> Callable[[Any], Any]:
         "      for k, v in extra.items(): d.setdefault(k, v)\n"
         "  return d\n"
     )
-    exec(compile(source, f"<flowwire lowering of {cls.__qualname__}>", "exec"), ns)  # noqa: S102
+    exec(compile(source, f"<flowwire lowering of {cls.__qualname__}>", "exec"), ns)
     low: Callable[[Any], Any] = ns["low"]
     return low

@@ -42,13 +42,13 @@ from flowwire.transport._converters import (
     to_int,
     tuple_of,
 )
+from flowwire.transport._fast import checked, fast_call, run
 from flowwire.transport._hint_cache import HINTS_MAX as _HINTS_MAX
 from flowwire.transport._hint_cache import MISSING as _MISSING
 from flowwire.transport._hint_cache import WeakTable, compile_and_cache
 from flowwire.transport._hint_cache import classes as _classes
 from flowwire.transport._hint_cache import hints as _hints
 from flowwire.transport._hint_cache import lock as _lock
-from flowwire.transport._fast import checked, fast_call, run
 from flowwire.transport._unions import compile_union
 from flowwire.transport.adapters import adapter_for
 
@@ -270,7 +270,7 @@ class ArgumentTypes:
         keyword = self.fast_keyword
         out_kwargs = {}
         for key, value in kwargs.items():
-            conv = keyword[key] if key in keyword else self.fast_var_keyword
+            conv = keyword.get(key, self.fast_var_keyword)
             out_kwargs[key] = value if conv is None else conv(value)
         return out_args, out_kwargs
 

@@ -120,7 +120,8 @@ class TypeAdapter:
 
         inner = compile_hint(self.shape(cls))
         ref = weakref.ref(cls)
-        label = f"{cls.__qualname__} ({self.name})"
+        simple = isinstance(self, _SimpleAdapter)
+        label = cls.__qualname__ if simple else f"{cls.__qualname__} ({self.name})"
         lift = self.lift
 
         def conv(value: Any, path: str) -> Any:
@@ -321,10 +322,7 @@ def _remember(cls: type) -> None:
         _lowerers.pop(ident, None)
         _watchers.pop(ident, None)
 
-    try:
-        _watchers[ident] = weakref.ref(cls, drop)
-    except TypeError:  # pragma: no cover - every class is weakly referable
-        pass
+    _watchers[ident] = weakref.ref(cls, drop)  # every class is weakly referable
 
 
 def adapter_for(cls: type) -> TypeAdapter | None:

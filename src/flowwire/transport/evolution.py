@@ -27,7 +27,7 @@ import contextvars
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from flowwire.errors import ConfigurationError, DecodeError
 
@@ -42,8 +42,6 @@ __all__ = [
 
 #: The unknown-field policies.
 UNKNOWN_POLICIES = ("refuse", "ignore", "keep")
-
-_T = TypeVar("_T", bound=type)
 
 
 @dataclass(frozen=True)
@@ -70,7 +68,7 @@ def check_policy(policy: str, where: str) -> str:
 
 def evolution(
     *, unknown: str | None = None, renamed: Mapping[str, str] | None = None
-) -> Callable[[_T], _T]:
+) -> Callable[[type[Any]], type[Any]]:
     """A class decorator setting a record type's evolution rules::
 
         @evolution(unknown="keep", renamed={"customer_name": "customer"})
@@ -87,7 +85,7 @@ def evolution(
         check_policy(unknown, "evolution(unknown=...)")
     settings = Evolution(unknown, dict(renamed or {}))
 
-    def apply(cls: _T) -> _T:
+    def apply(cls: type[Any]) -> type[Any]:
         for old, new in settings.renamed.items():
             if old == new:
                 raise ConfigurationError(f"{cls.__qualname__}: renamed {old!r} to itself")

@@ -40,6 +40,7 @@ _loads = orjson.loads
 _TAGGED = b"$"
 _ENVELOPE_FIRST = frozenset((envelope.ARMOR_PREFIX, envelope.LATIN1_PREFIX))
 
+
 class JSONCodec:
     """JSON through orjson. See the module docstring for the exact forms."""
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 import pydantic
@@ -14,14 +13,21 @@ NOTE = "TypeAdapter(Order).dump_json(value) / .validate_json(data), one adapter 
 KINDS = frozenset({"typed"})
 
 
-@cache
+_adapters: dict[Any, Any] = {}
+
+
 def _adapter(hint: Any) -> Any:
-    return pydantic.TypeAdapter(hint)
+    found = _adapters.get(hint)
+    if found is None:
+        found = _adapters[hint] = pydantic.TypeAdapter(hint)
+    return found
 
 
 def encode(value: Any) -> bytes:
-    return _adapter(type(value)).dump_json(value)  # type: ignore[no-any-return]
+    adapter: Any = _adapter(type(value))
+    return adapter.dump_json(value)  # type: ignore[no-any-return]
 
 
 def decode(data: Any, type_hint: Any = None) -> Any:
-    return _adapter(type_hint).validate_json(data)
+    adapter: Any = _adapter(type_hint)
+    return adapter.validate_json(data)
