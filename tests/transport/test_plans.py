@@ -76,16 +76,59 @@ def test_a_plan_outliving_its_class_gives_up() -> None:
         _fast.run(conv, {"a": 1}, "$")
 
 
+@dataclasses.dataclass(frozen=True)
+class Frozen:
+    a: int
+    b: list[int] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class Checked:
+    a: int
+
+    def __post_init__(self) -> None:
+        if self.a < 0:
+            raise ValueError("a must be >= 0")
+
+
+@dataclasses.dataclass
+class Custom:
+    a: int
+
+    def __init__(self, a: int) -> None:
+        self.a = a * 2
+
+
+def test_instances_built_directly_equal_those_the_constructor_builds() -> None:
+    from flowwire.transport._records import sets_dict_only
+
+    assert sets_dict_only(Money) and sets_dict_only(Frozen)
+    assert not sets_dict_only(Checked) and not sets_dict_only(Custom)
+    for hint, value, expected in (
+        (Money, {"currency": "E", "amount": "1", "note": None}, Money("E", Decimal(1))),
+        (Frozen, {"a": 1, "b": [2]}, Frozen(1, [2])),
+        (Frozen, {"a": 1}, Frozen(1)),  # a missing field: the constructor fills it
+        (Checked, {"a": 1}, Checked(1)),
+        (Custom, {"a": 1}, Custom(1)),  # a hand-written __init__ runs
+    ):
+        got = _fast.fast_of(compile_hint(hint))(value)  # type: ignore[misc]
+        assert got == expected and vars(got) == vars(expected), hint
+    with pytest.raises(ValueError, match="a must be >= 0"):  # __post_init__ runs
+        _fast.fast_of(compile_hint(Checked))({"a": -1})  # type: ignore[misc]
+    with pytest.raises(DecodeError, match="a must be >= 0"):
+        convert({"a": -1}, Checked)
+
+
 def test_make_plan_checks_its_arguments() -> None:
     with pytest.raises(TypeError):
         _speedups.make_plan(0, (), ())  # type: ignore[call-arg]
     with pytest.raises(ValueError):
-        _speedups.make_plan(9, (0,), (None,), (), 0, (), None, _fast.RETRY)
+        _speedups.make_plan(9, (0,), (None,), (), 0, (), None, _fast.RETRY, False)
     with pytest.raises(ValueError):
-        _speedups.make_plan(1, (5,), ("not callable",), (), 0, (), None, _fast.RETRY)
+        _speedups.make_plan(1, (5,), ("not callable",), (), 0, (), None, _fast.RETRY, False)
     with pytest.raises(ValueError):
-        _speedups.make_plan(0, (0,), (None,), ("a",), 0, (), None, _fast.RETRY)  # no class ref
-    plan = _speedups.make_plan(2, (1,), (None,), (), 0, (), None, _fast.RETRY)
+        _speedups.make_plan(0, (0,), (None,), ("a",), 0, (), None, _fast.RETRY, False)
+    plan = _speedups.make_plan(2, (1,), (None,), (), 0, (), None, _fast.RETRY, False)
     assert plan(None) is None and plan("s") == "s"
     with pytest.raises(TypeError):
         plan()

@@ -114,15 +114,17 @@ def c_plan(
     required: int = 0,
     keywords: tuple[str, ...] = (),
     cls_ref: Any = None,
+    direct: bool = False,
 ) -> Callable[[Any], Any] | None:
     """A C fast plan over the converters ``items`` (None where the C extension is not
-    built, or the shape is not one it takes)."""
+    built, or the shape is not one it takes). ``direct``: the record's class is built, when
+    every field is present, by setting its instance dict (see ``_records.sets_dict_only``)."""
     if _make_plan is None or len(items) > 64:
         return None
     specs = [item_spec(c) for c in items]
     kinds = tuple(k for k, _ in specs)
     convs = tuple(c for _, c in specs)
     plan: Callable[[Any], Any] = _make_plan(
-        mode, kinds, convs, names, required, keywords, cls_ref, RETRY
+        mode, kinds, convs, names, required, keywords, cls_ref, RETRY, direct
     )
     return plan

@@ -278,6 +278,33 @@ def _c_record_plan(
         required=len(required),
         keywords=tuple(str(f.keyword) for f in optional),
         cls_ref=ref,
+        direct=[f.name for f in ordered] == [f.name for f in fields] and sets_dict_only(cls),
+    )
+
+
+def sets_dict_only(cls: type) -> bool:
+    """True if constructing ``cls`` with every field only fills its instance ``__dict__`` with
+    the fields, in order: a dataclass whose ``__init__`` is the one ``dataclasses`` generated
+    (no ``__post_init__``, no ``InitVar``, no custom ``__new__`` or metaclass), with a dict.
+    The C plan then builds the instance directly, as msgspec and pydantic do."""
+    import dataclasses
+
+    init = cls.__dict__.get("__init__")
+    code = getattr(init, "__code__", None)
+    params = getattr(cls, "__dataclass_params__", None)
+    return bool(
+        dataclasses.is_dataclass(cls)
+        and type(cls) is type
+        and params is not None
+        and params.init
+        and code is not None
+        and code.co_filename == "<string>"  # exec'd by dataclasses
+        and init.__qualname__ == f"{cls.__qualname__}.__init__"  # type: ignore[union-attr]
+        and code.co_argcount + code.co_kwonlyargcount == 1 + len(dataclasses.fields(cls))
+        and not hasattr(cls, "__post_init__")
+        and cls.__new__ is object.__new__
+        and cls.__dictoffset__ != 0
+        and "__slots__" not in cls.__dict__
     )
 
 

@@ -219,6 +219,8 @@ typedef struct {
     Py_ssize_t nreq;      /* MODE_RECORD: required fields, passed positionally */
     PyObject *keywords;   /* MODE_RECORD: tuple of the optional fields' keywords */
     PyObject *cls_ref;    /* MODE_RECORD: weak reference to the class */
+    int direct;           /* MODE_RECORD: with every field present, set the instance dict
+                             as the class's generated __init__ would (it runs no code) */
     PyObject *retry;      /* the exception instance raised to leave a value to Python */
 } Plan;
 
@@ -298,7 +300,23 @@ static PyObject *plan_record(Plan *p, PyObject *value)
         goto retry;
     }
     Py_INCREF(cls);
-    out = PyObject_Vectorcall(cls, stack, (size_t)(nargs - nkw), kwnames);
+    if (p->direct && nargs == p->n && PyType_Check(cls)) {
+        PyTypeObject *tp = (PyTypeObject *)cls;
+        PyObject *d = PyDict_New();
+        out = d == NULL ? NULL : tp->tp_alloc(tp, 0);
+        for (i = 0; out != NULL && i < nargs; i++) {
+            if (PyDict_SetItem(d, PyTuple_GET_ITEM(p->names, i), stack[i]) < 0) {
+                Py_CLEAR(out);
+            }
+        }
+        if (out != NULL && PyObject_GenericSetDict(out, d, NULL) < 0) {
+            Py_CLEAR(out);
+        }
+        Py_XDECREF(d);
+    }
+    else {
+        out = PyObject_Vectorcall(cls, stack, (size_t)(nargs - nkw), kwnames);
+    }
     Py_DECREF(cls);
     goto done;
 retry:
@@ -453,17 +471,18 @@ static PyTypeObject PlanType = {
     .tp_doc = "A compiled fast decode plan (see make_plan).",
 };
 
-/* make_plan(mode, kinds, convs, names, nreq, keywords, cls_ref, retry) */
+/* make_plan(mode, kinds, convs, names, nreq, keywords, cls_ref, retry, direct) */
 static PyObject *speedups_make_plan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     Plan *p;
     Py_ssize_t i, n;
     long mode, nreq;
     (void)module;
-    if (nargs != 8 || !PyTuple_CheckExact(args[1]) || !PyTuple_CheckExact(args[2]) ||
+    if (nargs != 9 || !PyTuple_CheckExact(args[1]) || !PyTuple_CheckExact(args[2]) ||
         PyTuple_GET_SIZE(args[1]) != PyTuple_GET_SIZE(args[2])) {
-        PyErr_SetString(PyExc_TypeError,
-                        "make_plan(mode, kinds, convs, names, nreq, keywords, cls_ref, retry)");
+        PyErr_SetString(
+            PyExc_TypeError,
+            "make_plan(mode, kinds, convs, names, nreq, keywords, cls_ref, retry, direct)");
         return NULL;
     }
     mode = PyLong_AsLong(args[0]);
@@ -492,6 +511,7 @@ static PyObject *speedups_make_plan(PyObject *module, PyObject *const *args, Py_
     p->n = 0;
     p->names = p->keywords = p->cls_ref = NULL;
     p->retry = Py_NewRef(args[7]);
+    p->direct = PyObject_IsTrue(args[8]) == 1;
     p->nreq = nreq;
     p->specs = PyMem_Calloc((size_t)n, sizeof(Spec));
     if (p->specs == NULL) {
@@ -584,7 +604,7 @@ static PyObject *speedups_json_exact(PyObject *module, PyObject *const *args, Py
 
 static PyMethodDef speedups_methods[] = {
     {"make_plan", (PyCFunction)(void (*)(void))speedups_make_plan, METH_FASTCALL,
-     "make_plan(mode, kinds, convs, names, nreq, keywords, cls_ref, retry) -> a Plan."},
+     "make_plan(mode, kinds, convs, names, nreq, keywords, cls_ref, retry, direct) -> a Plan."},
     {"str_keys", (PyCFunction)(void (*)(void))speedups_str_keys, METH_FASTCALL,
      "str_keys(value, budget) -> True, False or None (not sure): str keys, depth <= budget."},
     {"all_finite", (PyCFunction)(void (*)(void))speedups_all_finite, METH_FASTCALL,

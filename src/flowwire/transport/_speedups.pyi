@@ -18,5 +18,6 @@ def make_plan(
     keywords: tuple[str, ...],
     cls_ref: Any,
     retry: BaseException,
+    direct: bool,
     /,
 ) -> Plan: ...
