@@ -305,6 +305,7 @@ def test_bench_transports_script_prints_the_targets(
     printed = capsys.readouterr().out
     assert "transports vs the raw library" in printed
     assert "protobuf record within 4x of msgpack" in printed
+    assert "json decode into Order <= 1x pydantic" in printed
     doc = json.loads(out.read_text())
     assert {t["candidate"] for t in doc["targets"]} >= {"flowwire json", "codec msgpack"}
 
