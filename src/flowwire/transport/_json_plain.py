@@ -32,21 +32,21 @@ import orjson
 from flowwire.transport import _model, adapters
 from flowwire.transport._model import MAX_DEPTH, lower
 
-__all__ = ["classes", "mark_unsafe", "plain", "protobuf_json"]
+__all__ = ["BUDGET", "OPTIONS", "c_exact", "classes", "default", "mark_unsafe", "plain", "protobuf_json"]
 
-_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS
+OPTIONS = _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS
 _LOWERED = _OPTIONS | orjson.OPT_PASSTHROUGH_DATACLASS
 _dumps = orjson.dumps
-_BUDGET = 2 * MAX_DEPTH
+BUDGET = _BUDGET = 2 * MAX_DEPTH
 _NONE = repeat(None)
 
 _c_all_finite: Callable[[Any, int], bool | None] | None
-_c_exact: Callable[[Any, int, dict[type, int]], bool | None] | None
+c_exact: Callable[[Any, int, dict[type, int]], bool | None] | None
 try:  # the optional C checks (setup.py builds them where a C compiler is available)
     from flowwire.transport._speedups import all_finite as _c_all_finite
-    from flowwire.transport._speedups import json_exact as _c_exact
+    from flowwire.transport._speedups import json_exact as c_exact
 except ImportError:  # pragma: no cover - exercised by installs without a compiler
-    _c_all_finite = _c_exact = None
+    _c_all_finite = c_exact = None
 
 #: What the C walk knows of a class: n >= 0, a dataclass orjson writes exactly from an
 #: ``__dict__`` of n entries; -1 an enum; -2 a type holding no float; -3 lowered by flowwire.
@@ -72,7 +72,8 @@ def _datetime(value: datetime) -> str:
 _DIRECT: dict[type, Callable[[Any], Any]] = {Decimal: str, datetime: _datetime}
 
 
-def _default(obj: Any) -> Any:
+def default(obj: Any) -> Any:
+    """orjson's hook: the lowered form of what orjson does not write itself."""
     direct = _DIRECT.get(type(obj))
     if direct is not None:
         return direct(obj)
@@ -88,13 +89,13 @@ def mark_unsafe(cls: type) -> None:
 
 def plain(value: Any) -> bytes | None:
     """Plain JSON for ``value``, exact, or None when it needs the tagged form."""
-    if adapters.user_adapters or _c_exact is None:
+    if adapters.user_adapters or c_exact is None:
         return _lowered(value)
     try:
-        out = _dumps(value, default=_default, option=_OPTIONS)
+        out = _dumps(value, default=default, option=_OPTIONS)
     except TypeError:  # orjson.JSONEncodeError is a TypeError
         return None  # bytes, big ints, non-str keys, unsupported types: the tagged form
-    exact = _c_exact(value, _BUDGET, classes)
+    exact = c_exact(value, _BUDGET, classes)
     if exact is True:
         return out
     if exact is False:
@@ -110,7 +111,7 @@ def plain(value: Any) -> bytes | None:
 def _lowered(value: Any) -> bytes | None:
     """orjson's text with dataclasses lowered by flowwire; None if it needs the tagged form."""
     try:
-        out = _dumps(value, default=_default, option=_LOWERED)
+        out = _dumps(value, default=default, option=_LOWERED)
     except TypeError:
         return None
     if b"null" in out and not _safe_nulls(value, out):
