@@ -32,7 +32,16 @@ import orjson
 from flowwire.transport import _model, adapters
 from flowwire.transport._model import MAX_DEPTH, lower
 
-__all__ = ["BUDGET", "OPTIONS", "c_exact", "classes", "default", "mark_unsafe", "plain", "protobuf_json"]
+__all__ = [
+    "BUDGET",
+    "OPTIONS",
+    "c_exact",
+    "classes",
+    "default",
+    "mark_unsafe",
+    "plain",
+    "protobuf_json",
+]
 
 OPTIONS = _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS
 _LOWERED = _OPTIONS | orjson.OPT_PASSTHROUGH_DATACLASS

@@ -24,8 +24,7 @@ import orjson
 import pybase64
 
 from flowwire.errors import DecodeError, EncodeError, PayloadTooLarge
-from flowwire.transport import _model, envelope
-from flowwire.transport import _json_plain, adapters
+from flowwire.transport import _json_plain, _model, adapters, envelope
 from flowwire.transport._json_plain import plain, protobuf_json
 from flowwire.transport._model import MAX_DEPTH, lower, path_key
 from flowwire.transport._transport import CodecTransport, arguments_error, split_arguments
