@@ -213,3 +213,26 @@ def test_the_shipped_adapters_load_only_when_their_library_is_used() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+@pytest.mark.parametrize("codec", CODECS)
+def test_encoding_and_decoding_keep_no_class_alive(codec: str) -> None:
+    import gc
+    import weakref
+
+    def make() -> type:
+        @dataclasses.dataclass
+        class Passing:
+            n: int
+            kind: Flag = Flag.ON
+
+        return Passing
+
+    cls = make()
+    transport = get_transport(codec)
+    back = transport.deserialize_result(transport.serialize_result(cls(1)), type_hint=cls)
+    assert back == cls(1)
+    ref = weakref.ref(cls)
+    del cls, back
+    gc.collect()
+    assert ref() is None

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import weakref
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -50,17 +51,32 @@ BUDGET = _BUDGET = 2 * MAX_DEPTH
 _NONE = repeat(None)
 
 _c_all_finite: Callable[[Any, int], bool | None] | None
-c_exact: Callable[[Any, int, dict[type, int]], bool | None] | None
+c_exact: Callable[[Any, int, dict[int, int]], bool | None] | None
 try:  # the optional C checks (setup.py builds them where a C compiler is available)
     from flowwire.transport._speedups import all_finite as _c_all_finite
     from flowwire.transport._speedups import json_exact as c_exact
 except ImportError:  # pragma: no cover - exercised by installs without a compiler
     _c_all_finite = c_exact = None
 
-#: What the C walk knows of a class: n >= 0, a dataclass orjson writes exactly from an
-#: ``__dict__`` of n entries; -1 an enum; -2 a type holding no float; -3 lowered by flowwire.
-classes: dict[type, int] = {t: -2 for t in (Decimal, datetime, date, time, timedelta, UUID)}
+#: What the C walk knows of a class, by ``id(class)`` (a class is never kept alive by this
+#: table: an entry goes with its class, see ``_learn``): n >= 0, a dataclass orjson writes
+#: exactly from an ``__dict__`` of n entries; -1 an enum; -2 a type holding no float; -3
+#: lowered by flowwire.
+classes: dict[int, int] = {id(t): -2 for t in (Decimal, datetime, date, time, timedelta, UUID)}
+_watchers: dict[int, weakref.ref[Any]] = {}
 _ENUM, _LEAF, _LOWER = -1, -2, -3
+
+
+def _learn(cls: type, code: int) -> None:
+    ident = id(cls)
+    if ident not in _watchers and ident not in classes:
+
+        def drop(_: object, ident: int = ident) -> None:
+            classes.pop(ident, None)
+            _watchers.pop(ident, None)
+
+        _watchers[ident] = weakref.ref(cls, drop)
+    classes[ident] = code
 
 
 class NeedsTags(Exception):
@@ -93,7 +109,7 @@ def default(obj: Any) -> Any:
 
 def mark_unsafe(cls: type) -> None:
     """Instances of ``cls`` must be lowered by flowwire (they carry kept unknown fields)."""
-    classes[cls] = _LOWER
+    _learn(cls, _LOWER)
 
 
 def plain(value: Any) -> bytes | None:
@@ -160,11 +176,11 @@ def _walk(value: Any, depth: int) -> str:
     elif cls is list or cls is tuple:
         items = value
     else:
-        code = classes.get(cls)
+        code = classes.get(id(cls))
         if code is None:
             code = _class_code(cls)
             if code is not None:
-                classes[cls] = code
+                _learn(cls, code)
         if code == _LEAF:
             return "ok"
         if code == _LOWER:

@@ -13,7 +13,8 @@
  * all_finite(value, budget): no NaN or infinite float anywhere inside plain dicts, lists and
  *     tuples of base values (the JSON codec: orjson writes NaN and infinities as null).
  * json_exact(value, budget, classes): all_finite, also through the classes orjson writes by
- *     itself, as ``classes`` (a dict the JSON codec fills) describes them: a class mapped to
+ *     itself, as ``classes`` (a dict the JSON codec fills, by id of the class) describes them:
+ *     a class mapped to
  *     n >= 0 is a dataclass orjson writes exactly from an instance ``__dict__`` of n entries
  *     (whose values are walked); -1 an enum (its ``_value_`` is walked); -2 a leaf type that
  *     holds no float (Decimal, datetime, ...). Any other class: not sure.
@@ -149,7 +150,15 @@ static int json_exact(PyObject *o, int budget, PyObject *classes)
         }
         return 1;
     }
-    kind = PyDict_GetItemWithError(classes, (PyObject *)Py_TYPE(o)); /* borrowed */
+    {
+        PyObject *ident = PyLong_FromVoidPtr((void *)Py_TYPE(o)); /* id(type(o)) */
+        if (ident == NULL) {
+            PyErr_Clear();
+            return -1;
+        }
+        kind = PyDict_GetItemWithError(classes, ident); /* borrowed */
+        Py_DECREF(ident);
+    }
     if (kind == NULL || !PyLong_CheckExact(kind)) {
         PyErr_Clear();
         return -1;
