@@ -72,12 +72,11 @@ class TypeAdapter:
 
     Subclass it and set ``types`` (exact classes) or override ``matches`` (a predicate over
     classes), or build one with :meth:`of`. ``shape``, ``lower`` and ``lift`` are the contract
-    (see the module docstring).
+    (see the module docstring); the class attribute ``name`` is shown in error messages.
     """
 
     #: Classes this adapter handles exactly (subclasses are not included).
     types: tuple[type, ...] = ()
-    #: Shown in error messages.
     name: str = "adapter"
 
     def matches(self, cls: type) -> bool:
