@@ -6,11 +6,13 @@ Run from the repository root (after ``pip install -e '.[bench]'``)::
     python bench/transports.py --quick    # a smoke run (a few seconds)
     python bench/transports.py --json out.json
 
-For tiny / record / 1,000-record batch / 1 MiB bytes / 1 MiB text it prints every transport's
+For tiny / record / 1,000-record batch / 1 MiB bytes / 1 MiB text / a call with one record /
+the typed ``Order`` dataclasses it prints every transport's
 encode and decode time (``serialize_result`` / ``deserialize_result``; for the tiny call also
 ``serialize_arguments`` / ``deserialize_arguments``), the codec alone, and the raw library on
 the same value (orjson for json, msgpack for msgpack, google.protobuf.Value for protobuf), with
-ratios, then the transport core's targets. Medians over interleaved rounds; no assertion.
+ratios, then the transport core's targets and the typed values' (against pydantic v2 and
+msgspec, when installed). Medians over interleaved rounds; no assertion.
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ from flowwire.benchmark.targets import (
     transport_targets,
 )
 
-PAYLOADS = ["tiny", "record", "batch", "bytes_1mib", "text_1mib"]
+PAYLOADS = ["tiny", "record", "batch", "bytes_1mib", "text_1mib", "record_call", "typed"]
+#: The typed peers, for the typed values' targets (skipped with a note when not installed).
+TYPED_PEERS = ("pydantic", "msgspec Struct")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     payloads = builtin_payloads(PAYLOADS)
     with ExitStack() as stack:
         built = build_candidates(stack, stages="none")
-        chosen = [c for c in built.candidates if c.name in TRANSPORT_TABLE_CANDIDATES]
+        wanted = (*TRANSPORT_TABLE_CANDIDATES, *TYPED_PEERS)
+        chosen = [c for c in built.candidates if c.name in wanted]
         results = runner.run(payloads, chosen, config)
     render_transport_table(console, results)
     render_targets(console, transport_targets(results))

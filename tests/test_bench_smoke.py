@@ -40,8 +40,20 @@ def test_every_payload_goes_through_every_builtin_transport(outcome) -> None:  #
 
 def test_argument_candidates_only_run_on_call_payloads(outcome) -> None:  # type: ignore[no-untyped-def]
     args = [r for r in outcome.results if r.candidate.endswith(" args")]
-    assert {r.payload for r in args} == {"tiny"}
+    assert {r.payload for r in args} == {"tiny", "record_call"}
     assert all(r.status == "ok" for r in args)
+
+
+def test_typed_payloads_run_on_flowwire_and_the_typed_peers_only(outcome) -> None:  # type: ignore[no-untyped-def]
+    typed = {r.candidate: r for r in outcome.results if r.payload == "typed"}
+    assert {"orjson", "msgpack", "codec json"}.isdisjoint(typed)
+    for name in ("flowwire json", "flowwire msgpack", "flowwire protobuf"):
+        assert typed[name].status == "ok", typed[name].note
+    for peer in ("pydantic", "msgspec Struct"):  # the dev extra installs both
+        assert typed[peer].status == "ok", typed[peer].note
+    names = {t["name"] for t in outcome.document["targets"]}
+    assert "json decode into Order <= 1x pydantic" in names
+    assert "protobuf record arguments decode <= 3x msgpack" in names
 
 
 def test_unsupported_pairs_are_listed_with_the_reason(outcome) -> None:  # type: ignore[no-untyped-def]
@@ -293,6 +305,7 @@ def test_bench_transports_script_prints_the_targets(
     printed = capsys.readouterr().out
     assert "transports vs the raw library" in printed
     assert "protobuf record within 4x of msgpack" in printed
+    assert "json decode into Order <= 1x pydantic" in printed
     doc = json.loads(out.read_text())
     assert {t["candidate"] for t in doc["targets"]} >= {"flowwire json", "codec msgpack"}
 

@@ -43,6 +43,14 @@ from flowwire.transport import (
     register_stage,
     register_transport,
 )
+from flowwire.transport.adapters import (
+    RecordAdapter,
+    RecordField,
+    TypeAdapter,
+    register_adapter,
+    unregister_adapter,
+)
+from flowwire.transport.evolution import evolution, unknown_fields
 
 __version__ = "0.1.0"
 
@@ -63,6 +71,8 @@ __all__ = [
     "NondeterminismError",
     "PayloadTooLarge",
     "ProtobufTransport",
+    "RecordAdapter",
+    "RecordField",
     "RegistrationError",
     "Stage",
     "SuspendTask",
@@ -72,21 +82,26 @@ __all__ = [
     "TaskTimedout",
     "Transport",
     "TransportError",
+    "TypeAdapter",
     "UnknownTaskError",
     "UnknownTransportError",
     "Workflow",
     "WorkflowProxy",
     "__version__",
     "activity",
+    "evolution",
     "finish_order",
     "first",
     "get_transport",
     "parallel_reduce",
+    "register_adapter",
     "register_codec",
     "register_stage",
     "register_transport",
     "restart",
     "run_workflow",
+    "unknown_fields",
+    "unregister_adapter",
     "wait",
     "workflow",
 ]

@@ -21,8 +21,9 @@ __all__ = ["add_bench_command", "build_parser", "main", "run_bench_command"]
 
 _DESCRIPTION = (
     "Measure payload throughput of every registered transport, stage combinations and peer "
-    "libraries (orjson, msgpack, protobuf, msgspec, flowy-style json, Temporal's converter, a "
-    "memory copy) on built-in payload shapes and your own; optionally the local engine."
+    "libraries (orjson, msgpack, protobuf, msgspec, pydantic, flowy-style json, Temporal's "
+    "converter, a memory copy) on built-in payload shapes and your own; optionally the local "
+    "engine."
 )
 
 
@@ -35,7 +36,7 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--payloads",
         help="comma-separated built-in payloads (tiny,record,batch,bytes_1mib,text_1mib,"
-        "protobuf); 'none' for only --payload ones",
+        "protobuf,record_call,typed); 'none' for only --payload ones",
     )
     parser.add_argument(
         "--payload",

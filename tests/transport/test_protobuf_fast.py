@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 
 from flowwire.errors import DecodeError
 from flowwire.testing import values_equal
+from flowwire.testing.strategies import extended_scalars
 from flowwire.transport import protobuf
 from flowwire.transport._protobuf_decode import decode_value
 from flowwire.transport.protobuf import ProtobufCodec
@@ -27,7 +29,11 @@ if not protobuf.C_ACCELERATED:  # pragma: no cover - installs without a C compil
         raise AssertionError("the C extension flowwire.transport._pbfast was not built")
     pytest.skip("the optional C reader is not built here", allow_module_level=True)
 
+from _protobuf_helpers import load_order_pb2
+
 from flowwire.transport import _pbfast  # only where it was built
+
+Order = load_order_pb2().Order
 
 CODEC = ProtobufCodec()
 LIMIT = CODEC.max_depth
@@ -45,18 +51,22 @@ def python_read(data: bytes, limit: int = LIMIT) -> Any:
     return decode_value(data, 0, len(data), 0, limit)
 
 
-# What the C reader covers: base scalars, bytes, lists, string-keyed maps and tuples.
+# What the C reader covers: base scalars, bytes, lists, string-keyed maps, tuples, sets and
+# the extended scalars (through the Python functions the pure-Python reader uses too).
 common = st.recursive(
     st.none()
     | st.booleans()
     | st.integers(min_value=-(2**63), max_value=2**63 - 1)
     | st.floats(allow_nan=True, allow_infinity=True)
     | st.text()
-    | st.binary(),
+    | st.binary()
+    | extended_scalars().filter(lambda v: not isinstance(v, timedelta) or abs(v.days) < 10**5),
     lambda inner: (
         st.lists(inner, max_size=5)
         | st.dictionaries(st.text(max_size=8), inner, max_size=5)
         | st.lists(inner, max_size=4).map(tuple)
+        | st.sets(st.integers(-(2**63), 2**63 - 1) | st.text(max_size=5), max_size=4)
+        | st.frozensets(st.uuids() | st.dates(), max_size=3)
     ),
     max_leaves=30,
 )
@@ -76,11 +86,7 @@ def test_common_shapes_are_read_in_c_exactly_as_in_python(value: Any) -> None:
 @settings(max_examples=150, deadline=None)
 @given(
     st.recursive(
-        st.sets(st.integers(), max_size=3)
-        | st.integers(min_value=2**63, max_value=2**80)
-        | st.decimals(allow_nan=False)
-        | st.datetimes()
-        | st.uuids(),
+        st.integers(min_value=2**63, max_value=2**80) | st.builds(Order, id=st.text(max_size=5)),
         lambda inner: (
             st.lists(inner, min_size=1, max_size=3)
             | st.dictionaries(st.text(max_size=5), inner, min_size=1, max_size=3)
@@ -143,7 +149,11 @@ INT_5, INT_6 = b"\x18\x0a", b"\x18\x0c"  # int_value 5 and 6, zig-zag encoded
         b"\x18" + b"\x80" * 9 + b"\x02",  # a varint over 64 bits
         b"\x29\x00\x00\x00",  # a truncated double
         _ld(0x42, _ld(0x0A, INT_5))[:-1],  # a truncated list
-        b"\x5a\x00",  # set_value (field 11): a kind only the Python reader reads
+        b"\x22\x01\x01",  # big_int_value (field 4): a kind only the Python reader reads
+        b"\x9a\x01\x01x",  # decimal_value "x": the Python reader names the problem
+        b"\x6a\x05night",  # datetime_value "night"
+        b"\x92\x01\x03abc",  # uuid_value of 3 bytes
+        _ld(0x5A, _ld(0x0A, _ld(0x42, b""))),  # a set of an (unhashable) list
     ],
 )
 def test_irregular_input_is_left_to_the_python_reader(data: bytes) -> None:
@@ -189,3 +199,61 @@ def test_bad_arguments_are_a_type_error() -> None:
         _pbfast.decode(memoryview(b"\x08\x00"), LIMIT)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         _pbfast.decode(b"\x08\x00")  # type: ignore[call-arg]
+
+
+def python_arguments(data: bytes) -> Any:
+    return CODEC._decode_arguments(data, False)
+
+
+arguments = st.tuples(
+    st.lists(common, max_size=4),
+    st.dictionaries(st.text(max_size=8), common, max_size=4),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(arguments)
+def test_arguments_are_read_in_c_exactly_as_in_python(call: Any) -> None:
+    args, kwargs = call
+    data = CODEC.encode_arguments(args, kwargs)
+    fast = _pbfast.decode_arguments(data, LIMIT)
+    assert fast is not _pbfast.FALLBACK, f"C fell back on {call!r}"
+    assert values_equal(fast[0], args) and values_equal(fast[1], kwargs)
+    expected = python_arguments(data)
+    assert values_equal(list(fast[0]), expected[0]) and values_equal(fast[1], expected[1])
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.data())
+def test_on_any_arguments_bytes_c_answers_what_python_answers_or_falls_back(
+    data: st.DataObject,
+) -> None:
+    base = CODEC.encode_arguments(*data.draw(arguments, label="call"))
+    mutated = data.draw(
+        st.one_of(
+            st.binary(max_size=64),
+            st.integers(0, max(len(base) - 1, 0)).map(lambda i: base[:i]),
+            st.tuples(st.integers(0, max(len(base) - 1, 0)), st.integers(0, 255)).map(
+                lambda p: base[: p[0]] + bytes((p[1],)) + base[p[0] + 1 :]
+            ),
+        ),
+        label="bytes",
+    )
+    fast = _pbfast.decode_arguments(mutated, LIMIT)
+    if fast is _pbfast.FALLBACK:
+        return
+    try:
+        expected = python_arguments(mutated)
+    except Exception as exc:  # pragma: no cover - a disagreement: show it
+        raise AssertionError(f"C read {fast!r}, Python raised {exc!r}: {mutated.hex()}") from exc
+    assert values_equal(fast[0], expected[0]) and values_equal(fast[1], expected[1])
+
+
+def test_irregular_arguments_are_left_to_the_python_reader() -> None:
+    entry = _entry(b"a", INT_5)
+    for data in (
+        bytes((0x12,)) + entry[1:] + bytes((0x12,)) + entry[1:],  # a duplicate keyword
+        b"\x1a\x00",  # an unknown field 3
+        b"\x0a\x05" + INT_5,  # a truncated argument
+    ):
+        assert _pbfast.decode_arguments(data, LIMIT) is _pbfast.FALLBACK

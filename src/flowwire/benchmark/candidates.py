@@ -46,6 +46,9 @@ __all__ = [
     "build_candidates",
 ]
 
+#: The payload kinds peers run on unless they say otherwise (typed payloads need typed peers).
+UNTYPED_KINDS = frozenset({"value", "call", "message"})
+
 #: The raw library each built-in codec is compared with.
 RAW_PEER = {"json": "orjson", "msgpack": "msgpack", "protobuf": "protobuf"}
 
@@ -79,7 +82,8 @@ class Candidate:
     """One way of turning a value into a payload and back.
 
     ``decode(data, type_hint)`` receives the payload's type hint (``None`` for untyped
-    payloads). ``kinds`` restricts the payload kinds it runs on (``None``: all). ``normalize``
+    payloads). ``kinds`` restricts the payload kinds it runs on (``None``: all). ``prepare``
+    turns the payload's value into the candidate's own types once, before timing. ``normalize``
     maps a decoded value to the payload's form before the round-trip check (argument decoding
     returns ``(tuple, dict)`` for ``[args, kwargs]``). ``peer`` names the raw-library candidate
     this one is compared with.
@@ -94,6 +98,7 @@ class Candidate:
     peer: str | None = None
     kinds: frozenset[str] | None = None
     normalize: Callable[[Any], Any] | None = None
+    prepare: Callable[[Any], Any] | None = None
 
 
 @dataclass
@@ -249,6 +254,9 @@ def _peers(out: CandidateSet) -> None:
                 encode=module.encode,
                 decode=module.decode,
                 note=module.NOTE,
+                kinds=getattr(module, "KINDS", UNTYPED_KINDS),
+                prepare=getattr(module, "prepare", None),
+                normalize=getattr(module, "normalize", None),
             )
         )
 

@@ -13,6 +13,9 @@ name           value
 ``text_1mib``  1 MiB (UTF-8) of prose-like text, mostly ASCII with some accented words
 ``protobuf``   a typed protobuf message (:mod:`flowwire.benchmark._order`), decoded back to its
                class from the type hint
+``record_call`` a task call with one record as its argument: ``[[record], {}]``
+``typed``      the typed ``Order`` (:mod:`flowwire.benchmark._typed_order`: nested dataclasses, a
+               datetime, Decimal amounts, an enum), decoded from its type hint
 =============  ==============================================================================
 """
 
@@ -41,7 +44,8 @@ class Payload:
     """One value to benchmark.
 
     ``kind`` is ``"value"`` (sent as a task result), ``"call"`` (``[args, kwargs]``: also sent
-    as task arguments) or ``"message"`` (a protobuf message, decoded with ``type_hint``).
+    as task arguments), ``"message"`` (a protobuf message, decoded with ``type_hint``) or
+    ``"typed"`` (a typed value, decoded with ``type_hint``; only typed peers run on it).
     ``nominal_size`` is the size in bytes that MB/s figures are computed from (see
     :func:`nominal_size`), the same for every candidate.
     """
@@ -165,6 +169,22 @@ def _protobuf() -> Payload:
     )
 
 
+def _record_call() -> Payload:
+    return _payload("record_call", [[record(0)], {}], "call with one record", kind="call")
+
+
+def _typed() -> Payload:
+    from flowwire.benchmark._typed_order import Order, make_typed_order
+
+    return _payload(
+        "typed",
+        make_typed_order(),
+        "typed Order dataclasses (12 items)",
+        kind="typed",
+        type_hint=Order,
+    )
+
+
 #: Built-in payload names, in display order, with their factories.
 BUILTIN_PAYLOADS: dict[str, Callable[[], Payload]] = {
     "tiny": _tiny,
@@ -173,6 +193,8 @@ BUILTIN_PAYLOADS: dict[str, Callable[[], Payload]] = {
     "bytes_1mib": _bytes,
     "text_1mib": _text_payload,
     "protobuf": _protobuf,
+    "record_call": _record_call,
+    "typed": _typed,
 }
 
 

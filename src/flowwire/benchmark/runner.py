@@ -128,11 +128,12 @@ class _Pair:
     candidate: Candidate
     result: Result
     data: Any = None
+    value: Any = None  # the payload's value in the candidate's types (see Candidate.prepare)
     n_encode: int = 1
     n_decode: int = 1
 
 
-def _check(payload: Payload, cand: Candidate) -> tuple[Result, Any]:
+def _check(payload: Payload, cand: Candidate, value: Any) -> tuple[Result, Any]:
     result = Result(
         payload=payload.name,
         candidate=cand.name,
@@ -143,7 +144,7 @@ def _check(payload: Payload, cand: Candidate) -> tuple[Result, Any]:
         nominal_size=payload.nominal_size,
     )
     try:
-        data = cand.encode(payload.value)
+        data = cand.encode(value)
     except Exception as exc:
         result.status, result.note = "unsupported", f"{type(exc).__name__}: {exc}"[:160]
         return result, None
@@ -172,7 +173,7 @@ def _calibrate(timer: Callable[[int], float], min_time: float) -> int:
 
 def _calibrate_pair(pair: _Pair, min_time: float) -> None:
     encode, decode = pair.candidate.encode, pair.candidate.decode
-    value, data, hint = pair.payload.value, pair.data, pair.payload.type_hint
+    value, data, hint = pair.value, pair.data, pair.payload.type_hint
     pair.n_encode = _calibrate(lambda n: _encode_batch(encode, value, n), min_time)
     pair.n_decode = _calibrate(lambda n: _decode_batch(decode, data, hint, n), min_time)
 
@@ -199,8 +200,9 @@ def run(
     checks = plan(payloads, candidates)
     total = len(checks) * (1 + config.rounds)
     for payload, cand in checks:
-        result, data = _check(payload, cand)
-        pair = _Pair(payload, cand, result, data)
+        value = payload.value if cand.prepare is None else cand.prepare(payload.value)
+        result, data = _check(payload, cand, value)
+        pair = _Pair(payload, cand, result, data, value)
         if result.status in ("ok", "converts"):
             try:
                 _calibrate_pair(pair, config.min_time)
@@ -225,7 +227,7 @@ def run(
                 on_step(f"round {round_no + 1}/{config.rounds}", total)
             if pair.result.status == "failed":
                 continue
-            value, data, hint = pair.payload.value, pair.data, pair.payload.type_hint
+            value, data, hint = pair.value, pair.data, pair.payload.type_hint
             try:
                 per_encode = _encode_batch(pair.candidate.encode, value, pair.n_encode)
                 per_decode = _decode_batch(pair.candidate.decode, data, hint, pair.n_decode)

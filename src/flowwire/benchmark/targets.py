@@ -9,9 +9,21 @@ target                                                 ratio (round trip = encod
 =====================================================  ==========================================
 json transport, record, vs raw orjson                  <= 1.5
 msgpack transport, record, vs raw msgpack              <= 1.5
-json / msgpack transport, tiny call (arguments)        <= 3 (vs orjson / msgpack on ``[args, kw]``)
+json transport, tiny call (arguments), vs orjson       <= 2.5 (on ``[args, kwargs]``)
+msgpack transport, tiny call (arguments), vs msgpack   <= 3
 protobuf transport, record, vs raw msgpack             <= 4
 msgpack / protobuf, 1 MiB bytes, speed vs memory copy  >= 0.25 (transport, and codec alone)
+=====================================================  ==========================================
+
+The typed values' targets (payload ``typed``, the ``Order`` dataclasses; issue 15), each in
+one direction:
+
+=====================================================  ==========================================
+json decode into ``Order`` vs pydantic validate_json   <= 1.0 (decode time)
+json decode into ``Order`` vs msgspec (Struct)         <= 3 (decode time)
+json encode of ``Order`` vs pydantic dump_json         <= 1.0 (encode time)
+protobuf typed decode vs json typed decode             <= 1.5 (decode time)
+protobuf arguments of a record vs raw msgpack          <= 3 (decode time, payload ``record_call``)
 =====================================================  ==========================================
 
 The binary transports' targets are measured twice: with the default base64 armor (safe in
@@ -26,7 +38,13 @@ from typing import Any
 
 from flowwire.benchmark.runner import Result, ratio
 
-__all__ = ["TRANSPORT_TABLE_CANDIDATES", "Target", "render_transport_table", "transport_targets"]
+__all__ = [
+    "TRANSPORT_TABLE_CANDIDATES",
+    "Target",
+    "render_transport_table",
+    "transport_targets",
+    "typed_targets",
+]
 
 #: The candidates issue 2's table compares (exact names).
 TRANSPORT_TABLE_CANDIDATES = (
@@ -78,9 +96,11 @@ def transport_targets(results: list[Result]) -> list[Target]:
     """The targets of the transport core issue, measured on ``results``."""
     rows = _rows(results)
 
-    def time_ratio(name: str, payload: str, cand: str, ref: str, limit: float) -> Target:
+    def time_ratio(
+        name: str, payload: str, cand: str, ref: str, limit: float, attr: str = "roundtrip_s"
+    ) -> Target:
         value = (
-            ratio(rows[(payload, cand)], rows.get((payload, ref)))
+            ratio(rows[(payload, cand)], rows.get((payload, ref)), attr)
             if (payload, cand) in rows
             else None
         )
@@ -95,7 +115,9 @@ def transport_targets(results: list[Result]) -> list[Target]:
 
     return [
         time_ratio("json record within 1.5x of orjson", "record", "flowwire json", "orjson", 1.5),
-        time_ratio("json tiny call within 3x of orjson", "tiny", "flowwire json args", "orjson", 3),
+        time_ratio(
+            "json tiny call within 2.5x of orjson", "tiny", "flowwire json args", "orjson", 2.5
+        ),
         *(
             target
             for armor in ("", " latin-1")
@@ -133,6 +155,35 @@ def transport_targets(results: list[Result]) -> list[Target]:
         ),
         speed("msgpack codec 1 MiB bytes >= 25% of memcopy", "codec msgpack"),
         speed("protobuf codec 1 MiB bytes >= 25% of memcopy", "codec protobuf"),
+        *typed_targets(results),
+    ]
+
+
+def typed_targets(results: list[Result]) -> list[Target]:
+    """The typed values' targets (see the module docstring), measured on ``results``."""
+    rows = _rows(results)
+
+    def one_way(name: str, payload: str, cand: str, ref: str, limit: float, attr: str) -> Target:
+        mine, theirs = rows.get((payload, cand)), rows.get((payload, ref))
+        value = ratio(mine, theirs, attr) if mine is not None else None
+        return Target(name, payload, cand, ref, value, limit, at_most=True)
+
+    json, decode, encode = "flowwire json", "decode_s", "encode_s"
+    return [
+        one_way("json decode into Order <= 1x pydantic", "typed", json, "pydantic", 1.0, decode),
+        one_way("json decode into Order <= 3x msgspec", "typed", json, "msgspec Struct", 3, decode),
+        one_way("json encode of Order <= 1x pydantic", "typed", json, "pydantic", 1.0, encode),
+        one_way(
+            "protobuf typed decode <= 1.5x json", "typed", "flowwire protobuf", json, 1.5, decode
+        ),
+        one_way(
+            "protobuf record arguments decode <= 3x msgpack",
+            "record_call",
+            "flowwire protobuf args",
+            "msgpack",
+            3,
+            decode,
+        ),
     ]
 
 

@@ -3,7 +3,8 @@
 * :mod:`flowwire.testing.strategies`: hypothesis strategies for the value model
   (``values()``, ``typed_values()``, ``arguments()``, per-codec domains).
 * :func:`check_transport` / :class:`TransportConformance`: the conformance check a custom
-  transport runs in one line.
+  transport runs in one line; :func:`check_adapter`: the same for a type taught to the value
+  model (a type adapter, a pydantic model, an attrs class, a ``msgspec.Struct``).
 * :mod:`flowwire.testing.moto` and the pytest plugin ``flowwire.testing.pytest_plugin``: an
   in-process moto server (SWF and S3) on 127.0.0.1 for end-to-end tests.
 
@@ -15,9 +16,10 @@ hypothesis raises :class:`~flowwire.ConfigurationError` naming ``pip install
 
 from __future__ import annotations
 
-from flowwire.testing.conformance import TransportConformance, check_transport
+from flowwire.testing.conformance import TransportConformance, check_adapter, check_transport
 from flowwire.testing.strategies import (
     arguments,
+    instances,
     typed_values,
     values,
     values_equal,
@@ -27,7 +29,9 @@ from flowwire.testing.strategies import (
 __all__ = [
     "TransportConformance",
     "arguments",
+    "check_adapter",
     "check_transport",
+    "instances",
     "typed_values",
     "values",
     "values_equal",

@@ -14,6 +14,12 @@ or, as a pytest class with one test per property::
         def transport(self):
             return MyTransport()
 
+A custom type (a type adapter, a pydantic model, an attrs class, ...) is property-tested in
+one line, through every built-in transport::
+
+    from flowwire.testing import check_adapter
+    check_adapter(Money)
+
 What it checks: payloads are ``str``; results, arguments and restart arguments round-trip
 exactly over the codec's domain; annotated extended types are rebuilt exactly; errors become
 a reason within SWF's 256 characters and details that rebuild a TaskError; unsupported values
@@ -26,11 +32,20 @@ offload stage) by a payload within the limit that reads back exactly.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from typing import Any
 
 from flowwire.errors import DecodeError, EncodeError, PayloadTooLarge, TaskError
 from flowwire.testing._optional import MissingModule
-from flowwire.testing.strategies import Order, arguments, orders, typed_values, values, values_equal
+from flowwire.testing.strategies import (
+    Order,
+    arguments,
+    instances,
+    orders,
+    typed_values,
+    values,
+    values_equal,
+)
 from flowwire.transport._protocols import Transport
 
 try:
@@ -40,7 +55,7 @@ except ImportError as exc:  # importable (and documented) without it; running it
     st = MissingModule("hypothesis", "testing", exc)  # type: ignore[assignment]
     given = settings = HealthCheck = st  # type: ignore[assignment, misc]
 
-__all__ = ["TransportConformance", "check_transport"]
+__all__ = ["TransportConformance", "check_adapter", "check_transport"]
 
 _LARGEST_CHECKED_LIMIT = 4_000_000
 """Larger ``max_payload_chars`` are not checked: the check encodes three times the limit."""
@@ -66,11 +81,14 @@ class TransportConformance:
     """Pytest base class: subclass it and provide a ``transport`` fixture.
 
     Class attributes to adjust: ``extended_untyped`` (the codec preserves tuples, sets and
-    extended scalars without annotations, as msgpack and protobuf do), ``max_examples``.
+    extended scalars without annotations, as msgpack and protobuf do), ``max_examples``,
+    ``adapted_types`` (annotations of your own, such as adapted classes, added to the typed
+    round trips).
     """
 
     extended_untyped: bool | None = None
     max_examples = 60
+    adapted_types: tuple[Any, ...] = ()
 
     def _extended(self, transport: Transport) -> bool:
         if self.extended_untyped is not None:
@@ -116,7 +134,7 @@ class TransportConformance:
 
     def test_typed_values_round_trip(self, transport: Transport) -> None:
         @settings(max_examples=self.max_examples, **_settings())
-        @given(typed_values())
+        @given(typed_values(types=self.adapted_types))
         def prop(pair: tuple[Any, Any]) -> None:
             hint, value = pair
             try:
@@ -232,14 +250,56 @@ def _decodes_or_decode_error(transport: Transport, payload: str) -> None:
     assert isinstance(err, TaskError)
 
 
-def check_transport(transport: Transport, *, max_examples: int = 60) -> None:
+def check_transport(
+    transport: Transport, *, max_examples: int = 60, adapted_types: Sequence[Any] = ()
+) -> None:
     """Run every conformance property against ``transport``; raise AssertionError on the first
     failure, naming the property and the failing example."""
     suite = TransportConformance()
     suite.max_examples = max_examples
+    suite.adapted_types = tuple(adapted_types)
     for name in sorted(dir(suite)):
         if name.startswith("test_"):
             try:
                 getattr(suite, name)(transport)
             except AssertionError as exc:
                 raise AssertionError(f"{name} failed for {transport!r}: {exc}") from exc
+
+
+def check_adapter(
+    hint: Any,
+    *,
+    transports: Sequence[Transport] | None = None,
+    max_examples: int = 40,
+) -> None:
+    """Property-test the annotation ``hint`` (typically a class taught to the value model by a
+    type adapter) through ``transports`` (default: the built-in json, msgpack and protobuf):
+    values from :func:`~flowwire.testing.strategies.instances` must come back exactly as
+    results, as arguments and as keyword arguments, and the same in every codec. Raises
+    AssertionError naming the transport and the failing value."""
+    from flowwire import get_transport
+
+    chosen = (
+        list(transports)
+        if transports is not None
+        else [
+            get_transport(name, max_payload_chars=None) for name in ("json", "msgpack", "protobuf")
+        ]
+    )
+
+    def run(value: Any, *, other: Any = None) -> None: ...
+
+    run.__annotations__ = {"value": hint, "other": hint, "return": None}
+
+    @settings(max_examples=max_examples, **_settings())
+    @given(instances(hint))
+    def prop(value: Any) -> None:
+        for transport in chosen:
+            back = transport.deserialize_result(transport.serialize_result(value), type_hint=hint)
+            assert values_equal(back, value), f"{transport!r}: {value!r} came back as {back!r}"
+            payload = transport.serialize_arguments((value,), {"other": value})
+            args, kwargs = transport.deserialize_arguments(payload, signature=run)
+            assert values_equal(args[0], value), f"{transport!r}: argument {args[0]!r}"
+            assert values_equal(kwargs["other"], value), f"{transport!r}: {kwargs!r}"
+
+    prop()

@@ -6,6 +6,8 @@
 * :func:`typed_values`: ``(annotation, value)`` pairs that every codec must rebuild exactly
   when decoding with the annotation.
 * :func:`arguments`: ``(args, kwargs)`` pairs for a task call.
+* :func:`instances`: values of any annotation the value model knows, adapted classes
+  (pydantic, attrs, msgspec, your own type adapters) included.
 * :func:`values_equal`: exact equality (types, NaN, the sign of zero, Decimal exponents, key
   order), the comparison round-trip tests need.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import math
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -35,6 +38,7 @@ __all__ = [
     "Order",
     "arguments",
     "extended_scalars",
+    "instances",
     "orders",
     "scalars",
     "typed_values",
@@ -179,10 +183,21 @@ def orders() -> st.SearchStrategy[Order]:
     )
 
 
-def typed_values() -> st.SearchStrategy[tuple[Any, Any]]:
+def instances(hint: Any) -> st.SearchStrategy[Any]:
+    """Values of the annotation ``hint`` that every codec must rebuild exactly under it: any
+    type of the value model, and classes taught to it by a type adapter (records field by
+    field; others through ``hypothesis.strategies.from_type`` or ``register_strategy``)."""
+    from flowwire.testing._hinted import for_hint
+
+    return for_hint(hint)
+
+
+def typed_values(*, types: Sequence[Any] = ()) -> st.SearchStrategy[tuple[Any, Any]]:
     """``(annotation, value)`` pairs: every codec must return ``value`` exactly when decoding
-    with ``annotation``."""
+    with ``annotation``. ``types`` adds annotations of your own (adapted classes, ...), with
+    values from :func:`instances`."""
     pairs: list[st.SearchStrategy[tuple[Any, Any]]] = [
+        *(st.tuples(st.just(t), instances(t)) for t in types),
         st.tuples(st.just(datetime), _datetimes()),
         st.tuples(st.just(date), st.dates()),
         st.tuples(st.just(time), st.times()),
@@ -245,5 +260,12 @@ def values_equal(a: Any, b: Any) -> bool:
     if dataclasses.is_dataclass(a):
         return all(
             values_equal(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a)
+        )
+    from flowwire.transport.adapters import RecordAdapter, adapter_for
+
+    adapter = adapter_for(type(a))
+    if isinstance(adapter, RecordAdapter):  # attrs, pydantic, msgspec, ...: field by field
+        return all(
+            values_equal(getattr(a, f.name), getattr(b, f.name)) for f in adapter.fields(type(a))
         )
     return bool(a == b)

@@ -1,4 +1,4 @@
-"""Converters of classes: enums, dataclasses, named tuples, TypedDicts and protobuf messages.
+"""Converters of classes: enums, named tuples, TypedDicts and protobuf messages.
 
 A converter refers to its class through a weak reference (the caches of
 :mod:`flowwire.transport._hint_cache` must not keep a dropped class alive), so a converter
@@ -9,28 +9,27 @@ through the ``compile_hint`` the caller passes.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import typing
 import weakref
 from enum import Enum
 from typing import Any
 
-from flowwire.errors import ConfigurationError, DecodeError
+from flowwire.errors import ConfigurationError, DecodeError, EncodeError
 from flowwire.transport import _model
 from flowwire.transport._converters import CompileHint, Converter, fail, gone
 
 __all__ = [
-    "compile_dataclass",
     "compile_enum",
     "compile_namedtuple",
     "compile_protobuf",
     "compile_typeddict",
+    "hints_of",
 ]
 
 _ref = weakref.ref
 
 
-def _hints_of(cls: type) -> dict[str, Any]:
+def hints_of(cls: type) -> dict[str, Any]:
     try:
         return typing.get_type_hints(cls)
     except Exception as exc:  # NameError for unresolved forward references, ...
@@ -57,71 +56,38 @@ def compile_enum(enum_cls: type[Enum]) -> Converter:
             return value
         try:
             found = names.get((type(value), value))
-        except TypeError:
+        except (TypeError, ArithmeticError):  # unhashable, or a signalling NaN
             found = None
         if found is not None:
             return cls._member_map_[found]
         for member in cls:  # values lowered by JSON (tuples as lists, ...)
-            if _model.lower_fully(member.value) == value:
-                return member
+            try:
+                if _model.lower_fully(member.value) == value:
+                    return member
+            except (ArithmeticError, TypeError, ValueError, EncodeError):
+                continue
+        missing = _missing_member(cls, value)
+        if missing is not None:
+            return missing
         raise fail(label, value, path)
 
     return conv
 
 
-def compile_dataclass(cls: type, compile_hint: CompileHint) -> Converter:
-    hints = _hints_of(cls)
-    init_fields: list[tuple[str, Converter | None]] = []
-    late_fields: list[tuple[str, Converter | None]] = []
-    required = set()
-    for f in dataclasses.fields(cls):
-        field_conv = compile_hint(hints.get(f.name, Any))
-        (init_fields if f.init else late_fields).append((f.name, field_conv))
-        if f.init and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-            required.add(f.name)
-    by_name = dict(init_fields)
-    late = dict(late_fields)
-    name = cls.__qualname__
-    ref = _ref(cls)
-
-    def conv(value: Any, path: str) -> Any:
-        cls = ref()
-        if cls is None:
-            raise gone(name, path)
-        if isinstance(value, cls):
-            return value
-        if type(value) is not dict:
-            raise fail(f"object (for {name})", value, path)
-        kwargs = {}
-        later = {}
-        for key, item in value.items():
-            sub = _model.path_key(path, key)
-            if key in by_name:
-                c = by_name[key]
-                kwargs[key] = item if c is None else c(item, sub)
-            elif key in late:
-                c = late[key]
-                later[key] = item if c is None else c(item, sub)
-            else:
-                raise DecodeError(f"unexpected field {key!r} for {name}", path=path)
-        missing = required - kwargs.keys()
-        if missing:
-            raise DecodeError(
-                f"missing field(s) {', '.join(sorted(missing))} for {name}", path=path
-            )
-        try:
-            obj = cls(**kwargs)
-        except Exception as exc:
-            raise DecodeError(f"{name}(...) rejected the decoded fields: {exc}", path=path) from exc
-        for key, item in later.items():
-            object.__setattr__(obj, key, item)
-        return obj
-
-    return conv
+def _missing_member(cls: Any, value: Any) -> Any:
+    """The member an enum's own ``_missing_`` picks for an unknown value (schema evolution:
+    a member added by a newer writer), or None."""
+    if "_missing_" not in {k for c in cls.__mro__ if c is not Enum for k in vars(c)}:
+        return None
+    try:
+        member = cls._missing_(value)
+    except Exception:
+        return None
+    return member if isinstance(member, cls) else None
 
 
 def compile_namedtuple(cls: type, compile_hint: CompileHint) -> Converter:
-    hints = _hints_of(cls)
+    hints = hints_of(cls)
     fields: tuple[str, ...] = cls._fields  # type: ignore[attr-defined]
     convs = [compile_hint(hints.get(f, Any)) for f in fields]
     name = cls.__qualname__
@@ -156,7 +122,7 @@ def _typeddict_required(cls: type) -> frozenset[str]:
     required = set(getattr(cls, "__required_keys__", ()))
     try:
         extras = typing.get_type_hints(cls, include_extras=True)
-    except Exception:  # _hints_of already reported unresolvable annotations
+    except Exception:  # hints_of already reported unresolvable annotations
         return frozenset(required)
     for key, hint in extras.items():
         origin = typing.get_origin(hint)
@@ -168,7 +134,7 @@ def _typeddict_required(cls: type) -> frozenset[str]:
 
 
 def compile_typeddict(cls: type, compile_hint: CompileHint) -> Converter:
-    hints = _hints_of(cls)
+    hints = hints_of(cls)
     convs = {k: compile_hint(v) for k, v in hints.items()}
     required = _typeddict_required(cls)
     name = cls.__qualname__
@@ -192,7 +158,6 @@ def compile_typeddict(cls: type, compile_hint: CompileHint) -> Converter:
 
 def compile_protobuf(cls: type) -> Converter:
     from google.protobuf import json_format
-    from google.protobuf.message import DecodeError as PbDecodeError
 
     name = cls.__qualname__
     ref = _ref(cls)
@@ -207,16 +172,21 @@ def compile_protobuf(cls: type) -> Converter:
             msg = cls()
             try:
                 msg.ParseFromString(value)
-            except (PbDecodeError, RuntimeError, ValueError) as exc:
-                raise DecodeError(f"invalid {name} protobuf message: {exc}", path=path) from exc
+            except Exception as exc:  # DecodeError, RecursionError (nesting), ...
+                raise DecodeError(
+                    f"invalid {name} protobuf message: {type(exc).__name__}: {exc!s:.200}",
+                    path=path,
+                ) from exc
             return msg
         # The canonical JSON form: an object, or for well-known types (Timestamp, Duration,
         # Value, ...) a string, number or array.
         if type(value) in (dict, str, list, int, float, bool) or value is None:
             try:
                 return json_format.ParseDict(value, cls())
-            except (json_format.ParseError, TypeError, ValueError, AttributeError) as exc:
-                raise DecodeError(f"invalid JSON for {name}: {exc}", path=path) from exc
+            except RecursionError:
+                raise DecodeError(f"JSON for {name} nested too deeply", path=path) from None
+            except Exception as exc:  # ParseError, TypeError, ValueError, ...
+                raise DecodeError(f"invalid JSON for {name}: {exc!s:.200}", path=path) from exc
         raise fail(f"{name} message (bytes or its JSON form)", value, path)
 
     return conv

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import reprlib
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
@@ -21,6 +22,7 @@ from uuid import UUID
 
 from flowwire.errors import DecodeError
 from flowwire.transport import _model
+from flowwire.transport._fast import MODE_DICT, MODE_LIST, RETRY, c_plan, fast_call, set_fast
 
 __all__ = [
     "CompileHint",
@@ -57,8 +59,20 @@ Converter = Callable[[Any, str], Any]
 CompileHint = Callable[[Any], Converter | None]
 
 
+_repr = reprlib.Repr()
+_repr.maxlevel = 3
+_repr.maxstring = _repr.maxother = _repr.maxlong = 48
+
+
 def describe(value: Any) -> str:
-    text = repr(value)
+    """A short text for ``value`` in messages; never raises (huge ints, deep nesting and
+    hostile ``__repr__`` methods included)."""
+    if type(value) is int and value.bit_length() > 160:
+        return f"int of {value.bit_length():,} bits"
+    try:
+        text = _repr.repr(value)
+    except Exception:
+        text = "..."
     if len(text) > 48:
         text = text[:45] + "..."
     return f"{type(value).__name__} {text}"
@@ -80,6 +94,8 @@ def check(expected: type, label: str) -> Converter:
             return value
         raise fail(label, value, path)
 
+    if expected is str or expected is bool:  # checked inline by generated record plans
+        check.__flowwire_kind__ = expected.__name__  # type: ignore[attr-defined]
     return check
 
 
@@ -96,7 +112,10 @@ def to_float(value: Any, path: str) -> Any:
     if type(value) is float:
         return value
     if type(value) is int:
-        result = float(value)
+        try:
+            result = float(value)
+        except OverflowError:
+            raise fail("float (the integer is beyond the float range)", value, path) from None
         if result == value:
             return result
     raise fail("float", value, path)
@@ -212,6 +231,15 @@ def list_of(item: Converter | None, *, tuple_ok: bool) -> Converter:
             return value
         return [item(v, f"{path}[{i}]") for i, v in enumerate(value)]
 
+    if item is not None:
+        each = fast_call(item)
+
+        def fast(value: Any) -> Any:
+            if type(value) is not list:
+                raise RETRY
+            return [each(v) for v in value]
+
+        set_fast(conv, c_plan(MODE_LIST, [item]) or fast)
     return conv
 
 
@@ -221,8 +249,17 @@ def tuple_of(item: Converter | None) -> Converter:
             raise fail("array (for tuple)", value, path)
         if item is None:
             return tuple(value)
-        return tuple(item(v, f"{path}[{i}]") for i, v in enumerate(value))
+        return tuple([item(v, f"{path}[{i}]") for i, v in enumerate(value)])
 
+    if item is not None:
+        each = fast_call(item)
+
+        def fast(value: Any) -> Any:
+            if type(value) is not list and type(value) is not tuple:
+                raise RETRY
+            return tuple([each(v) for v in value])
+
+        set_fast(conv, fast)
     return conv
 
 
@@ -269,16 +306,48 @@ def dict_of(key: Converter | None, val: Converter | None) -> Converter:
             out[k if key is None else key(k, sub)] = v if val is None else val(v, sub)
         return out
 
+    if key is not None or val is not None:
+        fast_key = None if key is None else fast_call(key)
+        fast_val = None if val is None else fast_call(val)
+        if getattr(key, "__flowwire_kind__", None) == "str":
+            fast_key = None  # keys from every codec are str already; the check stays below
+
+        def fast(value: Any) -> Any:
+            if type(value) is not dict:
+                raise RETRY
+            if fast_key is None:
+                if key is not None and not _all_str(value):
+                    raise RETRY
+                if fast_val is None:
+                    return value
+                return {k: fast_val(v) for k, v in value.items()}
+            if fast_val is None:
+                return {fast_key(k): v for k, v in value.items()}
+            return {fast_key(k): fast_val(v) for k, v in value.items()}
+
+        in_c = c_plan(MODE_DICT, [val]) if fast_key is None else None
+        set_fast(conv, in_c or fast)
     return conv
+
+
+def _all_str(value: dict[Any, Any]) -> bool:
+    try:
+        "".join(value)  # the C-speed way to ask "are all keys str?"
+    except TypeError:
+        return False
+    return True
 
 
 def compile_literal(values: tuple[Any, ...]) -> Converter:
     def conv(value: Any, path: str) -> Any:
         for allowed in values:
-            if type(allowed) is type(value) and allowed == value:
-                return allowed
-            if isinstance(allowed, Enum) and allowed.value == value:
-                return allowed
+            try:
+                if type(allowed) is type(value) and allowed == value:
+                    return allowed
+                if isinstance(allowed, Enum) and allowed.value == value:
+                    return allowed
+            except (ArithmeticError, TypeError, ValueError):  # a signalling NaN compared
+                continue
         raise fail("one of " + ", ".join(repr(v) for v in values), value, path)
 
     return conv

@@ -65,8 +65,11 @@ class WeakTable(Generic[_V]):
         entries[ident] = value
 
     def discard(self, key: Any) -> None:
-        self.entries.pop(id(key), None)
-        self.watchers.pop(id(key), None)
+        self.discard_id(id(key))
+
+    def discard_id(self, ident: int) -> None:
+        self.entries.pop(ident, None)
+        self.watchers.pop(ident, None)
 
 
 MISSING: Any = object()
@@ -121,6 +124,15 @@ def compile_and_cache(hint: Any, build: Callable[[Any], Converter | None]) -> Co
             conv = slot[0]
             return value if conv is None else conv(value, path)
 
+        def fast_trampoline(value: Any) -> Any:
+            conv = slot[0]
+            if conv is None:
+                return value
+            fast = getattr(conv, "__flowwire_fast__", None)
+            return conv(value, "$") if fast is None else fast(value)
+
+        trampoline.__flowwire_fast__ = fast_trampoline  # type: ignore[attr-defined]
+
         outermost = not _compiling
         _compiling[hint] = trampoline
         try:
@@ -140,3 +152,14 @@ def compile_and_cache(hint: Any, build: Callable[[Any], Converter | None]) -> Co
         else:
             _added.append(hint)
         return conv
+
+
+def clear() -> None:
+    """Drop every compiled converter (a type adapter or evolution rule was registered)."""
+    from flowwire.transport import _typing
+
+    with lock:
+        hints.clear()
+        for ident in list(classes):
+            _class_table.discard_id(ident)
+        _typing.clear_argument_types()

@@ -30,18 +30,15 @@ Nothing here imports or calls code named by a payload.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from datetime import date, datetime, time, timedelta, timezone
-from decimal import Decimal
-from enum import Enum
 from typing import Any
-from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from google.protobuf.message import Message as _PbMessage
 
 from flowwire.errors import DecodeError, EncodeError
+from flowwire.transport import _lowerers as _adapters
 
 __all__ = [
     "MAX_DEPTH",
@@ -173,7 +170,10 @@ def timedelta_from_micros(micros: int, path: str) -> timedelta:
     try:
         return timedelta(microseconds=micros)
     except OverflowError as exc:
-        raise DecodeError(f"timedelta of {micros} microseconds is out of range", path=path) from exc
+        amount = (
+            f"{micros}" if micros.bit_length() < 200 else f"a {micros.bit_length():,}-bit number of"
+        )
+        raise DecodeError(f"timedelta of {amount} microseconds is out of range", path=path) from exc
 
 
 # -- lowering --------------------------------------------------------------------------------
@@ -192,49 +192,23 @@ def _protobuf_bytes(value: Any) -> bytes:
 
 
 def lower(value: Any, path: str = "$", *, protobuf: Any = _protobuf_bytes) -> Any:
-    """Lower one extended value one level (see the module table).
+    """Lower one extended value one level, through its class's type adapter (see the module
+    table and ``flowwire.transport.adapters``).
 
     The result may still contain extended values (a tuple of Decimals lowers to a list of
     Decimals); codecs lower recursively. ``protobuf`` turns a protobuf message into its lowered
     form (by default its deterministic binary serialization). Raises :class:`EncodeError` for
     a value outside the model.
     """
-    cls = type(value)
-    if cls is datetime:
-        return format_datetime(value, path)
-    if cls is date:
-        return value.isoformat()
-    if cls is Decimal:
-        return str(value)
-    if cls is UUID:
-        return str(value)
-    if cls is set or cls is frozenset:
-        return sorted_items(value)
-    if cls is timedelta:
-        return timedelta_micros(value)
-    if cls is time:
-        return format_time(value, path)
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, tuple):
-        return list(value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
     if isinstance(value, _PbMessage):
         return protobuf(value)
-    if isinstance(value, (bytearray, memoryview)):
-        return bytes(value)
-    base: Any
-    for base in (str, int, float, bytes, list, dict):
-        if isinstance(value, base) and cls is not bool:
-            return base(value)
-    if isinstance(value, (set, frozenset)):
-        return sorted_items(value)
-    raise EncodeError(
-        f"a value of type {cls.__module__}.{cls.__qualname__} is not part of the value model "
-        "(see the value-model page: use a dataclass, a protobuf message or base types)",
-        path=path,
-    )
+    fn = _adapters.lowerers.get(id(type(value)))
+    if fn is None:  # a class met for the first time, or one without an adapter (raises)
+        return _adapters.lower_with_adapter(value, path)
+    try:
+        return fn(value)
+    except Exception:
+        return _adapters.lower_with_adapter(value, path)  # again, to name the path
 
 
 _PLAIN_SCALARS = frozenset({str, int, bool, type(None), bytes})

@@ -2,7 +2,10 @@
  *
  * decode(data, max_depth) returns the value of one serialized Value when it holds only these
  * kinds, written canonically (one kind per Value, map entries as key then value, the key
- * omitted only when empty, no unknown fields): null, bool, int (sint64), double, string, bytes, list, map and tuple. For anything
+ * omitted only when empty, no unknown fields): null, bool, int (sint64), double, string, bytes,
+ * list, map, tuple, set, frozenset and -- through the Python functions handed to configure()
+ * -- datetime, date, time, timedelta, UUID and Decimal. decode_arguments(data, max_depth)
+ * does the same for one serialized Arguments message and returns (args, kwargs). For anything
  * else -- another kind, an unknown field, a malformed or truncated byte, invalid UTF-8, a
  * duplicate map key, nesting deeper than max_depth (or than C_MAX_DEPTH) -- it returns the
  * FALLBACK sentinel and the caller decodes with the pure-Python reader, which accepts what the
@@ -18,6 +21,12 @@
 #define C_MAX_DEPTH 200 /* bounds the C recursion whatever max_depth says */
 
 static PyObject *FALLBACK; /* the sentinel: "decode this with the Python reader" */
+
+/* The Python constructors of the extended kinds (configure()): each is called with the kind's
+ * payload (str, or int for timedelta, bytes for UUID); any exception means FALLBACK, so the
+ * Python reader names the problem. */
+enum { K_DATETIME, K_DATE, K_TIME, K_TIMEDELTA, K_UUID, K_DECIMAL, K_COUNT };
+static PyObject *KIND_FUNCS[K_COUNT];
 
 typedef struct {
     const unsigned char *buf;
@@ -105,7 +114,51 @@ fail:
     return NULL;
 }
 
-/* The entries of a ValueMap in [i, end): field 1 (entries), each exactly "key, then value". */
+/* One MapEntry in [ea, eb), exactly "key, then value", added to dict. 0 on success, 1 for
+ * FALLBACK, -1 with an exception set. */
+static int decode_entry(Reader *r, Py_ssize_t ea, Py_ssize_t eb, int depth, PyObject *dict)
+{
+    Py_ssize_t ka, kb, va, vb, j = ea;
+    PyObject *key, *value;
+    int present;
+    if (j < eb && r->buf[j] == 0x0A) { /* MapEntry.key: field 1, wire type 2 */
+        j++;
+        if (read_span(r->buf, &j, eb, &ka, &kb) < 0) {
+            return 1;
+        }
+    }
+    else { /* no key field: the empty key, which proto3 writers omit */
+        ka = kb = j;
+    }
+    if (j >= eb || r->buf[j] != 0x12) { /* MapEntry.value: field 2, wire type 2 */
+        return 1;
+    }
+    j++;
+    if (read_span(r->buf, &j, eb, &va, &vb) < 0 || j != eb) {
+        return 1;
+    }
+    key = PyUnicode_DecodeUTF8((const char *)r->buf + ka, kb - ka, NULL);
+    if (key == NULL) {
+        return -1; /* invalid UTF-8: the caller falls back */
+    }
+    present = PyDict_Contains(dict, key);
+    if (present != 0) {
+        Py_DECREF(key);
+        return present < 0 ? -1 : 1; /* a duplicate key: the Python reader names it */
+    }
+    value = decode_value(r, va, vb, depth);
+    if (value == NULL || value == FALLBACK) {
+        Py_DECREF(key);
+        Py_XDECREF(value);
+        return value == NULL ? -1 : 1;
+    }
+    present = PyDict_SetItem(dict, key, value);
+    Py_DECREF(key);
+    Py_DECREF(value);
+    return present < 0 ? -1 : 0;
+}
+
+/* The entries of a ValueMap in [i, end): field 1 (entries), each a MapEntry. */
 static PyObject *decode_entries(Reader *r, Py_ssize_t i, Py_ssize_t end, int depth)
 {
     PyObject *dict = PyDict_New();
@@ -113,9 +166,8 @@ static PyObject *decode_entries(Reader *r, Py_ssize_t i, Py_ssize_t end, int dep
         return NULL;
     }
     while (i < end) {
-        Py_ssize_t ea, eb, ka, kb, va, vb, j;
-        PyObject *key, *value;
-        int present;
+        Py_ssize_t ea, eb;
+        int status;
         if (r->buf[i] != 0x0A) { /* ValueMap.entries: field 1, wire type 2 */
             goto fallback;
         }
@@ -123,52 +175,13 @@ static PyObject *decode_entries(Reader *r, Py_ssize_t i, Py_ssize_t end, int dep
         if (read_span(r->buf, &i, end, &ea, &eb) < 0) {
             goto fallback;
         }
-        j = ea;
-        if (j < eb && r->buf[j] == 0x0A) { /* MapEntry.key: field 1, wire type 2 */
-            j++;
-            if (read_span(r->buf, &j, eb, &ka, &kb) < 0) {
-                goto fallback;
-            }
-        }
-        else { /* no key field: the empty key, which proto3 writers omit */
-            ka = kb = j;
-        }
-        if (j >= eb || r->buf[j] != 0x12) { /* MapEntry.value: field 2, wire type 2 */
-            goto fallback;
-        }
-        j++;
-        if (read_span(r->buf, &j, eb, &va, &vb) < 0 || j != eb) {
-            goto fallback;
-        }
-        key = PyUnicode_DecodeUTF8((const char *)r->buf + ka, kb - ka, NULL);
-        if (key == NULL) {
-            goto fail; /* invalid UTF-8: the caller falls back */
-        }
-        present = PyDict_Contains(dict, key);
-        if (present != 0) {
-            Py_DECREF(key);
-            if (present < 0) {
-                goto fail;
-            }
-            goto fallback; /* a duplicate key: the Python reader names it */
-        }
-        value = decode_value(r, va, vb, depth);
-        if (value == NULL) {
-            Py_DECREF(key);
+        status = decode_entry(r, ea, eb, depth, dict);
+        if (status < 0) {
             goto fail;
         }
-        if (value == FALLBACK) {
-            Py_DECREF(key);
-            Py_DECREF(value);
+        if (status > 0) {
             goto fallback;
         }
-        if (PyDict_SetItem(dict, key, value) < 0) {
-            Py_DECREF(key);
-            Py_DECREF(value);
-            goto fail;
-        }
-        Py_DECREF(key);
-        Py_DECREF(value);
     }
     return dict;
 fallback:
@@ -237,6 +250,8 @@ static PyObject *decode_value(Reader *r, Py_ssize_t i, Py_ssize_t end, int depth
     case (8 << 3) | 2:  /* list_value */
     case (9 << 3) | 2:  /* map_value */
     case (10 << 3) | 2: /* tuple_value */
+    case (11 << 3) | 2: /* set_value */
+    case (12 << 3) | 2: /* frozenset_value */
         if (depth >= r->max_depth || depth >= C_MAX_DEPTH) {
             return Py_NewRef(FALLBACK);
         }
@@ -248,13 +263,70 @@ static PyObject *decode_value(Reader *r, Py_ssize_t i, Py_ssize_t end, int depth
         }
         else {
             out = decode_items(r, a, b, depth + 1);
-            if (out != NULL && out != FALLBACK && key == ((10 << 3) | 2)) {
-                PyObject *tuple = PyList_AsTuple(out);
+            if (out != NULL && out != FALLBACK && key != ((8 << 3) | 2)) {
+                PyObject *other;
+                if (key == ((10 << 3) | 2)) {
+                    other = PyList_AsTuple(out);
+                }
+                else if (key == ((11 << 3) | 2)) {
+                    other = PySet_New(out);
+                }
+                else {
+                    other = PyFrozenSet_New(out);
+                }
+                if (other == NULL && key != ((10 << 3) | 2)) {
+                    /* unhashable (lowered) items: the Python reader returns the list */
+                    PyErr_Clear();
+                    other = Py_NewRef(FALLBACK);
+                }
                 Py_DECREF(out);
-                out = tuple;
+                out = other;
             }
         }
         break;
+    case (13 << 3) | 2: /* datetime_value */
+    case (14 << 3) | 2: /* date_value */
+    case (15 << 3) | 2: /* time_value */
+    case (19 << 3) | 2: /* decimal_value */
+    case (18 << 3) | 2: /* uuid_value */ {
+        int kind = key == ((13 << 3) | 2)   ? K_DATETIME
+                   : key == ((14 << 3) | 2) ? K_DATE
+                   : key == ((15 << 3) | 2) ? K_TIME
+                   : key == ((19 << 3) | 2) ? K_DECIMAL
+                                            : K_UUID;
+        PyObject *arg;
+        if (KIND_FUNCS[kind] == NULL || read_span(buf, &i, end, &a, &b) < 0) {
+            return Py_NewRef(FALLBACK);
+        }
+        if (kind == K_UUID) {
+            if (b - a != 16) {
+                return Py_NewRef(FALLBACK);
+            }
+            arg = PyBytes_FromStringAndSize((const char *)buf + a, 16);
+        }
+        else {
+            arg = PyUnicode_DecodeUTF8((const char *)buf + a, b - a, NULL);
+        }
+        if (arg == NULL) {
+            return NULL;
+        }
+        out = PyObject_CallOneArg(KIND_FUNCS[kind], arg);
+        Py_DECREF(arg);
+        break;
+    }
+    case (16 << 3) | 0: { /* timedelta_value, zig-zag microseconds */
+        PyObject *micros;
+        if (KIND_FUNCS[K_TIMEDELTA] == NULL || read_varint(buf, &i, end, &v) < 0) {
+            return Py_NewRef(FALLBACK);
+        }
+        micros = PyLong_FromLongLong((long long)(v >> 1) ^ -(long long)(v & 1));
+        if (micros == NULL) {
+            return NULL;
+        }
+        out = PyObject_CallOneArg(KIND_FUNCS[K_TIMEDELTA], micros);
+        Py_DECREF(micros);
+        break;
+    }
     default: /* another kind, an unknown field or a wrong wire type */
         return Py_NewRef(FALLBACK);
     }
@@ -292,9 +364,106 @@ static PyObject *pbfast_decode(PyObject *module, PyObject *const *args, Py_ssize
     return out;
 }
 
+/* One serialized Arguments in the whole buffer: field 1 (args: Value), field 2 (kwargs:
+ * MapEntry), each in any order; values nest at depth 2, as in {"args": [...], ...}. */
+static PyObject *pbfast_decode_arguments(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    Reader r;
+    PyObject *list, *dict, *out;
+    Py_ssize_t i = 0, end;
+    long max_depth;
+    (void)module;
+    if (nargs != 2 || !PyBytes_CheckExact(args[0]) || !PyLong_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "decode_arguments(data: bytes, max_depth: int)");
+        return NULL;
+    }
+    max_depth = PyLong_AsLong(args[1]);
+    if (max_depth == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    r.buf = (const unsigned char *)PyBytes_AS_STRING(args[0]);
+    r.max_depth = max_depth > C_MAX_DEPTH ? C_MAX_DEPTH : (int)(max_depth < 0 ? 0 : max_depth);
+    end = PyBytes_GET_SIZE(args[0]);
+    list = PyList_New(0);
+    dict = PyDict_New();
+    if (list == NULL || dict == NULL) {
+        goto fail;
+    }
+    while (i < end) {
+        Py_ssize_t a, b;
+        PyObject *item;
+        unsigned char tag = r.buf[i++];
+        if (tag != 0x0A && tag != 0x12) {
+            goto fallback;
+        }
+        if (read_span(r.buf, &i, end, &a, &b) < 0) {
+            goto fallback;
+        }
+        if (tag == 0x0A) {
+            item = decode_value(&r, a, b, 2);
+            if (item == NULL) {
+                goto fail;
+            }
+            if (item == FALLBACK || PyList_Append(list, item) < 0) {
+                Py_DECREF(item);
+                goto fallback;
+            }
+            Py_DECREF(item);
+        }
+        else { /* one kwargs entry */
+            int status = decode_entry(&r, a, b, 2, dict);
+            if (status < 0) {
+                goto fail;
+            }
+            if (status > 0) {
+                goto fallback;
+            }
+        }
+    }
+    out = PyTuple_Pack(2, list, dict);
+    Py_DECREF(list);
+    Py_DECREF(dict);
+    return out;
+fallback:
+    Py_XDECREF(list);
+    Py_XDECREF(dict);
+    return Py_NewRef(FALLBACK);
+fail:
+    Py_XDECREF(list);
+    Py_XDECREF(dict);
+    PyErr_Clear();
+    return Py_NewRef(FALLBACK);
+}
+
+static PyObject *pbfast_configure(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_ssize_t k;
+    (void)module;
+    if (nargs != K_COUNT) {
+        PyErr_SetString(PyExc_TypeError,
+                        "configure(datetime, date, time, timedelta, uuid, decimal): 6 callables");
+        return NULL;
+    }
+    for (k = 0; k < K_COUNT; k++) {
+        if (!PyCallable_Check(args[k])) {
+            PyErr_SetString(PyExc_TypeError, "configure() takes callables");
+            return NULL;
+        }
+    }
+    for (k = 0; k < K_COUNT; k++) {
+        Py_XSETREF(KIND_FUNCS[k], Py_NewRef(args[k]));
+    }
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef pbfast_methods[] = {
     {"decode", (PyCFunction)(void (*)(void))pbfast_decode, METH_FASTCALL,
      "decode(data, max_depth) -> value or FALLBACK: the common shapes of a serialized Value."},
+    {"decode_arguments", (PyCFunction)(void (*)(void))pbfast_decode_arguments, METH_FASTCALL,
+     "decode_arguments(data, max_depth) -> (args, kwargs) or FALLBACK: one Arguments."},
+    {"configure", (PyCFunction)(void (*)(void))pbfast_configure, METH_FASTCALL,
+     "configure(datetime, date, time, timedelta, uuid, decimal): the extended kinds' "
+     "constructors (without them, those kinds fall back)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -16,7 +16,8 @@ from typing import Any
 import pybase64
 
 from flowwire.errors import ConfigurationError, DecodeError, EncodeError, PayloadTooLarge, TaskError
-from flowwire.transport import envelope
+from flowwire.transport import envelope, evolution
+from flowwire.transport._fast import run
 from flowwire.transport._model import MAX_DEPTH
 from flowwire.transport._protocols import Codec, Stage, StageContext, TextCodec, TransportContext
 from flowwire.transport._typing import ArgumentTypes, compile_hint
@@ -95,6 +96,10 @@ class CodecTransport:
             safe in any string field, 4 characters per 3 bytes) or ``"latin-1"`` (one
             character per byte, converted at memory-copy speed; only for backends that carry
             any Unicode text unchanged, such as the local engine). Every transport reads both.
+        unknown_fields: what typed decoding does with a field a record class does not know
+            (a newer writer's, or a removed one): ``"refuse"`` (the default), ``"ignore"``
+            or ``"keep"``; a type's own :func:`~flowwire.transport.evolution.evolution`
+            setting wins. See the schema-evolution page.
     """
 
     def __init__(
@@ -107,6 +112,7 @@ class CodecTransport:
         max_depth: int = MAX_DEPTH,
         name: str | None = None,
         armor: str = "base64",
+        unknown_fields: str = "refuse",
     ) -> None:
         from flowwire.transport import registry
 
@@ -122,6 +128,8 @@ class CodecTransport:
             )
         self.armor = armor
         self.codec = codec
+        self.unknown_fields = evolution.check_policy(unknown_fields, "unknown_fields")
+        self._unknown = None if unknown_fields == "refuse" else unknown_fields
         self.accept = frozenset(accept) if accept is not None else BUILTIN_CODECS | {codec.name}
         self.max_payload_chars = max_payload_chars
         self.max_depth = max_depth
@@ -208,10 +216,36 @@ class CodecTransport:
                 args, kwargs = split_arguments(self._decode_body(codec, body))
         if signature is None:
             return tuple(args), kwargs
-        return ArgumentTypes.of(signature).apply(args, kwargs)
+        return self._typed_arguments(signature, args, kwargs)
 
     def serialize_result(self, value: Any) -> str:
         return self._encode(value, "result")
+
+    def _typed_result(self, value: Any, type_hint: Any) -> Any:
+        """``value`` converted under ``type_hint`` with this transport's unknown-field policy;
+        raises only DecodeError."""
+        conv = compile_hint(type_hint)
+        if conv is None:
+            return value
+        if self._unknown is None:
+            return run(conv, value, "$")
+        token = evolution.set_policy(self._unknown)
+        try:
+            return run(conv, value, "$")
+        finally:
+            evolution.reset_policy(token)
+
+    def _typed_arguments(
+        self, signature: Callable[..., Any], args: list[Any], kwargs: dict[str, Any]
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        types_ = ArgumentTypes.of(signature)
+        if self._unknown is None:
+            return types_.apply(args, kwargs)
+        token = evolution.set_policy(self._unknown)
+        try:
+            return types_.apply(args, kwargs)
+        finally:
+            evolution.reset_policy(token)
 
     def deserialize_result(self, payload: str, *, type_hint: Any = Any) -> Any:
         value = self._direct_decode(payload) if self._direct else _MISS
@@ -220,8 +254,7 @@ class CodecTransport:
             value = self._decode_body(codec, body)
         if type_hint is Any:
             return value
-        conv = compile_hint(type_hint)
-        return value if conv is None else conv(value, "$")
+        return self._typed_result(value, type_hint)
 
     def serialize_error(self, exc: BaseException) -> tuple[str, str]:
         type_name = exc.type_name if isinstance(exc, TaskError) and exc.type_name else None

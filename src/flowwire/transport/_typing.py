@@ -20,50 +20,29 @@ in :mod:`~flowwire.transport._hint_cache`.
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 import types
 import typing
 import weakref
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
-from decimal import Decimal
-from enum import Enum
 from typing import Any, Union
-from uuid import UUID
 
 from flowwire.errors import ConfigurationError
 from flowwire.transport import _model
-from flowwire.transport._classes import (
-    compile_dataclass,
-    compile_enum,
-    compile_namedtuple,
-    compile_protobuf,
-    compile_typeddict,
-)
 from flowwire.transport._converters import (
     Converter,
     check,
     compile_literal,
     dict_of,
     fixed_tuple,
-    gone,
     list_of,
     set_of,
     to_bytes,
-    to_date,
-    to_datetime,
-    to_decimal,
     to_float,
-    to_frozenset,
     to_int,
-    to_set,
-    to_time,
-    to_timedelta,
-    to_tuple,
-    to_uuid,
     tuple_of,
 )
+from flowwire.transport._fast import checked, fast_call, run
 from flowwire.transport._hint_cache import HINTS_MAX as _HINTS_MAX
 from flowwire.transport._hint_cache import MISSING as _MISSING
 from flowwire.transport._hint_cache import WeakTable, compile_and_cache
@@ -71,17 +50,19 @@ from flowwire.transport._hint_cache import classes as _classes
 from flowwire.transport._hint_cache import hints as _hints
 from flowwire.transport._hint_cache import lock as _lock
 from flowwire.transport._unions import compile_union
+from flowwire.transport.adapters import adapter_for
 
-__all__ = ["ArgumentTypes", "Converter", "compile_hint", "convert"]
+__all__ = ["ArgumentTypes", "Converter", "clear_argument_types", "compile_hint", "convert"]
 
 _ref = weakref.ref
 _NONE_TYPE = type(None)
 
 
 def convert(value: Any, hint: Any, path: str = "$") -> Any:
-    """Rebuild ``value`` as the annotated type ``hint``; raises DecodeError on mismatch."""
+    """Rebuild ``value`` as the annotated type ``hint`` through its compiled plan; raises
+    DecodeError (and nothing else) on mismatch."""
     conv = compile_hint(hint)
-    return value if conv is None else conv(value, path)
+    return value if conv is None else run(conv, value, path)
 
 
 def compile_hint(hint: Any) -> Converter | None:
@@ -142,53 +123,13 @@ def _compile_class(hint: type) -> Converter | None:
         return check(list, "array")
     if hint is dict:
         return check(dict, "object")
-    if hint is tuple:
-        return to_tuple
-    if hint is set:
-        return to_set
-    if hint is frozenset:
-        return to_frozenset
-    if hint is datetime:
-        return to_datetime
-    if hint is date:
-        return to_date
-    if hint is time:
-        return to_time
-    if hint is timedelta:
-        return to_timedelta
-    if hint is UUID:
-        return to_uuid
-    if hint is Decimal:
-        return to_decimal
-    if issubclass(hint, Enum):
-        return compile_enum(hint)
-    if dataclasses.is_dataclass(hint):
-        return compile_dataclass(hint, compile_hint)
-    if issubclass(hint, tuple) and hasattr(hint, "_fields"):
-        return compile_namedtuple(hint, compile_hint)
-    if _model.is_protobuf_message_class(hint):
-        return compile_protobuf(hint)
-    if typing.is_typeddict(hint):
-        return compile_typeddict(hint, compile_hint)
-    hint_name = hint.__qualname__
-    hint_ref = _ref(hint)
-    for base in (str, int, float, bytes, list, dict):
-        if issubclass(hint, base) and hint is not bool:
-            base_conv = compile_hint(base)
-            assert base_conv is not None
-
-            def to_subclass(value: Any, path: str, _c: Any = base_conv, _r: Any = hint_ref) -> Any:
-                cls = _r()
-                if cls is None:
-                    raise gone(hint_name, path)
-                if isinstance(value, cls):
-                    return value
-                return cls(_c(value, path))
-
-            return to_subclass
+    adapter = adapter_for(hint)
+    if adapter is not None:
+        return adapter.compile(hint, compile_hint)  # type: ignore[no-any-return]
     raise ConfigurationError(
         f"annotation {hint.__module__}.{hint.__qualname__} is not part of the value model "
-        "(use base types, dataclasses, enums, protobuf messages or the documented extended types)"
+        "(use base types, dataclasses, enums, protobuf messages, the documented extended types, "
+        "or register a type adapter)"
     )
 
 
@@ -234,7 +175,18 @@ class ArgumentTypes:
     so, so both ``MyTask.run`` and ``my_task.run`` work.
     """
 
-    __slots__ = ("keyword", "name", "positional", "trivial", "var_keyword", "var_positional")
+    __slots__ = (
+        "fast_keyword",
+        "fast_positional",
+        "fast_var_keyword",
+        "fast_var_positional",
+        "keyword",
+        "name",
+        "positional",
+        "trivial",
+        "var_keyword",
+        "var_positional",
+    )
 
     #: By ``id`` of the function, held weakly (an entry goes with its function): WeakTable.
     _by_func: dict[int, ArgumentTypes] = {}
@@ -269,6 +221,10 @@ class ArgumentTypes:
                 self.keyword[p.name] = conv
             else:
                 self.var_keyword = conv
+        self.fast_positional = [None if c is None else fast_call(c) for c in self.positional]
+        self.fast_var_positional = _fast_or_none(self.var_positional)
+        self.fast_keyword = {k: _fast_or_none(c) for k, c in self.keyword.items()}
+        self.fast_var_keyword = _fast_or_none(self.var_keyword)
         self.trivial = (
             all(c is None for c in self.positional)
             and self.var_positional is None
@@ -289,20 +245,61 @@ class ArgumentTypes:
     def apply(
         self, args: list[Any], kwargs: dict[str, Any]
     ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """The arguments converted under the parameters' annotations; raises DecodeError
+        (and nothing else) naming ``$.args[i]`` / ``$.kwargs["name"]``."""
         if self.trivial:
             return tuple(args), kwargs
+        try:  # the compiled plans, no path text; anything unusual: the checked converters
+            return self._fast(args, kwargs)
+        except Exception:
+            return self._checked(args, kwargs)
+
+    def _fast(
+        self, args: list[Any], kwargs: dict[str, Any]
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        fast = self.fast_positional
+        if len(args) <= len(fast):
+            out_args = tuple([v if c is None else c(v) for c, v in zip(fast, args, strict=False)])
+        else:
+            rest = self.fast_var_positional
+            head = [v if c is None else c(v) for c, v in zip(fast, args, strict=False)]
+            tail = args[len(fast) :] if rest is None else [rest(v) for v in args[len(fast) :]]
+            out_args = (*head, *tail)
+        if not kwargs:
+            return out_args, kwargs
+        keyword = self.fast_keyword
+        out_kwargs = {}
+        for key, value in kwargs.items():
+            conv = keyword.get(key, self.fast_var_keyword)
+            out_kwargs[key] = value if conv is None else conv(value)
+        return out_args, out_kwargs
+
+    def _checked(
+        self, args: list[Any], kwargs: dict[str, Any]
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
         npos = len(self.positional)
         out_args = []
         for i, value in enumerate(args):
             conv = self.positional[i] if i < npos else self.var_positional
-            out_args.append(value if conv is None else conv(value, f"$.args[{i}]"))
+            out_args.append(value if conv is None else checked(conv, value, f"$.args[{i}]"))
         out_kwargs = {}
         for key, value in kwargs.items():
             conv = self.keyword.get(key, self.var_keyword)
             out_kwargs[key] = (
-                value if conv is None else conv(value, _model.path_key("$.kwargs", key))
+                value if conv is None else checked(conv, value, _model.path_key("$.kwargs", key))
             )
         return tuple(out_args), out_kwargs
+
+
+def _fast_or_none(conv: Converter | None) -> Callable[[Any], Any] | None:
+    return None if conv is None else fast_call(conv)
+
+
+def clear_argument_types() -> None:
+    """Forget every compiled ``ArgumentTypes`` (their plans are rebuilt on next use)."""
+    for ident in list(_by_func):
+        _func_table.discard_id(ident)
+    _other_funcs.clear()
 
 
 _by_func = ArgumentTypes._by_func

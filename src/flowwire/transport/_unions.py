@@ -20,6 +20,7 @@ from uuid import UUID
 from flowwire.errors import DecodeError
 from flowwire.transport import _model
 from flowwire.transport._converters import CompileHint, Converter, describe
+from flowwire.transport._fast import MODE_OPTIONAL, c_plan, fast_call, set_fast
 
 __all__ = ["compile_union"]
 
@@ -41,6 +42,13 @@ def compile_union(members: tuple[Any, ...], compile_hint: CompileHint) -> Conver
                 return value
             return inner(value, path)
 
+        if inner is not None:
+            fast_inner = fast_call(inner)
+
+            def fast(value: Any) -> Any:
+                return None if value is None else fast_inner(value)
+
+            set_fast(opt, c_plan(MODE_OPTIONAL, [inner]) or fast)
         return opt
     convs = [compile_hint(m) for m in non_none]
     names = " | ".join(_hint_name(m) for m in members)
@@ -172,12 +180,25 @@ def _shapes(hint: Any) -> tuple[type, ...] | None:
         return (*_ARRAYS, hint)
     if issubclass(hint, list):
         return (list, tuple, hint)
-    if issubclass(hint, dict) or dataclasses.is_dataclass(hint) or typing.is_typeddict(hint):
+    if typing.is_typeddict(hint):
+        return (dict,)  # a TypedDict takes no isinstance() checks
+    if issubclass(hint, dict) or dataclasses.is_dataclass(hint):
         return (dict, hint)
     import collections.abc as cabc
 
     if issubclass(hint, cabc.Mapping):
         return (dict,)
+    from flowwire.transport.adapters import RecordAdapter, adapter_for
+
+    adapter = adapter_for(hint)
+    if isinstance(adapter, RecordAdapter):  # attrs, pydantic, msgspec, ...
+        return (dict, hint)
+    if adapter is not None:  # a simple adapter: what its shape takes, or an instance
+        try:
+            inner = _shapes(adapter.shape(hint))
+        except Exception:  # built-in adapters describe no shape
+            return None
+        return None if inner is None else (*inner, hint)
     if issubclass(hint, cabc.Iterable) and not issubclass(hint, (str, bytes)):
         return _ARRAYS
     return (hint,)

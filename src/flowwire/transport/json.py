@@ -18,88 +18,33 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from itertools import repeat
-from operator import is_
 from typing import Any
 
 import orjson
 import pybase64
 
 from flowwire.errors import DecodeError, EncodeError, PayloadTooLarge
-from flowwire.transport import _model, envelope
+from flowwire.transport import _json_plain, _model, adapters, envelope
+from flowwire.transport._json_plain import plain, protobuf_json
 from flowwire.transport._model import MAX_DEPTH, lower, path_key
 from flowwire.transport._transport import CodecTransport, arguments_error, split_arguments
-from flowwire.transport._typing import ArgumentTypes, compile_hint
 
 __all__ = ["JSONCodec", "JSONTransport"]
 
-_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS
 _INT_MIN = -(2**63)
 _INT_LIMIT = 2**64
 _DIGITS = re.compile(r"-?[0-9]+\Z")
 _FLOAT_TAGS = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 _PLAIN = b"="
+_OPTIONS = _json_plain.OPTIONS
+_BUDGET = _json_plain.BUDGET
 _dumps = orjson.dumps
+_default = _json_plain.default
+_classes = _json_plain.classes
+_c_exact = _json_plain.c_exact  # None without the C extension (tests patch both modules)
 _loads = orjson.loads
 _TAGGED = b"$"
 _ENVELOPE_FIRST = frozenset((envelope.ARMOR_PREFIX, envelope.LATIN1_PREFIX))
-
-_c_all_finite: Callable[[Any, int], bool | None] | None
-try:  # the optional C check (setup.py builds it where a C compiler is available)
-    from flowwire.transport._speedups import all_finite as _c_all_finite
-except ImportError:  # pragma: no cover - exercised by installs without a compiler
-    _c_all_finite = None
-_NONE = repeat(None)
-
-
-class _NeedsTags(Exception):
-    """Raised inside orjson's default hook: the value needs the tagged form."""
-
-
-def _protobuf_json(message: Any) -> Any:
-    from google.protobuf import json_format
-
-    return json_format.MessageToDict(message)
-
-
-def _safe_nulls(value: Any, text: str) -> bool:
-    """True if no NaN or infinity of ``value`` became ``null`` in ``text``, its plain JSON.
-
-    orjson writes NaN and infinities as ``null``. Each ``None`` writes one ``null`` token, as
-    does each NaN or infinity, and text inside strings can only add occurrences. So when the
-    ``None`` items of ``value`` itself (or of its ``args`` and ``kwargs``, for an arguments
-    object) account for every occurrence, no float was lost and the value need not be walked.
-    ``None`` is counted by identity, at C speed: no ``__eq__`` is ever called.
-
-    First, where the C extension is built, one C walk over plain containers answers directly
-    when it can (it knows no extended type: those are left to the checks below).
-    """
-    if _c_all_finite is not None:
-        finite = _c_all_finite(value, 2 * MAX_DEPTH)
-        if finite is not None:
-            return finite
-    nulls = text.count("null")
-    cls = type(value)
-    if cls is dict:
-        if len(value) == 2 and "args" in value and "kwargs" in value:
-            args, kwargs = value["args"], value["kwargs"]
-            if type(args) in (list, tuple) and type(kwargs) is dict:
-                nones = sum(map(is_, args, _NONE)) + sum(map(is_, kwargs.values(), _NONE))
-            else:
-                nones = sum(map(is_, value.values(), _NONE))
-        else:
-            nones = sum(map(is_, value.values(), _NONE))
-    elif cls is list or cls is tuple:
-        nones = sum(map(is_, value, _NONE))
-    else:
-        nones = 1 if value is None else 0
-    return nulls == nones or not _model.contains_nonfinite(value)
-
-
-def _fast_default(obj: Any) -> Any:
-    if isinstance(obj, (bytes, bytearray, memoryview)):
-        raise _NeedsTags
-    return lower(obj, protobuf=_protobuf_json)
 
 
 class JSONCodec:
@@ -114,13 +59,8 @@ class JSONCodec:
 
     def encode_text(self, value: Any) -> str | None:
         """Plain JSON text, or None when the value needs the tagged form."""
-        try:
-            text = _dumps(value, default=_fast_default, option=_OPTIONS).decode()
-        except TypeError:  # orjson.JSONEncodeError is a TypeError
-            return None  # bytes, big ints, non-str keys, unsupported types: the tagged form
-        if "null" in text and not _safe_nulls(value, text):
-            return None
-        return text
+        out = plain(value)
+        return None if out is None else out.decode()
 
     def decode_text(self, text: str) -> Any:
         try:
@@ -163,12 +103,7 @@ class JSONCodec:
     # -- internals -----------------------------------------------------------------------
 
     def _encode_plain(self, value: Any) -> bytes | None:
-        try:
-            out = _dumps(value, default=_fast_default, option=_OPTIONS)
-        except TypeError:  # orjson.JSONEncodeError is a TypeError
-            return None  # bytes, big ints, non-str keys, unsupported types: slow path decides
-        if b"null" in out and not _safe_nulls(value, out.decode()):
-            return None
+        out = plain(value)
         # Depth on the plain path is orjson's own: lists and dicts stop at 254 levels when
         # encoding, 1,024 when decoding. A precise walk here costs several times orjson itself
         # on wide payloads (measured: 3 ms against 0.34 ms on a 1,000-record batch).
@@ -211,7 +146,7 @@ class JSONCodec:
             if len(out) == 1 and next(iter(out)).startswith("$"):
                 return {"$dict": out}
             return out
-        return self._tag(lower(value, path, protobuf=_protobuf_json), path, depth)
+        return self._tag(lower(value, path, protobuf=protobuf_json), path, depth)
 
     def _untag(self, node: Any, path: str, depth: int) -> Any:
         cls = type(node)
@@ -257,17 +192,14 @@ class JSONTransport(CodecTransport):
         super().__init__(self._json, **options)
         self._fast = not self.stages
 
-    # The two methods below inline JSONCodec.encode_text and the limit check: they are the hot
-    # path of every JSON payload, and a call less is 15% of a tiny call. Whatever they do not
-    # settle (tagged values, a null that may be a lost NaN) goes through the general path.
+    # The two methods below are the hot path of every JSON payload: plain JSON text, the limit
+    # check, and straight to the tagged form for what plain JSON cannot carry.
 
     def serialize_result(self, value: Any) -> str:
         if self._fast:
-            try:
-                text = _dumps(value, default=_fast_default, option=_OPTIONS).decode()
-            except TypeError:  # orjson.JSONEncodeError is a TypeError
-                text = None
-            if text is not None and ("null" not in text or _safe_nulls(value, text)):
+            out = plain(value)
+            if out is not None:
+                text = out.decode()
                 limit = self.max_payload_chars
                 if limit is not None and len(text) > limit:
                     raise PayloadTooLarge(len(text), limit, what="result")
@@ -280,11 +212,21 @@ class JSONTransport(CodecTransport):
     def serialize_arguments(self, args: Sequence[Any], kwargs: Mapping[str, Any]) -> str:
         if self._fast:
             value = {"args": args, "kwargs": kwargs}
-            try:
-                text = _dumps(value, default=_fast_default, option=_OPTIONS).decode()
-            except TypeError:
-                text = None
-            if text is not None and ("null" not in text or _safe_nulls(value, text)):
+            out = None
+            c_exact = _c_exact
+            if c_exact is not None and not adapters.user_adapters:
+                # plain(), inlined: a tiny call is a few hundred nanoseconds
+                try:
+                    out = _dumps(value, default=_default, option=_OPTIONS)
+                except TypeError:  # orjson.JSONEncodeError is a TypeError
+                    pass
+                else:
+                    if c_exact(value, _BUDGET, _classes) is not True:
+                        out = plain(value)
+            else:
+                out = plain(value)
+            if out is not None:
+                text = out.decode()
                 limit = self.max_payload_chars
                 if limit is not None and len(text) > limit:
                     raise PayloadTooLarge(len(text), limit, what="arguments")
@@ -307,8 +249,7 @@ class JSONTransport(CodecTransport):
                 raise DecodeError(f"malformed JSON payload: {exc}") from exc
             if type_hint is Any:
                 return value
-            conv = compile_hint(type_hint)
-            return value if conv is None else conv(value, "$")
+            return self._typed_result(value, type_hint)
         return super().deserialize_result(payload, type_hint=type_hint)
 
     def deserialize_arguments(
@@ -327,5 +268,5 @@ class JSONTransport(CodecTransport):
                 args, kwargs = split_arguments(value)
             if signature is None:
                 return tuple(args), kwargs
-            return ArgumentTypes.of(signature).apply(args, kwargs)
+            return self._typed_arguments(signature, args, kwargs)
         return super().deserialize_arguments(payload, signature=signature)

@@ -14,8 +14,10 @@ named tuples and subclasses of base types are lowered by :func:`flowwire.transpo
 the transport rebuilds the message class from the annotation.
 
 Reading: where a C compiler was available at install time, the common shapes of a ``Value``
-(null, bool, int, double, string, bytes, list, map and tuple, written canonically) are read by
-the C extension ``_pbfast`` (see ``C_ACCELERATED``); it hands anything else back, and the
+(every kind but big integers and embedded messages, written canonically) and of an
+``Arguments`` message are read by the C extension ``_pbfast`` (see ``C_ACCELERATED``); the
+extended kinds (datetime, Decimal, ...) are built by the same Python functions the pure-Python
+reader calls. It hands anything else back, and the
 pure-Python reader below reads it or names what is wrong. Both give the same values, which a
 differential test checks.
 
@@ -29,9 +31,12 @@ language hits its default limit of 100 messages at about 49 nested lists or 33 n
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from flowwire.errors import ConfigurationError, DecodeError, EncodeError
+from flowwire.transport import _model
 from flowwire.transport._model import MAX_DEPTH, path_key
 from flowwire.transport._protobuf_decode import (
     decode_entries,
@@ -49,12 +54,24 @@ from flowwire.transport._protobuf_encode import (
 from flowwire.transport._transport import CodecTransport
 
 _fast_decode: Callable[[bytes, int], Any] | None
+_fast_arguments: Callable[[bytes, int], Any] | None
 try:  # the optional C reader (setup.py builds it where a C compiler is available)
+    from flowwire.transport import _pbfast
     from flowwire.transport._pbfast import FALLBACK as _FALLBACK
     from flowwire.transport._pbfast import decode as _fast_decode
+    from flowwire.transport._pbfast import decode_arguments as _fast_arguments
 except ImportError:  # pragma: no cover - exercised by installs without a compiler
-    _fast_decode = None
+    _fast_decode = _fast_arguments = None
     _FALLBACK = None
+else:  # the extended kinds, built by the same functions the Python reader uses
+    _pbfast.configure(
+        lambda text: _model.parse_datetime(text, "$"),
+        lambda text: _model.parse_date(text, "$"),
+        lambda text: _model.parse_time(text, "$"),
+        lambda micros: _model.timedelta_from_micros(micros, "$"),
+        lambda raw: UUID(bytes=raw),
+        Decimal,
+    )
 
 #: True when the C reader for the common shapes of a ``Value`` is in use.
 C_ACCELERATED = _fast_decode is not None
@@ -134,6 +151,10 @@ class ProtobufCodec:
         """``(args, kwargs)`` of one serialized ``Arguments``. Raises only DecodeError."""
         if type(data) is not bytes:
             data = _as_bytes(data)
+        if _fast_arguments is not None:  # the common shapes, in C; anything else comes back
+            found = _fast_arguments(data, self.max_depth)
+            if found is not _FALLBACK:
+                return found  # type: ignore[no-any-return]
         try:
             return self._decode_arguments(data, False)
         except Exception:  # again, through the error boundaries that locate the problem
