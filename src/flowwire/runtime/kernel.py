@@ -5,8 +5,9 @@ kernel as a message (an activity outcome, a timer or timeout that fell due, a st
 completion); a *cycle* takes all waiting messages, appends the events they cause to the runs'
 histories, asks every run with new events for its decisions (``flowwire.replay``; a *live*
 execution per run parks its ``run`` between decisions, so a decision costs what changed),
-applies them, and commits everything the cycle produced as one :class:`~.store.Batch`. Only
-then does anything act on it: attempts go to workers, waiting starters wake.
+applies them, claims queued attempts for free workers, and commits everything the cycle
+produced as one :class:`~.store.Batch`. Only then does anything act on it: the claimed attempts
+go to workers, waiting starters wake.
 
 There is no dedicated loop thread. Whoever posts a message runs the cycle if no cycle is
 running (the others leave their message for the running one): an activity worker that finishes
@@ -20,6 +21,11 @@ Timeouts (whole seconds, from the task type's defaults unless the call overrides
 ``workflow_duration`` from its start. A timed-out attempt's worker is not interrupted; its late
 outcome is ignored and its ``heartbeat()`` answers ``False``. Retries are decisions: replay
 schedules the next attempt (after its delay timer) when a call's attempt timed out.
+
+A kernel over a durable store can :meth:`~Kernel.resume` open runs that store hands it (after
+a crash, or from a starter in another process): their state is rebuilt from the stored history,
+deadlines and timers are re-armed from their stored times, and an attempt that a worker held
+when the previous owner stopped is lost (``WORKER_LOST``), retried like a timeout.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ import itertools
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -59,6 +65,7 @@ from flowwire.runtime.store import (
     AttemptRecord,
     Batch,
     HistoryStore,
+    Recovered,
     RunRecord,
     StoredEvent,
     TimerRecord,
@@ -98,6 +105,8 @@ class Kernel:
         verify: also compute each live decision by full replay; a difference stops the engine
             with ``AssertionError`` (a test aid).
         clock: seconds since the epoch.
+        new_run_id: makes the id of a new run of a task type (default: ``name-N``, unique in
+            this kernel; a store shared by several kernels needs ids unique in the store).
     """
 
     def __init__(
@@ -110,6 +119,7 @@ class Kernel:
         live: bool = True,
         verify: bool = False,
         clock: Clock = time.time,
+        new_run_id: Callable[[TaskType], str] | None = None,
     ) -> None:
         self.store = store
         self.types = types
@@ -123,18 +133,21 @@ class Kernel:
         self._runs: dict[str, RunState] = {}
         self._closed: dict[str, RunRecord] = {}
         self._attempts: dict[str, AttemptRecord] = {}
+        self._queue: deque[AttemptRecord] = deque()  # scheduled, waiting for a free worker
         self._deadlines: list[tuple[float, int, Callable[[float], None]]] = []
         # First timeout checks of scheduled attempts, one FIFO per offset from scheduling: the
         # offsets are the task types' timeouts, so each FIFO is in deadline order for free.
         self._fifos: dict[int, deque[tuple[float, AttemptRecord]]] = {}
         self._seq = itertools.count()
         self._ids = itertools.count(1)
+        self._run_ids = new_run_id
         self._dirty: dict[str, RunState] = {}
         self._batch = Batch()
         self._running = 0  # attempts a worker holds
         self._wake_at = float("inf")  # when the waiting thread plans to wake up
         self._crash: BaseException | None = None
         self._stopped = False
+        self._draining = False
         self.decisions_made = 0
         self.activities_done = 0
         self.workers = workers(self)
@@ -179,9 +192,13 @@ class Kernel:
             for run in runs:
                 if run.record.is_open:
                     self._decide(run, now)
+        claimed = self._claim(now) if self._queue else None
         if batch:
             self.store.commit(batch)
-        self._dispatch(now)
+        if claimed:
+            submit, rule = self.workers.submit, self.rule
+            for attempt in claimed:
+                submit(attempt, rule.of(attempt.task_type))
         if batch.closed_runs or self._next_deadline() < self._wake_at:
             self._notify()
 
@@ -201,17 +218,27 @@ class Kernel:
     def _after(self, at: float, action: Callable[[float], None]) -> None:
         heapq.heappush(self._deadlines, (at, next(self._seq), action))
 
-    def _dispatch(self, now: float) -> None:
+    def _claim(self, now: float) -> list[AttemptRecord] | None:
+        """Take queued attempts for the free workers, oldest first; they go into the batch's
+        ``started`` (committed before any worker runs them)."""
         free = self.workers.capacity - self._running
-        if free <= 0:
-            return
-        for attempt in self.store.claim_attempts(free):
-            self._running += 1
+        if free <= 0 or self._draining:
+            return None
+        queue, started = self._queue, self._batch.started
+        claimed: list[AttemptRecord] = []
+        while queue and free:
+            attempt = queue.popleft()
+            if attempt.closed:  # timed out while queued (schedule-to-start)
+                continue
+            free -= 1
             attempt.started_at = attempt.last_beat = now
             first = now + min(attempt.start_to_close, attempt.heartbeat or attempt.start_to_close)
             if first < attempt.check_at:  # else the pending check looks again in time
                 self._check_at(attempt, first)
-            self.workers.submit(attempt, self.rule.of(attempt.task_type))
+            claimed.append(attempt)
+            started.append(attempt)
+        self._running += len(claimed)
+        return claimed
 
     # -- waiting --------------------------------------------------------------------------
 
@@ -247,6 +274,49 @@ class Kernel:
                     self._cond.wait(None if timeout == float("inf") else timeout)
                 self._wake_at = float("-inf")
             self.post(_tick)
+
+    def serve(
+        self, stop: threading.Event, *, poll: Callable[[], None], interval: float = 0.2
+    ) -> None:
+        """Fire deadlines on this thread and call ``poll()`` about every ``interval`` seconds
+        (a durable engine looks for runs to take over there) until ``stop`` is set or the
+        engine stops. Re-raises what stopped the engine."""
+        next_poll = time.monotonic()
+        while not stop.is_set():
+            if time.monotonic() >= next_poll:
+                poll()
+                next_poll = time.monotonic() + interval
+            with self._cond:
+                if self._crash is not None:
+                    raise self._crash
+                if self._stopped:
+                    return
+                wake = self._next_deadline()
+                self._wake_at = wake
+                timeout = min(wake - self.clock(), next_poll - time.monotonic())
+                if timeout > 0 and not stop.is_set():
+                    self._cond.wait(timeout)
+                self._wake_at = float("-inf")
+            self.post(_tick)
+
+    def wake(self) -> None:
+        """Wake the thread in :meth:`wait` or :meth:`serve` (for example to see a stop)."""
+        self._notify()
+
+    def call_at(self, at: float, action: Callable[[float], None]) -> None:
+        """Run ``action(now)`` in the first cycle at or after ``at`` (from a cycle, or before
+        any thread waits: the waiting thread plans its sleep when it next looks)."""
+        self._after(at, action)
+
+    def drain(self) -> None:
+        """Hand no more attempts to workers; those they hold still finish and are recorded
+        (queued attempts stay queued in the store for whoever takes the runs over)."""
+        self._draining = True
+
+    @property
+    def running(self) -> int:
+        """How many attempts workers hold right now."""
+        return self._running
 
     def _final(self, run_id: str) -> RunRecord | None:
         record = self._closed.get(run_id)
@@ -299,7 +369,55 @@ class Kernel:
         self.post(start)
         return run_id
 
+    def resume(self, recovered: Iterable[Recovered]) -> list[str]:
+        """Take over open runs handed over by a durable store; returns their run ids.
+
+        Each run's state is rebuilt from its stored history (its live execution replays it), its
+        deadline and pending timers are re-armed at their stored times (an overdue one fires at
+        once), each attempt a worker held (``started_at`` set: that worker stopped with the
+        previous owner) times out as ``WORKER_LOST`` and is retried like a timeout, the other
+        open attempts are queued again with their timeouts, and the run is decided (replay
+        yields only what the stored history lacks).
+
+        Raises:
+            RegistrationError: a run's workflow type is not registered (nothing is resumed).
+        """
+        items = list(recovered)
+        for item in items:
+            self.types.require("workflow", item.record.name, item.record.version, where="resume")
+
+        def take_over(now: float) -> None:
+            for item in items:
+                self._resume_run(item, now)
+
+        self.post(take_over)
+        return [item.record.run_id for item in items]
+
+    def _resume_run(self, item: Recovered, now: float) -> None:
+        record = item.record
+        run_id = record.run_id
+        task_type = self.types.require("workflow", record.name, record.version)
+        run = RunState(record, task_type, history=list(item.history))
+        if self.live:
+            run.execution = Execution(task_type.cls, run_id=run_id, rule=self.rule, live=True)
+        self._runs[run_id] = run
+        self._after(record.deadline, lambda t: self._run_timed_out(run, t))
+        for timer in item.timers:
+            self._after(timer.fire_at, partial(self._fire, run, timer))
+        for attempt in item.attempts:
+            attempt.task_type = self.types.get("activity", attempt.name, attempt.version)
+            self._attempts[attempt.token] = attempt
+            if attempt.started_at is not None:
+                self._timeout(attempt, WORKER_LOST, now)
+                continue
+            if attempt.task_type is not None:  # else it times out waiting for a worker
+                self._queue.append(attempt)
+            self._check_at(attempt, now)
+        self._dirty[run_id] = run
+
     def _new_run_id(self, task_type: TaskType) -> str:
+        if self._run_ids is not None:
+            return self._run_ids(task_type)
         return f"{task_type.name}-{next(self._ids)}"
 
     def _start_run(
@@ -500,6 +618,7 @@ class Kernel:
         self._record(run, scheduled, now)
         self._attempts[attempt.token] = attempt
         self._batch.attempts.append(attempt)
+        self._queue.append(attempt)
         offset = min(attempt.schedule_to_start, attempt.schedule_to_close)
         attempt.check_at = at = now + offset
         fifo = self._fifos.get(offset)

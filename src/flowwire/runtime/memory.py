@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Sequence
 
 from flowwire.history import Event
-from flowwire.runtime.store import AttemptRecord, Batch, RunRecord
+from flowwire.runtime.store import Batch, RunRecord
 
 __all__ = ["MemoryStore"]
 
@@ -21,7 +20,6 @@ class MemoryStore:
         self._runs: dict[str, RunRecord] = {}
         self.histories: dict[str, list[Event]] = {}
         self._times: dict[str, list[float]] = {}
-        self._queue: deque[AttemptRecord] = deque()
 
     def commit(self, batch: Batch) -> None:
         for run in batch.runs:
@@ -32,7 +30,6 @@ class MemoryStore:
         for run_id, event, at in batch.events:
             histories[run_id].append(event)
             times[run_id].append(at)
-        self._queue.extend(batch.attempts)
         # attempts, timers and closed runs are the kernel's own records: nothing to copy
 
     def history(self, run_id: str) -> Sequence[Event]:
@@ -47,14 +44,5 @@ class MemoryStore:
     def runs(self, *, status: str | None = None) -> list[RunRecord]:
         return [r for r in self._runs.values() if status is None or r.status == status]
 
-    def claim_attempts(self, limit: int) -> list[AttemptRecord]:
-        queue = self._queue
-        claimed: list[AttemptRecord] = []
-        while queue and len(claimed) < limit:
-            attempt = queue.popleft()
-            if not attempt.closed:  # a queued attempt may have timed out (schedule-to-start)
-                claimed.append(attempt)
-        return claimed
-
     def close(self) -> None:
-        self._queue.clear()
+        pass

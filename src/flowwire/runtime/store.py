@@ -1,17 +1,20 @@
 """The history store protocol: what the engine kernel writes through, and its records.
 
 A store keeps executions (runs), their histories exactly as the transports wrote them (payload
-strings are never decoded or re-encoded by a store), the queue of activity attempts waiting for
-a worker, and timers. The kernel changes it only through :meth:`HistoryStore.commit`, one
-:class:`Batch` at a time, and a batch is atomic: either everything in it is stored or nothing
-is. Everything the kernel does outside the store (handing an attempt to a worker, waking a
-starter) happens after the batch that caused it was committed.
+strings are never decoded or re-encoded by a store), the open activity attempts (scheduled, and
+which of them a worker holds), and pending timers. The kernel changes it only through
+:meth:`HistoryStore.commit`, one :class:`Batch` at a time, and a batch is atomic: either
+everything in it is stored or nothing is. Everything the kernel does outside the store (handing
+an attempt to a worker, waking a starter) happens after the batch that caused it was committed:
+an attempt is in a batch's ``started`` (its claim) before any worker runs it.
 
 Times are seconds since the epoch (``time.time()`` or the kernel's clock), so a durable store
 keeps deadlines across restarts.
 
 The in-memory store (:class:`~flowwire.runtime.memory.MemoryStore`) is the local engine's
-default; a durable store implements the same protocol.
+default. A durable store (:class:`~flowwire.runtime.sqlite.SQLiteStore`) implements the same
+protocol and hands a kernel the open runs it may take over as :class:`Recovered` records
+(:meth:`flowwire.runtime.kernel.Kernel.resume` rebuilds them).
 """
 
 from __future__ import annotations
@@ -22,7 +25,15 @@ from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from flowwire.history import Event
 
-__all__ = ["AttemptRecord", "Batch", "HistoryStore", "RunRecord", "StoredEvent", "TimerRecord"]
+__all__ = [
+    "AttemptRecord",
+    "Batch",
+    "HistoryStore",
+    "Recovered",
+    "RunRecord",
+    "StoredEvent",
+    "TimerRecord",
+]
 
 OPEN = "open"
 RUN_STATUSES = ("open", "completed", "failed", "timed_out", "continued", "cancelled", "aborted")
@@ -106,13 +117,28 @@ class StoredEvent(NamedTuple):
     at: float
 
 
+class Recovered(NamedTuple):
+    """An open run a durable store handed to a kernel to take over: its record, its history
+    (and the time of each event), its open attempts (``started_at`` set: a worker held it
+    when the previous owner stopped) and its pending timers."""
+
+    record: RunRecord
+    history: list[Event]
+    times: list[float]
+    attempts: list[AttemptRecord]
+    timers: list[TimerRecord]
+
+
 @dataclass(slots=True)
 class Batch:
     """What the kernel commits at once (see :meth:`HistoryStore.commit`).
 
-    ``events`` are :class:`StoredEvent` tuples in the order they happened; ``started`` lists
-    attempts handed to workers (their ``started_at`` set), ``closed_attempts`` attempts whose
-    closing event is in ``events``; ``closed_runs`` carry their final status and fields.
+    ``events`` are :class:`StoredEvent` tuples in the order they happened; ``attempts`` are
+    newly scheduled; ``started`` lists attempts claimed for a worker (their ``started_at``
+    set; it may include attempts of ``attempts``), committed before the worker gets them;
+    ``closed_attempts`` are attempts whose closing event is in ``events`` (or whose run
+    closed); ``timers`` are started and ``fired`` fired; ``closed_runs`` carry their final
+    status and fields (a run may be in ``runs`` and ``closed_runs`` of one batch).
     """
 
     runs: list[RunRecord] = field(default_factory=list)
@@ -146,9 +172,10 @@ class HistoryStore(Protocol):
     * ``commit`` applies a whole :class:`Batch` atomically, in order (new runs before their
       events). It must raise (and store nothing) if it cannot store all of it; the error names
       the store (for a file: its path).
-    * ``history`` returns a run's events in the order committed, payloads exactly as written.
-    * ``claim_attempts`` hands out up to ``limit`` queued attempts, oldest first, each once.
-    * A store is used by one kernel at a time unless its own documentation says otherwise.
+    * ``history`` returns a run's events in the order committed, payloads exactly as written;
+      ``times`` the time of each of them.
+    * A store is used by one kernel at a time unless its own documentation says otherwise
+      (the SQLite store: one kernel per run, several kernels per file).
     """
 
     def commit(self, batch: Batch) -> None: ...
@@ -160,7 +187,5 @@ class HistoryStore(Protocol):
     def run(self, run_id: str) -> RunRecord | None: ...
 
     def runs(self, *, status: str | None = None) -> list[RunRecord]: ...
-
-    def claim_attempts(self, limit: int) -> list[AttemptRecord]: ...
 
     def close(self) -> None: ...
