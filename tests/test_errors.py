@@ -18,6 +18,7 @@ from flowwire.errors import (
     NondeterminismError,
     PayloadTooLarge,
     RegistrationError,
+    StoreError,
     TaskError,
     TaskTimedout,
     TransportError,
@@ -40,6 +41,7 @@ EXPECTED_PARENTS: dict[type[Exception], type[Exception] | None] = {
     NondeterminismError: FlowwireError,
     UnknownTaskError: FlowwireError,
     BackendError: FlowwireError,
+    StoreError: BackendError,
 }
 
 
@@ -49,7 +51,8 @@ def _drawn_tree() -> dict[str, str | None]:
     parents: dict[str, str | None] = {}
     stack: list[tuple[int, str]] = []
     for line in doc.splitlines():
-        match = re.match(r"^(\s*)((?:[│ ]   )*)(?:[├└]── )?([A-Z][A-Za-z]+)(?:\s|$)", line)
+        # the docstring indents the drawing by four spaces; each level adds "│   " or "    "
+        match = re.match(r"^( {4})((?:[│ ]   )*)(?:[├└]── )?([A-Z][A-Za-z]+)(?:\s|$)", line)
         if not match or not match.group(3).endswith(("Error", "Timedout", "TooLarge")):
             continue
         depth = len(match.group(2)) // 4 + (1 if re.search(r"[├└]── ", line) else 0)

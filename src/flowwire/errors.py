@@ -15,6 +15,7 @@
     ├── NondeterminismError         the history no longer matches the workflow code
     ├── UnknownTaskError            a completion token no open activity task has
     └── BackendError                the engine's backend (for example SWF) refused a call
+        └── StoreError              a history store (a SQLite file) cannot be opened or written
 
 Every message names what was wrong and where: a value path such as
 ``$.args[0]["price"]``, a task name, or a size and its limit. Third-party exceptions are
@@ -32,6 +33,7 @@ __all__ = [
     "NondeterminismError",
     "PayloadTooLarge",
     "RegistrationError",
+    "StoreError",
     "TaskError",
     "TaskTimedout",
     "TransportError",
@@ -169,3 +171,14 @@ class UnknownTaskError(FlowwireError, LookupError):
 
 class BackendError(FlowwireError):
     """The backend (for example Amazon SWF) refused or failed a call."""
+
+
+class StoreError(BackendError):
+    """A history store cannot be opened, read or written: the SQLite file is missing, read-only,
+    on a full disk, corrupt, newer than this flowwire, or not a flowwire database; or an
+    execution id is already running. ``path`` names the file (the message starts with it).
+    Nothing half-written stays behind: a batch that could not be committed is rolled back."""
+
+    def __init__(self, message: str, *, path: str = "") -> None:
+        self.path = path
+        super().__init__(message)
