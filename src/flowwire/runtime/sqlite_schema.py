@@ -1,0 +1,200 @@
+"""The schema of the SQLite history store, its version check and migrations, and event rows.
+
+The file records its schema by name and version in ``flowwire_meta`` (``schema`` =
+``flowwire-sqlite``, ``version`` = an integer) and carries SQLite's ``application_id``
+``0x46574C57`` ("FWLW"). Opening a file:
+
+* an empty file (or a new one) gets the current schema;
+* an older version is migrated in one transaction, step by step (:data:`MIGRATIONS`);
+* a newer version is refused by name (``flowwire-sqlite/3 is newer than flowwire-sqlite/1``),
+  with nothing changed, so an old flowwire never writes a file a newer one made;
+* anything else (tables but no ``flowwire_meta``, another schema name) is not a flowwire
+  database and is refused.
+
+Tables (version 1): ``runs`` (one row per run; ``owner`` is the owner holding an open run),
+``events`` (every history event: ``id`` is ``run_no << 32 | seq``, so a run's events are stored
+together in commit order with no second index; ``kind`` names the event type, payload strings
+exactly as written are in ``payload``, short strings such as a failure reason or a timeout type
+in ``reason``; the view ``history`` shows them with their run ids), ``attempts`` (open activity
+attempts: the task queue; ``started_at`` and ``owner`` are the lease of the worker that holds
+one; an attempt's input is its ``TaskScheduled`` event's, not copied), ``timers`` (pending
+timers: a run's timer by key with its fire time), ``owners`` (the kernels writing to the file,
+see :mod:`flowwire.runtime.owners`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from typing import Any
+
+from flowwire.history import (
+    Event,
+    TaskCompleted,
+    TaskFailed,
+    TaskScheduled,
+    TaskScheduleFailed,
+    TaskStarted,
+    TaskTimedOut,
+    TimerFired,
+    TimerStarted,
+    WorkflowStarted,
+)
+
+__all__ = [
+    "APPLICATION_ID",
+    "MIGRATIONS",
+    "SCHEMA",
+    "VERSION",
+    "SchemaProblem",
+    "event_from_row",
+    "event_row",
+    "prepare",
+]
+
+SCHEMA = "flowwire-sqlite"
+VERSION = 1
+APPLICATION_ID = 0x46574C57
+
+_V1 = """
+CREATE TABLE flowwire_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE owners (
+    owner_id TEXT PRIMARY KEY, host TEXT NOT NULL, boot TEXT NOT NULL, pid INTEGER NOT NULL,
+    pid_start TEXT NOT NULL, started_at REAL NOT NULL, beat_at REAL NOT NULL
+);
+CREATE TABLE runs (
+    run_no INTEGER PRIMARY KEY, run_id TEXT NOT NULL UNIQUE, workflow_id TEXT NOT NULL,
+    name TEXT NOT NULL, version TEXT NOT NULL, task_list TEXT NOT NULL, input TEXT NOT NULL,
+    started_at REAL NOT NULL, deadline REAL NOT NULL, parent_run TEXT, parent_key TEXT,
+    status TEXT NOT NULL, closed_at REAL, result TEXT, reason TEXT, details TEXT,
+    next_run_id TEXT, owner TEXT
+);
+CREATE UNIQUE INDEX runs_open_workflow_id ON runs (workflow_id) WHERE status = 'open';
+CREATE INDEX runs_workflow_id ON runs (workflow_id);
+CREATE INDEX runs_open ON runs (owner) WHERE status = 'open';
+CREATE INDEX runs_closed_at ON runs (closed_at) WHERE status != 'open';
+CREATE TABLE events (
+    id INTEGER PRIMARY KEY, at REAL NOT NULL, kind TEXT NOT NULL, key TEXT, name TEXT,
+    version TEXT, payload TEXT, reason TEXT
+);
+CREATE VIEW history AS
+    SELECT runs.run_id, runs.workflow_id, events.id & 4294967295 AS seq, events.at,
+           events.kind, events.key, events.name, events.version, events.payload, events.reason
+    FROM events JOIN runs ON runs.run_no = events.id >> 32;
+CREATE TABLE attempts (
+    token TEXT PRIMARY KEY, run INTEGER NOT NULL, key TEXT NOT NULL, name TEXT NOT NULL,
+    version TEXT NOT NULL, task_list TEXT NOT NULL, scheduled_at REAL NOT NULL,
+    heartbeat INTEGER, schedule_to_close INTEGER NOT NULL, schedule_to_start INTEGER NOT NULL,
+    start_to_close INTEGER NOT NULL, started_at REAL, last_beat REAL NOT NULL, owner TEXT
+) WITHOUT ROWID;
+CREATE TABLE timers (
+    run INTEGER NOT NULL, key TEXT NOT NULL, fire_at REAL NOT NULL, PRIMARY KEY (run, key)
+) WITHOUT ROWID;
+"""
+
+#: ``MIGRATIONS[v]`` turns a version-``v`` file into version ``v + 1`` (statements run in the
+#: open transaction). Version 1 is the first: nothing to migrate yet.
+MIGRATIONS: dict[int, list[str]] = {}
+
+
+class SchemaProblem(Exception):
+    """The file is not a flowwire database this version can use (the message says why)."""
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def prepare(con: sqlite3.Connection, *, create: bool) -> int:
+    """Check (and create or migrate, when ``create``) the schema in the connection's open
+    write transaction (or a read one when not ``create``); returns the version found.
+
+    Raises:
+        SchemaProblem: not a flowwire database, a newer schema, or (not ``create``) no schema.
+        sqlite3.Error: the file cannot be read or written.
+    """
+    tables = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if not tables:
+        if not create:
+            raise SchemaProblem("it has no flowwire tables (no engine has written to it yet)")
+        for statement in _statements(_V1):
+            con.execute(statement)
+        con.executemany(
+            "INSERT INTO flowwire_meta (key, value) VALUES (?, ?)",
+            [("schema", SCHEMA), ("version", str(VERSION))],
+        )
+        con.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        return VERSION
+    if "flowwire_meta" not in tables:
+        listing = ", ".join(sorted(tables)[:5])
+        raise SchemaProblem(f"it is an SQLite database of something else (tables: {listing})")
+    meta = dict(con.execute("SELECT key, value FROM flowwire_meta").fetchall())
+    name, raw = meta.get("schema"), meta.get("version", "")
+    if name != SCHEMA or not raw.isdigit():
+        raise SchemaProblem(f"its schema is {name!r} version {raw!r}, not {SCHEMA}")
+    version = int(raw)
+    if version > VERSION:
+        raise SchemaProblem(
+            f"its schema {SCHEMA}/{version} is newer than {SCHEMA}/{VERSION}, the newest this "
+            "flowwire reads: upgrade flowwire to use this file (nothing was changed)"
+        )
+    if version < VERSION:
+        if not create:
+            raise SchemaProblem(
+                f"its schema {SCHEMA}/{version} is older than {SCHEMA}/{VERSION}: open it once "
+                "with a worker (or LocalEngine(db=...)) to migrate it"
+            )
+        for step in range(version, VERSION):
+            for statement in MIGRATIONS[step]:
+                con.execute(statement)
+        con.execute("UPDATE flowwire_meta SET value = ? WHERE key = 'version'", (str(VERSION),))
+    return version
+
+
+# -- events <-> rows: (kind, key, name, version, payload, reason) ---------------------------
+
+Row = tuple[str, str | None, str | None, str | None, str | None, str | None]
+
+
+def event_row(event: Event) -> Row:
+    """The columns ``kind, key, name, version, payload, reason`` of ``event``."""
+    return _TO_ROW[type(event)](event)
+
+
+_TO_ROW: dict[type, Callable[[Any], Row]] = {
+    WorkflowStarted: lambda e: ("WorkflowStarted", None, None, None, e.input, None),
+    TaskScheduled: lambda e: ("TaskScheduled", e.key, e.name, e.version, e.input, None),
+    TaskStarted: lambda e: ("TaskStarted", e.key, None, None, None, None),
+    TaskCompleted: lambda e: ("TaskCompleted", e.key, None, None, e.result, None),
+    TaskFailed: lambda e: ("TaskFailed", e.key, None, None, e.details, e.reason),
+    TaskTimedOut: lambda e: ("TaskTimedOut", e.key, None, None, None, e.timeout_type),
+    TaskScheduleFailed: lambda e: ("TaskScheduleFailed", e.key, None, None, None, e.cause),
+    TimerStarted: lambda e: ("TimerStarted", e.key, None, None, None, None),
+    TimerFired: lambda e: ("TimerFired", e.key, None, None, None, None),
+}
+
+_FROM_ROW: dict[str, Callable[[Any, Any, Any, Any, Any], Event]] = {
+    "WorkflowStarted": lambda k, n, v, p, r: WorkflowStarted(p),
+    "TaskScheduled": lambda k, n, v, p, r: TaskScheduled(k, n, v, p),
+    "TaskStarted": lambda k, n, v, p, r: TaskStarted(k),
+    "TaskCompleted": lambda k, n, v, p, r: TaskCompleted(k, p),
+    "TaskFailed": lambda k, n, v, p, r: TaskFailed(k, r, p),
+    "TaskTimedOut": lambda k, n, v, p, r: TaskTimedOut(k, r),
+    "TaskScheduleFailed": lambda k, n, v, p, r: TaskScheduleFailed(k, r),
+    "TimerStarted": lambda k, n, v, p, r: TimerStarted(k),
+    "TimerFired": lambda k, n, v, p, r: TimerFired(k),
+}
+
+
+def event_from_row(
+    kind: str, key: str | None, name: str | None, version: str | None, payload: Any, reason: Any
+) -> Event:
+    """The event a row holds.
+
+    Raises:
+        SchemaProblem: an unknown ``kind`` (a file written by something else).
+    """
+    build = _FROM_ROW.get(kind)
+    if build is None:
+        raise SchemaProblem(f"it has an event of unknown kind {kind!r}")
+    return build(key, name, version, payload, reason)
