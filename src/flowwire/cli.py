@@ -2,8 +2,9 @@
 
 ::
 
-    flowwire run module:Workflow [ARG ...] [--transport NAME] [--scan PKG ...]
+    flowwire run module:Workflow [ARG ...] [--transport NAME] [--scan PKG ...] [--db FILE --id ID]
     flowwire transports
+    flowwire worker|start|executions|history|prune|backup --db FILE ...
 
 ``run`` executes a workflow on the local engine, named ``module:Class`` or, by its registered
 name and version, ``module:name@version``. Each ARG is parsed as JSON, falling back to the
@@ -17,8 +18,10 @@ status 2 and one line naming the target and the cause. Ctrl-C stops any command 
 on stderr and status 130. ``--offload-dir DIR`` is where a
 transport name with an ``offload`` stage (``--transport json+offload``) stores large payloads
 (default ``$FLOWWIRE_OFFLOAD_DIR``, else ``~/.cache/flowwire/offload``; see ``LocalEngine``).
-Progress of long runs goes to stderr. ``flowwire swf ...`` and ``flowwire bench`` need
-their extras; without them they say which extra to install.
+Progress of long runs goes to stderr. ``--db FILE`` runs it on the durable local engine
+(``flowwire.cli_durable``, which also has the ``worker``, ``start``, ``executions``,
+``history``, ``prune`` and ``backup`` commands). ``flowwire swf ...`` and ``flowwire bench``
+need their extras; without them they say which extra to install.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from flowwire import cli_durable
 from flowwire._cli_args import (
     UsageError,
     file_target_hint,
@@ -160,6 +164,11 @@ def _run(args: argparse.Namespace) -> int:
         kwargs = dict(parse_kwarg(item) for item in args.kwarg)
         positional = [parse_argument(a, where=f"argument {i}") for i, a in enumerate(args.args, 1)]
         _check_arguments(args.workflow, workflow, positional, kwargs)
+        if args.id is not None and args.db is None:
+            raise _UsageError("--id needs --db FILE (only a durable execution has an id)")
+        problem = None if args.db is None else cli_durable.check_db(args.db)
+        if problem:
+            raise _UsageError(problem)
         engine = LocalEngine(
             args.scan,
             ignore=args.ignore,
@@ -169,6 +178,8 @@ def _run(args: argparse.Namespace) -> int:
             max_workers=args.workers,
             progress=None if args.quiet else _progress_printer(time.monotonic()),
             progress_interval=args.progress_interval,
+            db=args.db,
+            synchronous=args.synchronous,
         )
     except (_UsageError, ImportError, AttributeError, ValueError, FlowwireError) as exc:
         print(f"flowwire run: {exc}", file=sys.stderr)
@@ -180,6 +191,8 @@ def _run(args: argparse.Namespace) -> int:
             "--transport json+offload)",
             file=sys.stderr,
         )
+    if args.db is not None:
+        return cli_durable.run_durable(args, engine, workflow, positional, kwargs)
     try:
         result = engine.run(workflow, *positional, **kwargs)
     except KeyboardInterrupt:  # the engine stopped its workers (and killed worker processes)
@@ -283,6 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--progress-interval", type=non_negative_float, default=2.0, help=argparse.SUPPRESS
     )
+    cli_durable.add_run_options(run)
     run.set_defaults(func=_run)
 
     transports = sub.add_parser(
@@ -291,6 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="List the registered transport names and what each one is.",
     )
     transports.set_defaults(func=_transports)
+    cli_durable.add_durable_commands(sub)
 
     # parts with optional dependencies register their own sub-commands
     for command, module_name, function, extra in (

@@ -13,17 +13,22 @@ threads (or processes), and whichever thread has something to report runs the ke
 parked on a thread between decisions), so a decision costs what changed, not the length of the
 history. ``live=False`` makes every decision a full replay instead; ``verify_replay=True``
 computes both and raises ``AssertionError`` if they ever differ (a test aid).
+
+``LocalEngine(db="flow.db")`` is the durable local engine: the same kernel over a SQLite file
+(:mod:`flowwire.engines.durable`), so executions survive the process and resume after a crash.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import ModuleType
 from typing import Any, ParamSpec, TypeVar, cast
 
+from flowwire.engines.durable import Durable, Started
 from flowwire.errors import (
     ConfigurationError,
     PayloadTooLarge,
@@ -35,7 +40,8 @@ from flowwire.history import Event
 from flowwire.proxy import TaskClass, proxy_targets
 from flowwire.runtime.kernel import Kernel
 from flowwire.runtime.memory import MemoryStore
-from flowwire.runtime.store import RunRecord
+from flowwire.runtime.sqlite import SYNCHRONOUS, SQLiteStore
+from flowwire.runtime.store import HistoryStore, RunRecord
 from flowwire.runtime.workers import ProcessWorkers, ThreadWorkers, Workers
 from flowwire.scanner import Registry, scan
 from flowwire.task import ActivityOutcome, Workflow
@@ -46,6 +52,7 @@ from flowwire.transport_rule import TransportRule
 __all__ = [
     "LocalCompletionClient",
     "LocalEngine",
+    "Started",
     "default_offload_dir",
     "local_rule",
     "run_workflow",
@@ -149,11 +156,18 @@ class LocalEngine:
             ``AssertionError`` on any difference.
         progress: called about every ``progress_interval`` seconds with counters:
             ``decisions``, ``activities_done``, ``activities_running``, ``runs_open``.
+        db: a SQLite file: the durable local engine. Executions, their histories, open
+            attempts and timers are committed to it before anything acts on them, so they
+            survive the process: :meth:`execute` resumes one after a crash, :meth:`start` and
+            :meth:`work` let other processes share the file. ``None`` (default): in memory.
+        synchronous: with ``db``, ``"full"`` (default: every commit survives a power cut) or
+            ``"normal"`` (survives a crash of the process, several times faster).
 
     Raises:
         ConfigurationError: ``transport`` is neither a transport nor a string, or is an object
             while ``processes=True`` (worker processes build the transport from its name);
-            ``max_workers`` below 1; ``UnknownTransportError`` when the name is not registered.
+            ``max_workers`` below 1; ``synchronous`` not ``"full"`` or ``"normal"``;
+            ``UnknownTransportError`` when the name is not registered.
     """
 
     def __init__(
@@ -169,6 +183,8 @@ class LocalEngine:
         verify_replay: bool = False,
         progress: Callable[[dict[str, int]], None] | None = None,
         progress_interval: float = 2.0,
+        db: str | os.PathLike[str] | None = None,
+        synchronous: str = "full",
     ) -> None:
         if processes and transport is not None and not isinstance(transport, str):
             raise ConfigurationError(
@@ -179,6 +195,8 @@ class LocalEngine:
             )
         if max_workers is not None and (isinstance(max_workers, bool) or max_workers < 1):
             raise ConfigurationError(f"max_workers must be at least 1, got {max_workers!r}")
+        if synchronous not in SYNCHRONOUS:
+            raise ConfigurationError(f"synchronous must be 'full' or 'normal', got {synchronous!r}")
         self._ignore = tuple(ignore)
         self._registry = Registry(scan(*tasks, ignore=self._ignore))
         self._offload_dir = None if offload_dir is None else os.fspath(offload_dir)
@@ -194,9 +212,13 @@ class LocalEngine:
         self.histories: dict[str, list[Event]] = {}
         """The histories of the runs of the last ``run`` (root, children, restarts), by
         run id; for inspection and tests."""
-        self.store: MemoryStore | None = None
+        self.store: HistoryStore | None = None
         """The history store of the last ``run`` (its runs' records, with results and
-        failures as the transports wrote them); for inspection and tests."""
+        failures as the transports wrote them); for inspection and tests. With ``db``: the
+        :class:`~flowwire.runtime.sqlite.SQLiteStore` of the file."""
+        self.db = None if db is None else os.fspath(db)
+        """The SQLite file of the durable engine, or ``None``."""
+        self._durable = None if self.db is None else Durable(self, self.db, synchronous)
 
     # -- public API ---------------------------------------------------------------------
 
@@ -239,6 +261,9 @@ class LocalEngine:
         deserialized by its ``_deserialize_result`` (by default: its type's transport), exactly
         as a starter on SWF does. Restarts (continue-as-new) are followed.
 
+        With ``db``, the run is a new durable execution (its id is ``NAME-<hex>``); use
+        :meth:`execute` to give it an id you can resume it by.
+
         Raises:
             TaskError: the workflow failed (the error names it and what failed inside), or
                 ``TaskTimedout`` when it exceeded its ``workflow_duration``.
@@ -247,26 +272,14 @@ class LocalEngine:
                 (checked before anything starts; the message names the workflow), or a
                 transport needs an offload store the engine cannot give it.
             EncodeError: the arguments cannot be carried by the workflow's transport.
+            StoreError: (``db``) the file cannot be used or written; what was committed
+                before stays, so the execution can be resumed.
             KeyboardInterrupt: the run was interrupted; workers are stopped first (worker
                 processes killed), so nothing is left running.
         """
-        if not isinstance(workflow, type) or not issubclass(workflow, Workflow):
-            raise TypeError(f"run() needs a Workflow subclass, got {workflow!r}")
-        self.register(workflow, sys.modules[workflow.__module__])  # no metadata: raises
-        task_type = type_of(workflow)
-        assert task_type is not None
-        for target in proxy_targets(workflow):
-            if type_of(target) is not None:
-                self._registry.register(target)
-        task_type.bind_arguments(args, kwargs)
-        for each in self._types_of(workflow):
-            self.rule.of(each)  # an offload stage without a store fails here, not mid-run
-        transport = self.rule.of(task_type)
-        try:
-            payload = workflow._serialize_arguments(tuple(args), dict(kwargs), transport=transport)
-        except PayloadTooLarge as exc:
-            exc.what = f"input of {task_type.describe()} ({exc.what})"
-            raise
+        if self._durable is not None:
+            return self.execute(workflow, args, kwargs)
+        task_type, transport, payload = self._prepare(workflow, args, kwargs)
         if self._kernel is not None:
             raise RuntimeError("this LocalEngine is already running a workflow")
         store = self.store = MemoryStore()
@@ -290,6 +303,158 @@ class LocalEngine:
             kernel.stop(kill=interrupted)
             self._kernel = None
         return cast(_R, _outcome(record, transport, task_type))
+
+    # -- the durable engine (db=...) ----------------------------------------------------
+
+    def execute(
+        self,
+        workflow: type[Workflow],
+        args: Iterable[Any] = (),
+        kwargs: dict[str, Any] | None = None,
+        *,
+        workflow_id: str | None = None,
+        notice: Callable[[str], None] | None = None,
+    ) -> Any:
+        """Run the durable execution ``workflow_id`` of ``workflow(*args, **kwargs)`` to its
+        end here and return its decoded result; the same call after a crash resumes it.
+
+        * a new id (or ``None``: a fresh ``NAME-<hex>``) starts a new execution;
+        * an id whose run is open and held by no live process (its worker died) is taken
+          over: its stored history is replayed, and attempts that were in flight are retried
+          (``WORKER_LOST``, like a timeout, within the proxy's ``retry``);
+        * an id held by another live process (a ``flowwire worker``) is waited for;
+        * an id that already closed returns its outcome (or raises its error) without running
+          anything again.
+
+        ``notice`` receives one line when the execution is resumed, waited for, or closed
+        already. Needs ``db``.
+
+        Raises:
+            ConfigurationError: the id is an execution of another workflow type, or was
+                started with other arguments.
+            StoreError: the file cannot be used or written; and what ``run`` raises.
+        """
+        durable = self._need_durable("execute")
+        task_type, transport, payload = self._prepare(workflow, tuple(args), kwargs or {})
+        if self._kernel is not None:
+            raise RuntimeError("this LocalEngine is already running a workflow")
+        self.histories = {}
+        record = durable.execute(task_type, payload, transport, workflow_id, notice)
+        return _outcome(record, transport, task_type)
+
+    def start(
+        self,
+        workflow: type[Workflow],
+        args: Iterable[Any] = (),
+        kwargs: dict[str, Any] | None = None,
+        *,
+        workflow_id: str | None = None,
+        attach: bool = False,
+    ) -> Started:
+        """Record a new durable execution for a worker (:meth:`work`, ``flowwire worker``)
+        to run; returns its ids at once. Starting an id that is running raises
+        ``StoreError``, unless ``attach``: then the running one is returned
+        (``existing=True``). An id that closed may be started again (a new run). Needs ``db``.
+
+        Raises:
+            StoreError: the id is running (without ``attach``); the file cannot be used.
+            ConfigurationError, EncodeError: as for ``run``.
+        """
+        durable = self._need_durable("start")
+        task_type, _, payload = self._prepare(workflow, tuple(args), kwargs or {})
+        return durable.start(task_type, payload, workflow_id, attach)
+
+    def result(
+        self,
+        workflow: type[Workflow],
+        workflow_id: str,
+        *,
+        timeout: float | None = None,
+        interval: float = 0.1,
+    ) -> Any:
+        """Wait for the durable execution ``workflow_id`` (run by any process sharing the
+        file) to close, and return its result decoded by ``workflow``'s transport.
+
+        Raises:
+            TaskError: it failed (``TaskTimedout``: it timed out).
+            TimeoutError: ``timeout`` seconds passed first.
+            StoreError: no such execution, or the file cannot be read.
+        """
+        durable = self._need_durable("result")
+        self.register(workflow, sys.modules[workflow.__module__])
+        task_type = type_of(workflow)
+        assert task_type is not None
+        record = durable.wait(workflow_id, timeout, interval)
+        return _outcome(record, self.rule.of(task_type), task_type)
+
+    def work(
+        self,
+        stop: threading.Event | None = None,
+        *,
+        interval: float = 0.1,
+        max_runs: int = 1000,
+        grace: float = 30.0,
+        notice: Callable[[str], None] | None = None,
+    ) -> None:
+        """Be a worker on the engine's file until ``stop`` is set: take over every open
+        execution whose workflow types are registered here and that no live process holds
+        (started by :meth:`start`, or left by a worker that died), at most ``max_runs`` at a
+        time, looking every ``interval`` seconds; decide for them and run their activities.
+        Several workers may share one file: each execution is held by exactly one. On stop,
+        no new attempts start, those running get ``grace`` seconds to finish, and the
+        executions are released for another worker. Needs ``db``.
+
+        Raises:
+            StoreError: the file cannot be used or written.
+        """
+        durable = self._need_durable("work")
+        if self._kernel is not None:
+            raise RuntimeError("this LocalEngine is already running a workflow")
+        durable.work(
+            stop or threading.Event(),
+            interval=interval,
+            max_runs=max_runs,
+            grace=grace,
+            notice=notice,
+        )
+
+    def executions(self) -> list[RunRecord]:
+        """Every run recorded in the engine's file, oldest first. Needs ``db``."""
+        store = SQLiteStore(self._need_durable("executions").path, readonly=True)
+        try:
+            return store.runs()
+        finally:
+            store.close()
+
+    def _need_durable(self, method: str) -> Durable:
+        if self._durable is None:
+            raise ConfigurationError(
+                f"LocalEngine.{method}() needs a durable engine: LocalEngine(db='flow.db')"
+            )
+        return self._durable
+
+    def _prepare(
+        self, workflow: type[Workflow], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[TaskType, Transport, str]:
+        """Register ``workflow`` and its targets, check and encode its arguments."""
+        if not isinstance(workflow, type) or not issubclass(workflow, Workflow):
+            raise TypeError(f"run() needs a Workflow subclass, got {workflow!r}")
+        self.register(workflow, sys.modules[workflow.__module__])  # no metadata: raises
+        task_type = type_of(workflow)
+        assert task_type is not None
+        for target in proxy_targets(workflow):
+            if type_of(target) is not None:
+                self._registry.register(target)
+        task_type.bind_arguments(args, kwargs)
+        for each in self._types_of(workflow):
+            self.rule.of(each)  # an offload stage without a store fails here, not mid-run
+        transport = self.rule.of(task_type)
+        try:
+            payload = workflow._serialize_arguments(tuple(args), dict(kwargs), transport=transport)
+        except PayloadTooLarge as exc:
+            exc.what = f"input of {task_type.describe()} ({exc.what})"
+            raise
+        return task_type, transport, payload
 
     # -- internals ----------------------------------------------------------------------
 

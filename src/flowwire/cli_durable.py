@@ -1,0 +1,523 @@
+"""The commands of the durable local engine: one ``--db FILE`` meaning the same everywhere.
+
+::
+
+    flowwire worker --db FILE TARGET [TARGET ...] [--processes] [--workers N]
+    flowwire start --db FILE module:Workflow [ARG ...] [--id ID] [--attach] [--wait]
+    flowwire run --db FILE module:Workflow [ARG ...] [--id ID]
+    flowwire executions --db FILE [--status STATUS] [--json]
+    flowwire history --db FILE ID [TARGET ...] [--json] [--raw]
+    flowwire prune --db FILE --older-than DAYS [--vacuum]
+    flowwire backup --db FILE DESTINATION
+
+``--db FILE`` is the SQLite file of the executions: created by the commands that write
+(``worker``, ``start``, ``run``), required by those that read. ``run --db`` is ``run`` made
+durable: give it ``--id`` (or note the id it prints) and the same command after a crash
+resumes the execution; an id that already closed prints its outcome without running anything
+again. Exit statuses are ``run``'s: 0 done, 1 the workflow failed or the file could not be
+written, 2 a usage or setup problem (including a file that cannot be opened), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import signal
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from types import FrameType
+from typing import Any
+
+from flowwire.errors import ConfigurationError, FlowwireError, StoreError, TaskError
+
+__all__ = ["add_durable_commands", "add_run_options", "run_durable"]
+
+Printer = Callable[[str], None]
+
+
+def _say(command: str, quiet: bool = False) -> Printer | None:
+    if quiet:
+        return None
+
+    def say(line: str) -> None:
+        print(f"flowwire {command}: {line}", file=sys.stderr, flush=True)
+
+    return say
+
+
+def _db(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", required=True, metavar="FILE", help="the SQLite file")
+
+
+def _engine_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--transport", help="transport for task classes that chose none")
+    parser.add_argument("--offload-dir", metavar="DIR", help="store of 'offload' stages")
+    parser.add_argument(
+        "--synchronous",
+        choices=["full", "normal"],
+        default="full",
+        help="full (default): every commit survives a power cut; normal: a process crash",
+    )
+
+
+def add_run_options(run: argparse.ArgumentParser) -> None:
+    """``--db``, ``--id`` and ``--synchronous`` of ``flowwire run``."""
+    run.add_argument("--db", metavar="FILE", help="run durably in this SQLite file")
+    run.add_argument("--id", metavar="ID", help="(--db) the execution id; again to resume it")
+    run.add_argument(
+        "--synchronous", choices=["full", "normal"], default="full", help=argparse.SUPPRESS
+    )
+
+
+def _print_json(value: Any) -> None:
+    from flowwire.cli import _jsonable
+
+    try:
+        text = json.dumps(value, default=_jsonable, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = json.dumps(repr(value))
+    print(text, flush=True)
+
+
+def _task_failure(exc: TaskError, command: str, traceback: bool) -> int:
+    from flowwire.cli import format_task_failure
+
+    print(
+        format_task_failure(exc, command=f"flowwire {command}", traceback=traceback),
+        file=sys.stderr,
+    )
+    return 1
+
+
+def run_durable(
+    args: argparse.Namespace,
+    engine: Any,
+    workflow: Any,
+    positional: list[Any],
+    kwargs: dict[str, Any],
+) -> int:
+    """The durable part of ``flowwire run --db``: run or resume ``--id`` to its end."""
+    from flowwire.tasktype import type_of
+
+    say = _say("run", args.quiet)
+    task_type = type_of(workflow)
+    assert task_type is not None
+    workflow_id = args.id or f"{task_type.name}-{uuid.uuid4().hex[:12]}"
+    if args.id is None and say:
+        say(
+            f"execution {workflow_id} in {args.db} (to resume it: the same command with --id "
+            f"{workflow_id})"
+        )
+    try:
+        result = engine.execute(workflow, positional, kwargs, workflow_id=workflow_id, notice=say)
+    except KeyboardInterrupt:
+        print(
+            f"flowwire run: {args.workflow}: interrupted (resume with --id {workflow_id})",
+            file=sys.stderr,
+        )
+        return 130
+    except TaskError as exc:
+        return _task_failure(exc, "run", args.traceback)
+    except ConfigurationError as exc:  # another workflow or other arguments for this id
+        print(f"flowwire run: {exc}", file=sys.stderr)
+        return 2
+    except StoreError as exc:
+        print(f"flowwire run: {exc}", file=sys.stderr)
+        return 1
+    except FlowwireError as exc:
+        print(f"flowwire run: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    _print_json(result)
+    return 0
+
+
+def check_db(path: str) -> str | None:
+    """Why the file ``path`` cannot be used by a writer (``None``: it can)."""
+    from flowwire.runtime.sqlite import SQLiteStore
+
+    try:
+        SQLiteStore(path).close()
+    except StoreError as exc:
+        return str(exc)
+    return None
+
+
+def _targets(names: list[str]) -> list[Any]:
+    """Modules, packages or ``module:Class`` names, importable from the current directory."""
+    import importlib
+
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    found: list[Any] = []
+    for name in names:
+        module_name, _, attribute = name.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except Exception as exc:
+            raise ValueError(f"cannot import {module_name!r} (from {name!r}): {exc}") from exc
+        if not attribute:
+            found.append(module)
+            continue
+        try:
+            found.append(getattr(module, attribute))
+        except AttributeError:
+            raise ValueError(f"{module_name!r} has no attribute {attribute!r}") from None
+    return found
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from flowwire.engines.local import LocalEngine
+
+    try:
+        engine = LocalEngine(
+            _targets(args.targets),
+            transport=args.transport,
+            offload_dir=args.offload_dir,
+            processes=args.processes,
+            max_workers=args.workers,
+            db=args.db,
+            synchronous=args.synchronous,
+        )
+    except (ValueError, FlowwireError) as exc:
+        print(f"flowwire worker: {exc}", file=sys.stderr)
+        return 2
+    workflows = [t.describe() for t in engine._registry.of_kind("workflow")]
+    if not workflows:
+        print(
+            f"flowwire worker: nothing to run: {', '.join(args.targets)} has no @workflow classes",
+            file=sys.stderr,
+        )
+        return 2
+    problem = check_db(args.db)
+    if problem:
+        print(f"flowwire worker: {problem}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():  # the second signal: leave now
+            raise KeyboardInterrupt
+        stop.set()
+        print(
+            f"flowwire worker: {signal.Signals(signum).name}, finishing the attempts in hand "
+            "(again to quit now)",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    mode = f"{engine._max_workers} {'process' if args.processes else 'thread'}(s)"
+    print(
+        f"flowwire worker: serving {args.db} (pid {os.getpid()}, {mode}): {', '.join(workflows)}",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        engine.work(stop, interval=args.poll, max_runs=args.max_runs, notice=_say("worker"))
+    except KeyboardInterrupt:
+        print("flowwire worker: interrupted", file=sys.stderr)
+        return 130
+    except StoreError as exc:
+        print(f"flowwire worker: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print("flowwire worker: stopped", file=sys.stderr)
+    return 0
+
+
+def _start(args: argparse.Namespace) -> int:
+    from flowwire.cli import _check_arguments, _load_workflow, _parse_value, _UsageError
+    from flowwire.engines.local import LocalEngine
+
+    try:
+        workflow = _load_workflow(args.workflow)
+        kwargs: dict[str, Any] = {}
+        for item in args.kwarg:
+            name, sep, value = item.partition("=")
+            if not sep or not name.isidentifier():
+                raise ValueError(f"expected NAME=VALUE for -k/--kwarg, got {item!r}")
+            kwargs[name] = _parse_value(value)
+        positional = [_parse_value(a) for a in args.args]
+        _check_arguments(args.workflow, workflow, positional, kwargs)
+        engine = LocalEngine(
+            _targets(args.scan),
+            transport=args.transport,
+            offload_dir=args.offload_dir,
+            db=args.db,
+            synchronous=args.synchronous,
+        )
+        started = engine.start(
+            workflow, positional, kwargs, workflow_id=args.id, attach=args.attach
+        )
+    except (_UsageError, ValueError, FlowwireError) as exc:
+        print(f"flowwire start: {exc}", file=sys.stderr)
+        return 2
+    what = "attached to the running" if started.existing else "started"
+    print(
+        f"flowwire start: {what} execution {started.workflow_id} (run {started.run_id}) in "
+        f"{args.db}",
+        file=sys.stderr,
+        flush=True,
+    )
+    if not args.wait:
+        _print_json(
+            {
+                "workflowId": started.workflow_id,
+                "runId": started.run_id,
+                "existing": started.existing,
+            }
+        )
+        return 0
+    try:
+        result = engine.result(workflow, started.workflow_id, timeout=args.timeout)
+    except TaskError as exc:
+        return _task_failure(exc, "start", args.traceback)
+    except TimeoutError as exc:
+        print(f"flowwire start: {exc} (is a worker running on {args.db}?)", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("flowwire start: interrupted (the execution goes on)", file=sys.stderr)
+        return 130
+    _print_json(result)
+    return 0
+
+
+def _open(path: str) -> Any:
+    from flowwire.runtime.sqlite import SQLiteStore
+
+    return SQLiteStore(path, readonly=True)
+
+
+def _when(at: float | None) -> str:
+    if at is None:
+        return "-"
+    return datetime.datetime.fromtimestamp(at).isoformat(sep=" ", timespec="seconds")
+
+
+def _executions(args: argparse.Namespace) -> int:
+    try:
+        store = _open(args.db)
+        try:
+            runs = store.runs(status=args.status)
+            owners = store.owners()
+        finally:
+            store.close()
+    except StoreError as exc:
+        print(f"flowwire executions: {exc}", file=sys.stderr)
+        return 2
+    now = time.time()
+    alive = {oid: o.pid for oid, o in owners.items() if o.is_alive(now, 30.0)}
+    rows = []
+    for run in runs:
+        rows.append(
+            {
+                "workflow_id": run.workflow_id,
+                "run_id": run.run_id,
+                "workflow": run.name,
+                "version": run.version,
+                "status": run.status,
+                "started_at": run.started_at,
+                "closed_at": run.closed_at,
+                "parent": None if run.parent is None else run.parent[0],
+            }
+        )
+    if args.json:
+        _print_json(rows)
+        return 0
+    header = ("WORKFLOW ID", "RUN ID", "WORKFLOW", "STATUS", "STARTED", "CLOSED")
+    table = [header] + [
+        (
+            r["workflow_id"],
+            r["run_id"],
+            f"{r['workflow']} v{r['version']}",
+            r["status"],
+            _when(r["started_at"]),
+            _when(r["closed_at"]),
+        )
+        for r in rows
+    ]
+    widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
+    for row in table:
+        print(
+            "  ".join(
+                str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)
+            ).rstrip()
+        )
+    if alive:
+        pids = ", ".join(str(pid) for pid in sorted(alive.values()))
+        print(f"({len(alive)} worker process(es) on this file: {pids})")
+    return 0
+
+
+def _history(args: argparse.Namespace) -> int:
+    from flowwire.engines.durable_history import read_execution
+    from flowwire.engines.local import LocalEngine
+
+    try:
+        engine = LocalEngine(
+            _targets(args.targets), transport=args.transport, offload_dir=args.offload_dir
+        )
+        store = _open(args.db)
+    except (ValueError, FlowwireError) as exc:
+        print(f"flowwire history: {exc}", file=sys.stderr)
+        return 2
+    try:
+        runs = read_execution(store, args.id, engine._registry, engine.rule, decode=not args.raw)
+    except KeyError:
+        print(f"flowwire history: {args.db} has no execution {args.id!r}", file=sys.stderr)
+        return 2
+    except StoreError as exc:
+        print(f"flowwire history: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        store.close()
+    if args.json:
+        _print_json({"file": args.db, "execution": args.id, "runs": runs})
+        return 0
+    for run in runs:
+        print(
+            f"run {run['run_id']} of {run['workflow_id']}: workflow {run['workflow']!r} "
+            f"v{run['version']}, {run['status']}, started {_when(run['started_at'])}"
+        )
+        for event in run["events"]:
+            print("  " + _event_line(event, args.raw))
+        outcome = run["outcome"]
+        if outcome is not None:
+            print(f"  => {_shown(outcome)}")
+    return 0
+
+
+def _shown(decoded: dict[str, Any]) -> str:
+    from flowwire.cli import _jsonable
+
+    if "error" in decoded:
+        return f"({decoded['error']})"
+    try:
+        return json.dumps(decoded["value"], default=_jsonable, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return repr(decoded["value"])
+
+
+def _event_line(event: dict[str, Any], raw: bool) -> str:
+    head = f"{event['seq']:>4}  +{event['offset']:.3f}s  {event['kind']:<18} {event['key'] or ''}"
+    if event.get("name"):
+        head += f" {event['name']} v{event['version']}"
+    if event.get("reason"):
+        head += f" {event['reason']}"
+    if raw:
+        return head + (f"  {event['payload']}" if event.get("payload") is not None else "")
+    if "value" in event or "error" in event:
+        head += "  " + _shown(event)
+    return head
+
+
+def _prune(args: argparse.Namespace) -> int:
+    from flowwire.runtime.sqlite import SQLiteStore
+
+    try:
+        store = SQLiteStore(args.db)
+        try:
+            count = store.prune(closed_before=time.time() - args.older_than * 86400)
+            if args.vacuum:
+                store.vacuum()
+        finally:
+            store.close()
+    except StoreError as exc:
+        print(f"flowwire prune: {exc}", file=sys.stderr)
+        return 2
+    print(f"flowwire prune: deleted {count} closed run(s) of {args.db}", file=sys.stderr)
+    return 0
+
+
+def _backup(args: argparse.Namespace) -> int:
+    try:
+        store = _open(args.db)
+        try:
+            store.backup(args.destination)
+        finally:
+            store.close()
+    except StoreError as exc:
+        print(f"flowwire backup: {exc}", file=sys.stderr)
+        return 2
+    print(f"flowwire backup: {args.db} copied to {args.destination}", file=sys.stderr)
+    return 0
+
+
+def add_durable_commands(sub: Any) -> None:
+    """Add ``worker``, ``start``, ``executions``, ``history``, ``prune`` and ``backup`` to an
+    argparse ``subparsers`` (each sets ``func``)."""
+    worker = sub.add_parser("worker", help="run the executions of a durable engine's file")
+    _db(worker)
+    worker.add_argument(
+        "targets",
+        nargs="+",
+        metavar="TARGET",
+        help="modules, packages or module:Class with the task classes",
+    )
+    _engine_options(worker)
+    worker.add_argument("--processes", action="store_true", help="run activities in processes")
+    worker.add_argument("--workers", type=int, default=None, help="size of the activity pool")
+    worker.add_argument("--max-runs", type=int, default=1000, help="open executions at once")
+    worker.add_argument("--poll", type=float, default=0.1, help="seconds between looks for work")
+    worker.set_defaults(func=_worker)
+
+    start = sub.add_parser("start", help="start a durable execution for a worker to run")
+    _db(start)
+    start.add_argument("workflow", help="module:Workflow")
+    start.add_argument("args", nargs="*", default=[], help="arguments, each parsed as JSON")
+    start.add_argument("-k", "--kwarg", action="append", default=[], metavar="NAME=VALUE")
+    start.add_argument("--id", metavar="ID", help="the execution id (default: NAME-<hex>)")
+    start.add_argument(
+        "--attach", action="store_true", help="if ID is running, return it instead of failing"
+    )
+    start.add_argument("--wait", action="store_true", help="wait for the result and print it")
+    start.add_argument("--timeout", type=float, default=None, help="(--wait) seconds at most")
+    start.add_argument("--scan", action="append", default=[], metavar="PKG")
+    start.add_argument("--traceback", action="store_true", help="print remote tracebacks")
+    _engine_options(start)
+    start.set_defaults(func=_start)
+
+    executions = sub.add_parser("executions", help="list the executions of a durable file")
+    _db(executions)
+    executions.add_argument("--status", help="only runs with this status (open, completed, ...)")
+    executions.add_argument("--json", action="store_true", help="print JSON")
+    executions.set_defaults(func=_executions)
+
+    history = sub.add_parser("history", help="print an execution's history, payloads decoded")
+    _db(history)
+    history.add_argument("id", metavar="ID", help="workflow id or run id")
+    history.add_argument(
+        "targets",
+        nargs="*",
+        metavar="TARGET",
+        help="modules with the task classes (their transports decode)",
+    )
+    history.add_argument("--json", action="store_true", help="print JSON (times, payloads)")
+    history.add_argument("--raw", action="store_true", help="payloads as stored, not decoded")
+    history.add_argument("--transport", help="transport of task classes that chose none")
+    history.add_argument("--offload-dir", metavar="DIR", help="store of 'offload' stages")
+    history.set_defaults(func=_history)
+
+    prune = sub.add_parser("prune", help="delete old closed executions of a durable file")
+    _db(prune)
+    prune.add_argument(
+        "--older-than",
+        type=float,
+        required=True,
+        metavar="DAYS",
+        help="closed more than DAYS days ago (may be a fraction)",
+    )
+    prune.add_argument("--vacuum", action="store_true", help="then shrink the file")
+    prune.set_defaults(func=_prune)
+
+    backup = sub.add_parser("backup", help="copy a durable file safely while workers run")
+    _db(backup)
+    backup.add_argument("destination", metavar="DESTINATION")
+    backup.set_defaults(func=_backup)

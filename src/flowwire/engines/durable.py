@@ -1,0 +1,316 @@
+"""The durable side of ``LocalEngine(db="flow.db")``: the kernel over a SQLite store.
+
+What :class:`Durable` does for the engine:
+
+* :meth:`~Durable.execute` runs an execution to its end in this process, or resumes it: an
+  execution id whose run is open and held by no live process is taken over (its history
+  replayed, attempts in flight when its last owner died retried as ``WORKER_LOST``); one held
+  by another live process is waited for; one that already closed returns its outcome without
+  running anything again.
+* :meth:`~Durable.start` records a new execution for a worker to run (no kernel here).
+* :meth:`~Durable.wait` waits for an execution any process runs, by reading the file.
+* :meth:`~Durable.work` is a worker: it takes over every open execution it has the workflow
+  types for (new ones and those of dead workers) and runs them until stopped.
+
+Run ids are ``NAME-<12 hex digits>`` so that every process sharing the file makes unique ones.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from flowwire.errors import ConfigurationError, StoreError
+from flowwire.history import WorkflowStarted
+from flowwire.runtime.kernel import Kernel
+from flowwire.runtime.sqlite import SQLiteStore
+from flowwire.runtime.store import Batch, RunRecord, StoredEvent
+from flowwire.tasktype import TaskType
+from flowwire.transport import Transport
+
+if TYPE_CHECKING:
+    from flowwire.engines.local import LocalEngine
+
+__all__ = ["Durable", "Started", "new_run_id"]
+
+Notice = Callable[[str], None]
+
+
+def new_run_id(task_type: TaskType) -> str:
+    """A run id unique across processes: ``NAME-<12 hex digits>``."""
+    return f"{task_type.name}-{uuid.uuid4().hex[:12]}"
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    """An execution recorded by :meth:`Durable.start`: its ids, and ``existing`` when it was
+    already running (``attach=True``) rather than started now."""
+
+    workflow_id: str
+    run_id: str
+    existing: bool = False
+
+
+class Durable:
+    """The SQLite-backed operations of one :class:`~flowwire.engines.local.LocalEngine`."""
+
+    def __init__(self, engine: LocalEngine, path: str, synchronous: str) -> None:
+        self.engine = engine
+        self.path = path
+        self.synchronous = synchronous
+
+    def open(self, *, readonly: bool = False) -> SQLiteStore:
+        """A store on the engine's file (``StoreError`` when it cannot be used)."""
+        return SQLiteStore(self.path, synchronous=self.synchronous, readonly=readonly)
+
+    def _kernel(self, store: SQLiteStore) -> Kernel:
+        engine = self.engine
+        kernel = Kernel(
+            store=store,
+            types=engine._registry,
+            rule=engine.rule,
+            workers=engine._workers,
+            live=engine._live,
+            verify=engine._verify,
+            new_run_id=new_run_id,
+        )
+        period = store.lease / 3
+
+        def renew(now: float) -> None:
+            store.renew()
+            kernel.call_at(now + period, renew)
+
+        kernel.call_at(time.time() + period, renew)
+        return kernel
+
+    # -- one execution, in this process ------------------------------------------------------
+
+    def execute(
+        self,
+        task_type: TaskType,
+        payload: str,
+        transport: Transport,
+        workflow_id: str | None,
+        notice: Notice | None,
+    ) -> RunRecord:
+        """Run (or resume, or wait for) the execution ``workflow_id`` to its end; returns the
+        record of its last run. See the module docstring.
+
+        Raises:
+            StoreError: the file cannot be used or written.
+            ConfigurationError: ``workflow_id`` names an execution of another workflow type,
+                or one started with other arguments.
+        """
+        engine = self.engine
+        store = engine.store = self.open()
+        workflow_id = workflow_id or new_run_id(task_type)
+        existing = store.find(workflow_id)
+        if existing is not None:
+            self._check_same(store, existing, task_type, payload, transport)
+            if not existing.is_open:
+                if notice:
+                    notice(f"{workflow_id} already closed ({existing.status}); not run again")
+                return self._final(store, existing)
+            holder = store.holder(existing.run_id)
+            if holder is not None:
+                if notice:
+                    notice(f"{workflow_id} is running in process {holder.pid}; waiting for it")
+                return self._poll(store, workflow_id, None, 0.1)
+        store.register()
+        kernel = engine._kernel = self._kernel(store)
+        interrupted = False
+        try:
+            if existing is None:
+                run_id = kernel.start(task_type, payload, workflow_id=workflow_id)
+            else:
+                recovered = store.adopt(_any_type, workflow_id=workflow_id)
+                if not recovered:  # another process took it over first: wait for that one
+                    return self._poll(store, workflow_id, None, 0.1)
+                if notice:
+                    root = recovered[0]
+                    notice(
+                        f"resuming {workflow_id} (run {root.record.run_id}) from "
+                        f"{len(root.history)} stored events"
+                    )
+                run_id = kernel.resume(recovered)[0]
+            return kernel.wait(
+                run_id, progress=engine._progress, interval=engine._progress_interval
+            )
+        except KeyboardInterrupt:
+            interrupted = True
+            raise
+        finally:
+            kernel.stop(kill=interrupted)
+            engine._kernel = None
+            with contextlib.suppress(StoreError):  # the error that stopped it says more
+                store.release()
+
+    def _check_same(
+        self,
+        store: SQLiteStore,
+        record: RunRecord,
+        task_type: TaskType,
+        payload: str,
+        transport: Transport,
+    ) -> None:
+        first = store.chain(record.workflow_id)[0]
+        if (first.name, first.version) != (task_type.name, task_type.version):
+            raise ConfigurationError(
+                f"{self.path}: execution {record.workflow_id!r} is a run of workflow "
+                f"{first.name!r} v{first.version}, not of {task_type.describe()}"
+            )
+        if first.input != payload and transport.deserialize_arguments(
+            first.input
+        ) != transport.deserialize_arguments(payload):
+            raise ConfigurationError(
+                f"{self.path}: execution {record.workflow_id!r} was started with other "
+                f"arguments ({first.input[:200]}); give the same arguments to resume it, or "
+                "another id to start a new execution"
+            )
+
+    def _final(self, store: SQLiteStore, record: RunRecord) -> RunRecord:
+        while record.next_run_id is not None:
+            following = store.run(record.next_run_id)
+            if following is None:
+                break
+            record = following
+        return record
+
+    def _poll(
+        self, store: SQLiteStore, workflow_id: str, timeout: float | None, interval: float
+    ) -> RunRecord:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            record = store.find(workflow_id)
+            if record is None:
+                raise StoreError(f"{self.path}: no execution {workflow_id!r}", path=self.path)
+            if not record.is_open:
+                final = self._final(store, record)
+                if not final.is_open:
+                    return final
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"execution {workflow_id!r} did not close within {timeout} s")
+            time.sleep(interval)
+
+    # -- starters and workers ----------------------------------------------------------------
+
+    def start(
+        self, task_type: TaskType, payload: str, workflow_id: str | None, attach: bool
+    ) -> Started:
+        """Record a new execution of ``task_type`` with input ``payload`` (no worker here).
+
+        Raises:
+            StoreError: ``workflow_id`` is already running (unless ``attach``: then that run
+                is returned with ``existing=True``), or the file cannot be used.
+        """
+        store = self.open()
+        try:
+            workflow_id = workflow_id or new_run_id(task_type)
+            existing = store.find(workflow_id)
+            if existing is not None and existing.is_open:
+                if attach:
+                    return Started(workflow_id, existing.run_id, existing=True)
+                raise _already_running(self.path, existing)
+            meta: Any = task_type.meta
+            now = time.time()
+            record = RunRecord(
+                run_id=new_run_id(task_type),
+                workflow_id=workflow_id,
+                name=task_type.name,
+                version=task_type.version,
+                task_list=task_type.task_list,
+                input=payload,
+                started_at=now,
+                deadline=now + meta.workflow_duration,
+            )
+            event = StoredEvent(record.run_id, WorkflowStarted(payload), now)
+            try:
+                store.commit(Batch(runs=[record], events=[event]))
+            except StoreError as exc:
+                if "UNIQUE" in str(exc) and not attach:  # a concurrent start won
+                    running = store.find(workflow_id)
+                    if running is not None and running.is_open:
+                        raise _already_running(self.path, running) from exc
+                raise
+            return Started(workflow_id, record.run_id)
+        finally:
+            store.close()
+
+    def wait(self, workflow_id: str, timeout: float | None, interval: float) -> RunRecord:
+        """The record of the last run of execution ``workflow_id`` once it closed (any
+        process runs it). Raises ``TimeoutError`` after ``timeout`` seconds."""
+        store = self.open(readonly=True)
+        try:
+            return self._poll(store, workflow_id, timeout, interval)
+        finally:
+            store.close()
+
+    def work(
+        self,
+        stop: threading.Event,
+        *,
+        interval: float,
+        max_runs: int,
+        grace: float,
+        notice: Notice | None,
+    ) -> None:
+        """Serve the file until ``stop`` is set (see the module docstring), then hand no new
+        attempts to workers, wait up to ``grace`` seconds for those they hold, and release the
+        runs (another worker may take them over at once)."""
+        engine = self.engine
+        store = engine.store = self.open()
+        store.register()
+        kernel = engine._kernel = self._kernel(store)
+        registry = engine._registry
+
+        def accepts(name: str, version: str) -> bool:
+            return registry.get("workflow", name, version) is not None
+
+        def poll() -> None:
+            room = max_runs - kernel.counters()["runs_open"]
+            if room <= 0:
+                return
+            recovered = store.adopt(accepts, limit=room)
+            if recovered:
+                kernel.resume(recovered)
+                if notice:
+                    for item in recovered:
+                        if item.record.parent is None:
+                            notice(
+                                f"took over {item.record.workflow_id} (run "
+                                f"{item.record.run_id}, {len(item.history)} events)"
+                            )
+
+        interrupted = False
+        try:
+            kernel.serve(stop, poll=poll, interval=interval)
+            kernel.drain()
+            deadline = time.monotonic() + grace
+            while kernel.running and time.monotonic() < deadline:
+                time.sleep(0.02)
+        except KeyboardInterrupt:
+            interrupted = True
+            raise
+        finally:
+            kernel.stop(kill=interrupted)
+            engine._kernel = None
+            with contextlib.suppress(StoreError):
+                store.release()
+            store.close()
+
+
+def _any_type(name: str, version: str) -> bool:
+    return True  # resuming a named execution: its type was checked already
+
+
+def _already_running(path: str, record: RunRecord) -> StoreError:
+    return StoreError(
+        f"{path}: execution {record.workflow_id!r} is already running (run {record.run_id}, "
+        f"workflow {record.name!r} v{record.version}); give another id, or attach to it",
+        path=path,
+    )
