@@ -44,14 +44,15 @@ class Add(Activity):
 
 @workflow_type("tests.durable.chain", "1", "tl-durable")
 class Chain(Workflow):
-    """``n`` marked steps one after the other (tags ``s0``, ``s1``, ...); returns ``n``."""
+    """``n`` marked steps one after the other (tags ``PREFIXs0``, ``PREFIXs1``, ...);
+    returns ``n``."""
 
     step = ActivityProxy(Step)
 
-    def run(self, n: int) -> int:
+    def run(self, n: int, prefix: str = "") -> int:
         x = 0
         for i in range(n):
-            x = wait(self.step(x, f"s{i}"))
+            x = wait(self.step(x, f"{prefix}s{i}"))
         return x
 
 
@@ -109,6 +110,17 @@ class Delayed(Workflow):
     """One call whose first attempt times out; the retry waits for a ``delay`` timer."""
 
     late = ActivityProxy(Late, retry=1, delay=3)
+
+    def run(self, x: int) -> int:
+        return wait(self.late(x))
+
+
+@workflow_type("tests.durable.long_delayed", "1", "tl-durable")
+class LongDelayed(Workflow):
+    """:class:`Delayed` with a 60 s delay timer: a test that resumes it after its timer was
+    due sees it fire long before a timer started again would."""
+
+    late = ActivityProxy(Late, retry=1, delay=60)
 
     def run(self, x: int) -> int:
         return wait(self.late(x))
