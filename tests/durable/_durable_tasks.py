@@ -94,6 +94,22 @@ class Fan(Workflow):
         return sum(wait(r) for r in results)
 
 
+@workflow_type("tests.durable.then_fan", "1", "tl-durable")
+class ThenFan(Workflow):
+    """``k`` marked steps (small commits), then :class:`Fan`'s one large commit."""
+
+    step = ActivityProxy(Step)
+    bulky = ActivityProxy(Bulky)
+
+    def run(self, k: int, n: int, size: int) -> int:
+        x = 0
+        for i in range(k):
+            x = wait(self.step(x, f"t{i}"))
+        blob = "x" * size
+        results = [self.bulky(i, blob) for i in range(n)]
+        return x + sum(wait(r) for r in results)
+
+
 @activity("tests.durable.late", "1", "tl-durable", start_to_close=1)
 class Late(Activity):
     """Its first attempt outlives its start-to-close timeout; later ones return at once."""

@@ -134,6 +134,18 @@ class SQLiteStore:
             if not exists:
                 raise StoreError(f"{path}: no such database file", path=path)
             uri = f"file:{urllib.parse.quote(os.path.abspath(path))}?mode=ro"
+            directory = os.path.dirname(os.path.abspath(path))
+            if not os.access(directory, os.W_OK) and not os.path.exists(f"{path}-shm"):
+                # SQLite cannot create the -shm file of WAL mode here: read the file as it is
+                wal = f"{path}-wal"
+                if os.path.exists(wal) and os.path.getsize(wal) > 0:
+                    raise StoreError(
+                        f"{path}: its write-ahead log {wal} holds commits not yet copied into "
+                        "the file, and they cannot be read where the directory is read-only; "
+                        "open it once with write access",
+                        path=path,
+                    )
+                uri += "&immutable=1"
             con = self._guarded(
                 "open", lambda: sqlite3.connect(uri, uri=True, check_same_thread=False)
             )
