@@ -125,7 +125,7 @@ class Late(Activity):
 class Delayed(Workflow):
     """One call whose first attempt times out; the retry waits for a ``delay`` timer."""
 
-    late = ActivityProxy(Late, retry=1, delay=3)
+    late = ActivityProxy(Late, retry=1, delay=1)
 
     def run(self, x: int) -> int:
         return wait(self.late(x))

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flowwire.errors import StoreError
@@ -82,6 +82,7 @@ def store(tmp_path: Path) -> Any:
     opened.close()
 
 
+@settings(max_examples=40)  # each example is a new file
 @given(st.lists(events, max_size=30), st.lists(st.floats(0, 2e9), min_size=30, max_size=30))
 def test_events_round_trip_exactly_in_commit_order(
     tmp_path_factory: pytest.TempPathFactory, history: list[Event], times: list[float]
