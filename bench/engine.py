@@ -8,6 +8,7 @@ environment: ``pip install --no-deps flowy==0.4.1 venusian lazy-object-proxy``):
     python bench/engine.py --quick         # smoke run
     python bench/engine.py --json out.json --plot docs/_static/bench
     python bench/engine.py --swf           # also SWF-over-moto round trips (moto server)
+    python bench/engine.py --only-durable  # the durable engine alone (against DBOS, sqlite3)
 
 Prints local-engine fan-out (activities/s), the replay cost at 10 / 100 / 1,000 completed
 tasks, the 1,000- vs 100-step sequential ratio, the engine against a bare
@@ -15,7 +16,9 @@ tasks, the 1,000- vs 100-step sequential ratio, the engine against a bare
 sequential cost per activity, growth, peak memory per pending activity), and the 500-step
 sequential workflow on flowwire's local engine (live, and full replay at every decision) next
 to flowy 0.4.1's local engine in the same run (interleaved, medians). Both run activities on
-threads: flowy's default is a process pool, which would only make it slower.
+threads: flowy's default is a process pool, which would only make it slower. Then the durable
+local engine (``LocalEngine(db=...)``, ``bench/durable_bench.py``) against DBOS 3.4 on SQLite
+(``pip install dbos==3.4.0``; skipped with a note when missing) and raw ``sqlite3``.
 
 flowy 0.4.1 predates Python 3.10: it needs ``collections.Mapping``, ``MutableMapping``,
 ``Iterable`` and ``Sized`` and a builtin ``reduce``. This script sets those aliases in its own
@@ -225,6 +228,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--swf", action="store_true", help="also time SWF-over-moto round trips (~40 s)"
     )
+    parser.add_argument("--no-durable", action="store_true", help="skip the durable engine")
+    parser.add_argument("--no-dbos", action="store_true", help="durable engine without DBOS")
+    parser.add_argument(
+        "--only-durable", action="store_true", help="only the durable engine benchmarks"
+    )
     parser.add_argument("--json", metavar="FILE", help="write the figures as JSON")
     parser.add_argument("--plot", metavar="DIR", help="write replay-cost.png into DIR")
     args = parser.parse_args(argv)
@@ -232,16 +240,26 @@ def main(argv: list[str] | None = None) -> int:
     console = report.need("rich.console").Console(width=150)
     env = report.environment()
     console.print(f"Python {env['python']} on {env['cpu_model']} ({env['usable_cores']} cores)")
-    figures = run_engine_bench(quick=args.quick)
-    figures["thread_pool"] = compare_with_thread_pool(args.quick)
-    if not args.no_flowy:
-        figures["peers"] = compare_with_flowy(100 if args.quick else STEPS, 1 if args.quick else 3)
-    if args.swf:
-        from flowwire.benchmark.engine_swf import run_swf_bench
+    if args.only_durable:
+        figures: dict[str, Any] = {}
+    else:
+        figures = run_engine_bench(quick=args.quick)
+        figures["thread_pool"] = compare_with_thread_pool(args.quick)
+        if not args.no_flowy:
+            figures["peers"] = compare_with_flowy(
+                100 if args.quick else STEPS, 1 if args.quick else 3
+            )
+        if args.swf:
+            from flowwire.benchmark.engine_swf import run_swf_bench
 
-        figures["swf"] = run_swf_bench()
-    render_engine(console, figures)
-    render_pool(console, figures["thread_pool"])
+            figures["swf"] = run_swf_bench()
+        render_engine(console, figures)
+        render_pool(console, figures["thread_pool"])
+    if not args.no_durable:
+        from durable_bench import render_durable, run_durable_bench
+
+        figures["durable"] = run_durable_bench(quick=args.quick, dbos=not args.no_dbos)
+        render_durable(console, figures["durable"])
     if args.json:
         document = {"format": "flowwire-bench-engine/1", "environment": env, "engine": figures}
         console.print(f"wrote {report.write_json(args.json, document)}")

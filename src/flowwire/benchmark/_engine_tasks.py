@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import time
+
 from flowwire.proxy import ActivityProxy
 from flowwire.result import wait
 from flowwire.task import Activity, Workflow, activity, workflow
 
-__all__ = ["FanOut", "Increment", "Sequential"]
+__all__ = ["FanOut", "Increment", "LoggedIncrement", "LoggedSequential", "Sequential"]
 
 
 @activity("flowwire-bench-increment", "1", "bench")
@@ -39,3 +42,27 @@ class FanOut(Workflow):
     def run(self, n: int) -> int:
         results = [self.increment(i) for i in range(n)]
         return sum(wait(r) for r in results)
+
+
+@activity("flowwire-bench-logged-increment", "1", "bench")
+class LoggedIncrement(Activity):
+    """``x + 1``, appending ``x time`` to the file ``$FLOWWIRE_BENCH_LOG`` (the recovery
+    benchmark reads when each step ran, across processes)."""
+
+    def run(self, x: int) -> int:
+        with open(os.environ["FLOWWIRE_BENCH_LOG"], "a", encoding="ascii") as log:
+            log.write(f"{x} {time.time()!r}\n")
+        return x + 1
+
+
+@workflow("flowwire-bench-logged-sequential", "1", "bench")
+class LoggedSequential(Workflow):
+    """:class:`Sequential` with :class:`LoggedIncrement` steps."""
+
+    increment = ActivityProxy(LoggedIncrement)
+
+    def run(self, n: int) -> int:
+        x = 0
+        for _ in range(n):
+            x = wait(self.increment(x))
+        return x

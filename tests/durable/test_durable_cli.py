@@ -1,0 +1,193 @@
+"""The durable commands end to end: the docs' ``kill -9`` and resume flow, worker and start,
+executions, history (decoded, and as timeline data), prune, backup, and their usage errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from flowwire.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+PAGE = ROOT / "docs" / "durable-engine.md"
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["FLOWWIRE_TEST_DIR"] = str(tmp_path)
+    env["FLOWWIRE_EXAMPLE_LOG"] = str(tmp_path / "steps.log")
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(HERE), env.get("PYTHONPATH", "")])
+    return env
+
+
+def _command(line: str) -> list[str]:
+    argv = shlex.split(line.split("#")[0].rstrip(" &"))
+    assert argv[0] == "flowwire", line
+    return [sys.executable, "-m", "flowwire", *argv[1:]]
+
+
+def _kill_flow_block() -> list[str]:
+    text = PAGE.read_text(encoding="utf-8")
+    block = re.search(r"```\{code-block\} console\n:class: kill-and-resume\n\n(.*?)```", text, re.S)
+    assert block, "docs/durable-engine.md lost its kill -9 block"
+    return block.group(1).splitlines()
+
+
+def test_the_documented_kill_9_and_resume_flow(tmp_path: Path) -> None:
+    """The commands of the docs' block, run as written (``kill -9`` by pid)."""
+    lines = _kill_flow_block()
+    first, kill, again = (line[2:] for line in lines if line.startswith("$ "))
+    assert first.endswith("&") and kill.startswith("kill -9 ")
+    expected = [line for line in lines if not line.startswith("$ ")]
+    log = tmp_path / "steps.log"
+    run = subprocess.Popen(
+        _command(first), cwd=tmp_path, env=_env(tmp_path), stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (not log.exists() or log.read_text().count("\n") < 3):
+        time.sleep(0.01)
+    os.kill(run.pid, signal.SIGKILL)  # kill -9, mid-run
+    run.wait(timeout=30)
+    done_before = log.read_text().splitlines()
+    assert 3 <= len(done_before) < 10
+    resumed = subprocess.run(
+        _command(again), cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True,
+        timeout=120,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert resumed.stdout.splitlines() == [expected[-1]] == ["55"]
+    pattern = re.escape(expected[0]).replace(r"\.\.\.", ".+").replace(r"\ 9\ ", r"\ \d+\ ")
+    assert re.fullmatch(pattern, resumed.stderr.strip()), resumed.stderr
+    steps = log.read_text().splitlines()
+    assert sorted(set(steps), key=lambda s: int(s.split()[1])) == [f"step {n}" for n in range(1, 11)]
+    assert steps[: len(done_before)] == done_before  # committed steps never ran again
+    assert len(steps) == 10  # the step in flight had not finished: it ran once, after resuming
+
+
+def _flowwire(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "flowwire", *args],
+        cwd=tmp_path,
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_start_worker_executions_history_prune_and_backup(tmp_path: Path) -> None:
+    db = str(tmp_path / "flow.db")
+    started = _flowwire(tmp_path, "start", "--db", db, "_durable_tasks:Chain", "2", "--id", "c")
+    assert started.returncode == 0, started.stderr
+    assert json.loads(started.stdout)["workflowId"] == "c"
+    assert started.stderr.startswith(f"flowwire start: started execution c (run ")
+    again = _flowwire(tmp_path, "start", "--db", db, "_durable_tasks:Chain", "2", "--id", "c")
+    assert again.returncode == 2
+    assert "execution 'c' is already running" in again.stderr
+    listed = _flowwire(tmp_path, "executions", "--db", db, "--json")
+    assert [r["status"] for r in json.loads(listed.stdout)] == ["open"]
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "flowwire", "worker", "--db", db, "_durable_tasks"],
+        cwd=tmp_path, env=_env(tmp_path), stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        waited = _flowwire(
+            tmp_path, "start", "--db", db, "_durable_tasks:Chain", "2", "--id", "c", "--attach",
+            "--wait", "--timeout", "60",
+        )
+    finally:
+        worker.send_signal(signal.SIGINT)
+        _, worker_err = worker.communicate(timeout=60)
+    assert (waited.returncode, waited.stdout) == (0, "2\n"), waited.stderr
+    assert "attached to the running execution c" in waited.stderr
+    assert worker.returncode == 0
+    assert worker_err.splitlines()[0].startswith(f"flowwire worker: serving {db} (pid ")
+    assert "took over c (run" in worker_err and worker_err.endswith("flowwire worker: stopped\n")
+
+    table = _flowwire(tmp_path, "executions", "--db", db).stdout.splitlines()
+    assert table[0].split() == ["WORKFLOW", "ID", "RUN", "ID", "WORKFLOW", "STATUS", "STARTED", "CLOSED"]
+    assert table[1].split()[0] == "c" and "completed" in table[1]
+
+    shown = _flowwire(tmp_path, "history", "--db", db, "c", "_durable_tasks")
+    lines = shown.stdout.splitlines()
+    assert lines[0].startswith("run tests.durable.chain-") and "completed" in lines[0]
+    assert re.fullmatch(r" +0  \+0\.000s  WorkflowStarted +\{\"args\": \[2\], \"kwargs\": \{\}\}", lines[1])
+    assert "TaskScheduled      step-0-0 tests.durable.step v1" in lines[2]
+    assert lines[2].endswith('{"args": [0, "s0"], "kwargs": {}}')
+    assert lines[-1] == "  => 2"
+
+    timeline = json.loads(_flowwire(tmp_path, "history", "--db", db, "c", "--json").stdout)
+    [run] = timeline["runs"]
+    assert [e["kind"] for e in run["events"]] == ["WorkflowStarted"] + [
+        "TaskScheduled", "TaskCompleted"
+    ] * 2
+    ats = [e["at"] for e in run["events"]]
+    assert ats == sorted(ats) and run["started_at"] <= ats[0] <= run["closed_at"]
+    assert run["events"][2] | {"at": 0, "offset": 0} == {
+        "seq": 2, "at": 0, "offset": 0, "kind": "TaskCompleted", "key": "step-0-0",
+        "payload": "1", "value": 1,
+    }
+    assert run["outcome"] == {"value": 2}
+    raw = _flowwire(tmp_path, "history", "--db", db, "c", "--raw").stdout
+    assert '{"args":[0,"s0"],"kwargs":{}}' in raw  # as stored, not decoded
+
+    backup = _flowwire(tmp_path, "backup", "--db", db, str(tmp_path / "copy.db"))
+    assert backup.returncode == 0, backup.stderr
+    copied = _flowwire(tmp_path, "executions", "--db", str(tmp_path / "copy.db"), "--json")
+    assert [r["workflow_id"] for r in json.loads(copied.stdout)] == ["c"]
+    kept = _flowwire(tmp_path, "prune", "--db", db, "--older-than", "1")
+    assert kept.stderr == f"flowwire prune: deleted 0 closed run(s) of {db}\n"
+    pruned = _flowwire(tmp_path, "prune", "--db", db, "--older-than", "0", "--vacuum")
+    assert pruned.stderr == f"flowwire prune: deleted 1 closed run(s) of {db}\n"
+    assert json.loads(_flowwire(tmp_path, "executions", "--db", db, "--json").stdout) == []
+
+
+def test_usage_errors_of_the_durable_commands(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(HERE))
+    monkeypatch.setenv("FLOWWIRE_TEST_DIR", str(tmp_path))
+    db = str(tmp_path / "flow.db")
+    assert main(["run", "_durable_tasks:Chain", "1", "--id", "x"]) == 2
+    assert capsys.readouterr().err == (
+        "flowwire run: --id needs --db FILE (only a durable execution has an id)\n"
+    )
+    assert main(["history", "--db", db, "nothing"]) == 2
+    assert capsys.readouterr().err == f"flowwire history: {db}: no such database file\n"
+    assert main(["run", "--db", db, "_durable_tasks:Chain", "1", "--id", "x", "--quiet"]) == 0
+    assert capsys.readouterr().out == "1\n"
+    assert main(["history", "--db", db, "nothing"]) == 2
+    assert capsys.readouterr().err == f"flowwire history: {db} has no execution 'nothing'\n"
+    assert main(["run", "--db", db, "_durable_tasks:Chain", "2", "--id", "x", "--quiet"]) == 2
+    assert "execution 'x' was started with other arguments" in capsys.readouterr().err
+    assert main(["worker", "--db", db, "json"]) == 2
+    assert capsys.readouterr().err == "flowwire worker: nothing to run: json has no @workflow classes\n"
+    assert main(["run", "--db", db, "_durable_tasks:Chain", "1", "--quiet"]) == 0
+    out = capsys.readouterr()
+    assert out.out == "1\n" and out.err == ""
+    assert main(["run", "--db", db, "_durable_tasks:Chain", "1"]) == 0
+    err = capsys.readouterr().err
+    assert re.match(rf"flowwire run: execution tests\.durable\.chain-\w+ in {re.escape(db)} ", err)
+
+
+def test_a_failed_durable_run_exits_1_and_stays_failed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(ROOT))
+    db = str(tmp_path / "flow.db")
+    command = ["run", "--db", db, "examples.errors:Strict", '"x"', "--id", "bad", "--quiet"]
+    assert main(command) == 1
+    first = capsys.readouterr().err
+    assert first.startswith("flowwire run: workflow 'examples.strict' v1 failed: TaskError: ")
+    assert main(command) == 1  # closed: the same failure, not run again
+    assert capsys.readouterr().err == first
