@@ -41,6 +41,13 @@ NOT_RUN = {
     ("stages.md", "aws s3api put-bucket-lifecycle-configuration --bucket acme-workflows \\"): (
         "configures a real S3 bucket"
     ),
+    (
+        "durable-engine.md",
+        "$ flowwire run --db flow.db examples.durable_steps:Steps 10 --id demo &",
+    ): (
+        "kill -9 of a shell job; tests/durable/test_durable_cli.py runs these commands and kills "
+        "the process by pid"
+    ),
     ("transport/protobuf.md", "$ python scripts/gen_proto.py"): (
         "rewrites committed files; tests/test_proto_generated.py runs the same generator"
     ),

@@ -2,7 +2,8 @@
 
 * :mod:`.kernel`: events in, decisions out; timeouts, retries, the live-execution cache.
 * :mod:`.store`: the history-store protocol and its records; :mod:`.memory`: the in-memory
-  store (the local engine's default).
+  store (the local engine's default); :mod:`.sqlite`: the SQLite store of the durable local
+  engine (:mod:`.sqlite_schema`, its schema; :mod:`.owners`, who holds a run).
 * :mod:`.workers`: worker threads and processes that run activity attempts.
 """
 
@@ -14,6 +15,7 @@ from flowwire.runtime.store import (
     AttemptRecord,
     Batch,
     HistoryStore,
+    Recovered,
     RunRecord,
     StoredEvent,
     TimerRecord,
@@ -25,6 +27,7 @@ __all__ = [
     "HistoryStore",
     "Kernel",
     "MemoryStore",
+    "Recovered",
     "RunRecord",
     "StoredEvent",
     "TimerRecord",

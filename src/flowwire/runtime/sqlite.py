@@ -562,7 +562,7 @@ class SQLiteStore:
         each with its open child runs, whose workflow types ``accepts(name, version)``;
         ``workflow_id`` takes only that execution. One write transaction: of kernels racing for
         a run exactly one gets it. Returns what a kernel needs to resume them
-        (:meth:`flowwire.runtime.kernel.Kernel.resume`), parents before children.
+        (:meth:`flowwire.runtime.Kernel.resume`), parents before children.
 
         Raises:
             StoreError: the file cannot be read or written; this store has not registered.

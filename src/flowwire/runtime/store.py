@@ -14,7 +14,7 @@ keeps deadlines across restarts.
 The in-memory store (:class:`~flowwire.runtime.memory.MemoryStore`) is the local engine's
 default. A durable store (:class:`~flowwire.runtime.sqlite.SQLiteStore`) implements the same
 protocol and hands a kernel the open runs it may take over as :class:`Recovered` records
-(:meth:`flowwire.runtime.kernel.Kernel.resume` rebuilds them).
+(:meth:`flowwire.runtime.Kernel.resume` rebuilds them).
 """
 
 from __future__ import annotations
