@@ -61,7 +61,11 @@ def test_the_documented_kill_9_and_resume_flow(tmp_path: Path) -> None:
     done_before = log.read_text().splitlines()
     assert 3 <= len(done_before) < 10
     resumed = subprocess.run(
-        _command(again), cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True,
+        _command(again),
+        cwd=tmp_path,
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
         timeout=120,
     )
     assert resumed.returncode == 0, resumed.stderr
@@ -69,7 +73,9 @@ def test_the_documented_kill_9_and_resume_flow(tmp_path: Path) -> None:
     pattern = re.escape(expected[0]).replace(r"\.\.\.", ".+").replace(r"\ 9\ ", r"\ \d+\ ")
     assert re.fullmatch(pattern, resumed.stderr.strip()), resumed.stderr
     steps = log.read_text().splitlines()
-    assert sorted(set(steps), key=lambda s: int(s.split()[1])) == [f"step {n}" for n in range(1, 11)]
+    assert sorted(set(steps), key=lambda s: int(s.split()[1])) == [
+        f"step {n}" for n in range(1, 11)
+    ]
     assert steps[: len(done_before)] == done_before  # committed steps never ran again
     assert len(steps) == 10  # the step in flight had not finished: it ran once, after resuming
 
@@ -90,7 +96,7 @@ def test_start_worker_executions_history_prune_and_backup(tmp_path: Path) -> Non
     started = _flowwire(tmp_path, "start", "--db", db, "_durable_tasks:Chain", "2", "--id", "c")
     assert started.returncode == 0, started.stderr
     assert json.loads(started.stdout)["workflowId"] == "c"
-    assert started.stderr.startswith(f"flowwire start: started execution c (run ")
+    assert started.stderr.startswith("flowwire start: started execution c (run ")
     again = _flowwire(tmp_path, "start", "--db", db, "_durable_tasks:Chain", "2", "--id", "c")
     assert again.returncode == 2
     assert "execution 'c' is already running" in again.stderr
@@ -98,12 +104,25 @@ def test_start_worker_executions_history_prune_and_backup(tmp_path: Path) -> Non
     assert [r["status"] for r in json.loads(listed.stdout)] == ["open"]
     worker = subprocess.Popen(
         [sys.executable, "-m", "flowwire", "worker", "--db", db, "_durable_tasks"],
-        cwd=tmp_path, env=_env(tmp_path), stderr=subprocess.PIPE, text=True,
+        cwd=tmp_path,
+        env=_env(tmp_path),
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         waited = _flowwire(
-            tmp_path, "start", "--db", db, "_durable_tasks:Chain", "2", "--id", "c", "--attach",
-            "--wait", "--timeout", "60",
+            tmp_path,
+            "start",
+            "--db",
+            db,
+            "_durable_tasks:Chain",
+            "2",
+            "--id",
+            "c",
+            "--attach",
+            "--wait",
+            "--timeout",
+            "60",
         )
     finally:
         worker.send_signal(signal.SIGINT)
@@ -115,13 +134,23 @@ def test_start_worker_executions_history_prune_and_backup(tmp_path: Path) -> Non
     assert "took over c (run" in worker_err and worker_err.endswith("flowwire worker: stopped\n")
 
     table = _flowwire(tmp_path, "executions", "--db", db).stdout.splitlines()
-    assert table[0].split() == ["WORKFLOW", "ID", "RUN", "ID", "WORKFLOW", "STATUS", "STARTED", "CLOSED"]
+    assert table[0].split() == [
+        "WORKFLOW",
+        "ID",
+        "RUN",
+        "ID",
+        "WORKFLOW",
+        "STATUS",
+        "STARTED",
+        "CLOSED",
+    ]
     assert table[1].split()[0] == "c" and "completed" in table[1]
 
     shown = _flowwire(tmp_path, "history", "--db", db, "c", "_durable_tasks")
     lines = shown.stdout.splitlines()
     assert lines[0].startswith("run tests.durable.chain-") and "completed" in lines[0]
-    assert re.fullmatch(r" +0  \+0\.000s  WorkflowStarted +\{\"args\": \[2\], \"kwargs\": \{\}\}", lines[1])
+    started_line = r" +0  \+0\.000s  WorkflowStarted +\{\"args\": \[2\], \"kwargs\": \{\}\}"
+    assert re.fullmatch(started_line, lines[1])
     assert "TaskScheduled      step-0-0 tests.durable.step v1" in lines[2]
     assert lines[2].endswith('{"args": [0, "s0"], "kwargs": {}}')
     assert lines[-1] == "  => 2"
@@ -129,13 +158,19 @@ def test_start_worker_executions_history_prune_and_backup(tmp_path: Path) -> Non
     timeline = json.loads(_flowwire(tmp_path, "history", "--db", db, "c", "--json").stdout)
     [run] = timeline["runs"]
     assert [e["kind"] for e in run["events"]] == ["WorkflowStarted"] + [
-        "TaskScheduled", "TaskCompleted"
+        "TaskScheduled",
+        "TaskCompleted",
     ] * 2
     ats = [e["at"] for e in run["events"]]
     assert ats == sorted(ats) and run["started_at"] <= ats[0] <= run["closed_at"]
     assert run["events"][2] | {"at": 0, "offset": 0} == {
-        "seq": 2, "at": 0, "offset": 0, "kind": "TaskCompleted", "key": "step-0-0",
-        "payload": "1", "value": 1,
+        "seq": 2,
+        "at": 0,
+        "offset": 0,
+        "kind": "TaskCompleted",
+        "key": "step-0-0",
+        "payload": "1",
+        "value": 1,
     }
     assert run["outcome"] == {"value": 2}
     raw = _flowwire(tmp_path, "history", "--db", db, "c", "--raw").stdout
@@ -171,7 +206,8 @@ def test_usage_errors_of_the_durable_commands(
     assert main(["run", "--db", db, "_durable_tasks:Chain", "2", "--id", "x", "--quiet"]) == 2
     assert "execution 'x' was started with other arguments" in capsys.readouterr().err
     assert main(["worker", "--db", db, "json"]) == 2
-    assert capsys.readouterr().err == "flowwire worker: nothing to run: json has no @workflow classes\n"
+    nothing = "flowwire worker: nothing to run: json has no @workflow classes\n"
+    assert capsys.readouterr().err == nothing
     assert main(["run", "--db", db, "_durable_tasks:Chain", "1", "--quiet"]) == 0
     out = capsys.readouterr()
     assert out.out == "1\n" and out.err == ""
