@@ -134,6 +134,20 @@ def _check_arguments(target: str, workflow: Any, args: list[Any], kwargs: dict[s
         raise _UsageError(f"{target}: {exc}") from None
 
 
+def workflow_call(args: argparse.Namespace) -> tuple[Any, list[Any], dict[str, Any]]:
+    """The workflow class of ``args.workflow`` and its arguments (``args.args``, ``-k``
+    ``args.kwarg``), checked against its ``run`` signature.
+
+    Raises:
+        _UsageError, ValueError: what the command prints before exiting with status 2.
+    """
+    workflow = _load_workflow(args.workflow)
+    kwargs = dict(parse_kwarg(item) for item in args.kwarg)
+    positional = [parse_argument(a, where=f"argument {i}") for i, a in enumerate(args.args, 1)]
+    _check_arguments(args.workflow, workflow, positional, kwargs)
+    return workflow, positional, kwargs
+
+
 def _progress_printer(started: float) -> Any:
     def report(progress: dict[str, int]) -> None:
         print(
@@ -160,10 +174,7 @@ def _run(args: argparse.Namespace) -> int:
         )
         return 2
     try:
-        workflow = _load_workflow(args.workflow)
-        kwargs = dict(parse_kwarg(item) for item in args.kwarg)
-        positional = [parse_argument(a, where=f"argument {i}") for i, a in enumerate(args.args, 1)]
-        _check_arguments(args.workflow, workflow, positional, kwargs)
+        workflow, positional, kwargs = workflow_call(args)
         if args.id is not None and args.db is None:
             raise _UsageError("--id needs --db FILE (only a durable execution has an id)")
         problem = None if args.db is None else cli_durable.check_db(args.db)

@@ -233,19 +233,11 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _start(args: argparse.Namespace) -> int:
-    from flowwire.cli import _check_arguments, _load_workflow, _parse_value, _UsageError
+    from flowwire.cli import _UsageError, workflow_call
     from flowwire.engines.local import LocalEngine
 
     try:
-        workflow = _load_workflow(args.workflow)
-        kwargs: dict[str, Any] = {}
-        for item in args.kwarg:
-            name, sep, value = item.partition("=")
-            if not sep or not name.isidentifier():
-                raise ValueError(f"expected NAME=VALUE for -k/--kwarg, got {item!r}")
-            kwargs[name] = _parse_value(value)
-        positional = [_parse_value(a) for a in args.args]
-        _check_arguments(args.workflow, workflow, positional, kwargs)
+        workflow, positional, kwargs = workflow_call(args)
         engine = LocalEngine(
             _targets(args.scan),
             transport=args.transport,

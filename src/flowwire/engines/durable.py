@@ -21,7 +21,7 @@ import contextlib
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -121,10 +121,7 @@ class Durable:
                 if notice:
                     notice(f"{workflow_id} is running in process {holder.pid}; waiting for it")
                 return self._poll(store, workflow_id, None, 0.1)
-        store.register()
-        kernel = engine._kernel = self._kernel(store)
-        interrupted = False
-        try:
+        with self._session(store) as kernel:
             if existing is None:
                 run_id = kernel.start(task_type, payload, workflow_id=workflow_id)
             else:
@@ -141,14 +138,6 @@ class Durable:
             return kernel.wait(
                 run_id, progress=engine._progress, interval=engine._progress_interval
             )
-        except KeyboardInterrupt:
-            interrupted = True
-            raise
-        finally:
-            kernel.stop(kill=interrupted)
-            engine._kernel = None
-            with contextlib.suppress(StoreError):  # the error that stopped it says more
-                store.release()
 
     def _check_same(
         self,
@@ -264,14 +253,12 @@ class Durable:
         runs (another worker may take them over at once)."""
         engine = self.engine
         store = engine.store = self.open()
-        store.register()
-        kernel = engine._kernel = self._kernel(store)
         registry = engine._registry
 
         def accepts(name: str, version: str) -> bool:
             return registry.get("workflow", name, version) is not None
 
-        def poll() -> None:
+        def poll(kernel: Kernel) -> None:
             room = max_runs - kernel.counters()["runs_open"]
             if room <= 0:
                 return
@@ -286,22 +273,34 @@ class Durable:
                                 f"{item.record.run_id}, {len(item.history)} events)"
                             )
 
+        try:
+            with self._session(store) as kernel:
+                kernel.serve(stop, poll=lambda: poll(kernel), interval=interval)
+                kernel.drain()
+                deadline = time.monotonic() + grace
+                while kernel.running and time.monotonic() < deadline:
+                    time.sleep(0.02)
+        finally:
+            store.close()
+
+    @contextlib.contextmanager
+    def _session(self, store: SQLiteStore) -> Iterator[Kernel]:
+        """Register as an owner of ``store`` and run a kernel over it; afterwards stop it
+        (worker processes killed on Ctrl-C) and release its runs for another process."""
+        engine = self.engine
+        store.register()
+        kernel = engine._kernel = self._kernel(store)
         interrupted = False
         try:
-            kernel.serve(stop, poll=poll, interval=interval)
-            kernel.drain()
-            deadline = time.monotonic() + grace
-            while kernel.running and time.monotonic() < deadline:
-                time.sleep(0.02)
+            yield kernel
         except KeyboardInterrupt:
             interrupted = True
             raise
         finally:
             kernel.stop(kill=interrupted)
             engine._kernel = None
-            with contextlib.suppress(StoreError):
+            with contextlib.suppress(StoreError):  # the error that stopped it says more
                 store.release()
-            store.close()
 
 
 def _any_type(name: str, version: str) -> bool:
