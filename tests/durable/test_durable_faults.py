@@ -329,16 +329,19 @@ def _wait_closed(db: Path, ids: list[str], timeout: float = 60) -> dict[str, Any
 def test_two_workers_race_and_exactly_one_runs_each_attempt(tmp_path: Path) -> None:
     db = tmp_path / "flow.db"
     ids = [f"e{i}" for i in range(12)]
-    for i in ids[:2]:
-        _start(tmp_path, db, i, "3", f"{i}-")  # by the command, as a user would
-    from _durable_tasks import Chain
-
-    from flowwire import LocalEngine
-
-    for i in ids[2:]:  # the rest in this process (quicker)
-        LocalEngine(db=db).start(Chain, [3, f"{i}-"], workflow_id=i)
     workers = [flowwire(tmp_path, "worker", "--db", str(db), "_durable_tasks") for _ in range(2)]
     try:
+        for worker in workers:  # both are serving before there is anything to take
+            assert worker.stderr is not None
+            assert worker.stderr.readline().startswith("flowwire worker: serving ")
+        for i in ids[:2]:
+            _start(tmp_path, db, i, "3", f"{i}-")  # by the command, as a user would
+        from _durable_tasks import Chain
+
+        from flowwire import LocalEngine
+
+        for i in ids[2:]:  # the rest from this process, quicker
+            LocalEngine(db=db).start(Chain, [3, f"{i}-"], workflow_id=i)
         results = _wait_closed(db, ids)
     finally:
         for worker in workers:
