@@ -159,10 +159,13 @@ def _file_size_per_event(steps: int) -> dict[str, float]:
         return {"events": events, "bytes": size, "bytes_per_event": size / events}
 
 
-def run_durable_bench(*, quick: bool, dbos: bool = True) -> dict[str, Any]:
-    """Measure everything in the module docstring; returns figures with ``summary`` lines."""
+def run_durable_bench(
+    *, quick: bool, dbos: bool = True, rounds: int | None = None
+) -> dict[str, Any]:
+    """Measure everything in the module docstring; returns figures with ``summary`` lines.
+    ``rounds`` overrides the number of interleaved rounds (7; quick: 3)."""
     seq, fan, dbos_fan = (200, 200, 20) if quick else (500, 1000, 100)
-    rounds = 3 if quick else 7
+    rounds = rounds or (3 if quick else 7)
     version = dbos_version() if dbos else None
     jobs: dict[str, Callable[[Path], float | None]] = {}
     for sync in ("full", "normal"):

@@ -221,6 +221,20 @@ def render_pool(console: Any, figures: dict[str, Any]) -> None:
     console.print(table)
 
 
+def _durable_bench() -> Any:
+    """``bench/durable_bench.py``, next to this script (however this script was started)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().with_name("durable_bench.py")
+    spec = importlib.util.spec_from_file_location("flowwire_durable_bench", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer and smaller repetitions")
@@ -256,10 +270,9 @@ def main(argv: list[str] | None = None) -> int:
         render_engine(console, figures)
         render_pool(console, figures["thread_pool"])
     if not args.no_durable:
-        from durable_bench import render_durable, run_durable_bench
-
-        figures["durable"] = run_durable_bench(quick=args.quick, dbos=not args.no_dbos)
-        render_durable(console, figures["durable"])
+        durable = _durable_bench()
+        figures["durable"] = durable.run_durable_bench(quick=args.quick, dbos=not args.no_dbos)
+        durable.render_durable(console, figures["durable"])
     if args.json:
         document = {"format": "flowwire-bench-engine/1", "environment": env, "engine": figures}
         console.print(f"wrote {report.write_json(args.json, document)}")

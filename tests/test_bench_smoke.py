@@ -316,9 +316,36 @@ def test_bench_engine_script_without_flowy(
     pytest.importorskip("rich")
     main = _bench_script("engine.py")["main"]
     out = tmp_path / "engine.json"
-    assert main(["--quick", "--no-flowy", "--json", str(out)]) == 0  # type: ignore[operator]
+    args = ["--quick", "--no-flowy", "--no-durable", "--json", str(out)]
+    assert main(args) == 0  # type: ignore[operator]
     assert "fan-out of 200 trivial activities" in capsys.readouterr().out
     assert json.loads(out.read_text())["engine"]["replay"][0]["completed_tasks"] == 10
+
+
+def test_durable_bench_figures_have_their_structure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("rich")
+    monkeypatch.chdir(tmp_path)  # the bench's fresh files go under the current directory
+    module = _bench_script("durable_bench.py")
+    figures = module["run_durable_bench"](quick=True, dbos=False, rounds=1)  # type: ignore[operator]
+    assert figures["sequential 200 (full)"]["of_raw"] > 0
+    assert figures["sequential 200 (normal)"]["raw_commits_per_s"] > 0
+    assert figures["fan-out 200 (normal)"]["activities_per_s"] > 0
+    recovery = figures["recovery"]
+    assert recovery["killed_after_steps"] >= 500 and recovery["steps_run_twice_max"] <= 1
+    assert recovery["next_step_s"] >= recovery["engine_to_next_step_s"] > 0
+    assert figures["growth"]["bytes_per_event"] > 0 and figures["growth"]["linear"] == 4
+    assert figures["note"] == "DBOS skipped (--no-dbos)"
+    module["render_durable"](figures=figures, console=_console())  # type: ignore[operator]
+    assert "durable local engine" in capsys.readouterr().out
+    assert list(tmp_path.iterdir()) == []  # every fresh file was removed
+
+
+def _console() -> object:
+    from rich.console import Console
+
+    return Console(width=200)
 
 
 class _ReverseStage:
