@@ -211,7 +211,8 @@ class LocalEngine:
         self._kernel: Kernel | None = None
         self.histories: dict[str, list[Event]] = {}
         """The histories of the runs of the last ``run`` (root, children, restarts), by
-        run id; for inspection and tests."""
+        run id; for inspection and tests. Empty with ``db``: read them from ``store``
+        (:meth:`~flowwire.runtime.sqlite.SQLiteStore.history`)."""
         self.store: HistoryStore | None = None
         """The history store of the last ``run`` (its runs' records, with results and
         failures as the transports wrote them); for inspection and tests. With ``db``: the

@@ -80,7 +80,8 @@ CREATE TABLE events (
 CREATE VIEW history AS
     SELECT runs.run_id, runs.workflow_id, events.id & 4294967295 AS seq, events.at,
            events.kind, events.key, events.name, events.version, events.payload, events.reason
-    FROM events JOIN runs ON runs.run_no = events.id >> 32;
+    FROM runs JOIN events
+        ON events.id BETWEEN runs.run_no << 32 AND (runs.run_no << 32) + 4294967295;
 CREATE TABLE attempts (
     token TEXT PRIMARY KEY, run INTEGER NOT NULL, key TEXT NOT NULL, name TEXT NOT NULL,
     version TEXT NOT NULL, task_list TEXT NOT NULL, scheduled_at REAL NOT NULL,
