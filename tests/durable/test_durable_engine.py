@@ -219,9 +219,9 @@ def test_resuming_replays_the_stored_history_and_retries_the_attempt_in_flight(
     )
     events = [
         WorkflowStarted(payload),
-        TaskScheduled("step-0-0", "tests.durable.step", "1", "[]"),
+        TaskScheduled("step-0-0", "tests.durable.step", "1", "activity", input="[]"),
         TaskCompleted("step-0-0", "1"),
-        TaskScheduled("step-1-0", "tests.durable.step", "1", args),
+        TaskScheduled("step-1-0", "tests.durable.step", "1", "activity", input=args),
     ]
     _crashed(
         path,
@@ -259,7 +259,7 @@ def test_an_overdue_timer_fires_at_once_and_a_pending_one_keeps_its_time(
     fire_at = now - 60 if due == "overdue" else now + 1.0
     events = [
         WorkflowStarted(payload),
-        TaskScheduled("late-0-0", "tests.durable.late", "1", "[]"),
+        TaskScheduled("late-0-0", "tests.durable.late", "1", "activity", input="[]"),
         TaskTimedOut("late-0-0", "START_TO_CLOSE"),
         TimerStarted("late-0-1.delay"),
     ]

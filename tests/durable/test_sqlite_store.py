@@ -39,7 +39,15 @@ texts = st.text(st.characters(blacklist_categories=("Cs",)), max_size=200)
 keys = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=30)
 events: st.SearchStrategy[Event] = st.one_of(
     st.builds(WorkflowStarted, texts),
-    st.builds(TaskScheduled, keys, st.none() | keys, st.none() | keys, st.none() | texts),
+    st.builds(
+        TaskScheduled,
+        keys,
+        st.none() | keys,
+        st.none() | keys,
+        st.none() | st.sampled_from(["activity", "workflow"]),
+        st.dictionaries(keys, st.none() | st.integers() | keys, max_size=5),
+        st.none() | texts,
+    ),
     st.builds(TaskStarted, keys),
     st.builds(TaskCompleted, keys, texts),
     st.builds(TaskFailed, keys, texts, texts),
@@ -284,8 +292,8 @@ def test_a_dead_owners_runs_are_taken_over_with_their_state(tmp_path: Path) -> N
         "held.started_at = held.last_beat = 1002.0\n"
         "s.commit(Batch(runs=[r], attempts=[held, queued], started=[held], events=["
         "StoredEvent('r-1', WorkflowStarted('[]'), 1000.0), "
-        "StoredEvent('r-1', TaskScheduled('a-0', 'act', '1', '[1]'), 1001.0), "
-        "StoredEvent('r-1', TaskScheduled('b-0', 'act', '1', '[2]'), 1001.0)], "
+        "StoredEvent('r-1', TaskScheduled('a-0', 'act', '1', input='[1]'), 1001.0), "
+        "StoredEvent('r-1', TaskScheduled('b-0', 'act', '1', input='[2]'), 1001.0)], "
         "timers=[TimerRecord('r-1', 'later', 4000.0)]))\n"
     )
     subprocess.run([sys.executable, "-c", code, str(path)], check=True)  # it exits: gone

@@ -41,8 +41,9 @@ def read_execution(
     """The runs of the execution ``ident`` (a workflow id or a run id), oldest first, as
     dictionaries: ``run_id``, ``workflow_id``, ``workflow``, ``version``, ``status``,
     ``started_at``, ``closed_at``, ``outcome`` (decoded result or error, ``None`` while open)
-    and ``events`` (each: ``seq``, ``at``, ``offset``, ``kind``, ``key``, ``name``,
-    ``version``, ``payload``, ``value``, ``error``). ``decode=False`` leaves ``value`` unset.
+    and ``events`` (each: ``seq``, ``at``, ``offset``, ``kind``, ``key``; a scheduled task's
+    ``name``, ``version``, ``task`` kind and ``options``; ``reason``, ``payload``, and
+    ``value`` or ``error``). ``decode=False`` leaves ``value`` unset.
 
     Raises:
         KeyError: no such execution in the file.
@@ -99,7 +100,8 @@ def _entry(seq: int, at: float, started: float, event: Event) -> dict[str, Any]:
         "key": getattr(event, "key", None),
     }
     if isinstance(event, TaskScheduled):
-        entry.update(name=event.name, version=event.version, payload=event.input)
+        entry.update(name=event.name, version=event.version, task=event.kind)
+        entry.update(options=dict(event.options), payload=event.input)
     elif isinstance(event, WorkflowStarted):
         entry["payload"] = event.input
     elif isinstance(event, TaskCompleted):
@@ -127,9 +129,9 @@ def _decode(
     elif isinstance(event, TaskScheduled):
         target = None
         if event.name is not None and event.version is not None:
-            target = types.get("activity", event.name, event.version) or types.get(
-                "workflow", event.name, event.version
-            )
+            kinds = [event.kind] if event.kind else ["activity", "workflow"]
+            found = (types.get(kind, event.name, event.version) for kind in kinds)
+            target = next((t for t in found if t is not None), None)
         scheduled[event.key] = target
         if event.input is not None:
             entry.update(_attempt(lambda: _arguments(rule.of(target), event.input or "")))

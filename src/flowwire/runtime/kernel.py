@@ -49,6 +49,7 @@ from flowwire.decision import (
     StartChildWorkflow,
     StartTimer,
 )
+from flowwire.errors import RegistrationError
 from flowwire.history import (
     Event,
     TaskCompleted,
@@ -384,7 +385,12 @@ class Kernel:
         """
         items = list(recovered)
         for item in items:
-            self.types.require("workflow", item.record.name, item.record.version, where="resume")
+            name, version = item.record.name, item.record.version
+            if self.types.get("workflow", name, version) is None:
+                raise RegistrationError(
+                    f"cannot resume run {item.record.run_id}: "
+                    f"{self.types.missing('workflow', name, version)}"
+                )
 
         def take_over(now: float) -> None:
             for item in items:
@@ -396,7 +402,8 @@ class Kernel:
     def _resume_run(self, item: Recovered, now: float) -> None:
         record = item.record
         run_id = record.run_id
-        task_type = self.types.require("workflow", record.name, record.version)
+        task_type = self.types.get("workflow", record.name, record.version)
+        assert task_type is not None  # checked by resume()
         run = RunState(record, task_type, history=list(item.history))
         if self.live:
             run.execution = Execution(task_type.cls, run_id=run_id, rule=self.rule, live=True)

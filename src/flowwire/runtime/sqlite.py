@@ -35,7 +35,13 @@ from typing import Any
 from flowwire.errors import StoreError
 from flowwire.history import Event, TaskScheduled
 from flowwire.runtime.owners import Owner, this_process
-from flowwire.runtime.sqlite_schema import SchemaProblem, event_from_row, event_row, prepare
+from flowwire.runtime.sqlite_schema import (
+    EVENT_COLUMNS,
+    SchemaProblem,
+    event_from_row,
+    event_row,
+    prepare,
+)
 from flowwire.runtime.store import AttemptRecord, Batch, Recovered, RunRecord, TimerRecord
 
 __all__ = ["SYNCHRONOUS", "SQLiteStore"]
@@ -408,8 +414,8 @@ class SQLiteStore:
                 following[run_id] = ident + 1
                 rows.append((ident, at, *event_row(event)))
             con.executemany(
-                "INSERT INTO events (id, at, kind, key, name, version, payload, reason) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO events (id, at, {EVENT_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
         if batch.attempts or batch.started or batch.closed_attempts:
@@ -502,8 +508,7 @@ class SQLiteStore:
         with self._lock, self._errors(f"read the history of {run_id}"):
             low = self._number(run_id) << 32
             rows = self._con.execute(
-                "SELECT at, kind, key, name, version, payload, reason FROM events "
-                "WHERE id BETWEEN ? AND ? ORDER BY id",
+                f"SELECT at, {EVENT_COLUMNS} FROM events WHERE id BETWEEN ? AND ? ORDER BY id",
                 (low, low | _SEQ),
             ).fetchall()
             return [(row[0], event_from_row(*row[1:])) for row in rows]
@@ -600,8 +605,7 @@ class SQLiteStore:
             con.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE run_no = ?", (number,)).fetchone()
         )
         rows = con.execute(
-            "SELECT at, kind, key, name, version, payload, reason FROM events "
-            "WHERE id BETWEEN ? AND ? ORDER BY id",
+            f"SELECT at, {EVENT_COLUMNS} FROM events WHERE id BETWEEN ? AND ? ORDER BY id",
             (number << 32, number << 32 | _SEQ),
         ).fetchall()
         self._next.pop(run_id, None)  # read from the file at the next commit

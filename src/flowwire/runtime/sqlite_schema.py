@@ -15,7 +15,9 @@ Tables (version 1): ``runs`` (one row per run; ``owner`` is the owner holding an
 ``events`` (every history event: ``id`` is ``run_no << 32 | seq``, so a run's events are stored
 together in commit order with no second index; ``kind`` names the event type, payload strings
 exactly as written are in ``payload``, short strings such as a failure reason or a timeout type
-in ``reason``; the view ``history`` shows them with their run ids), ``attempts`` (open activity
+in ``reason``; a ``TaskScheduled`` event's ``kind`` of task and the ``options`` it was
+scheduled with, as JSON, in ``task_kind`` and ``options``; the view ``history`` shows them with
+their run ids), ``attempts`` (open activity
 attempts: the task queue; ``started_at`` and ``owner`` are the lease of the worker that holds
 one; an attempt's input is its ``TaskScheduled`` event's, not copied), ``timers`` (pending
 timers: a run's timer by key with its fire time), ``owners`` (the kernels writing to the file,
@@ -24,6 +26,7 @@ see :mod:`flowwire.runtime.owners`).
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 from typing import Any
@@ -43,6 +46,7 @@ from flowwire.history import (
 
 __all__ = [
     "APPLICATION_ID",
+    "EVENT_COLUMNS",
     "MIGRATIONS",
     "SCHEMA",
     "VERSION",
@@ -75,11 +79,12 @@ CREATE INDEX runs_open ON runs (owner) WHERE status = 'open';
 CREATE INDEX runs_closed_at ON runs (closed_at) WHERE status != 'open';
 CREATE TABLE events (
     id INTEGER PRIMARY KEY, at REAL NOT NULL, kind TEXT NOT NULL, key TEXT, name TEXT,
-    version TEXT, payload TEXT, reason TEXT
+    version TEXT, payload TEXT, reason TEXT, task_kind TEXT, options TEXT
 );
 CREATE VIEW history AS
     SELECT runs.run_id, runs.workflow_id, events.id & 4294967295 AS seq, events.at,
-           events.kind, events.key, events.name, events.version, events.payload, events.reason
+           events.kind, events.key, events.name, events.version, events.payload, events.reason,
+           events.task_kind, events.options
     FROM runs JOIN events
         ON events.id BETWEEN runs.run_no << 32 AND (runs.run_no << 32) + 4294967295;
 CREATE TABLE attempts (
@@ -152,43 +157,73 @@ def prepare(con: sqlite3.Connection, *, create: bool) -> int:
     return version
 
 
-# -- events <-> rows: (kind, key, name, version, payload, reason) ---------------------------
+# -- events <-> rows: (kind, key, name, version, payload, reason, task_kind, options) --------
 
-Row = tuple[str, str | None, str | None, str | None, str | None, str | None]
+Row = tuple[str, str | None, str | None, str | None, str | None, str | None, str | None, str | None]
 
 
 def event_row(event: Event) -> Row:
-    """The columns ``kind, key, name, version, payload, reason`` of ``event``."""
+    """The columns ``kind, key, name, version, payload, reason, task_kind, options`` of
+    ``event`` (a ``TaskScheduled`` event's options as compact JSON: whole seconds, task list
+    names and ``None``, which JSON carries exactly)."""
     return _TO_ROW[type(event)](event)
 
 
+def _scheduled(e: TaskScheduled) -> Row:
+    options = json.dumps(e.options, separators=(",", ":")) if e.options else None
+    return ("TaskScheduled", e.key, e.name, e.version, e.input, None, e.kind, options)
+
+
 _TO_ROW: dict[type, Callable[[Any], Row]] = {
-    WorkflowStarted: lambda e: ("WorkflowStarted", None, None, None, e.input, None),
-    TaskScheduled: lambda e: ("TaskScheduled", e.key, e.name, e.version, e.input, None),
-    TaskStarted: lambda e: ("TaskStarted", e.key, None, None, None, None),
-    TaskCompleted: lambda e: ("TaskCompleted", e.key, None, None, e.result, None),
-    TaskFailed: lambda e: ("TaskFailed", e.key, None, None, e.details, e.reason),
-    TaskTimedOut: lambda e: ("TaskTimedOut", e.key, None, None, None, e.timeout_type),
-    TaskScheduleFailed: lambda e: ("TaskScheduleFailed", e.key, None, None, None, e.cause),
-    TimerStarted: lambda e: ("TimerStarted", e.key, None, None, None, None),
-    TimerFired: lambda e: ("TimerFired", e.key, None, None, None, None),
+    WorkflowStarted: lambda e: ("WorkflowStarted", None, None, None, e.input, None, None, None),
+    TaskScheduled: _scheduled,
+    TaskStarted: lambda e: ("TaskStarted", e.key, None, None, None, None, None, None),
+    TaskCompleted: lambda e: ("TaskCompleted", e.key, None, None, e.result, None, None, None),
+    TaskFailed: lambda e: ("TaskFailed", e.key, None, None, e.details, e.reason, None, None),
+    TaskTimedOut: lambda e: ("TaskTimedOut", e.key, None, None, None, e.timeout_type, None, None),
+    TaskScheduleFailed: lambda e: (
+        "TaskScheduleFailed",
+        e.key,
+        None,
+        None,
+        None,
+        e.cause,
+        None,
+        None,
+    ),
+    TimerStarted: lambda e: ("TimerStarted", e.key, None, None, None, None, None, None),
+    TimerFired: lambda e: ("TimerFired", e.key, None, None, None, None, None, None),
 }
 
-_FROM_ROW: dict[str, Callable[[Any, Any, Any, Any, Any], Event]] = {
-    "WorkflowStarted": lambda k, n, v, p, r: WorkflowStarted(p),
-    "TaskScheduled": lambda k, n, v, p, r: TaskScheduled(k, n, v, p),
-    "TaskStarted": lambda k, n, v, p, r: TaskStarted(k),
-    "TaskCompleted": lambda k, n, v, p, r: TaskCompleted(k, p),
-    "TaskFailed": lambda k, n, v, p, r: TaskFailed(k, r, p),
-    "TaskTimedOut": lambda k, n, v, p, r: TaskTimedOut(k, r),
-    "TaskScheduleFailed": lambda k, n, v, p, r: TaskScheduleFailed(k, r),
-    "TimerStarted": lambda k, n, v, p, r: TimerStarted(k),
-    "TimerFired": lambda k, n, v, p, r: TimerFired(k),
+Build = Callable[[Any, Any, Any, Any, Any, Any, Any], Event]
+
+_FROM_ROW: dict[str, Build] = {
+    "WorkflowStarted": lambda k, n, v, p, r, t, o: WorkflowStarted(p),
+    "TaskScheduled": lambda k, n, v, p, r, t, o: TaskScheduled(
+        k, n, v, t, json.loads(o) if o else {}, p
+    ),
+    "TaskStarted": lambda k, n, v, p, r, t, o: TaskStarted(k),
+    "TaskCompleted": lambda k, n, v, p, r, t, o: TaskCompleted(k, p),
+    "TaskFailed": lambda k, n, v, p, r, t, o: TaskFailed(k, r, p),
+    "TaskTimedOut": lambda k, n, v, p, r, t, o: TaskTimedOut(k, r),
+    "TaskScheduleFailed": lambda k, n, v, p, r, t, o: TaskScheduleFailed(k, r),
+    "TimerStarted": lambda k, n, v, p, r, t, o: TimerStarted(k),
+    "TimerFired": lambda k, n, v, p, r, t, o: TimerFired(k),
 }
+
+EVENT_COLUMNS = "kind, key, name, version, payload, reason, task_kind, options"
+"""The columns :func:`event_row` fills and :func:`event_from_row` reads, in order."""
 
 
 def event_from_row(
-    kind: str, key: str | None, name: str | None, version: str | None, payload: Any, reason: Any
+    kind: str,
+    key: str | None,
+    name: str | None,
+    version: str | None,
+    payload: Any,
+    reason: Any,
+    task_kind: Any = None,
+    options: Any = None,
 ) -> Event:
     """The event a row holds.
 
@@ -198,4 +233,4 @@ def event_from_row(
     build = _FROM_ROW.get(kind)
     if build is None:
         raise SchemaProblem(f"it has an event of unknown kind {kind!r}")
-    return build(key, name, version, payload, reason)
+    return build(key, name, version, payload, reason, task_kind, options)
