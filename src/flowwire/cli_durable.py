@@ -21,8 +21,6 @@ written, 2 a usage or setup problem (including a file that cannot be opened), 13
 from __future__ import annotations
 
 import argparse
-import datetime
-import json
 import os
 import signal
 import sys
@@ -30,6 +28,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -75,13 +74,9 @@ def add_run_options(run: argparse.ArgumentParser) -> None:
 
 
 def _print_json(value: Any) -> None:
-    from flowwire.cli import _jsonable
+    from flowwire.tools.jsonview import to_json
 
-    try:
-        text = json.dumps(value, default=_jsonable, ensure_ascii=False)
-    except (TypeError, ValueError):
-        text = json.dumps(repr(value))
-    print(text, flush=True)
+    print(to_json(value), flush=True)
 
 
 def _task_failure(exc: TaskError, command: str, traceback: bool) -> int:
@@ -287,71 +282,35 @@ def _open(path: str) -> Any:
     return SQLiteStore(path, readonly=True)
 
 
-def _when(at: float | None) -> str:
-    if at is None:
-        return "-"
-    return datetime.datetime.fromtimestamp(at).isoformat(sep=" ", timespec="seconds")
-
-
 def _executions(args: argparse.Namespace) -> int:
+    from flowwire.engines.durable_history import summaries
+    from flowwire.tools.histories import executions_json, format_executions
+
     try:
         store = _open(args.db)
         try:
-            runs = store.runs(status=args.status)
-            owners = store.owners()
+            found = summaries(store, status=args.status)
         finally:
             store.close()
     except StoreError as exc:
         print(f"flowwire executions: {exc}", file=sys.stderr)
         return 2
-    now = time.time()
-    alive = {oid: o.pid for oid, o in owners.items() if o.is_alive(now, 30.0)}
-    rows = []
-    for run in runs:
-        rows.append(
-            {
-                "workflow_id": run.workflow_id,
-                "run_id": run.run_id,
-                "workflow": run.name,
-                "version": run.version,
-                "status": run.status,
-                "started_at": run.started_at,
-                "closed_at": run.closed_at,
-                "parent": None if run.parent is None else run.parent[0],
-            }
-        )
-    if args.json:
-        _print_json(rows)
-        return 0
-    header = ("WORKFLOW ID", "RUN ID", "WORKFLOW", "STATUS", "STARTED", "CLOSED")
-    table = [header] + [
-        (
-            r["workflow_id"],
-            r["run_id"],
-            f"{r['workflow']} v{r['version']}",
-            r["status"],
-            _when(r["started_at"]),
-            _when(r["closed_at"]),
-        )
-        for r in rows
-    ]
-    widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
-    for row in table:
-        print(
-            "  ".join(
-                str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)
-            ).rstrip()
-        )
-    if alive:
-        pids = ", ".join(str(pid) for pid in sorted(alive.values()))
-        print(f"({len(alive)} worker process(es) on this file: {pids})")
+    print(executions_json(found) if args.json else format_executions(found))
     return 0
 
 
 def _history(args: argparse.Namespace) -> int:
-    from flowwire.engines.durable_history import read_execution
+    from flowwire.engines.durable_history import durable_timeline, history_entries, summary_of
     from flowwire.engines.local import LocalEngine
+    from flowwire.tools.histories import format_history, history_json
+    from flowwire.tools.timeline import write_timeline
 
+    if args.timeline is not None and Path(args.timeline).suffix.lower() not in _PICTURES:
+        print(
+            f"flowwire history: --timeline {args.timeline}: use a .svg, .html or .png file",
+            file=sys.stderr,
+        )
+        return 2
     try:
         engine = LocalEngine(
             _targets(args.targets), transport=args.transport, offload_dir=args.offload_dir
@@ -361,53 +320,35 @@ def _history(args: argparse.Namespace) -> int:
         print(f"flowwire history: {exc}", file=sys.stderr)
         return 2
     try:
-        runs = read_execution(store, args.id, engine._registry, engine.rule, decode=not args.raw)
-    except KeyError:
-        print(f"flowwire history: {args.db} has no execution {args.id!r}", file=sys.stderr)
-        return 2
+        found = store.find(args.id)
+        if found is None:
+            print(f"flowwire history: {args.db} has no execution {args.id!r}", file=sys.stderr)
+            return 2
+        runs = [found] if found.run_id == args.id else store.chain(found.workflow_id)
+        shown = []
+        for record in runs:
+            entries = history_entries(
+                store, record, engine._registry, engine.rule, decode=not args.raw
+            )
+            shown.append((summary_of(record), entries))
+        timeline = durable_timeline(store, runs[-1]) if args.timeline else None
     except StoreError as exc:
         print(f"flowwire history: {exc}", file=sys.stderr)
         return 2
     finally:
         store.close()
-    if args.json:
-        _print_json({"file": args.db, "execution": args.id, "runs": runs})
-        return 0
-    for run in runs:
-        print(
-            f"run {run['run_id']} of {run['workflow_id']}: workflow {run['workflow']!r} "
-            f"v{run['version']}, {run['status']}, started {_when(run['started_at'])}"
-        )
-        for event in run["events"]:
-            print("  " + _event_line(event, args.raw))
-        outcome = run["outcome"]
-        if outcome is not None:
-            print(f"  => {_shown(outcome)}")
+    for summary, entries in shown:  # a run and the runs it continued as, oldest first
+        if args.json:
+            print(history_json(summary, entries))
+        else:
+            print(format_history(summary, entries, everything=True, traceback=args.traceback))
+    if timeline is not None:
+        write_timeline(timeline, args.timeline)
+        print(f"timeline of {len(timeline.rows)} rows written to {args.timeline}", file=sys.stderr)
     return 0
 
 
-def _shown(decoded: dict[str, Any]) -> str:
-    from flowwire.cli import _jsonable
-
-    if "error" in decoded:
-        return f"({decoded['error']})"
-    try:
-        return json.dumps(decoded["value"], default=_jsonable, ensure_ascii=False)
-    except (TypeError, ValueError):
-        return repr(decoded["value"])
-
-
-def _event_line(event: dict[str, Any], raw: bool) -> str:
-    head = f"{event['seq']:>4}  +{event['offset']:.3f}s  {event['kind']:<18} {event['key'] or ''}"
-    if event.get("name"):
-        head += f" {event['name']} v{event['version']}"
-    if event.get("reason"):
-        head += f" {event['reason']}"
-    if raw:
-        return head + (f"  {event['payload']}" if event.get("payload") is not None else "")
-    if "value" in event or "error" in event:
-        head += "  " + _shown(event)
-    return head
+_PICTURES = (".svg", ".html", ".htm", ".png")
 
 
 def _prune(args: argparse.Namespace) -> int:
@@ -493,6 +434,12 @@ def add_durable_commands(sub: Any) -> None:
     )
     history.add_argument("--json", action="store_true", help="print JSON (times, payloads)")
     history.add_argument("--raw", action="store_true", help="payloads as stored, not decoded")
+    history.add_argument("--traceback", action="store_true", help="print remote tracebacks")
+    history.add_argument(
+        "--timeline",
+        metavar="FILE",
+        help="also draw the (last) run as a timeline: out.svg, out.html or out.png",
+    )
     history.add_argument("--transport", help="transport of task classes that chose none")
     history.add_argument("--offload-dir", metavar="DIR", help="store of 'offload' stages")
     history.set_defaults(func=_history)

@@ -107,7 +107,7 @@ def test_start_worker_executions_history_prune_and_backup(tmp_path: Path) -> Non
     assert again.returncode == 2
     assert "execution 'c' is already running" in again.stderr
     listed = _flowwire(tmp_path, "executions", "--db", db, "--json")
-    assert [r["status"] for r in json.loads(listed.stdout)] == ["open"]
+    assert [r["status"] for r in json.loads(listed.stdout)] == ["OPEN"]
     (tmp_path / "hold-s1").write_text("x")  # the worker holds c at its second step
     worker = subprocess.Popen(
         [sys.executable, "-m", "flowwire", "worker", "--db", db, "_durable_tasks"],
@@ -142,52 +142,65 @@ def test_start_worker_executions_history_prune_and_backup(tmp_path: Path) -> Non
     assert "took over c (run" in worker_err and worker_err.endswith("flowwire worker: stopped\n")
 
     table = _flowwire(tmp_path, "executions", "--db", db).stdout.splitlines()
-    assert table[0].split() == [
-        "WORKFLOW",
-        "ID",
-        "RUN",
-        "ID",
-        "WORKFLOW",
-        "STATUS",
-        "STARTED",
-        "CLOSED",
-    ]
-    assert table[1].split()[0] == "c" and "completed" in table[1]
+    assert table[0].startswith("WORKFLOW ID  RUN ID ") and table[0].endswith("STARTED (UTC)  TOOK")
+    assert table[1].split()[:2] == ["c", json.loads(started.stdout)["runId"]]
+    assert table[1].split()[2:5] == ["tests.durable.chain", "v1", "COMPLETED"]
 
     shown = _flowwire(tmp_path, "history", "--db", db, "c", "_durable_tasks")
     lines = shown.stdout.splitlines()
-    assert lines[0].startswith("run tests.durable.chain-") and "completed" in lines[0]
-    started_line = r" +0  \+0\.000s  WorkflowStarted +\{\"args\": \[2\], \"kwargs\": \{\}\}"
-    assert re.fullmatch(started_line, lines[1])
-    assert "TaskScheduled      step-0-0 tests.durable.step v1" in lines[2]
-    assert lines[2].endswith('{"args": [0, "s0"], "kwargs": {}}')
-    assert lines[-1] == "  => 2"
+    assert lines[0].startswith("tests.durable.chain v1  c  run tests.durable.chain-")
+    assert "COMPLETED" in lines[0]
+    assert lines[1:4] == [
+        "    1  +   0.000s  WorkflowStarted",
+        '                  input: {"args": [2], "kwargs": {}}',
+        lines[3],
+    ]
+    assert re.fullmatch(
+        r" +2  \+ +\d\.\d{3}s  TaskScheduled  step-0-0  activity "
+        r"'tests\.durable\.step' v1",
+        lines[3],
+    )
+    assert lines[4] == '                  input: {"args": [0, "s0"], "kwargs": {}}'
+    assert re.fullmatch(r" +6  \+ +\d\.\d{3}s  WorkflowCompleted", lines[-2])
+    assert lines[-1] == "                  result: 2"
 
-    timeline = json.loads(_flowwire(tmp_path, "history", "--db", db, "c", "--json").stdout)
-    [run] = timeline["runs"]
-    assert [e["kind"] for e in run["events"]] == ["WorkflowStarted"] + [
+    document = json.loads(_flowwire(tmp_path, "history", "--db", db, "c", "--json").stdout)
+    assert document["execution"]["workflowId"] == "c"
+    assert document["execution"]["status"] == "COMPLETED"
+    events = document["events"]
+    assert [e["event"] for e in events] == ["WorkflowStarted"] + [
         "TaskScheduled",
         "TaskCompleted",
-    ] * 2
-    ats = [e["at"] for e in run["events"]]
-    assert ats == sorted(ats) and run["started_at"] <= ats[0] <= run["closed_at"]
-    assert run["events"][2] | {"at": 0, "offset": 0} == {
-        "seq": 2,
-        "at": 0,
+    ] * 2 + ["WorkflowCompleted"]
+    offsets = [e["offset"] for e in events]
+    assert offsets == sorted(offsets) and offsets[0] == 0
+    assert events[2] | {"time": "", "offset": 0} == {
+        "eventId": 3,
+        "time": "",
         "offset": 0,
-        "kind": "TaskCompleted",
+        "event": "TaskCompleted",
         "key": "step-0-0",
-        "payload": "1",
-        "value": 1,
+        "task": "activity 'tests.durable.step' v1",
+        "result": 1,
     }
-    assert run["outcome"] == {"value": 2}
     raw = _flowwire(tmp_path, "history", "--db", db, "c", "--raw").stdout
-    assert '{"args":[0,"s0"],"kwargs":{}}' in raw  # as stored, not decoded
+    assert 'input: "{\\"args\\":[0,\\"s0\\"],\\"kwargs\\":{}}"' in raw  # as stored
+
+    picture = tmp_path / "c.svg"
+    drawn = _flowwire(tmp_path, "history", "--db", db, "c", "--timeline", str(picture))
+    assert drawn.stderr == f"timeline of 2 rows written to {picture}\n"
+    svg = picture.read_text()
+    assert svg.startswith("<svg") and "step-1-0" in svg
+    wrong = _flowwire(tmp_path, "history", "--db", db, "c", "--timeline", "c.txt")
+    assert (wrong.returncode, wrong.stderr) == (
+        2,
+        "flowwire history: --timeline c.txt: use a .svg, .html or .png file\n",
+    )
 
     backup = _flowwire(tmp_path, "backup", "--db", db, str(tmp_path / "copy.db"))
     assert backup.returncode == 0, backup.stderr
     copied = _flowwire(tmp_path, "executions", "--db", str(tmp_path / "copy.db"), "--json")
-    assert [r["workflow_id"] for r in json.loads(copied.stdout)] == ["c"]
+    assert [r["workflowId"] for r in json.loads(copied.stdout)] == ["c"]
     kept = _flowwire(tmp_path, "prune", "--db", db, "--older-than", "1")
     assert kept.stderr == f"flowwire prune: deleted 0 closed run(s) of {db}\n"
     pruned = _flowwire(tmp_path, "prune", "--db", db, "--older-than", "0", "--vacuum")

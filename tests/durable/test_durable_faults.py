@@ -238,7 +238,7 @@ def test_a_tiny_tmpfs_filling_up(tmp_path: Path) -> None:
     assert first_err.count("\n") == 1
     assert (out / "integrity").read_text().strip() == "ok"
     [run] = json.loads((out / "executions.json").read_text())
-    assert run["status"] == "open"
+    assert run["status"] == "OPEN"
     con = sqlite3.connect(out / "copy.db")
     kinds = [k for (k,) in con.execute("SELECT kind FROM events ORDER BY id")]
     assert kinds == ["WorkflowStarted"] + ["TaskScheduled", "TaskCompleted"] * 2 + ["TaskScheduled"]
@@ -283,7 +283,7 @@ def test_a_read_only_file_is_refused_clearly_and_still_readable(tmp_path: Path) 
     )
     status, out, err = _read_only(tmp_path, "executions", "--db", str(db), "--json")
     assert status == 0, err
-    assert [r["status"] for r in json.loads(out)] == ["completed"]
+    assert [r["status"] for r in json.loads(out)] == ["COMPLETED"]
     assert db.read_bytes() == before
 
 

@@ -279,7 +279,7 @@ class LocalEngine:
                 processes killed), so nothing is left running.
         """
         if self._durable is not None:
-            return self.execute(workflow, args, kwargs)
+            return cast(_R, self.execute(workflow, args, kwargs))
         task_type, transport, payload = self._prepare(workflow, args, kwargs)
         if self._kernel is not None:
             raise RuntimeError("this LocalEngine is already running a workflow")
@@ -309,7 +309,7 @@ class LocalEngine:
 
     def execute(
         self,
-        workflow: type[Workflow],
+        workflow: type[TaskClass[..., _R]] | type[Workflow],
         args: Iterable[Any] = (),
         kwargs: dict[str, Any] | None = None,
         *,
@@ -435,7 +435,7 @@ class LocalEngine:
         return self._durable
 
     def _prepare(
-        self, workflow: type[Workflow], args: tuple[Any, ...], kwargs: dict[str, Any]
+        self, workflow: type, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> tuple[TaskType, Transport, str]:
         """Register ``workflow`` and its targets, check and encode its arguments."""
         if not isinstance(workflow, type) or not issubclass(workflow, Workflow):

@@ -407,15 +407,20 @@ class SQLiteStore:
             self._next[run.run_id] = cursor.lastrowid << 32
         if batch.events:
             following, rows = self._next, []
+            # when the worker started each attempt that closes now (on its closing event)
+            starts: dict[tuple[str, Any], float | None] = {
+                (a.run_id, a.key): a.started_at for a in batch.closed_attempts
+            }
             for run_id, event, at in batch.events:
                 ident = following.get(run_id)
                 if ident is None:
                     ident = self._next_event(run_id)
                 following[run_id] = ident + 1
-                rows.append((ident, at, *event_row(event)))
+                started = starts.get((run_id, getattr(event, "key", None))) if starts else None
+                rows.append((ident, at, *event_row(event), started))
             con.executemany(
-                f"INSERT INTO events (id, at, {EVENT_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO events (id, at, {EVENT_COLUMNS}, started) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
         if batch.attempts or batch.started or batch.closed_attempts:
@@ -512,6 +517,17 @@ class SQLiteStore:
                 (low, low | _SEQ),
             ).fetchall()
             return [(row[0], event_from_row(*row[1:])) for row in rows]
+
+    def attempt_starts(self, run_id: str) -> dict[str, float]:
+        """When a worker started each closed activity attempt of run ``run_id``, by call key
+        (kept on the attempt's closing event: the history itself has no start events)."""
+        with self._lock, self._errors(f"read the history of {run_id}"):
+            low = self._number(run_id) << 32
+            rows = self._con.execute(
+                "SELECT key, started FROM events WHERE id BETWEEN ? AND ? AND started IS NOT NULL",
+                (low, low | _SEQ),
+            ).fetchall()
+        return dict(rows)
 
     def run(self, run_id: str) -> RunRecord | None:
         with self._lock, self._errors("read a run"):

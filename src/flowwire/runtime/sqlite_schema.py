@@ -16,12 +16,12 @@ Tables (version 1): ``runs`` (one row per run; ``owner`` is the owner holding an
 together in commit order with no second index; ``kind`` names the event type, payload strings
 exactly as written are in ``payload``, short strings such as a failure reason or a timeout type
 in ``reason``; a ``TaskScheduled`` event's ``kind`` of task and the ``options`` it was
-scheduled with, as JSON, in ``task_kind`` and ``options``; the view ``history`` shows them with
-their run ids), ``attempts`` (open activity
-attempts: the task queue; ``started_at`` and ``owner`` are the lease of the worker that holds
-one; an attempt's input is its ``TaskScheduled`` event's, not copied), ``timers`` (pending
-timers: a run's timer by key with its fire time), ``owners`` (the kernels writing to the file,
-see :mod:`flowwire.runtime.owners`).
+scheduled with, as JSON, in ``task_kind`` and ``options``; on an attempt's closing event, when
+its worker started it, in ``started``; the view ``history`` shows them with their run ids),
+``attempts`` (open activity attempts: the task queue; ``started_at`` and ``owner`` are the
+lease of the worker that holds one; an attempt's input is its ``TaskScheduled`` event's, not
+copied), ``timers`` (pending timers: a run's timer by key with its fire time), ``owners`` (the
+kernels writing to the file, see :mod:`flowwire.runtime.owners`).
 """
 
 from __future__ import annotations
@@ -79,12 +79,12 @@ CREATE INDEX runs_open ON runs (owner) WHERE status = 'open';
 CREATE INDEX runs_closed_at ON runs (closed_at) WHERE status != 'open';
 CREATE TABLE events (
     id INTEGER PRIMARY KEY, at REAL NOT NULL, kind TEXT NOT NULL, key TEXT, name TEXT,
-    version TEXT, payload TEXT, reason TEXT, task_kind TEXT, options TEXT
+    version TEXT, payload TEXT, reason TEXT, task_kind TEXT, options TEXT, started REAL
 );
 CREATE VIEW history AS
     SELECT runs.run_id, runs.workflow_id, events.id & 4294967295 AS seq, events.at,
            events.kind, events.key, events.name, events.version, events.payload, events.reason,
-           events.task_kind, events.options
+           events.task_kind, events.options, events.started
     FROM runs JOIN events
         ON events.id BETWEEN runs.run_no << 32 AND (runs.run_no << 32) + 4294967295;
 CREATE TABLE attempts (
