@@ -32,6 +32,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from flowwire._cli_args import non_negative_float, positive_float, positive_int
 from flowwire.errors import ConfigurationError, FlowwireError, StoreError, TaskError
 
 __all__ = ["add_durable_commands", "add_run_options", "run_durable"]
@@ -396,9 +397,15 @@ def add_durable_commands(sub: Any) -> None:
     )
     _engine_options(worker)
     worker.add_argument("--processes", action="store_true", help="run activities in processes")
-    worker.add_argument("--workers", type=int, default=None, help="size of the activity pool")
-    worker.add_argument("--max-runs", type=int, default=1000, help="open executions at once")
-    worker.add_argument("--poll", type=float, default=0.1, help="seconds between looks for work")
+    worker.add_argument(
+        "--workers", type=positive_int, default=None, help="size of the activity pool (1 or more)"
+    )
+    worker.add_argument(
+        "--max-runs", type=positive_int, default=1000, help="open executions at once"
+    )
+    worker.add_argument(
+        "--poll", type=positive_float, default=0.1, help="seconds between looks for work"
+    )
     worker.set_defaults(func=_worker)
 
     start = sub.add_parser("start", help="start a durable execution for a worker to run")
@@ -411,7 +418,9 @@ def add_durable_commands(sub: Any) -> None:
         "--attach", action="store_true", help="if ID is running, return it instead of failing"
     )
     start.add_argument("--wait", action="store_true", help="wait for the result and print it")
-    start.add_argument("--timeout", type=float, default=None, help="(--wait) seconds at most")
+    start.add_argument(
+        "--timeout", type=positive_float, default=None, help="(--wait) seconds at most"
+    )
     start.add_argument("--scan", action="append", default=[], metavar="PKG")
     start.add_argument("--traceback", action="store_true", help="print remote tracebacks")
     _engine_options(start)
@@ -448,7 +457,7 @@ def add_durable_commands(sub: Any) -> None:
     _db(prune)
     prune.add_argument(
         "--older-than",
-        type=float,
+        type=non_negative_float,
         required=True,
         metavar="DAYS",
         help="closed more than DAYS days ago (may be a fraction)",
