@@ -412,7 +412,14 @@ def add_durable_commands(sub: Any) -> None:
     _db(start)
     start.add_argument("workflow", help="module:Workflow")
     start.add_argument("args", nargs="*", default=[], help="arguments, each parsed as JSON")
-    start.add_argument("-k", "--kwarg", action="append", default=[], metavar="NAME=VALUE")
+    start.add_argument(
+        "-k",
+        "--kwarg",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a keyword argument, its value parsed as JSON (else a string); repeatable",
+    )
     start.add_argument("--id", metavar="ID", help="the execution id (default: NAME-<hex>)")
     start.add_argument(
         "--attach", action="store_true", help="if ID is running, return it instead of failing"
@@ -421,7 +428,9 @@ def add_durable_commands(sub: Any) -> None:
     start.add_argument(
         "--timeout", type=positive_float, default=None, help="(--wait) seconds at most"
     )
-    start.add_argument("--scan", action="append", default=[], metavar="PKG")
+    start.add_argument(
+        "--scan", action="append", default=[], metavar="PKG", help="find tasks in PKG too"
+    )
     start.add_argument("--traceback", action="store_true", help="print remote tracebacks")
     _engine_options(start)
     start.set_defaults(func=_start)
@@ -467,5 +476,5 @@ def add_durable_commands(sub: Any) -> None:
 
     backup = sub.add_parser("backup", help="copy a durable file safely while workers run")
     _db(backup)
-    backup.add_argument("destination", metavar="DESTINATION")
+    backup.add_argument("destination", metavar="DESTINATION", help="the copy to write")
     backup.set_defaults(func=_backup)

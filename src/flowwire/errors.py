@@ -15,7 +15,7 @@
     ├── NondeterminismError         the history no longer matches the workflow code
     ├── UnknownTaskError            a completion token no open activity task has
     └── BackendError                the engine's backend (for example SWF) refused a call
-        └── StoreError              a history store (a SQLite file) cannot be opened or written
+        └── StoreError              a durable store's file cannot be used
 
 Every message names what was wrong and where: a value path such as
 ``$.args[0]["price"]``, a task name, or a size and its limit. Third-party exceptions are

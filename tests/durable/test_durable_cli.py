@@ -142,7 +142,14 @@ def test_start_worker_executions_history_prune_and_backup(tmp_path: Path) -> Non
     assert "took over c (run" in worker_err and worker_err.endswith("flowwire worker: stopped\n")
 
     table = _flowwire(tmp_path, "executions", "--db", db).stdout.splitlines()
-    assert table[0].startswith("WORKFLOW ID  RUN ID ") and table[0].endswith("STARTED (UTC)  TOOK")
+    assert re.split(r"\s{2,}", table[0]) == [
+        "WORKFLOW ID",
+        "RUN ID",
+        "TYPE",
+        "STATUS",
+        "STARTED (UTC)",
+        "TOOK",
+    ]
     assert table[1].split()[:2] == ["c", json.loads(started.stdout)["runId"]]
     assert table[1].split()[2:5] == ["tests.durable.chain", "v1", "COMPLETED"]
 
