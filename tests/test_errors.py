@@ -19,6 +19,7 @@ from flowwire.errors import (
     PayloadTooLarge,
     RegistrationError,
     StoreError,
+    StoreUnavailable,
     TaskError,
     TaskTimedout,
     TransportError,
@@ -42,6 +43,7 @@ EXPECTED_PARENTS: dict[type[Exception], type[Exception] | None] = {
     UnknownTaskError: FlowwireError,
     BackendError: FlowwireError,
     StoreError: BackendError,
+    StoreUnavailable: DecodeError,
 }
 
 
@@ -53,7 +55,9 @@ def _drawn_tree() -> dict[str, str | None]:
     for line in doc.splitlines():
         # the docstring indents the drawing by four spaces; each level adds "│   " or "    "
         match = re.match(r"^( {4})((?:[│ ]   )*)(?:[├└]── )?([A-Z][A-Za-z]+)(?:\s|$)", line)
-        if not match or not match.group(3).endswith(("Error", "Timedout", "TooLarge")):
+        if not match or not match.group(3).endswith(
+            ("Error", "Timedout", "TooLarge", "Unavailable")
+        ):
             continue
         depth = len(match.group(2)) // 4 + (1 if re.search(r"[├└]── ", line) else 0)
         name = match.group(3)

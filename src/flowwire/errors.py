@@ -9,6 +9,7 @@
     ├── TransportError              something went wrong turning values into payloads
     │   ├── EncodeError             a value the transport cannot carry exactly
     │   ├── DecodeError             a payload the transport cannot read back
+    │   │   └── StoreUnavailable    ... for now: its offload store is down (transient)
     │   └── PayloadTooLarge         a payload over the backend's field limit
     ├── TaskError                   a task (activity or child workflow) failed
     │   └── TaskTimedout            ... because it timed out (after its retries)
@@ -34,6 +35,7 @@ __all__ = [
     "PayloadTooLarge",
     "RegistrationError",
     "StoreError",
+    "StoreUnavailable",
     "TaskError",
     "TaskTimedout",
     "TransportError",
@@ -83,6 +85,30 @@ class DecodeError(TransportError, ValueError):
         self.path = path
         self.reason = message
         super().__init__(message if path is None else f"{message} (at {path})")
+
+
+class StoreUnavailable(DecodeError):
+    """An offloaded payload cannot be read *for now*: its blob store failed to answer (a
+    network error, a throttled or failing S3, a directory that is missing or unreadable).
+
+    The object itself is not known to be bad, so this is transient, unlike the other
+    :class:`DecodeError` cases (a missing object, a size or hash mismatch, a malformed
+    reference), which are permanent. The engines treat it that way: a decision that hits it
+    is retried with backoff instead of failing the run, and an activity retries reading its
+    input. ``store`` and ``key`` name the object; the store's exception is the ``__cause__``.
+    """
+
+    def __init__(self, message: str, *, store: str, key: str) -> None:
+        self.store = store
+        self.key = key
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_unavailable, (self.reason, self.store, self.key))
+
+
+def _rebuild_unavailable(message: str, store: str, key: str) -> StoreUnavailable:
+    return StoreUnavailable(message, store=store, key=key)
 
 
 class PayloadTooLarge(TransportError):

@@ -13,6 +13,12 @@ Two ways to drive it, which must produce identical decisions (the tests check th
   decision costs time proportional to what changed, not to the length of the history.
 
 Call evaluation is one function (``Execution._advance``) for both paths.
+
+A payload whose offload store is unavailable (:class:`~flowwire.StoreUnavailable`, raised while
+decoding the workflow's input or a task's result) suspends the decision instead of failing the
+run: ``decide`` raises it, and the engine decides again later. A live execution keeps its place
+(the read is retried where it stopped, and the decisions made before it are returned then); a
+full replay is simply run again. The workflow's code never sees the error.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from flowwire.decision import (
     CompleteWorkflow,
@@ -29,7 +35,7 @@ from flowwire.decision import (
     FailWorkflow,
     StartTimer,
 )
-from flowwire.errors import NondeterminismError, TaskError, TaskTimedout
+from flowwire.errors import NondeterminismError, StoreUnavailable, TaskError, TaskTimedout
 from flowwire.history import (
     Event,
     TaskCompleted,
@@ -77,6 +83,13 @@ class _Suspend(BaseException):
 
 class _Abort(BaseException):
     """Unwinds a parked live ``run`` whose execution is being discarded."""
+
+
+class _Outage(BaseException):
+    """Unwinds ``run`` (full replay) or the decider's step when a store is unavailable."""
+
+
+_T = TypeVar("_T")
 
 
 class _Fail(BaseException):
@@ -264,6 +277,8 @@ class Execution:
         self._to_decider.acquire()
         self._ready: Callable[[], bool] | None = None
         self._aborted = False
+        #: the store outage that stopped the last decision (it is resumed at the next one)
+        self._outage: StoreUnavailable | None = None
 
     @staticmethod
     def _shared_cache(run_id: str) -> dict[str, Any]:
@@ -285,6 +300,11 @@ class Execution:
         A closing decision (complete, fail, continue-as-new) is always last; after it the
         execution is closed. Raises ``RuntimeError`` when called on a closed execution, or a
         second time on a full-replay (``live=False``) execution.
+
+        Raises :class:`~flowwire.StoreUnavailable` when a payload's store cannot be read for
+        now: decide again later (a live execution: this one, with the same or a longer
+        history, and it returns the decisions made before the outage too; a full replay: a
+        new execution).
         """
         if self.closed:
             raise RuntimeError(f"execution {self.run_id or ''} is closed")
@@ -296,7 +316,10 @@ class Execution:
                 f"{self._seen}: a live execution needs the same, growing history"
             )
         self._ingest(events)
-        self._decisions = []
+        if self._outage is None:
+            self._decisions = []
+        else:  # the previous decision stopped at an unavailable store: go on from there
+            self._outage = None
         if not self._started:
             self._started = True
             if self.live:
@@ -309,6 +332,8 @@ class Execution:
                 self._body()
         else:
             self._live_step()
+        if self._outage is not None:
+            raise self._outage.with_traceback(None)
         if self._ready is not None and self._unvisited:  # live run parked, as _body's _Suspend
             try:
                 self._check_all_visited()
@@ -348,11 +373,16 @@ class Execution:
                 dirty[id(call)] = call
             calls = sorted(dirty.values(), key=_seq_of)
         keys.clear()
+        done = 0
         try:
             for call in calls:
                 self._advance(call)
+                done += 1
         except _Fail as failure:
             self._fail(failure.error)
+            return
+        except _Outage:  # an argument's result is unreadable for now: these go again next time
+            self._deferred.extend(calls[done:])
             return
         if self._deferred:
             self._deferred = [c for c in self._deferred if c.state == _WAITING]
@@ -383,7 +413,8 @@ class Execution:
             instance._fw_execution = self
             if self._input is None:
                 raise NondeterminismError("the history has no WorkflowStarted event")
-            args, kwargs = instance._deserialize_arguments(self._input)
+            payload = self._input
+            args, kwargs = self._read(lambda: instance._deserialize_arguments(payload))
             value = instance.run(*args, **kwargs)
             if isinstance(value, Restart):
                 payload = instance._serialize_restart_arguments(
@@ -399,12 +430,28 @@ class Execution:
                 self._check_all_visited()
             except NondeterminismError as exc:
                 self._fail(exc)
-        except _Abort:
+        except (_Abort, _Outage):
             return
         except _Fail as failure:
             self._fail(failure.error)
         except Exception as exc:
             self._fail(exc)
+
+    def _read(self, read: Callable[[], _T]) -> _T:
+        """``read()`` (a payload decode); while its store is unavailable, suspend the decision:
+        a full replay (or the decider's own thread) unwinds with ``_Outage``, a live ``run``
+        parks until the next decision and tries again."""
+        while True:
+            try:
+                return read()
+            except StoreUnavailable as exc:
+                self._outage = exc
+                if not self.live or threading.current_thread() is not self._thread:
+                    raise _Outage from exc
+                self.block_until(self._store_retry)
+
+    def _store_retry(self) -> bool:
+        return self._outage is None
 
     def _fail(self, error: BaseException) -> None:
         self._decisions = [FailWorkflow(*self._workflow_transport().serialize_error(error))]
@@ -548,8 +595,9 @@ class Execution:
             self._settle(call, index, event)
             return
         if key not in self._scheduled and key not in self._emitted:
+            payload = self._input_payload(call)  # first: it may stop at an unavailable store
             self._emitted.add(key)
-            self._decisions.append(spec.decision(key, self._input_payload(call)))
+            self._decisions.append(spec.decision(key, payload))
         self._by_key[key] = call
 
     def _settle(self, call: _Call, index: int, event: Event) -> None:
@@ -601,12 +649,15 @@ class Execution:
         if key in cache:
             return cache[key]
         assert call.result is not None
-        spec, transport = call.spec, call.transport
+        spec, transport, payload = call.spec, call.transport, call.result
         if spec.target is None:
-            value = transport.deserialize_result(call.result, type_hint=spec.returns)
+            value = self._read(
+                lambda: transport.deserialize_result(payload, type_hint=spec.returns)
+            )
         else:
-            value = spec.target.cls._deserialize_result(
-                call.result, transport=transport, type_hint=spec.returns
+            cls, hint = spec.target.cls, spec.returns
+            value = self._read(
+                lambda: cls._deserialize_result(payload, transport=transport, type_hint=hint)
             )
         cache[key] = value
         return value

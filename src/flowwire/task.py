@@ -12,13 +12,15 @@ an ``ActivityOutcome`` back; workflows are driven by ``flowwire.replay``.
 
 from __future__ import annotations
 
+import time
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
+from flowwire._backoff import outage_delay
 from flowwire._checks import check_name, check_seconds, check_version
-from flowwire.errors import RegistrationError
+from flowwire.errors import RegistrationError, StoreUnavailable
 from flowwire.result import SuspendTask
 from flowwire.tasktype import TaskType, check_binding, run_signature, type_of
 from flowwire.transport import Transport, get_transport
@@ -409,6 +411,11 @@ def run_activity(
 
     ``transport`` replaces the class's transport (an engine default for classes that chose
     none); ``heartbeat`` is called by ``Activity.heartbeat``.
+
+    An input whose offload store is unavailable (:class:`~flowwire.StoreUnavailable`) is read
+    again with backoff, heartbeating in between, for up to ``ARGUMENT_OUTAGE_WAIT`` (60)
+    seconds or until the heartbeat answers that the attempt is over; only then does the
+    attempt fail, with that error.
     """
     try:
         instance = cls()
@@ -421,7 +428,7 @@ def run_activity(
     instance._fw_token = token
     instance._fw_heartbeat = heartbeat
     try:
-        args, kwargs = instance._deserialize_arguments(payload)
+        args, kwargs = _read_arguments(instance, payload)
         value = instance.run(*args, **kwargs)
         return ActivityOutcome("completed", result=instance._serialize_result(value))
     except SuspendTask:
@@ -429,3 +436,21 @@ def run_activity(
     except Exception as exc:
         reason, details = instance._transport().serialize_error(exc)
         return ActivityOutcome("failed", reason=reason, details=details)
+
+
+ARGUMENT_OUTAGE_WAIT = 60.0
+"""Seconds an activity attempt keeps retrying to read an input whose store is unavailable."""
+
+
+def _read_arguments(instance: Activity, payload: str) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    failures, waited = 0, 0.0
+    while True:
+        try:
+            return instance._deserialize_arguments(payload)
+        except StoreUnavailable:
+            failures += 1
+            delay = outage_delay(failures)
+            if waited + delay > ARGUMENT_OUTAGE_WAIT or not instance.heartbeat():
+                raise
+            time.sleep(delay)
+            waited += delay

@@ -12,7 +12,7 @@ from _stage_helpers import encode_one, make_ctx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flowwire.errors import ConfigurationError, DecodeError, EncodeError
+from flowwire.errors import ConfigurationError, DecodeError, EncodeError, StoreUnavailable
 from flowwire.transport._protocols import Stage, StageContext
 from flowwire.transport.stages import (
     BlobStore,
@@ -159,7 +159,7 @@ def test_store_failures_are_wrapped(ctx: StageContext) -> None:
         stage.encode(b"data", ctx)
     assert isinstance(info.value.__cause__, OSError)
     params = OffloadReference("broken", hashlib.sha256(b"d").digest(), 1).to_params()
-    with pytest.raises(DecodeError, match=r"cannot read object [0-9a-f]{64} from store 'broken'"):
+    with pytest.raises(StoreUnavailable, match=r"cannot read object [0-9a-f]{64} from store 'b"):
         stage.decode(b"", params, ctx)
 
 
@@ -276,3 +276,34 @@ def test_offload_through_local_directory(tmp_path: Path, ctx: StageContext) -> N
     body, params = encode_one(stage, data, ctx)
     reader = Offload(LocalDirectoryStore(tmp_path))  # another process would do the same
     assert reader.decode(body, params, ctx) == data
+
+
+def test_a_missing_store_directory_is_an_outage_not_a_missing_object(
+    tmp_path: Path, ctx: StageContext
+) -> None:
+    store = LocalDirectoryStore(tmp_path / "blobs")
+    stage = Offload(store, threshold=0)
+    body, params = encode_one(stage, b"kept", ctx)
+    (tmp_path / "blobs").rename(tmp_path / "moved")
+    with pytest.raises(StoreUnavailable, match=r"the store directory .* is missing") as info:
+        stage.decode(body, params, ctx)
+    assert info.value.store == "local" and len(info.value.key) == 64
+    (tmp_path / "moved").rename(tmp_path / "blobs")
+    assert stage.decode(body, params, ctx) == b"kept"
+    other = OffloadReference("local", hashlib.sha256(b"never").digest(), 5).to_params()
+    with pytest.raises(DecodeError, match="missing object") as missing:
+        stage.decode(b"", other, ctx)
+    assert not isinstance(missing.value, StoreUnavailable)  # permanent
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
+def test_an_unreadable_store_directory_is_an_outage(tmp_path: Path, ctx: StageContext) -> None:
+    stage = Offload(LocalDirectoryStore(tmp_path), threshold=0)
+    body, params = encode_one(stage, b"kept", ctx)
+    tmp_path.chmod(0)
+    try:
+        with pytest.raises(StoreUnavailable, match="PermissionError"):
+            stage.decode(body, params, ctx)
+    finally:
+        tmp_path.chmod(0o755)
+    assert stage.decode(body, params, ctx) == b"kept"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from _stage_helpers import encode_one
 
-from flowwire.errors import ConfigurationError, DecodeError, EncodeError
+from flowwire.errors import ConfigurationError, DecodeError, EncodeError, StoreUnavailable
 from flowwire.testing.moto import MotoServer
 from flowwire.transport._protocols import StageContext
 from flowwire.transport.stages import BlobStore, Offload, S3Store
@@ -71,8 +71,10 @@ def test_backend_errors_are_wrapped(moto_s3_client: Any, ctx: StageContext) -> N
     writer = Offload(S3Store("other", client=moto_s3_client), threshold=0)
     body, params = encode_one(writer, b"data", ctx)
     reader = Offload(S3Store("no-such-bucket", client=moto_s3_client, name="s3://other/"))
-    with pytest.raises(DecodeError, match=r"cannot read object [0-9a-f]{64} from store"):
+    with pytest.raises(StoreUnavailable, match=r"cannot read object [0-9a-f]{64} from st") as out:
         reader.decode(body, params, ctx)
+    assert isinstance(out.value, DecodeError)  # a subclass: old handlers still catch it
+    assert out.value.store == "s3://other/" and out.value.__cause__ is not None
 
 
 def test_missing_boto3_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:

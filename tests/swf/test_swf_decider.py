@@ -30,7 +30,9 @@ def decide(decider: Decider, pages: list[dict[str, Any]], **kw: Any) -> list[dic
     params = {"domain": "d", "taskList": {"name": w.DECISIONS}}
     task = decider.read_task(pages[0], params)
     assert task is not None
-    return decider.decisions_for(task)
+    decisions = decider.decisions_for(task)
+    assert decisions is not None
+    return decisions
 
 
 def args(*a: Any, **k: Any) -> str:

@@ -26,12 +26,19 @@ A kernel over a durable store can :meth:`~Kernel.resume` open runs that store ha
 a crash, or from a starter in another process): their state is rebuilt from the stored history,
 deadlines and timers are re-armed from their stored times, and an attempt that a worker held
 when the previous owner stopped is lost (``WORKER_LOST``), retried like a timeout.
+
+A decision that cannot read a payload because its offload store is unavailable
+(:class:`~flowwire.StoreUnavailable`) is not a failure of the run: nothing is applied, and the
+run is decided again after a backoff (:func:`flowwire._backoff.outage_delay`), until the store
+answers or the run's ``workflow_duration`` ends it. A missing or corrupt object is still a
+``DecodeError`` that fails the run.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
+import logging
 import threading
 import time
 from collections import deque
@@ -40,6 +47,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from flowwire._backoff import outage_delay
 from flowwire.decision import (
     CompleteWorkflow,
     ContinueAsNew,
@@ -49,7 +57,7 @@ from flowwire.decision import (
     StartChildWorkflow,
     StartTimer,
 )
-from flowwire.errors import RegistrationError
+from flowwire.errors import RegistrationError, StoreUnavailable
 from flowwire.history import (
     Event,
     TaskCompleted,
@@ -83,6 +91,8 @@ WORKER_LOST = "WORKER_LOST"
 
 Clock = Callable[[], float]
 
+log = logging.getLogger("flowwire.kernel")
+
 
 @dataclass(eq=False, slots=True)
 class RunState:
@@ -92,6 +102,8 @@ class RunState:
     task_type: TaskType
     history: list[Event] = field(default_factory=list)
     execution: Execution | None = None
+    #: consecutive decisions stopped by an unavailable store (0: the last one went through)
+    outages: int = 0
 
 
 class Kernel:
@@ -509,19 +521,44 @@ class Kernel:
         self.decisions_made += 1
         cls = run.task_type.cls
         run_id = run.record.run_id
-        if run.execution is not None:
-            decisions = run.execution.decide(run.history)
-            if self.verify:
+        try:
+            if run.execution is not None:
+                decisions = run.execution.decide(run.history)
+            else:
+                decisions = replay(cls, run.history, run_id=run_id, rule=self.rule)
+        except StoreUnavailable as exc:
+            self._store_outage(run, exc, now)
+            return
+        run.outages = 0
+        if run.execution is not None and self.verify:
+            try:
                 expected = replay(cls, run.history, rule=self.rule)
-                if decisions != expected:
-                    raise AssertionError(
-                        f"live decisions {decisions} differ from replay {expected} for run "
-                        f"{run_id} after {len(run.history)} events"
-                    )
-        else:
-            decisions = replay(cls, run.history, run_id=run_id, rule=self.rule)
+            except StoreUnavailable:  # the store went away in between: nothing to compare
+                expected = decisions
+            if decisions != expected:
+                raise AssertionError(
+                    f"live decisions {decisions} differ from replay {expected} for run "
+                    f"{run_id} after {len(run.history)} events"
+                )
         for decision in decisions:
             self._apply(run, decision, now)
+
+    def _store_outage(self, run: RunState, exc: StoreUnavailable, now: float) -> None:
+        """Decide ``run`` again after a backoff: its store did not answer (nothing applied)."""
+        run.outages += 1
+        delay = outage_delay(run.outages)
+        log.warning(
+            "run %s: %s; deciding again in %.1f s (outage %d)",
+            run.record.run_id,
+            exc,
+            delay,
+            run.outages,
+        )
+        self._after(now + delay, lambda t: self._decide_again(run))
+
+    def _decide_again(self, run: RunState) -> None:
+        if run.record.is_open:
+            self._dirty[run.record.run_id] = run
 
     def _apply(self, run: RunState, decision: Decision, now: float) -> None:
         if isinstance(decision, ScheduleActivity):

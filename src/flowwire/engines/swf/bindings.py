@@ -21,7 +21,7 @@ from typing import Any
 from flowwire.decision import CompleteWorkflow, ContinueAsNew, Decision, FailWorkflow
 from flowwire.engines.swf.registration import ActivityTypeSpec, WorkflowTypeSpec
 from flowwire.engines.swf.worker import ActivityTask, Failed, Outcome, Runner
-from flowwire.errors import RegistrationError, TaskError
+from flowwire.errors import RegistrationError, StoreUnavailable, TaskError
 from flowwire.history import Event
 from flowwire.replay import Execution, forget
 from flowwire.task import (
@@ -146,7 +146,9 @@ class WorkflowReplayer:
     ) -> list[Decision]:
         """The decisions of workflow type ``(name, version)`` for run ``run_id`` at ``history``.
 
-        Raises :class:`RegistrationError` for a workflow type this worker does not know.
+        Raises :class:`RegistrationError` for a workflow type this worker does not know, and
+        :class:`~flowwire.StoreUnavailable` when a payload's store cannot be read for now
+        (the live execution is kept: deciding again resumes it).
         """
         cls = self.registry.workflows.get((name, version))
         if cls is None:
@@ -163,6 +165,10 @@ class WorkflowReplayer:
             execution = Execution(cls, run_id=run_id, rule=rule, live=True)
         try:
             decisions = execution.decide(history)
+        except StoreUnavailable:  # the execution resumes where it stopped, at the next try
+            with self._lock:
+                self._live[run_id] = execution
+            raise
         except BaseException:
             execution.close()
             raise

@@ -17,6 +17,11 @@ answered again from the same history: replay is deterministic, and decisions alr
 are not repeated by the core. A decision task whose run is closed or whose token expired is
 reported in the log and dropped. An error inside replay that the core does not turn into a
 decision fails the execution with that error, so it never loops silently.
+
+The exception is an offload store that does not answer (:class:`~flowwire.StoreUnavailable`):
+the object may be intact, so the run must not fail. The decider decides again with backoff
+for up to ``outage_wait`` seconds; if the store is still down it does not answer the task at
+all, so SWF times it out (after the type's ``decision_duration``) and schedules a new one.
 """
 
 from __future__ import annotations
@@ -24,16 +29,18 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
+from flowwire._backoff import outage_delay
 from flowwire.decision import CompleteWorkflow, ContinueAsNew, Decision, FailWorkflow
 from flowwire.engines.swf.client import SWF, SWFError, poll_until
 from flowwire.engines.swf.decisions import to_swf_all
 from flowwire.engines.swf.events import HistoryBuilder
 from flowwire.engines.swf.limits import MAX_DETAILS, MAX_REASON
-from flowwire.errors import BackendError, FlowwireError, TaskError
+from flowwire.errors import BackendError, FlowwireError, StoreUnavailable, TaskError
 from flowwire.history import Event
 
 __all__ = ["Decider", "DecisionTask", "HistoryCache", "Replayer", "default_identity"]
@@ -146,7 +153,9 @@ class Decider:
     history, and must return the decisions (:class:`~.bindings.WorkflowReplayer` does it for
     workflow classes). ``cache`` keeps translated histories between decision tasks (share one
     among the deciders of a process; default: a private one of 1,000 runs); with a cache of
-    size 0 every page is read every time.
+    size 0 every page is read every time. ``outage_wait`` bounds the seconds spent deciding
+    again while an offload store is unavailable, after which the task is left unanswered
+    (keep it well under the workflow types' ``decision_duration``).
     """
 
     def __init__(
@@ -158,6 +167,7 @@ class Decider:
         identity: str | None = None,
         cache: HistoryCache | None = None,
         page_size: int = 1000,
+        outage_wait: float = 10.0,
     ) -> None:
         self.swf = swf
         self.task_list = task_list
@@ -165,6 +175,7 @@ class Decider:
         self.identity = identity or default_identity()
         self.cache = HistoryCache() if cache is None else cache
         self.page_size = page_size
+        self.outage_wait = outage_wait
 
     # -- polling -----------------------------------------------------------------------------
 
@@ -253,14 +264,17 @@ class Decider:
 
     # -- deciding ----------------------------------------------------------------------------
 
-    def decisions_for(self, task: DecisionTask) -> list[dict[str, Any]]:
+    def decisions_for(self, task: DecisionTask) -> list[dict[str, Any]] | None:
         """The SWF decisions answering ``task``. An error from replay or from the limits
-        check becomes a ``FailWorkflowExecution`` naming it (the run is never left stuck)."""
-        name, version = task.workflow_type
+        check becomes a ``FailWorkflowExecution`` naming it (the run is never left stuck).
+        ``None`` when an offload store stayed unavailable for ``outage_wait`` seconds: the
+        task must not be answered (SWF times it out and schedules another)."""
         try:
             if task.error is not None:
                 raise task.error
-            decisions = self.replayer.decide(name, version, task.run_id, task.history)
+            decisions = self._decide(task)
+            if decisions is None:
+                return None
             if decisions and isinstance(decisions[-1], _CLOSING):
                 self.cache.discard(task.run_id)
             swf_decisions = to_swf_all(decisions, workflow_id=task.workflow_id, workflow=task.what)
@@ -279,6 +293,30 @@ class Decider:
                 workflow_id=task.workflow_id,
                 workflow=task.what,
             )
+
+    def _decide(self, task: DecisionTask) -> Sequence[Decision] | None:
+        """Replay, deciding again with backoff while a store is unavailable."""
+        name, version = task.workflow_type
+        failures, waited = 0, 0.0
+        while True:
+            try:
+                return self.replayer.decide(name, version, task.run_id, task.history)
+            except StoreUnavailable as exc:
+                failures += 1
+                delay = outage_delay(failures)
+                if waited + delay > self.outage_wait:
+                    log.warning(
+                        "decision for %s left unanswered after %d tries over %.1f s, SWF will "
+                        "time it out and schedule another: %s",
+                        task.what,
+                        failures,
+                        waited,
+                        exc,
+                    )
+                    return None
+                log.info("decision for %s: %s; deciding again in %.1f s", task.what, exc, delay)
+                time.sleep(delay)
+                waited += delay
 
     def respond(self, task: DecisionTask, decisions: list[dict[str, Any]]) -> bool:
         """Send the decisions; False when SWF no longer knows the task (closed run, expired
@@ -300,6 +338,8 @@ class Decider:
             return False
         try:
             decisions = self.decisions_for(task)
+            if decisions is None:  # a store outage: let SWF time the task out and retry it
+                return True
             self.respond(task, decisions)
         except BaseException:
             self.forget(task.run_id)  # what the replayer thinks it sent never reached SWF

@@ -13,6 +13,12 @@ is empty; the reference is the params (recorded in the envelope header)::
 
 The reader looks the store up by name among its configured stores, reads the object, and
 checks size and digest before handing the bytes on.
+
+A failure to read has two kinds. A missing object (the store raised :class:`KeyError`), a size
+or hash mismatch, a malformed reference or an unconfigured store are permanent: a
+:class:`~flowwire.DecodeError`. Any other exception from the store's ``get`` (a network error,
+a throttled S3, a directory that is unreadable or gone) says nothing about the object, so it is
+a :class:`~flowwire.StoreUnavailable`, which the engines retry with backoff.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import hashlib
 import struct
 from collections.abc import Iterable
 
-from flowwire.errors import ConfigurationError, DecodeError, EncodeError
+from flowwire.errors import ConfigurationError, DecodeError, EncodeError, StoreUnavailable
 from flowwire.transport._protocols import StageContext
 from flowwire.transport.stages.stores import BlobStore
 
@@ -151,8 +157,10 @@ class Offload:
 
         Raises:
             DecodeError: naming the key and the store when the reference is malformed, names
-                a store that is not configured, the object is missing or unreadable, or its
-                size or hash differs from the reference.
+                a store that is not configured, the object is missing, or its size or hash
+                differs from the reference.
+            StoreUnavailable: the store failed to answer (anything but :class:`KeyError`
+                from its ``get``): transient, the object may well be intact.
         """
         ref = OffloadReference.from_params(params, ctx)
         if data:
@@ -181,9 +189,11 @@ def _fetch(store: BlobStore, ref: OffloadReference, ctx: StageContext) -> bytes:
             f"({ref.size:,} bytes expected; deleted by a lifecycle rule or never written?)"
         ) from None
     except Exception as exc:
-        raise DecodeError(
-            f"{ctx.what}: cannot read object {ref.key} from store {ref.store!r}: "
-            f"{type(exc).__name__}: {exc}"
+        raise StoreUnavailable(
+            f"{ctx.what}: cannot read object {ref.key} from store {ref.store!r} for now, the "
+            f"store is unavailable (transient; {type(exc).__name__}: {exc})",
+            store=ref.store,
+            key=ref.key,
         ) from exc
     if len(blob) != ref.size:
         raise DecodeError(

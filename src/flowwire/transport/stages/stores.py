@@ -41,8 +41,10 @@ class BlobStore(Protocol):
     * ``put(key, data)`` must make ``data`` readable under ``key`` atomically: a concurrent or
       later ``get`` sees either nothing or all of ``data``, never a partial object.
     * ``get(key)`` must return the bytes last put under ``key``, and raise :class:`KeyError`
-      when there is no such object. Any other failure (I/O, network) may raise any exception;
-      the offload stage wraps it in a :class:`~flowwire.DecodeError` naming key and store.
+      only when the store answered that there is no such object (a permanent failure). Any
+      other failure (I/O, network, the store being down) may raise any other exception; the
+      offload stage wraps it in a :class:`~flowwire.StoreUnavailable` naming key and store,
+      which the engines treat as transient and retry.
     * ``exists(key)`` must return whether ``get(key)`` would find an object.
     * Keys are checked with :func:`check_key`; stores must refuse anything else so that a
       hostile reference can never name a path outside the store.
@@ -169,11 +171,18 @@ class LocalDirectoryStore:
             raise
 
     def get(self, key: str) -> bytes:
-        """Return the file's bytes; raises :class:`KeyError` when there is no such object."""
+        """Return the file's bytes; raises :class:`KeyError` when there is no such object.
+
+        A missing *root* directory (an unmounted volume, a directory moved away) is not a
+        missing object: it raises :class:`OSError`, which the offload stage reports as
+        :class:`~flowwire.StoreUnavailable`; so does any other I/O error (permissions).
+        """
         path = self._path(key)
         try:
             return path.read_bytes()
         except FileNotFoundError:
+            if not self.root.is_dir():
+                raise OSError(f"the store directory {self.root} is missing") from None
             raise KeyError(key) from None
 
     def exists(self, key: str) -> bool:
