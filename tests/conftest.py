@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from hypothesis import HealthCheck, settings
 
@@ -21,3 +22,31 @@ settings.register_profile(
 )
 settings.register_profile("dev", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+def pytest_addoption(parser: Any) -> None:
+    group = parser.getgroup("flowwire fuzz", "the transport fuzz harness (tests/fuzz)")
+    group.addoption(
+        "--long",
+        action="store_true",
+        help="run the long fuzz mode: millions of inputs, resumable (see docs/security.md)",
+    )
+    group.addoption(
+        "--long-inputs",
+        type=int,
+        default=200_000,
+        help="--long: inputs per target to reach, counted over resumed runs (default 200000)",
+    )
+    group.addoption(
+        "--long-minutes",
+        type=float,
+        default=0.0,
+        help="--long: stop after this many minutes (0: when --long-inputs is reached)",
+    )
+    group.addoption("--long-jobs", type=int, default=2, help="--long: worker processes (default 2)")
+    group.addoption(
+        "--long-fresh", action="store_true", help="--long: forget saved progress, start at 0"
+    )
+    group.addoption(
+        "--long-report", default=None, help="--long: write the counts per target to this JSON file"
+    )
