@@ -42,6 +42,10 @@ NOT_RUN = {
         "configures a real S3 bucket"
     ),
     (
+        "security.md",
+        "$ nice -n 10 python -m pytest tests/fuzz --long --long-minutes 40 --long-jobs 2 \\",
+    ): "runs the long fuzz mode for 40 minutes; its short mode runs with every test run",
+    (
         "durable-engine.md",
         "$ flowwire run --db flow.db examples.durable_steps:Steps 10 --id demo &",
     ): (

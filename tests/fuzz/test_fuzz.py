@@ -147,13 +147,11 @@ def _flat(codec: str, size: int) -> str:
         body = b"\xdd" + room.to_bytes(4, "big") + b"\x80" * room
     else:  # protobuf Value{list_value{values: Value{list_value{}} x N}}: four bytes each
         count = room // 4
-        inner = b"\x0a\x02\x32\x00" * count
-        listed = _varint_field(1, inner, tag=0x32)
-        body = listed
+        body = _varint_field(b"\x0a\x02\x42\x00" * count, tag=0x42)  # field 8: list_value
     return envelope.armor(header + body, "latin-1")
 
 
-def _varint_field(_: int, data: bytes, *, tag: int) -> bytes:
+def _varint_field(data: bytes, *, tag: int) -> bytes:
     length, out = len(data), bytearray()
     while True:
         byte = length & 0x7F

@@ -548,11 +548,12 @@ class Kernel:
         run.outages += 1
         delay = outage_delay(run.outages)
         log.warning(
-            "run %s: %s; deciding again in %.1f s (outage %d)",
+            "run %s: store %r is unavailable, deciding again in %.1f s (outage %d): %s",
             run.record.run_id,
-            exc,
+            exc.store,
             delay,
             run.outages,
+            exc,
         )
         self._after(now + delay, lambda t: self._decide_again(run))
 
