@@ -36,16 +36,20 @@ class FlakyS3(S3Store):
     """An S3 store that is unreachable for ``seconds`` after each of its first ``outages``
     writes; counts the reads that failed meanwhile."""
 
-    def __init__(self, client: Any, dead: Any, *, outages: int = 1, seconds: float = 1.0):
+    def __init__(
+        self, client: Any, dead: Any, *, outages: int = 1, seconds: float = 1.0, skip: int = 0
+    ) -> None:
         super().__init__("payloads", "outage/", client=client)
         self.live_client, self.dead = client, dead
-        self.outages, self.seconds = outages, seconds
+        self.outages, self.seconds, self.skip = outages, seconds, skip
         self.failed_reads = 0
         self.back = threading.Event()
 
     def put(self, key: str, data: bytes) -> None:
         super().put(key, data)
-        if self.outages > 0:
+        if self.skip > 0:
+            self.skip -= 1
+        elif self.outages > 0:
             self.outages -= 1
             self.client = self.dead
             self.back.clear()
@@ -107,6 +111,21 @@ def test_the_decider_waits_out_an_s3_outage(swf: SWF, moto_server: MotoServer) -
     assert store.failed_reads >= 1
     kinds = [e["eventType"] for e in _history(swf, run)]
     assert "WorkflowExecutionFailed" not in kinds
+
+
+def test_an_activity_waits_out_an_outage_of_its_input(swf: SWF, moto_server: MotoServer) -> None:
+    """The starter writes the workflow's input; the decider writes the activity's input, and
+    the outage starts: the activity worker retries reading it, heartbeating, and completes."""
+    store = _stores(moto_server, skip=1)
+    transport = MsgpackTransport(stages=[Offload(store, threshold=1_000)])
+    registry = TaskRegistry(w.ALL, transport=transport)
+    register_all(swf, registry.specs())
+    with WorkerPool(swf, registry, deciders=2, activity_threads=2, stagger=0.25):
+        run = start(swf, w.Spread, ["x" * 50_000, 1], transport=transport)
+        assert run.result(timeout=30) == 50_000
+    assert store.failed_reads >= 1 and store.outages == 0
+    kinds = [e["eventType"] for e in _history(swf, run)]
+    assert kinds.count("ActivityTaskScheduled") == 1 and "ActivityTaskFailed" not in kinds
 
 
 def test_a_long_outage_leaves_the_decision_task_unanswered(
