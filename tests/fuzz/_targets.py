@@ -215,9 +215,11 @@ def seed(target: Target, corpus: Corpus) -> None:
 def fresh_root() -> Path:
     """A directory for the offload stores of one process (removed at exit)."""
     import atexit
+    from multiprocessing import util
 
     path = Path(tempfile.mkdtemp(prefix="flowwire-fuzz-"))
     atexit.register(shutil.rmtree, path, True)
+    util.Finalize(None, shutil.rmtree, args=(path, True), exitpriority=0)  # pool workers
     return path
 
 
