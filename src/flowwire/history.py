@@ -107,7 +107,11 @@ class TaskScheduleFailed:
 
 @dataclass(frozen=True, slots=True)
 class TimerStarted:
+    """A timer was started; ``seconds`` is its duration as the backend recorded it (``None``
+    when it did not). Events compare by key only: the duration is a record, not an identity."""
+
     key: str
+    seconds: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

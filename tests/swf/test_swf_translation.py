@@ -73,6 +73,8 @@ def test_activities_timers_and_timeouts() -> None:
         TimerStarted("double-3-0:delay"),
         TimerFired("double-3-0:delay"),
     ]
+    started = [e for e in translate(h.events, workflow_id="wf-1") if type(e) is TimerStarted]
+    assert [e.seconds for e in started] == [5]  # startToFireTimeout, as SWF recorded it
 
 
 def test_child_workflows_map_back_to_keys() -> None:

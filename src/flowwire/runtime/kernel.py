@@ -567,7 +567,7 @@ class Kernel:
         elif isinstance(decision, StartChildWorkflow):
             self._start_child(run, decision, now)
         elif isinstance(decision, StartTimer):
-            self._record(run, TimerStarted(decision.key), now)
+            self._record(run, TimerStarted(decision.key, decision.seconds), now)
             timer = TimerRecord(run.record.run_id, decision.key, now + decision.seconds)
             self._batch.timers.append(timer)
             self._after(timer.fire_at, lambda t: self._fire(run, timer, t))

@@ -16,7 +16,8 @@ Tables (version 1): ``runs`` (one row per run; ``owner`` is the owner holding an
 together in commit order with no second index; ``kind`` names the event type, payload strings
 exactly as written are in ``payload``, short strings such as a failure reason or a timeout type
 in ``reason``; a ``TaskScheduled`` event's ``kind`` of task and the ``options`` it was
-scheduled with, as JSON, in ``task_kind`` and ``options``; on an attempt's closing event, when
+scheduled with, as JSON, in ``task_kind`` and ``options`` (a ``TimerStarted`` event's duration
+there too, ``{"seconds": N}``); on an attempt's closing event, when
 its worker started it, in ``started``; the view ``history`` shows them with their run ids),
 ``attempts`` (open activity attempts: the task queue; ``started_at`` and ``owner`` are the
 lease of the worker that holds one; an attempt's input is its ``TaskScheduled`` event's, not
@@ -174,6 +175,16 @@ def _scheduled(e: TaskScheduled) -> Row:
     return ("TaskScheduled", e.key, e.name, e.version, e.input, None, e.kind, options)
 
 
+def _timer_started(e: TimerStarted) -> Row:
+    options = None if e.seconds is None else json.dumps({"seconds": e.seconds})
+    return ("TimerStarted", e.key, None, None, None, None, None, options)
+
+
+def _timer_from_row(key: Any, options: Any) -> TimerStarted:
+    seconds = json.loads(options).get("seconds") if options else None
+    return TimerStarted(key, seconds if type(seconds) is int else None)
+
+
 _TO_ROW: dict[type, Callable[[Any], Row]] = {
     WorkflowStarted: lambda e: ("WorkflowStarted", None, None, None, e.input, None, None, None),
     TaskScheduled: _scheduled,
@@ -191,7 +202,7 @@ _TO_ROW: dict[type, Callable[[Any], Row]] = {
         None,
         None,
     ),
-    TimerStarted: lambda e: ("TimerStarted", e.key, None, None, None, None, None, None),
+    TimerStarted: _timer_started,
     TimerFired: lambda e: ("TimerFired", e.key, None, None, None, None, None, None),
 }
 
@@ -207,7 +218,7 @@ _FROM_ROW: dict[str, Build] = {
     "TaskFailed": lambda k, n, v, p, r, t, o: TaskFailed(k, r, p),
     "TaskTimedOut": lambda k, n, v, p, r, t, o: TaskTimedOut(k, r),
     "TaskScheduleFailed": lambda k, n, v, p, r, t, o: TaskScheduleFailed(k, r),
-    "TimerStarted": lambda k, n, v, p, r, t, o: TimerStarted(k),
+    "TimerStarted": lambda k, n, v, p, r, t, o: _timer_from_row(k, o),
     "TimerFired": lambda k, n, v, p, r, t, o: TimerFired(k),
 }
 

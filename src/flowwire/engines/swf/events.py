@@ -173,7 +173,10 @@ class HistoryBuilder:
                 key = self._key(a.get("initiatedEventId"), event_type)
                 return TaskFailed(key=key, reason=event_type, details=a.get("details") or "")
             case "TimerStarted":
-                return TimerStarted(key=str(a["timerId"]))
+                seconds = _seconds(a.get("startToFireTimeout", "NONE"))
+                return TimerStarted(
+                    key=str(a["timerId"]), seconds=seconds if isinstance(seconds, int) else None
+                )
             case "TimerFired":
                 return TimerFired(key=str(a["timerId"]))
             case _:
