@@ -10,6 +10,7 @@ import pytest
 
 from flowwire import errors
 from flowwire.errors import (
+    ApplicationError,
     BackendError,
     ConfigurationError,
     DecodeError,
@@ -37,6 +38,7 @@ EXPECTED_PARENTS: dict[type[Exception], type[Exception] | None] = {
     EncodeError: TransportError,
     DecodeError: TransportError,
     PayloadTooLarge: TransportError,
+    ApplicationError: FlowwireError,
     TaskError: FlowwireError,
     TaskTimedout: TaskError,
     NondeterminismError: FlowwireError,
@@ -139,9 +141,18 @@ def test_task_error_str_and_attributes() -> None:
 
 @pytest.mark.parametrize("cls", [TaskError, TaskTimedout])
 def test_task_error_copies_keep_every_attribute(cls: type[TaskError]) -> None:
-    err = cls("m", task="t", type_name="T", traceback="tb", reason="r")
+    err = cls(
+        "m",
+        task="t",
+        type_name="T",
+        traceback="tb",
+        reason="r",
+        attributes={"code": 7},
+        non_retryable=True,
+    )
     for twin in (copy.copy(err), copy.deepcopy(err)):
         assert type(twin) is cls
+        assert (twin.attributes, twin.non_retryable) == ({"code": 7}, True)
         assert (twin.message, twin.task, twin.type_name, twin.traceback, twin.reason) == (
             "m",
             "t",
@@ -149,3 +160,11 @@ def test_task_error_copies_keep_every_attribute(cls: type[TaskError]) -> None:
             "tb",
             "r",
         )
+
+
+def test_application_error_keeps_its_attributes_and_flag() -> None:
+    err = ApplicationError("card declined", non_retryable=True, code="card_declined")
+    assert str(err) == "card declined" and err.message == "card declined"
+    assert err.non_retryable is True
+    assert err.code == "card_declined"  # type: ignore[attr-defined]
+    assert ApplicationError("x").non_retryable is False

@@ -6,6 +6,7 @@ from typing import Any
 
 from flowwire.engines.local import LocalCompletionClient, LocalEngine, run_workflow
 from flowwire.errors import (
+    ApplicationError,
     BackendError,
     ConfigurationError,
     DecodeError,
@@ -59,6 +60,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Activity",
     "ActivityProxy",
+    "ApplicationError",
     "BackendError",
     "Codec",
     "CodecTransport",

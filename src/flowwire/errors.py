@@ -11,6 +11,7 @@
     │   ├── DecodeError             a payload the transport cannot read back
     │   │   └── StoreUnavailable    ... for now: its offload store is down (transient)
     │   └── PayloadTooLarge         a payload over the backend's field limit
+    ├── ApplicationError            raised by task code on purpose (attributes, non-retryable)
     ├── TaskError                   a task (activity or child workflow) failed
     │   └── TaskTimedout            ... because it timed out (after its retries)
     ├── NondeterminismError         the history no longer matches the workflow code
@@ -25,7 +26,11 @@ wrapped at the boundary with ``raise ... from exc`` so the original stays in ``_
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 __all__ = [
+    "ApplicationError",
     "BackendError",
     "ConfigurationError",
     "DecodeError",
@@ -133,6 +138,31 @@ class PayloadTooLarge(TransportError):
         )
 
 
+class ApplicationError(FlowwireError):
+    """An error task code raises on purpose, to say more than an exception's type and message.
+
+    ``attributes`` (keyword arguments) become attributes of the error and travel with the
+    failure: the workflow reads them on the ``TaskError`` it catches (``error.attributes``).
+    ``non_retryable=True`` tells a retry policy not to try the task again. Any other exception
+    class can do the same with a ``non_retryable = True`` attribute (on the class or the
+    instance) and attributes of its own; ``ApplicationError`` is the ready-made one.
+
+    ::
+
+        raise ApplicationError("card declined", non_retryable=True, code="card_declined")
+    """
+
+    def __init__(self, message: str = "", *, non_retryable: bool = False, **attributes: Any):
+        self.message = message
+        self.non_retryable = bool(non_retryable)
+        for name, value in attributes.items():
+            setattr(self, name, value)
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
 class TaskError(FlowwireError):
     """A task failed. Raised in workflow code when a failed result is used.
 
@@ -142,6 +172,11 @@ class TaskError(FlowwireError):
         message: the remote exception's message.
         traceback: the remote traceback text, if the worker sent one.
         reason: the short reason string the backend carried.
+        attributes: the remote exception's own simple attributes (``None``, ``bool``, ``int``,
+            ``float``, ``str``, ``bytes``, and lists and ``str``-keyed dicts of those), for
+            example ``{"code": "card_declined"}``; others were left out by the worker.
+        non_retryable: the remote exception said it must not be retried (its
+            ``non_retryable`` attribute, see :class:`ApplicationError`).
     """
 
     def __init__(
@@ -152,12 +187,16 @@ class TaskError(FlowwireError):
         type_name: str | None = None,
         traceback: str | None = None,
         reason: str | None = None,
+        attributes: Mapping[str, Any] | None = None,
+        non_retryable: bool = False,
     ) -> None:
         self.message = message
         self.task = task
         self.type_name = type_name
         self.traceback = traceback
         self.reason = reason
+        self.attributes: dict[str, Any] = dict(attributes or {})
+        self.non_retryable = bool(non_retryable)
         super().__init__(message)
 
     def __str__(self) -> str:
@@ -167,7 +206,16 @@ class TaskError(FlowwireError):
     def __reduce__(self) -> tuple[object, ...]:  # keep attributes across copy/pickle-free uses
         return (
             _rebuild_task_error,
-            (type(self), self.message, self.task, self.type_name, self.traceback, self.reason),
+            (
+                type(self),
+                self.message,
+                self.task,
+                self.type_name,
+                self.traceback,
+                self.reason,
+                self.attributes,
+                self.non_retryable,
+            ),
         )
 
 
@@ -178,8 +226,18 @@ def _rebuild_task_error(
     type_name: str | None,
     traceback: str | None,
     reason: str | None,
+    attributes: Mapping[str, Any] | None = None,
+    non_retryable: bool = False,
 ) -> TaskError:
-    return cls(message, task=task, type_name=type_name, traceback=traceback, reason=reason)
+    return cls(
+        message,
+        task=task,
+        type_name=type_name,
+        traceback=traceback,
+        reason=reason,
+        attributes=attributes,
+        non_retryable=non_retryable,
+    )
 
 
 class TaskTimedout(TaskError):

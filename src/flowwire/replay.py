@@ -619,7 +619,14 @@ class Execution:
         error.task = spec.describe(key)
         call.state, call.error, call.own_error = _ERROR, error, True
         if not spec.error_handling:
-            raise _Fail(type(error)(str(error), traceback=error.traceback))
+            raise _Fail(
+                type(error)(
+                    str(error),
+                    traceback=error.traceback,
+                    attributes=error.attributes,
+                    non_retryable=error.non_retryable,
+                )
+            )
 
     def _input_payload(self, call: _Call) -> str:
         if call.payload is None:

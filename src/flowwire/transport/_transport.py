@@ -15,7 +15,14 @@ from typing import Any
 
 import pybase64
 
-from flowwire.errors import ConfigurationError, DecodeError, EncodeError, PayloadTooLarge, TaskError
+from flowwire.errors import (
+    ApplicationError,
+    ConfigurationError,
+    DecodeError,
+    EncodeError,
+    PayloadTooLarge,
+    TaskError,
+)
 from flowwire.transport import envelope, evolution
 from flowwire.transport._fast import run
 from flowwire.transport._model import MAX_DEPTH
@@ -71,6 +78,58 @@ def arguments_error(exc: EncodeError) -> EncodeError | None:
         if exc.path.startswith(prefix):
             return EncodeError(exc.reason, path=f"$.{key}{exc.path[len(prefix) :]}")
     return None
+
+
+#: attribute values an error carries in its details (containers of these too)
+_SIMPLE = (type(None), bool, int, float, str, bytes)
+_ATTRIBUTE_DEPTH = 8
+
+
+def _simple(value: Any, depth: int = 0) -> Any:
+    """``value`` if every part of it is simple (tuples become lists), else ``_MISS``."""
+    if type(value) in _SIMPLE:
+        return value
+    if depth >= _ATTRIBUTE_DEPTH:
+        return _MISS
+    if type(value) in (list, tuple):
+        items = [_simple(item, depth + 1) for item in value]
+        return _MISS if any(item is _MISS for item in items) else items
+    if type(value) is dict and all(type(k) is str for k in value):
+        pairs = {k: _simple(v, depth + 1) for k, v in value.items()}
+        return _MISS if any(v is _MISS for v in pairs.values()) else pairs
+    return _MISS
+
+
+def error_attributes(exc: BaseException) -> dict[str, Any]:
+    """The attributes of ``exc`` that its failure details carry: a ``TaskError``'s
+    ``attributes`` (the remote exception's, passed on), else the instance's own public
+    attributes whose values are simple (see ``TaskError.attributes``), by name. Others (an
+    object, a class, a private ``_name``) are left out: an error report must not fail."""
+    if isinstance(exc, TaskError):
+        return dict(exc.attributes)
+    found: dict[str, Any] = {}
+    for name, value in sorted(getattr(exc, "__dict__", {}).items()):
+        if type(name) is not str or name.startswith("_") or name in _NOT_ATTRIBUTES:
+            continue
+        if isinstance(exc, ApplicationError) and name == "message":
+            continue
+        simple = _simple(value)
+        if simple is not _MISS:
+            found[name] = simple
+    return found
+
+
+_NOT_ATTRIBUTES = frozenset({"non_retryable"})
+
+
+def is_non_retryable(exc: BaseException) -> bool:
+    """Whether ``exc`` says it must not be retried: its ``non_retryable`` attribute (the
+    instance's or its class's) is ``True``."""
+    return getattr(exc, "non_retryable", False) is True
+
+
+def _str_keyed(value: dict[Any, Any]) -> dict[str, Any]:
+    return {k: v for k, v in value.items() if type(k) is str}
 
 
 def _codec_failure(name: str, exc: Exception) -> DecodeError:
@@ -267,8 +326,19 @@ class CodecTransport:
         info: dict[str, Any] = {"type": type_name, "message": message, "traceback": trace}
         if isinstance(exc, TaskError) and exc.task:
             info["task"] = exc.task
+        attributes = error_attributes(exc)
+        if attributes:
+            info["attributes"] = attributes
+        if is_non_retryable(exc):
+            info["non_retryable"] = True
         try:
-            details = self._encode(info, "error details")
+            try:
+                details = self._encode(info, "error details")
+            except EncodeError:  # an attribute the codec refuses: report without them
+                if info.pop("attributes", None) is None:
+                    raise
+                info["attributes_omitted"] = len(attributes)
+                details = self._encode(info, "error details")
         except PayloadTooLarge as too_large:
             # Reporting the failure matters more than its full text: drop the traceback, then
             # shorten the message, each with a visible marker saying what was cut and why.
@@ -279,6 +349,8 @@ class CodecTransport:
             try:
                 details = self._encode(info, "error details")
             except PayloadTooLarge:
+                if info.pop("attributes", None) is not None:
+                    info["attributes_omitted"] = len(attributes)
                 keep = max(0, too_large.limit // 8)
                 info["message"] = (
                     f"{message[:keep]}... (message of {len(message):,} characters shortened "
@@ -307,12 +379,15 @@ class CodecTransport:
             value = info.get(key)
             return value if isinstance(value, str) else None
 
+        attributes = info.get("attributes")
         return TaskError(
             text("message") or reason,
             task=text("task"),
             type_name=text("type"),
             traceback=text("traceback"),
             reason=reason,
+            attributes=_str_keyed(attributes) if type(attributes) is dict else None,
+            non_retryable=info.get("non_retryable") is True,
         )
 
     # -- encoding ------------------------------------------------------------------------
