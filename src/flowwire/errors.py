@@ -11,7 +11,7 @@
     │   ├── DecodeError             a payload the transport cannot read back
     │   │   └── StoreUnavailable    ... for now: its offload store is down (transient)
     │   └── PayloadTooLarge         a payload over the backend's field limit
-    ├── ApplicationError            raised by task code on purpose (attributes, non-retryable)
+    ├── ApplicationError            raised by task code on purpose: attributes, no retry
     ├── TaskError                   a task (activity or child workflow) failed
     │   └── TaskTimedout            ... because it timed out (after its retries)
     ├── NondeterminismError         the history no longer matches the workflow code
