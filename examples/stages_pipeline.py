@@ -27,7 +27,8 @@ def build_transport(root: Path, keyring: Keyring) -> MsgpackTransport:
             Zstd(level=3),  # skipped below 1 KiB or when it would not shrink
             AESGCM(keyring),  # always applied; the key id travels in the header
             Offload(LocalDirectoryStore(root / "payloads")),  # only over the field limit
-        ]
+        ],
+        max_decoded_bytes=8 << 20,  # documents up to 8 MiB decompressed (default: 1 MiB)
     )
 
 

@@ -42,7 +42,10 @@ class MonthlyReport(Workflow):
 
 def staged_transport(root: Path, keyring: Keyring) -> Transport:
     return MsgpackTransport(
-        stages=[Zstd(), AESGCM(keyring), Offload(LocalDirectoryStore(root / "payloads"))]
+        stages=[Zstd(), AESGCM(keyring), Offload(LocalDirectoryStore(root / "payloads"))],
+        # The report decompresses to 5 MiB, over the default 1 MiB a reader expands (the
+        # bound that keeps a small hostile payload from allocating gigabytes): say so.
+        max_decoded_bytes=8 << 20,
     )
 
 

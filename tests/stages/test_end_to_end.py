@@ -43,7 +43,10 @@ def document(seed: int) -> bytes:
 
 
 def staged_transport(store: BlobStore) -> Transport:
-    return MsgpackTransport(stages=[Zstd(), AESGCM(KEYRING), Offload(store)])
+    # 5 MiB results decompress past the default max_decoded_bytes (1 MiB): opt in.
+    return MsgpackTransport(
+        stages=[Zstd(), AESGCM(KEYRING), Offload(store)], max_decoded_bytes=8 << 20
+    )
 
 
 @activity("stages.e2e.render", "1", "stages-e2e")

@@ -24,6 +24,10 @@ __all__ = [
     "TransportContext",
 ]
 
+#: The default of ``max_decoded_bytes``: the most bytes a stage that expands its input may
+#: produce when decoding (1 MiB, 32 times SWF's 32,768-character field).
+DEFAULT_MAX_DECODED_BYTES = 1 << 20
+
 
 @runtime_checkable
 class Codec(Protocol):
@@ -72,12 +76,16 @@ class StageContext:
     ``limit`` is the maximum number of characters the final payload string may have (the
     backend's field limit); ``armored_size`` computes the final string size for a given number
     of enveloped bytes, so a stage (offload) can decide whether the payload would fit.
-    ``what`` names the payload for error messages.
+    ``what`` names the payload for error messages. ``max_output`` is the transport's
+    ``max_decoded_bytes``: a stage that expands its input (decompression) must refuse, with
+    :class:`~flowwire.DecodeError`, to produce more than that, and must stop before
+    allocating more.
     """
 
     limit: int
     armored_size: Callable[[int], int]
     what: str = "payload"
+    max_output: int = DEFAULT_MAX_DECODED_BYTES
 
 
 @runtime_checkable
@@ -93,6 +101,8 @@ class Stage(Protocol):
       the stage decides to skip this payload (it is then not recorded).
     * ``decode(data, params, ctx)`` must return exactly the bytes ``encode`` was given, or raise
       :class:`~flowwire.DecodeError` naming what failed (wrong key, tampering, missing object).
+      A stage that expands its input must never return more than ``ctx.max_output`` bytes,
+      nor allocate much more than that on the way: a decompression bomb is refused.
     * ``redacts`` is true for stages whose purpose is confidentiality: the transport then keeps
       failure messages out of the plain-text reason field.
     """

@@ -26,11 +26,19 @@ from flowwire.errors import (
 from flowwire.transport import envelope, evolution
 from flowwire.transport._fast import run
 from flowwire.transport._model import MAX_DEPTH
-from flowwire.transport._protocols import Codec, Stage, StageContext, TextCodec, TransportContext
+from flowwire.transport._protocols import (
+    DEFAULT_MAX_DECODED_BYTES,
+    Codec,
+    Stage,
+    StageContext,
+    TextCodec,
+    TransportContext,
+)
 from flowwire.transport._typing import ArgumentTypes, compile_hint
 
 __all__ = [
     "BUILTIN_CODECS",
+    "DEFAULT_MAX_DECODED_BYTES",
     "DEFAULT_MAX_PAYLOAD_CHARS",
     "REASON_LIMIT",
     "CodecTransport",
@@ -147,10 +155,18 @@ class CodecTransport:
         codec: the codec for everything this transport writes.
         stages: stages applied in order after the codec (objects, or registered names).
         accept: codec names accepted when reading; default: the built-ins plus ``codec``.
-            A payload written with another codec is refused with :class:`DecodeError`.
+            A payload written with another codec is refused with :class:`DecodeError`; so is
+            one in this transport's own codec when ``accept`` is given without it.
         max_payload_chars: the maximum length of a payload string (``None``: unlimited).
             Over it, :class:`PayloadTooLarge` is raised; configure an offload stage instead.
         max_depth: the maximum nesting depth of values (passed to the codecs).
+        max_decoded_bytes: the most bytes a stage that expands its input may produce when
+            reading a payload (the uncompressed size of a ``zstd`` frame); default 1 MiB
+            (:data:`DEFAULT_MAX_DECODED_BYTES`). Over it, :class:`DecodeError` is raised
+            before the bytes are produced, so a small payload cannot make a reader allocate
+            gigabytes. Compressed documents larger than this need a larger value on the
+            reading side (memory use while decoding grows with it). An offloaded object is
+            not expansion (it is the payload, kept in the store) and is not bounded here.
         armor: how an envelope becomes a payload string: ``"base64"`` (the default: ASCII,
             safe in any string field, 4 characters per 3 bytes) or ``"latin-1"`` (one
             character per byte, converted at memory-copy speed; only for backends that carry
@@ -169,6 +185,7 @@ class CodecTransport:
         accept: Iterable[str] | None = None,
         max_payload_chars: int | None = DEFAULT_MAX_PAYLOAD_CHARS,
         max_depth: int = MAX_DEPTH,
+        max_decoded_bytes: int = DEFAULT_MAX_DECODED_BYTES,
         name: str | None = None,
         armor: str = "base64",
         unknown_fields: str = "refuse",
@@ -192,6 +209,11 @@ class CodecTransport:
         self.accept = frozenset(accept) if accept is not None else BUILTIN_CODECS | {codec.name}
         self.max_payload_chars = max_payload_chars
         self.max_depth = max_depth
+        if type(max_decoded_bytes) is not int or max_decoded_bytes < 0:
+            raise ConfigurationError(
+                f"max_decoded_bytes must be an int >= 0, got {max_decoded_bytes!r}"
+            )
+        self.max_decoded_bytes = max_decoded_bytes
         self._context = TransportContext()
         self._configure_stages(
             tuple(registry.get_stage(s) if isinstance(s, str) else s for s in stages)
@@ -218,7 +240,9 @@ class CodecTransport:
         self._contexts: dict[tuple[str, tuple[tuple[str, int], ...]], StageContext] = {}
         # A binary codec without stages takes a shorter path (same bytes, same errors).
         self._direct = not stages and self._text is None
-        self._direct_arguments = self._direct and not hasattr(codec, "decode_arguments")
+        # Reading takes the short path only when the accept-list lets this codec in.
+        self._direct_in = self._direct and codec.name in self.accept
+        self._direct_arguments = self._direct_in and not hasattr(codec, "decode_arguments")
 
     def __repr__(self) -> str:
         stages = ", ".join(repr(s) for s in self.stages)
@@ -307,7 +331,7 @@ class CodecTransport:
             evolution.reset_policy(token)
 
     def deserialize_result(self, payload: str, *, type_hint: Any = Any) -> Any:
-        value = self._direct_decode(payload) if self._direct else _MISS
+        value = self._direct_decode(payload) if self._direct_in else _MISS
         if value is _MISS:
             codec, body = self._open(payload, "result")
             value = self._decode_body(codec, body)
@@ -507,7 +531,7 @@ class CodecTransport:
         first = payload[0]
         if first == envelope.ARMOR_PREFIX or first == envelope.LATIN1_PREFIX:
             data = envelope.dearmor(payload)
-            if data.startswith(self._bare_header):
+            if data.startswith(self._bare_header) and self.codec.name in self.accept:
                 return self.codec, data[len(self._bare_header) :]
             env = envelope.unpack(data)
             codec = self._codec(env.codec)
@@ -537,14 +561,14 @@ class CodecTransport:
             raise _codec_failure(name, exc) from exc
 
     def _codec(self, name: str) -> Codec:
+        if name not in self.accept:  # the transport's own codec included
+            raise DecodeError(
+                f"payload codec {name!r} is not accepted here (accepted: "
+                f"{', '.join(sorted(self.accept)) or 'none'})"
+            )
         codec = self._codecs.get(name)
         if codec is not None:
             return codec
-        if name not in self.accept:
-            raise DecodeError(
-                f"payload codec {name!r} is not accepted here (accepted: "
-                f"{', '.join(sorted(self.accept))})"
-            )
         from flowwire.transport import registry
 
         try:
@@ -569,14 +593,24 @@ class CodecTransport:
                     f"{what} payload needs stage {name!r}, which is not configured on this "
                     f"transport ({self.name})"
                 )
+        limit = self.max_decoded_bytes
         ctx = StageContext(
             limit=self.max_payload_chars or 2**62,
             armored_size=lambda size: envelope.armored_size(size, self.armor),
             what=what,
+            max_output=limit,
         )
         try:
-            return stage.decode(body, params, ctx)
+            out = stage.decode(body, params, ctx)
         except DecodeError:
             raise
         except Exception as exc:
             raise DecodeError(f"stage {name!r} failed to decode the {what}: {exc!r:.200}") from exc
+        # A stage that expands its input (decompression) past the limit ignored max_output.
+        # Offload is not expansion: its object is the payload itself, kept in the store.
+        if len(out) > limit and len(out) > len(body) and name != "offload":
+            raise DecodeError(
+                f"stage {name!r} produced {len(out):,} bytes of the {what}, over "
+                f"max_decoded_bytes={limit:,}"
+            )
+        return out

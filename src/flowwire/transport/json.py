@@ -163,7 +163,7 @@ class JSONCodec:
     def _escape(self, key: str, item: Any, path: str, depth: int) -> Any:
         if key == "$bytes" and type(item) is str:
             return envelope.b64decode(item, "$bytes", path)
-        if key == "$float" and item in _FLOAT_TAGS:
+        if key == "$float" and type(item) is str and item in _FLOAT_TAGS:
             return _FLOAT_TAGS[item]
         if key == "$int" and type(item) is str:
             if not _DIGITS.match(item):
@@ -191,6 +191,7 @@ class JSONTransport(CodecTransport):
         self._json = JSONCodec(max_depth=max_depth)
         super().__init__(self._json, **options)
         self._fast = not self.stages
+        self._fast_in = self._fast and "json" in self.accept  # reading: the accept-list
 
     # The two methods below are the hot path of every JSON payload: plain JSON text, the limit
     # check, and straight to the tagged form for what plain JSON cannot carry.
@@ -242,7 +243,7 @@ class JSONTransport(CodecTransport):
         return super().serialize_arguments(args, kwargs)
 
     def deserialize_result(self, payload: str, *, type_hint: Any = Any) -> Any:
-        if type(payload) is str and payload and payload[0] not in _ENVELOPE_FIRST:
+        if self._fast_in and type(payload) is str and payload and payload[0] not in _ENVELOPE_FIRST:
             try:
                 value = _loads(payload)
             except orjson.JSONDecodeError as exc:
@@ -255,7 +256,7 @@ class JSONTransport(CodecTransport):
     def deserialize_arguments(
         self, payload: str, *, signature: Callable[..., Any] | None = None
     ) -> tuple[tuple[Any, ...], dict[str, Any]]:
-        if type(payload) is str and payload and payload[0] not in _ENVELOPE_FIRST:
+        if self._fast_in and type(payload) is str and payload and payload[0] not in _ENVELOPE_FIRST:
             try:
                 value = _loads(payload)
             except orjson.JSONDecodeError as exc:

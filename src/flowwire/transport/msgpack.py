@@ -21,6 +21,12 @@ code  type            ext data
 
 Enums, dataclasses and protobuf messages are lowered (value, map of fields, serialized bytes)
 and rebuilt from annotations. Map keys must be strings. Unknown ext codes raise DecodeError.
+
+Memory: MessagePack writes an empty map or array in one byte, and Python spends about 64 bytes
+on each. A body over 512 KiB is therefore read with a count of its containers (maps, arrays,
+and tuples, sets and frozensets, a set weighing 4): more than one per 2 bytes of body is
+refused as a memory bomb, which keeps a 1 MiB body under about 50 MiB of Python objects.
+Smaller bodies are read without the count (their worst case is 64 times 512 KiB).
 """
 
 from __future__ import annotations
@@ -111,6 +117,29 @@ def _only_str_keys(obj: dict[Any, Any]) -> dict[Any, Any]:
     except TypeError:
         raise DecodeError("map keys must be strings, got a bytes key") from None
     return obj
+
+
+#: Bodies longer than this are read with a container count (see the module docstring).
+_COUNT_ABOVE = 512 * 1024
+_SET_WEIGHT = 4  # a set or frozenset costs about 4 times an empty list
+
+
+class _Budget:
+    """How many containers a counted read may still build."""
+
+    __slots__ = ("left", "size")
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.left = size // 2
+
+    def take(self, weight: int = 1) -> None:
+        self.left -= weight
+        if self.left < 0:
+            raise DecodeError(
+                f"MessagePack body of {self.size:,} bytes holds more than {self.size // 2:,} "
+                "containers (one per 2 bytes): refused as a memory bomb"
+            )
 
 
 def _int_bytes(value: int) -> bytes:
@@ -220,12 +249,14 @@ class MsgpackCodec:
 
     def _ext_hook(self, code: int, data: bytes) -> Any:
         try:
-            if code == EXT_TUPLE:
-                return tuple(self._unpack(data))
-            if code == EXT_SET:
-                return set(self._unpack(data))
-            if code == EXT_FROZENSET:
-                return frozenset(self._unpack(data))
+            if code in (EXT_TUPLE, EXT_SET, EXT_FROZENSET):
+                budget: _Budget | None = getattr(self._local, "budget", None)
+                if budget is not None:
+                    budget.take(1 if code == EXT_TUPLE else _SET_WEIGHT)
+                items = self._unpack(data)
+                if code == EXT_TUPLE:
+                    return tuple(items)
+                return set(items) if code == EXT_SET else frozenset(items)
             if code == EXT_BIGINT:
                 return int.from_bytes(data, "big", signed=True)
             if code == EXT_DATETIME:
@@ -258,6 +289,9 @@ class MsgpackCodec:
             self._local.depth = depth - 1
 
     def _unpackb(self, data: bytes) -> Any:
+        budget: _Budget | None = getattr(self._local, "budget", None)
+        if budget is not None:
+            return self._counted(data, budget)
         # timestamp=3: MessagePack's own timestamp (ext -1) reads as an aware UTC datetime.
         return msgpack.unpackb(
             data,
@@ -268,8 +302,35 @@ class MsgpackCodec:
             object_hook=_only_str_keys,
         )
 
+    def _counted(self, data: bytes, budget: _Budget) -> Any:
+        """``_unpackb``, counting every map and array against ``budget``."""
+
+        def on_map(obj: dict[Any, Any]) -> dict[Any, Any]:
+            budget.take()
+            return _only_str_keys(obj)
+
+        def on_list(obj: list[Any]) -> list[Any]:
+            budget.take()
+            return obj
+
+        return msgpack.unpackb(
+            data,
+            ext_hook=self._ext_hook,
+            raw=False,
+            strict_map_key=True,
+            timestamp=3,
+            object_hook=on_map,
+            list_hook=on_list,
+        )
+
     def decode(self, data: bytes) -> Any:
         try:
+            if len(data) > _COUNT_ABOVE:
+                self._local.budget = _Budget(len(data))
+                try:
+                    return self._unpackb(data)
+                finally:
+                    self._local.budget = None
             if _BIN_MARKERS[0] in data or _BIN_MARKERS[1] in data or _BIN_MARKERS[2] in data:
                 return self._unpackb(data)  # maybe a bytes key: every map goes through the hook
             # No bin marker byte anywhere, so no bytes value at all, let alone a bytes key.

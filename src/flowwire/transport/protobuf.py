@@ -81,6 +81,22 @@ __all__ = ["ProtobufCodec", "ProtobufTransport"]
 # -- the codec -----------------------------------------------------------------------------------
 
 _ARGS_DEPTH = 2  # values in args/kwargs nest as in {"args": [...], "kwargs": {...}} elsewhere
+#: Bodies longer than this are checked for empty sets before reading (see ``_check_sets``).
+_COUNT_ABOVE = 512 * 1024
+_EMPTY_SETS = (b"\x5a\x00", b"\x62\x00")  # set_value / frozenset_value of length 0
+
+
+def _check_sets(data: bytes) -> None:
+    """Refuse a body that is mostly empty sets: 2 bytes of wire each (4 in a list), over
+    200 bytes of Python each. Every other shape costs under 20 bytes per byte of body; this
+    keeps a 1 MiB body under 64 MiB. (An upper bound: the pairs may also occur inside
+    strings, which a body made mostly of such strings would need.)"""
+    sets = data.count(_EMPTY_SETS[0]) + data.count(_EMPTY_SETS[1])
+    if sets > len(data) // 8:
+        raise DecodeError(
+            f"protobuf body of {len(data):,} bytes holds up to {sets:,} empty sets, over "
+            f"{len(data) // 8:,} (one per 8 bytes): refused as a memory bomb"
+        )
 
 
 def _as_bytes(data: Any) -> bytes:
@@ -126,6 +142,8 @@ class ProtobufCodec:
         """The value of one serialized ``Value``. Raises only :class:`~flowwire.DecodeError`."""
         if type(data) is not bytes:
             data = _as_bytes(data)
+        if len(data) > _COUNT_ABOVE:
+            _check_sets(data)
         if _fast_decode is not None:  # the common shapes, in C; anything else comes back
             value = _fast_decode(data, self.max_depth)
             if value is not _FALLBACK:
@@ -179,12 +197,19 @@ class ProtobufCodec:
                         raise Fail(f"field {field} at byte {i} runs past the end")
                 else:
                     field, wire, a, b, nxt = next_field(data, i, end)
+                if (field != 1 and field != 2) or wire != WIRE_LEN:
+                    # A Value (a result) read as Arguments lands here: its kinds are fields
+                    # 1 to 20, and only list-free null/bool would otherwise slip through.
+                    name = {1: "args", 2: "kwargs"}.get(field, "unknown")
+                    raise Fail(
+                        f"field {field} ({name}) with wire type {wire} at byte {i}: not an "
+                        "Arguments message (only args = 1 and kwargs = 2, length-delimited); "
+                        "is it a result payload read as arguments?"
+                    )
                 if field == 1:
-                    if wire != WIRE_LEN:
-                        raise Fail(f"Arguments.args has wire type {wire}")
                     interleaved = interleaved or kwargs_start >= 0
                     arg_spans.append((a, b))
-                elif field == 2 and kwargs_start < 0:
+                elif kwargs_start < 0:
                     kwargs_start = i
                 i = nxt
         except Fail as fail:

@@ -4,6 +4,12 @@ Params (recorded in the envelope header), 8 bytes: the length of the uncompresse
 unsigned 64-bit big-endian integer. The data is one complete Zstandard frame (RFC 8878), written
 with its content size and content checksum; if the frame header carries a content size it must
 equal the recorded length.
+
+Reading is bounded: a recorded length over the reader's limit (the stage's ``max_size`` and the
+transport's ``max_decoded_bytes``, 1 MiB by default) is refused before anything is decompressed,
+and the frame is decompressed into a buffer of the recorded length, which libzstd never writes
+past, whatever the frame's header claims (a frame content size that differs from the recorded
+length is refused before decompressing).
 """
 
 from __future__ import annotations
@@ -22,8 +28,8 @@ DEFAULT_THRESHOLD = 1024
 are not worth it for small arguments)."""
 
 DEFAULT_MAX_SIZE = 1 << 31
-"""Largest uncompressed size a decoder accepts (2 GiB), so a hostile header cannot make it
-allocate without bound."""
+"""Largest uncompressed size this stage accepts (2 GiB). The transport's ``max_decoded_bytes``
+(1 MiB by default) is the tighter bound in practice: the smaller of the two applies."""
 
 _PARAMS = struct.Struct(">Q")
 
@@ -43,8 +49,9 @@ class Zstd:
 
     The stage skips a payload (records nothing) when it is shorter than ``threshold`` or when
     compression would not make it smaller. Decoding needs no configuration: a receiver undoes
-    ``zstd`` with a default instance. ``max_size`` bounds the uncompressed size a decoder
-    accepts. Instances are safe to share between threads.
+    ``zstd`` with a default instance. The uncompressed size a decoder accepts is bounded by
+    ``max_size`` and by the transport's ``max_decoded_bytes`` (``ctx.max_output``), whichever
+    is smaller. Instances are safe to share between threads.
 
     Raises:
         ConfigurationError: if zstandard is not installed (``pip install 'flowwire[zstd]'``),
@@ -106,19 +113,21 @@ class Zstd:
         """Return the uncompressed bytes.
 
         Raises:
-            DecodeError: if ``params`` is malformed, the declared size is over ``max_size``,
-                the frame is corrupt, truncated, followed by extra bytes, or does not
-                decompress to the declared size.
+            DecodeError: if ``params`` is malformed, the declared size is over ``max_size``
+                or ``ctx.max_output``, the frame is corrupt, truncated, followed by extra
+                bytes, or does not decompress to the declared size.
         """
         if len(params) != _PARAMS.size:
             raise DecodeError(
                 f"zstd params of {ctx.what} must be {_PARAMS.size} bytes, got {len(params)}"
             )
         (size,) = _PARAMS.unpack(params)
-        if size > self.max_size:
+        limit = min(self.max_size, ctx.max_output)
+        if size > limit:
+            option = "max_decoded_bytes" if limit == ctx.max_output else "the zstd max_size"
             raise DecodeError(
                 f"zstd frame of {ctx.what} declares {size:,} uncompressed bytes, over the "
-                f"limit of {self.max_size:,}"
+                f"limit of {limit:,} ({option}; a larger limit is an explicit option)"
             )
         zstd = self._zstd
         try:
@@ -131,6 +140,8 @@ class Zstd:
                 f"declares {size:,}"
             )
         try:
+            # Into a buffer of at most ``size`` bytes (<= limit), whether or not the frame
+            # header states a content size: libzstd stops at the end of the buffer.
             out: bytes = self._decompressor().decompress(
                 data, max_output_size=size, allow_extra_data=False
             )
