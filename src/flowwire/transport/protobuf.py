@@ -187,6 +187,8 @@ class ProtobufCodec:
         arg_spans: list[tuple[int, int]] = []
         kwargs_start = -1
         interleaved = False
+        unknown = -1  # the first field that is neither args nor kwargs, at its byte offset
+        unknown_field = unknown_wire = 0
         try:
             while i < end:
                 t = data[i]
@@ -198,20 +200,25 @@ class ProtobufCodec:
                 else:
                     field, wire, a, b, nxt = next_field(data, i, end)
                 if (field != 1 and field != 2) or wire != WIRE_LEN:
-                    # A Value (a result) read as Arguments lands here: its kinds are fields
-                    # 1 to 20, and only list-free null/bool would otherwise slip through.
-                    name = {1: "args", 2: "kwargs"}.get(field, "unknown")
-                    raise Fail(
-                        f"field {field} ({name}) with wire type {wire} at byte {i}: not an "
-                        "Arguments message (only args = 1 and kwargs = 2, length-delimited); "
-                        "is it a result payload read as arguments?"
-                    )
-                if field == 1:
+                    # skipped, as protobuf's runtime skips unknown fields (a known field of
+                    # another wire type is unknown to it too)
+                    if unknown < 0:
+                        unknown, unknown_field, unknown_wire = i, field, wire
+                elif field == 1:
                     interleaved = interleaved or kwargs_start >= 0
                     arg_spans.append((a, b))
                 elif kwargs_start < 0:
                     kwargs_start = i
                 i = nxt
+            if unknown >= 0 and not arg_spans and kwargs_start < 0:
+                # A Value (a result payload) is one field 1 to 20, never args or kwargs as
+                # Arguments has them: read as Arguments it would be an empty call.
+                raise Fail(
+                    "not an Arguments message: no args (field 1) and no kwargs (field 2), "
+                    f"only fields Arguments does not have (field {unknown_field}, wire type "
+                    f"{unknown_wire}, at byte {unknown}); is it a result payload read as "
+                    "arguments?"
+                )
         except Fail as fail:
             raise DecodeError(f"malformed protobuf Arguments: {fail.reason}") from None
         args: list[Any] = []
