@@ -234,32 +234,39 @@ _DEEP_TUPLE_SCRIPT = textwrap.dedent(
     """
     from flowwire import get_transport
     from flowwire.errors import EncodeError
+    if {pure!r}:  # the paths of installs without the C extensions
+        from flowwire.transport import _json_plain, json, msgpack
+        _json_plain.c_exact = _json_plain._c_all_finite = json._c_exact = None
+        msgpack._c_str_keys = None
     value = 0
     for _ in range({depth}):
         value = (value,)
-    try:
-        get_transport({codec!r}).serialize_result(value)
-    except EncodeError:
-        print("EncodeError")
-    else:
-        print("encoded")
+    transport = get_transport({codec!r})
+    for write in (transport.serialize_result, lambda v: transport.serialize_arguments([v], {{}})):
+        try:
+            write(value)
+        except EncodeError as exc:
+            print("EncodeError:", exc.reason, exc.path[:6])
+        else:
+            print("encoded")
     """
 )
 
 
-@pytest.mark.parametrize("depth", [300, 5_000])
-def test_deep_tuples_raise_encode_error_without_crashing(codec_name: str, depth: int) -> None:
-    if codec_name == "json" and depth == 300:
-        return  # orjson has no tuple limit: carried as nested arrays (covered by round trips)
-    if codec_name == "json" and depth == 5_000:
-        pytest.xfail(
-            "orjson 3.13 has no recursion limit for tuples and overflows the C stack on a tuple "
-            "nested thousands deep before flowwire sees the value (lists/dicts stop at 255)"
-        )
-    # Run in a child process: a C-level stack overflow must fail this test, not the suite.
-    script = _DEEP_TUPLE_SCRIPT.format(depth=depth, codec=codec_name)
+@pytest.mark.parametrize("pure", [False, True], ids=["c", "pure-python"])
+@pytest.mark.parametrize("depth", [300, 10_000, 100_000])
+def test_deep_tuples_raise_encode_error_without_crashing(
+    codec_name: str, depth: int, pure: bool, implementation: str
+) -> None:
+    if implementation == "pure-python":
+        pytest.skip("the child process chooses its implementation (pure)")
+    # Run in a child process: a C-level stack overflow (orjson has no tuple limit: 10,000
+    # levels aborted the process, 100,000 segfaulted) must fail this test, not the suite.
+    script = _DEEP_TUPLE_SCRIPT.format(depth=depth, codec=codec_name, pure=pure)
     done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
     )
     assert done.returncode == 0, f"the process died ({done.returncode}): {done.stderr[-300:]}"
-    assert done.stdout.strip() == "EncodeError"
+    lines = done.stdout.splitlines()
+    reason = "EncodeError: nesting deeper than max_depth=100"
+    assert lines == [f"{reason} $[0][0", f"{reason} $.args"], lines

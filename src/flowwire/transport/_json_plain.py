@@ -113,28 +113,35 @@ def mark_unsafe(cls: type) -> None:
 
 
 def plain(value: Any) -> bytes | None:
-    """Plain JSON for ``value``, exact, or None when it needs the tagged form."""
+    """Plain JSON for ``value``, exact, or None when it needs the tagged form.
+
+    orjson is called only once a walk bounded by depth has seen the whole value: orjson stops
+    lists and dicts at 254 levels but recurses into tuples without limit, and a tuple nested
+    10,000 deep overflows the C stack. Too deep, the value goes to the tagged form, which
+    raises EncodeError naming the depth and the limit."""
     if adapters.user_adapters or c_exact is None:
         return _lowered(value)
-    try:
-        out = _dumps(value, default=default, option=_OPTIONS)
-    except TypeError:  # orjson.JSONEncodeError is a TypeError
-        return None  # bytes, big ints, non-str keys, unsupported types: the tagged form
     exact = c_exact(value, _BUDGET, classes)
-    if exact is True:
-        return out
     if exact is False:
         return None
-    verdict = _walk(value, 0)
-    if verdict == "ok":
-        return out
-    if verdict == "nan":
-        return None
-    return _lowered(value)
+    if exact is None:  # an extended value, or deeper than the C walk goes
+        verdict = _walk(value, 0)
+        if verdict == "nan":
+            return None
+        if verdict == "lower":
+            return _lowered(value)
+    try:
+        return _dumps(value, default=default, option=_OPTIONS)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return None  # bytes, big ints, non-str keys, unsupported types: the tagged form
 
 
 def _lowered(value: Any) -> bytes | None:
     """orjson's text with dataclasses lowered by flowwire; None if it needs the tagged form."""
+    if not (_c_all_finite is not None and _c_all_finite(value, _BUDGET) is not None) and (
+        not _within_budget(value, 0)
+    ):
+        return None  # too deep for orjson (see plain): the tagged form raises EncodeError
     try:
         out = _dumps(value, default=default, option=_LOWERED)
     except TypeError:
@@ -208,6 +215,33 @@ def _walk(value: Any, depth: int) -> str:
         if verdict == "lower":
             worst = "lower"
     return worst
+
+
+_SCALARS = frozenset({str, int, float, bool, bytes, type(None)})
+
+
+def _within_budget(value: Any, depth: int) -> bool:
+    """True if ``value`` nests at most ``BUDGET`` containers deep, lowered values included (the
+    path without the C walk; its recursion stops at the budget)."""
+    cls = type(value)
+    if cls is dict:
+        items: Any = value.values()
+    elif cls is list or cls is tuple:
+        items = value
+    elif cls in _SCALARS:
+        return True
+    else:
+        try:
+            lowered = lower(value)
+        except Exception:
+            return True  # orjson's default raises on it before any depth matters
+        if lowered is value:
+            return True
+        return _within_budget(lowered, depth + 1)
+    if depth >= _BUDGET:
+        return False
+    scalars = _SCALARS
+    return all(type(item) in scalars or _within_budget(item, depth + 1) for item in items)
 
 
 def _safe_nulls(value: Any, out: bytes) -> bool:
