@@ -38,6 +38,7 @@ def implementation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPat
         monkeypatch.setattr(json_codec, "_c_all_finite", None)
         monkeypatch.setattr(json_codec, "c_exact", None)
         monkeypatch.setattr(json_transport, "_c_exact", None)
+        monkeypatch.setattr(json_transport, "_c_digit_run", None)
         monkeypatch.setattr(msgpack_codec, "_c_str_keys", None)
         monkeypatch.setattr(protobuf_codec, "_fast_decode", None)
         monkeypatch.setattr(protobuf_codec, "_fast_arguments", None)

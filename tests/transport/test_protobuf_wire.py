@@ -68,7 +68,7 @@ def to_pb(value: Any) -> pb.Value:
     elif cls is date:
         out.date_value = value.isoformat()
     elif cls is time:
-        out.time_value = value.isoformat()
+        out.time_value = _model.format_time(value, "$")
     elif cls is timedelta:
         micros = _model.timedelta_micros(value)
         if -(2**63) <= micros < 2**63:
@@ -107,7 +107,7 @@ def from_pb(value: pb.Value) -> Any:
     if kind == "date_value":
         return date.fromisoformat(value.date_value)
     if kind == "time_value":
-        return time.fromisoformat(value.time_value)
+        return _model.parse_time(value.time_value, "$")
     if kind == "timedelta_value":
         return timedelta(microseconds=value.timedelta_value)
     if kind == "big_timedelta_value":

@@ -191,6 +191,10 @@ def _stage(name: str, stack: ExitStack) -> Stage:
     return get_stage(name)  # a third-party stage that needs no options
 
 
+#: What the stage candidates may decompress: the largest built-in payloads are 1 MiB of data.
+_DECODED_LIMIT = 64 << 20
+
+
 def _stage_transports(out: CandidateSet, combos: list[tuple[str, str]], stack: ExitStack) -> None:
     for codec, stage_names in combos:
         label = f"flowwire {codec}+{stage_names}"
@@ -198,7 +202,10 @@ def _stage_transports(out: CandidateSet, combos: list[tuple[str, str]], stack: E
             stage_list = [_stage(s, stack) for s in stage_names.split("+")]
             # offload keeps SWF's limit: it must offload exactly what would not fit
             limit = {} if "offload" in stage_names else {"max_payload_chars": None}
-            transport = get_transport(codec, stages=stage_list, **limit)
+            # the 1 MiB payloads decompress past the default max_decoded_bytes (1 MiB)
+            transport = get_transport(
+                codec, stages=stage_list, max_decoded_bytes=_DECODED_LIMIT, **limit
+            )
         except Exception as exc:  # ImportError, ConfigurationError naming the extra
             out.skipped.append(Skipped(label, f"{type(exc).__name__}: {exc}"))
             continue

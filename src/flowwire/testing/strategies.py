@@ -240,7 +240,7 @@ def arguments(
 def values_equal(a: Any, b: Any) -> bool:
     """Exact equality: same types all the way down, NaN equals NaN, 0.0 differs from -0.0,
     Decimal compares by its text (so 1.0 differs from 1.00), dict key order matters, and
-    aware datetimes must keep the same tzinfo."""
+    aware datetimes must keep the same tzinfo, naive datetimes and times their ``fold``."""
     if type(a) is not type(b):
         return False
     if isinstance(a, float):
@@ -256,6 +256,8 @@ def values_equal(a: Any, b: Any) -> bool:
     if isinstance(a, (set, frozenset)):
         return len(a) == len(b) and all(any(values_equal(x, y) for y in b) for x in a)
     if isinstance(a, (datetime, time)):
+        if (a.tzinfo is None or isinstance(a, time)) and a.fold != b.fold:
+            return False
         return bool(a == b and a.tzinfo == b.tzinfo and a.utcoffset() == b.utcoffset())
     if dataclasses.is_dataclass(a):
         return all(

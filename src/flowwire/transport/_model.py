@@ -12,9 +12,10 @@ tuple          list of items (named tuples too)
 set/frozenset  list of items, sorted when the items are mutually orderable
 datetime       ISO 8601 text; aware values keep their UTC offset; a ``zoneinfo.ZoneInfo``
                zone is appended in brackets (RFC 9557):
-               ``2024-03-10T02:30:00-05:00[America/New_York]``
+               ``2024-03-10T02:30:00-05:00[America/New_York]``; a naive value with
+               ``fold=1`` gets the suffix tag ``[fold=1]``: ``2024-11-03T01:30:00[fold=1]``
 date           ``YYYY-MM-DD``
-time           ISO 8601 text with optional offset
+time           ISO 8601 text with optional offset, ``[fold=1]`` appended when ``fold`` is 1
 timedelta      integer number of microseconds
 UUID           canonical hyphenated lower-case text
 Decimal        ``str(d)`` (keeps precision, exponent, sign of zero, NaN and infinities)
@@ -30,7 +31,11 @@ Nothing here imports or calls code named by a payload.
 
 from __future__ import annotations
 
+import functools
 import math
+import os
+import re
+import zoneinfo
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -41,6 +46,7 @@ from flowwire.errors import DecodeError, EncodeError
 from flowwire.transport import _lowerers as _adapters
 
 __all__ = [
+    "FOLD_TAG",
     "MAX_DEPTH",
     "contains_nonfinite",
     "format_datetime",
@@ -57,6 +63,7 @@ __all__ = [
     "sorted_items",
     "timedelta_from_micros",
     "timedelta_micros",
+    "zone",
 ]
 
 #: Default maximum nesting depth of containers in a value.
@@ -83,10 +90,54 @@ def _quote(text: str) -> str:
 # -- datetimes -------------------------------------------------------------------------------
 
 
+#: The suffix tag of a naive datetime or a time whose ``fold`` is 1 (RFC 9557 syntax).
+FOLD_TAG = "[fold=1]"
+#: IANA time zone keys: ``/``-separated components of ASCII letters, digits, ``.``, ``_``,
+#: ``+`` and ``-``, each starting with a letter or digit (so never ``.`` or ``..``).
+_ZONE_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*(?:/[A-Za-z0-9][A-Za-z0-9._+-]*)*\Z")
+_ZONE_KEY_MAX = 64  # the longest IANA key today has 32 characters
+
+
+def zone(key: str, path: str) -> ZoneInfo:
+    """The ``ZoneInfo`` of a key read from a payload, looked up only once the key is known
+    to name a zone: its grammar is IANA's and it is a file under ``zoneinfo.TZPATH`` or in
+    the list the ``tzdata`` package ships. ``ZoneInfo`` itself would import a ``tzdata``
+    sub-package named after the key, so a key alone must never choose what is imported.
+    Raises DecodeError."""
+    if len(key) > _ZONE_KEY_MAX or not _ZONE_KEY.match(key):
+        raise DecodeError(f"invalid time zone key {key[:_ZONE_KEY_MAX]!r}", path=path)
+    if not _known_zone(key, zoneinfo.TZPATH):
+        raise DecodeError(f"unknown time zone {key!r}", path=path)
+    try:
+        return ZoneInfo(key)
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        raise DecodeError(f"unknown time zone {key!r}", path=path) from exc
+
+
+@functools.lru_cache(maxsize=1024)
+def _known_zone(key: str, tzpath: tuple[str, ...]) -> bool:
+    for root in tzpath:
+        if os.path.isfile(os.path.join(root, key)):
+            return True
+    return key in _tzdata_keys()
+
+
+@functools.lru_cache(maxsize=1)
+def _tzdata_keys() -> frozenset[str]:
+    """The keys the ``tzdata`` package lists (its ``zones`` file), empty without it."""
+    try:
+        from importlib import resources
+
+        text = resources.files("tzdata").joinpath("zones").read_text(encoding="utf-8")
+    except Exception:  # not installed, or unreadable: no key is known through it
+        return frozenset()
+    return frozenset(text.split())
+
+
 def format_datetime(value: datetime, path: str) -> str:
     tz = value.tzinfo
     if tz is None:
-        return value.isoformat()
+        return value.isoformat() + FOLD_TAG if value.fold else value.isoformat()
     if type(tz) is timezone:
         if tz.tzname(None) != timezone(tz.utcoffset(None)).tzname(None):
             raise EncodeError(
@@ -119,16 +170,19 @@ def parse_datetime(text: str, path: str) -> datetime:
         raise DecodeError(f"malformed datetime {text[:64]!r}: {exc}", path=path) from exc
     if zone_key is None:
         return value
+    if zone_key == "fold=1":
+        if value.tzinfo is not None:
+            raise DecodeError(
+                f"the [fold=1] tag is for naive datetimes, got {text[:64]!r}", path=path
+            )
+        return value.replace(fold=1)
     if value.tzinfo is None:
-        raise DecodeError(f"datetime with zone {zone_key!r} has no UTC offset", path=path)
-    try:
-        zone = ZoneInfo(zone_key)
-    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
-        raise DecodeError(f"unknown time zone {zone_key[:64]!r}", path=path) from exc
+        raise DecodeError(f"datetime with zone {zone_key[:64]!r} has no UTC offset", path=path)
+    tz = zone(zone_key, path)
     offset = value.utcoffset()
     wall = value.replace(tzinfo=None)
     for fold in (0, 1):
-        candidate = wall.replace(tzinfo=zone, fold=fold)
+        candidate = wall.replace(tzinfo=tz, fold=fold)
         if candidate.utcoffset() == offset:
             return candidate
     raise DecodeError(
@@ -152,14 +206,18 @@ def format_time(value: time, path: str) -> str:
         raise EncodeError(
             "time with a tzinfo other than datetime.timezone cannot be carried exactly", path=path
         )
-    return value.isoformat()
+    return value.isoformat() + FOLD_TAG if value.fold else value.isoformat()
 
 
 def parse_time(text: str, path: str) -> time:
+    fold = text.endswith(FOLD_TAG)
+    if fold:
+        text = text[: -len(FOLD_TAG)]
     try:
-        return time.fromisoformat(text)
+        value = time.fromisoformat(text)
     except ValueError as exc:
         raise DecodeError(f"malformed time {text[:64]!r}: {exc}", path=path) from exc
+    return value.replace(fold=1) if fold else value
 
 
 def timedelta_micros(value: timedelta) -> int:

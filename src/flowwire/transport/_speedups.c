@@ -1,4 +1,4 @@
-/* C versions of two exactness checks the codecs run on every payload.
+/* C versions of the exactness checks the codecs run on every payload.
  *
  * Both walk only exact dict, list (and, for all_finite, tuple) objects and read their items
  * without calling any Python code, so nothing can change under them. Each answers 1 (the
@@ -12,6 +12,7 @@
  *     would write other keys).
  * all_finite(value, budget): no NaN or infinite float anywhere inside plain dicts, lists and
  *     tuples of base values (the JSON codec: orjson writes NaN and infinities as null).
+ * digit_run(text, n): n or more ASCII digits in a row in a str or bytes (big integers in JSON).
  * json_exact(value, budget, classes): all_finite, also through the classes orjson writes by
  *     itself, as ``classes`` (a dict the JSON codec fills, by id of the class) describes them:
  *     a class mapped to
@@ -611,7 +612,71 @@ static PyObject *speedups_json_exact(PyObject *module, PyObject *const *args, Py
     return answer(json_exact(args[0], budget, args[2]));
 }
 
+/* digit_run(text, n): True if text (str or bytes) holds n or more ASCII digits in a row. The
+ * JSON codec asks it whether a document may hold an integer orjson cannot read exactly (one
+ * beyond 64 bits has at least 19 digits); one pass, no allocation. */
+static PyObject *speedups_digit_run(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_ssize_t i, len, run = 0, n;
+    (void)module;
+    if (nargs != 2 || !PyLong_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "digit_run(text: str | bytes, n: int)");
+        return NULL;
+    }
+    n = PyLong_AsSsize_t(args[1]);
+    if (n == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (n <= 0) {
+        Py_RETURN_TRUE;
+    }
+    if (PyBytes_Check(args[0]) || (PyUnicode_Check(args[0]) &&
+                                   PyUnicode_KIND(args[0]) == PyUnicode_1BYTE_KIND)) {
+        const unsigned char *p;
+        if (PyBytes_Check(args[0])) {
+            p = (const unsigned char *)PyBytes_AS_STRING(args[0]);
+            len = PyBytes_GET_SIZE(args[0]);
+        }
+        else {
+            p = (const unsigned char *)PyUnicode_1BYTE_DATA(args[0]);
+            len = PyUnicode_GET_LENGTH(args[0]);
+        }
+        for (i = 0; i < len; i++) {
+            if ((unsigned char)(p[i] - '0') < 10) {
+                if (++run >= n) {
+                    Py_RETURN_TRUE;
+                }
+            }
+            else {
+                run = 0;
+            }
+        }
+        Py_RETURN_FALSE;
+    }
+    if (PyUnicode_Check(args[0])) {
+        int kind = PyUnicode_KIND(args[0]);
+        const void *data = PyUnicode_DATA(args[0]);
+        len = PyUnicode_GET_LENGTH(args[0]);
+        for (i = 0; i < len; i++) {
+            Py_UCS4 c = PyUnicode_READ(kind, data, i);
+            if (c >= '0' && c <= '9') {
+                if (++run >= n) {
+                    Py_RETURN_TRUE;
+                }
+            }
+            else {
+                run = 0;
+            }
+        }
+        Py_RETURN_FALSE;
+    }
+    PyErr_SetString(PyExc_TypeError, "digit_run(text: str | bytes, n: int)");
+    return NULL;
+}
+
 static PyMethodDef speedups_methods[] = {
+    {"digit_run", (PyCFunction)(void (*)(void))speedups_digit_run, METH_FASTCALL,
+     "digit_run(text, n) -> True if text holds n or more ASCII digits in a row."},
     {"make_plan", (PyCFunction)(void (*)(void))speedups_make_plan, METH_FASTCALL,
      "make_plan(mode, kinds, convs, names, nreq, keywords, cls_ref, retry, direct) -> a Plan."},
     {"str_keys", (PyCFunction)(void (*)(void))speedups_str_keys, METH_FASTCALL,

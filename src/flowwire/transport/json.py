@@ -11,10 +11,16 @@ Two forms:
   ``{"$int": "<decimal digits>"}``; a user object that has exactly one key starting with ``$``
   is wrapped as ``{"$dict": {...}}`` so it is never mistaken for an escape. In the envelope,
   the body prefix ``=`` marks plain JSON (no escapes are interpreted).
+
+Reading, an integer of any size in the text is read exactly as an ``int``, as other languages
+write them: orjson reads one beyond 64 bits as a float, so a text with 19 digits in a row
+(every such integer has at least 19) is read again by Python's exact parser.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json as _stdlib_json
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -46,6 +52,60 @@ _loads = orjson.loads
 _TAGGED = b"$"
 _ENVELOPE_FIRST = frozenset((envelope.ARMOR_PREFIX, envelope.LATIN1_PREFIX))
 
+#: Every integer outside [-2**63, 2**64) has at least this many digits.
+_BIG_DIGITS = 19
+_DIGIT_RUN_TEXT = re.compile(f"[0-9]{{{_BIG_DIGITS}}}")
+_DIGIT_RUN_BYTES = re.compile(_DIGIT_RUN_TEXT.pattern.encode())
+
+_c_digit_run: Callable[[str | bytes, int], bool] | None
+try:  # the optional C scan (setup.py builds it where a C compiler is available)
+    from flowwire.transport._speedups import digit_run as _c_digit_run
+except ImportError:  # pragma: no cover - exercised by installs without a compiler
+    _c_digit_run = None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text[:40]} is out of the range of a double")
+    return value
+
+
+def _may_hold_big_int(data: str | bytes) -> bool:
+    if _c_digit_run is not None:
+        return _c_digit_run(data, _BIG_DIGITS)
+    if isinstance(data, str):
+        return _DIGIT_RUN_TEXT.search(data) is not None
+    return _DIGIT_RUN_BYTES.search(data) is not None
+
+
+def loads(data: str | bytes) -> Any:
+    """orjson's reading of a JSON text, with integers beyond 64 bits read exactly (orjson reads
+    them as floats, or refuses those beyond a double's range). Raises DecodeError for
+    malformed text."""
+    failure: orjson.JSONDecodeError | None = None
+    try:
+        value = _loads(data)
+    except orjson.JSONDecodeError as exc:
+        failure = exc
+    if not _may_hold_big_int(data) or (failure is not None and "number" not in str(failure)):
+        if failure is not None:
+            raise DecodeError(f"malformed JSON payload: {failure}") from failure
+        return value
+    # orjson accepted the text (or refused only a number), so it is valid JSON without lone
+    # surrogates: Python's reader gives the same value with exact integers (floats are read
+    # the same way, correctly rounded; NaN, infinities and out-of-range floats are refused).
+    try:
+        return _stdlib_json.loads(data, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except RecursionError:
+        raise DecodeError("JSON payload nested too deeply to read exactly") from None
+    except ValueError as exc:  # also an integer over sys.get_int_max_str_digits()
+        raise DecodeError(f"malformed JSON payload: {failure or exc}") from exc
+
 
 class JSONCodec:
     """JSON through orjson. See the module docstring for the exact forms."""
@@ -63,10 +123,7 @@ class JSONCodec:
         return None if out is None else out.decode()
 
     def decode_text(self, text: str) -> Any:
-        try:
-            return _loads(text)
-        except orjson.JSONDecodeError as exc:
-            raise DecodeError(f"malformed JSON payload: {exc}") from exc
+        return loads(text)
 
     # -- binary form (inside an envelope) ------------------------------------------------
 
@@ -93,7 +150,12 @@ class JSONCodec:
         try:
             value = orjson.loads(memoryview(data)[1:])
         except orjson.JSONDecodeError as exc:
-            raise DecodeError(f"malformed JSON body: {exc}") from exc
+            if not _may_hold_big_int(data):
+                raise DecodeError(f"malformed JSON body: {exc}") from exc
+            value = loads(bytes(data[1:]))  # maybe an integer beyond a double's range
+        else:
+            if _may_hold_big_int(data):
+                value = loads(bytes(data[1:]))
         if prefix == _PLAIN:
             return value
         if prefix == _TAGGED:
@@ -216,14 +278,15 @@ class JSONTransport(CodecTransport):
             out = None
             c_exact = _c_exact
             if c_exact is not None and not adapters.user_adapters:
-                # plain(), inlined: a tiny call is a few hundred nanoseconds
-                try:
-                    out = _dumps(value, default=_default, option=_OPTIONS)
-                except TypeError:  # orjson.JSONEncodeError is a TypeError
-                    pass
-                else:
-                    if c_exact(value, _BUDGET, _classes) is not True:
-                        out = plain(value)
+                # plain(), inlined: a tiny call is a few hundred nanoseconds. The C walk comes
+                # first: it is bounded by depth, orjson is not for tuples (see plain)
+                exact = c_exact(value, _BUDGET, _classes)
+                if exact is True:
+                    # orjson.JSONEncodeError is a TypeError: bytes, big ints -> tagged form
+                    with contextlib.suppress(TypeError):
+                        out = _dumps(value, default=_default, option=_OPTIONS)
+                elif exact is None:
+                    out = plain(value)
             else:
                 out = plain(value)
             if out is not None:
@@ -246,8 +309,11 @@ class JSONTransport(CodecTransport):
         if self._fast_in and type(payload) is str and payload and payload[0] not in _ENVELOPE_FIRST:
             try:
                 value = _loads(payload)
-            except orjson.JSONDecodeError as exc:
-                raise DecodeError(f"malformed JSON payload: {exc}") from exc
+            except orjson.JSONDecodeError:
+                value = loads(payload)  # raises DecodeError, or reads a number orjson cannot
+            else:
+                if _may_hold_big_int(payload):
+                    value = loads(payload)
             if type_hint is Any:
                 return value
             return self._typed_result(value, type_hint)
@@ -259,8 +325,11 @@ class JSONTransport(CodecTransport):
         if self._fast_in and type(payload) is str and payload and payload[0] not in _ENVELOPE_FIRST:
             try:
                 value = _loads(payload)
-            except orjson.JSONDecodeError as exc:
-                raise DecodeError(f"malformed JSON payload: {exc}") from exc
+            except orjson.JSONDecodeError:
+                value = loads(payload)  # raises DecodeError, or reads a number orjson cannot
+            else:
+                if _may_hold_big_int(payload):
+                    value = loads(payload)
             try:  # the shape every writer produces, checked with two lookups
                 args, kwargs = value["args"], value["kwargs"]
                 if type(args) is not list or type(kwargs) is not dict or len(value) != 2:
