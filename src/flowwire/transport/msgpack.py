@@ -23,10 +23,12 @@ Enums, dataclasses and protobuf messages are lowered (value, map of fields, seri
 and rebuilt from annotations. Map keys must be strings. Unknown ext codes raise DecodeError.
 
 Memory: MessagePack writes an empty map or array in one byte, and Python spends about 64 bytes
-on each. A body over 512 KiB is therefore read with a count of its containers (maps, arrays,
-and tuples, sets and frozensets, a set weighing 4): more than one per 2 bytes of body is
-refused as a memory bomb, which keeps a 1 MiB body under about 50 MiB of Python objects.
-Smaller bodies are read without the count (their worst case is 64 times 512 KiB).
+on each. A body over 512 KiB whose bytes could start more containers than one per 2 bytes (a
+count of the container and ext marker bytes, an ext weighing 4 as a set does, at C speed) is
+therefore read with an exact count of its containers (maps, arrays, and tuples, sets and
+frozensets): more than one per 2 bytes of body is refused as a memory bomb, which keeps a 1 MiB
+body under about 50 MiB of Python objects. Other bodies are read without any count (a body of
+512 KiB or less costs at most 64 times its size).
 """
 
 from __future__ import annotations
@@ -122,6 +124,18 @@ def _only_str_keys(obj: dict[Any, Any]) -> dict[Any, Any]:
 #: Bodies longer than this are read with a container count (see the module docstring).
 _COUNT_ABOVE = 512 * 1024
 _SET_WEIGHT = 4  # a set or frozenset costs about 4 times an empty list
+#: ``bytes.translate`` delete-tables keeping only the bytes that can start a map or an array
+#: (fixmap, fixarray, map 16/32, array 16/32), and those that can start an ext value.
+_NOT_CONTAINER = bytes(b for b in range(256) if not (0x80 <= b <= 0x9F or 0xDC <= b <= 0xDF))
+_NOT_EXT = bytes(b for b in range(256) if not (0xC7 <= b <= 0xC9 or 0xD4 <= b <= 0xD8))
+
+
+def _may_be_a_bomb(data: bytes) -> bool:
+    """True if ``data`` could hold more than one container per 2 bytes (an upper bound: the
+    marker bytes may also be inside strings, numbers and binary values)."""
+    most = len(data.translate(None, _NOT_CONTAINER))
+    most += _SET_WEIGHT * len(data.translate(None, _NOT_EXT))
+    return most > len(data) // 2
 
 
 class _Budget:
@@ -306,11 +320,15 @@ class MsgpackCodec:
         """``_unpackb``, counting every map and array against ``budget``."""
 
         def on_map(obj: dict[Any, Any]) -> dict[Any, Any]:
-            budget.take()
-            return _only_str_keys(obj)
+            budget.left -= 1
+            if budget.left < 0:
+                budget.take(0)  # raises
+            return _only_str_keys(obj) if obj else obj
 
         def on_list(obj: list[Any]) -> list[Any]:
-            budget.take()
+            budget.left -= 1
+            if budget.left < 0:
+                budget.take(0)  # raises
             return obj
 
         return msgpack.unpackb(
@@ -325,7 +343,7 @@ class MsgpackCodec:
 
     def decode(self, data: bytes) -> Any:
         try:
-            if len(data) > _COUNT_ABOVE:
+            if len(data) > _COUNT_ABOVE and _may_be_a_bomb(data):
                 self._local.budget = _Budget(len(data))
                 try:
                     return self._unpackb(data)
