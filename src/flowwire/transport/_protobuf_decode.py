@@ -5,6 +5,15 @@ so malformed input raises :class:`~flowwire.transport._protobuf_encode.Fail` (tu
 :class:`~flowwire.DecodeError` by the codec) and memory use stays proportional to the input.
 The fast paths for short items may peek at bytes past an item's end; they only use what their
 checks confirm, and fall back to the general field reader otherwise.
+
+The general reader reads what Google's runtime reads, the way it reads it (a differential test
+checks this against the generated classes): an unknown field, or a known one with another
+wire type, is skipped, groups included; a message field given more than once is merged (which
+is reading the concatenation of its occurrences: a ``list_value`` twice is one list of both
+item sequences, a map entry's ``value`` twice is the merge of both Values); the last
+occurrence of a scalar wins, every occurrence of a string is checked to be UTF-8; a varint's
+bits beyond 64 are dropped. Where flowwire has no value for what the runtime reads (a Value
+with no kind, a map with a key twice), it raises.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ from flowwire.transport._protobuf_encode import (
     F_BYTES,
     F_DATE,
     F_DATETIME,
+    F_DECIMAL,
     F_DOUBLE,
     F_FROZENSET,
     F_INT,
@@ -49,13 +59,20 @@ _unpack_double = struct.Struct("<d").unpack_from
 # -- decoding ------------------------------------------------------------------------------------
 
 
+WIRE_START_GROUP = 3
+WIRE_END_GROUP = 4
+_MASK64 = (1 << 64) - 1
+
+
 def next_field(data: bytes, i: int, end: int) -> tuple[int, int, int, int, int]:
     """The field starting at ``data[i]``: ``(field, wire, a, b, next)``. For a varint ``a`` is its
-    value; otherwise ``data[a:b]`` is the payload. Raises ``Fail`` on anything malformed."""
+    value; otherwise ``data[a:b]`` is the payload (a group's: up to its end-group tag). Raises
+    ``Fail`` on anything malformed."""
+    start = i
     key, i = _read_varint(data, i, end)
     field, wire = key >> 3, key & 7
-    if field == 0:
-        raise Fail(f"field number 0 at byte {i - 1}")
+    if field == 0 or key >> 32:
+        raise Fail(f"field number {field} at byte {start}")
     if wire == WIRE_VARINT:
         value, i = _read_varint(data, i, end)
         return field, wire, value, 0, i
@@ -70,23 +87,110 @@ def next_field(data: bytes, i: int, end: int) -> tuple[int, int, int, int, int]:
         if j > end:
             raise Fail(f"truncated fixed-size field {field} at byte {i}")
         return field, wire, i, j, j
-    raise Fail(f"unsupported wire type {wire} for field {field} at byte {i}")
+    if wire == WIRE_START_GROUP:
+        a = i
+        b, i = _skip_group(data, i, end, field)
+        return field, wire, a, b, i
+    if wire == WIRE_END_GROUP:
+        raise Fail(f"end of group {field} at byte {start} without its start")
+    raise Fail(f"unsupported wire type {wire} for field {field} at byte {start}")
+
+
+def _skip_group(data: bytes, i: int, end: int, field: int) -> tuple[int, int]:
+    """Skip the fields of group ``field`` (nested groups included) from ``data[i]``: returns
+    the offset of its end-group tag and the offset after it."""
+    open_groups = [field]
+    while i < end:
+        tag_at = i
+        key, i = _read_varint(data, i, end)
+        number, wire = key >> 3, key & 7
+        if number == 0 or key >> 32:
+            raise Fail(f"field number {number} at byte {tag_at}")
+        if wire == WIRE_END_GROUP:
+            if number != open_groups[-1]:
+                raise Fail(f"end of group {number} at byte {tag_at} inside group {open_groups[-1]}")
+            open_groups.pop()
+            if not open_groups:
+                return tag_at, i
+        elif wire == WIRE_START_GROUP:
+            open_groups.append(number)
+        elif wire == WIRE_VARINT:
+            _, i = _read_varint(data, i, end)
+        elif wire == WIRE_LEN:
+            n, i = _read_varint(data, i, end)
+            if i + n > end:
+                raise Fail(
+                    f"field {number} declares {n} bytes at byte {i}, only {end - i} are left"
+                )
+            i += n
+        elif wire == WIRE_I64 or wire == 5:
+            i += 8 if wire == WIRE_I64 else 4
+            if i > end:
+                raise Fail(f"truncated fixed-size field {number} at byte {tag_at}")
+        else:
+            raise Fail(f"unsupported wire type {wire} for field {number} at byte {tag_at}")
+    raise Fail(f"group {open_groups[-1]} is not closed before the end of its message")
 
 
 def _read_varint(data: bytes, i: int, end: int) -> tuple[int, int]:
+    """A varint of at most 10 bytes; bits beyond 64 are dropped, as protobuf's runtime does."""
     result = shift = 0
     while i < end:
         b = data[i]
         i += 1
         result |= (b & 0x7F) << shift
         if b < 0x80:
-            if result >> 64:
-                raise Fail(f"varint over 64 bits ending at byte {i}")
-            return result, i
+            return result & _MASK64, i
         shift += 7
         if shift >= 70:
             raise Fail(f"varint longer than 10 bytes at byte {i}")
     raise Fail(f"truncated varint at byte {i}")
+
+
+#: Kinds whose occurrences merge (message fields); string kinds (each occurrence is UTF-8).
+_MESSAGE_KINDS = frozenset({F_LIST, F_MAP, F_TUPLE, F_SET, F_FROZENSET, F_MESSAGE})
+_STRING_KINDS = frozenset({F_STRING, F_DATETIME, F_DATE, F_TIME, F_DECIMAL})
+
+
+#: The message fields and string fields of each message of the schema, for ``_check_wire``.
+_VALUE, _LIST, _MAP, _ENTRY, _EMBEDDED = range(5)
+_SCHEMA: dict[int, dict[int, int | None]] = {  # field -> the message it holds (None: a string)
+    _VALUE: dict.fromkeys(_STRING_KINDS)
+    | dict.fromkeys((F_LIST, F_TUPLE, F_SET, F_FROZENSET), _LIST)
+    | {F_MAP: _MAP, F_MESSAGE: _EMBEDDED},
+    _LIST: {1: _VALUE},
+    _MAP: {1: _ENTRY},
+    _ENTRY: {1: None, 2: _VALUE},
+    _EMBEDDED: {1: None},
+}
+_CHECK_DEPTH = 200  # the runtime stops at 100 nested messages; this bounds the recursion
+
+
+def _check_wire(data: bytes, i: int, end: int, message: int, depth: int = 0) -> None:
+    """Check what protobuf's runtime checks of a message it parses but flowwire does not read
+    (a kind replaced by a later one): the wire format, groups, and UTF-8 of every string
+    field, in every nested message. Raises ``Fail``."""
+    if depth > _CHECK_DEPTH:
+        raise Fail("messages nested too deeply")
+    fields = _SCHEMA[message]
+    while i < end:
+        field, wire, a, b, i = next_field(data, i, end)
+        if wire != WIRE_LEN or field not in fields:
+            continue
+        inner = fields[field]
+        if inner is None:
+            data[a:b].decode()
+        else:
+            _check_wire(data, a, b, inner, depth + 1)
+
+
+def _joined(data: bytes, spans: list[tuple[int, int]]) -> tuple[bytes, int, int]:
+    """One message from several occurrences of a message field: reading their concatenation is
+    merging them (protobuf's rule)."""
+    if len(spans) == 1:
+        return data, spans[0][0], spans[0][1]
+    merged = b"".join(data[a:b] for a, b in spans)
+    return merged, 0, len(merged)
 
 
 def decode_value(data: bytes, i: int, end: int, depth: int, limit: int) -> Any:
@@ -128,22 +232,29 @@ def decode_value(data: bytes, i: int, end: int, depth: int, limit: int) -> Any:
                 if t == 0x4A:
                     return decode_entries(data, s, end, depth + 1, limit)
                 return decode_items(data, s, end, depth + 1, limit)
+    # The kind is a oneof: a later kind replaces an earlier one, the same message kind again
+    # merges into it, the same scalar kind again replaces it.
     found = 0
-    value: Any = None
+    spans: list[tuple[int, int]] = []
     while i < end:
         field, wire, a, b, i = next_field(data, i, end)
-        expected = KIND_WIRE.get(field)
-        if expected is None:
-            continue  # an unknown field: skipped, as protobuf parsers do
-        if wire != expected:
-            raise Fail(f"Value field {field} has wire type {wire}, expected {expected}")
-        if found:
-            raise Fail(f"Value sets more than one kind (fields {found} and {field})")
-        found = field
-        value = _decode_kind(data, field, a, b, depth, limit)
+        if KIND_WIRE.get(field) != wire:
+            continue  # an unknown field, or a known one of another wire type: skipped
+        if field in _STRING_KINDS:
+            data[a:b].decode()  # every occurrence must be UTF-8, not only the last
+        if field == found and field in _MESSAGE_KINDS:
+            spans.append((a, b))
+        else:
+            replaced = _SCHEMA[_VALUE].get(found)
+            if replaced is not None:  # a message kind replaced: never read, but checked
+                for x, y in spans:
+                    _check_wire(data, x, y, replaced)
+            found = field
+            spans = [(a, b)]
     if not found:
         raise Fail("Value has no kind set")
-    return value
+    body, a, b = _joined(data, spans)
+    return _decode_kind(body, found, a, b, depth, limit)
 
 
 def _decode_kind(data: bytes, field: int, a: int, b: int, depth: int, limit: int) -> Any:
@@ -155,9 +266,7 @@ def _decode_kind(data: bytes, field: int, a: int, b: int, depth: int, limit: int
         return _unpack_double(data, a)[0]
     if field == F_BOOL:
         return a != 0
-    if field == F_NULL:
-        if a:
-            raise Fail(f"null_value must be NULL_VALUE (0), got {a}")
+    if field == F_NULL:  # an open enum: any number reads as the null kind, as in protobuf
         return None
     if field == F_BYTES:
         return data[a:b]
@@ -202,14 +311,16 @@ def _decode_kind(data: bytes, field: int, a: int, b: int, depth: int, limit: int
 
 
 def _decode_message(data: bytes, i: int, end: int) -> bytes:
-    """The ``data`` of an EmbeddedMessage; its ``type_name`` is never used for anything."""
+    """The ``data`` of an EmbeddedMessage (the last one); its ``type_name`` is never used for
+    anything, but must be UTF-8 like any protobuf string."""
     payload = b""
     while i < end:
         field, wire, a, b, i = next_field(data, i, end)
-        if field == 2:
-            if wire != WIRE_LEN:
-                raise Fail(f"EmbeddedMessage.data has wire type {wire}")
-            payload = data[a:b]
+        if wire == WIRE_LEN:
+            if field == 2:
+                payload = data[a:b]
+            elif field == 1:
+                data[a:b].decode()
     return payload
 
 
@@ -243,11 +354,10 @@ def decode_items(data: bytes, i: int, end: int, depth: int, limit: int) -> list[
             except IndexError:
                 pass  # peeked past the end of the body: the general path says what is wrong
             field, wire, s, j, i = next_field(data, i, end)
-            if field == 1:
-                if wire != WIRE_LEN:
-                    raise Fail(f"ValueList.items has wire type {wire}")
+            if field == 1 and wire == WIRE_LEN:
                 append(decode_value(data, s, j, depth, limit))
-            # other fields are unknown: skipped, as protobuf parsers do
+            # other fields (or items of another wire type) are unknown: skipped, as protobuf
+            # parsers do
     except IndexError:
         raise relocate(Fail(f"truncated list at byte {i}"), None) from None
     except (Fail, UnicodeError, DecodeError) as exc:
@@ -305,9 +415,7 @@ def decode_entries(
             except IndexError:
                 pass  # peeked past the end of the body: the general path says what is wrong
             field, wire, s, j, i = next_field(data, i, end)
-            if field == number:
-                if wire != WIRE_LEN:
-                    raise Fail(f"map entries have wire type {wire}")
+            if field == number and wire == WIRE_LEN:
                 k_, value = _decode_entry(data, s, j, depth, limit)
                 out[k_] = value
                 count += 1
@@ -324,21 +432,21 @@ def decode_entries(
 
 
 def _decode_entry(data: bytes, i: int, end: int, depth: int, limit: int) -> tuple[str, Any]:
-    """A MapEntry in any field order (last occurrence wins, as in protobuf)."""
+    """A MapEntry in any field order: the last key wins, values given more than once merge
+    (as in protobuf)."""
     key = ""
-    span: tuple[int, int] | None = None
+    spans: list[tuple[int, int]] = []
     while i < end:
         field, wire, a, b, i = next_field(data, i, end)
-        if field == 1 or field == 2:
-            if wire != WIRE_LEN:
-                raise Fail(f"MapEntry field {field} has wire type {wire}")
+        if wire == WIRE_LEN:
             if field == 1:
                 key = data[a:b].decode()
-            else:
-                span = (a, b)
-    if span is None:
+            elif field == 2:
+                spans.append((a, b))
+    if not spans:
         raise Fail(f"map entry {key!r:.40} has no value")
     try:
-        return key, decode_value(data, span[0], span[1], depth, limit)
+        body, a, b = _joined(data, spans)
+        return key, decode_value(body, a, b, depth, limit)
     except (Fail, UnicodeError, DecodeError) as exc:
         raise relocate(exc, key) from None
