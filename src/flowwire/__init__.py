@@ -20,6 +20,7 @@ from flowwire.errors import (
     TaskError,
     TaskTimedout,
     TransportError,
+    UnknownExecutionError,
     UnknownTaskError,
     UnknownTransportError,
 )
@@ -54,6 +55,7 @@ from flowwire.transport.adapters import (
     unregister_adapter,
 )
 from flowwire.transport.evolution import evolution, unknown_fields
+from flowwire.waits import send_signal, sleep, timer, wait_signal
 
 __version__ = "0.1.0"
 
@@ -89,6 +91,7 @@ __all__ = [
     "Transport",
     "TransportError",
     "TypeAdapter",
+    "UnknownExecutionError",
     "UnknownTaskError",
     "UnknownTransportError",
     "Workflow",
@@ -106,9 +109,13 @@ __all__ = [
     "register_transport",
     "restart",
     "run_workflow",
+    "send_signal",
+    "sleep",
+    "timer",
     "unknown_fields",
     "unregister_adapter",
     "wait",
+    "wait_signal",
     "workflow",
 ]
 

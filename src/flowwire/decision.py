@@ -16,6 +16,7 @@ __all__ = [
     "Decision",
     "FailWorkflow",
     "ScheduleActivity",
+    "SignalExternal",
     "StartChildWorkflow",
     "StartTimer",
 ]
@@ -52,6 +53,17 @@ class StartTimer:
 
 
 @dataclass(frozen=True, slots=True)
+class SignalExternal:
+    """Send the signal ``name`` with the payload ``input`` to the execution ``workflow_id``
+    (its open run); ``key`` names the send in the history."""
+
+    key: str
+    workflow_id: str
+    name: str
+    input: str
+
+
+@dataclass(frozen=True, slots=True)
 class CompleteWorkflow:
     result: str
 
@@ -74,6 +86,7 @@ Decision = (
     ScheduleActivity
     | StartChildWorkflow
     | StartTimer
+    | SignalExternal
     | CompleteWorkflow
     | FailWorkflow
     | ContinueAsNew

@@ -16,6 +16,7 @@
     │   └── TaskTimedout            ... because it timed out (after its retries)
     ├── NondeterminismError         the history no longer matches the workflow code
     ├── UnknownTaskError            a completion token no open activity task has
+    ├── UnknownExecutionError       a signal to an execution that is unknown or closed
     └── BackendError                the engine's backend (for example SWF) refused a call
         └── StoreError              a durable store's file cannot be used
 
@@ -44,6 +45,7 @@ __all__ = [
     "TaskError",
     "TaskTimedout",
     "TransportError",
+    "UnknownExecutionError",
     "UnknownTaskError",
     "UnknownTransportError",
 ]
@@ -251,6 +253,16 @@ class NondeterminismError(FlowwireError):
 class UnknownTaskError(FlowwireError, LookupError):
     """A completion client was given a token that no open activity task has: unknown,
     already completed or failed, or timed out. Raised the same way by every engine."""
+
+
+class UnknownExecutionError(FlowwireError, LookupError):
+    """A signal was sent to an execution that no engine runs: unknown, or already closed.
+    ``workflow_id`` names it. Raised the same way by every engine (and, to a workflow that
+    sent the signal, when it touches the send's result)."""
+
+    def __init__(self, message: str, *, workflow_id: str = "") -> None:
+        self.workflow_id = workflow_id
+        super().__init__(message)
 
 
 class BackendError(FlowwireError):

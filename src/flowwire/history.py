@@ -7,7 +7,11 @@ backend's event shapes, and an engine never interprets payloads: ``input``, ``re
 
 Every task (activity or child workflow) and timer is identified by its *call key*, a
 deterministic string derived from the proxy name, the call number and the retry number, that
-the decider chose when it scheduled it.
+the decider chose when it scheduled it. A retry's delay timer is ``<call key>.delay``; the
+``N``-th timer of ``sleep``/``timer`` is ``timer.N`` (:func:`flowwire.waits.is_user_timer`).
+A signal has no key: the ``N``-th ``wait_signal(name)`` of a run gets the ``N``-th
+:class:`SignalReceived` of that name. A signal the run sends to another execution is keyed
+``signal.N`` (its ``N``-th send).
 """
 
 from __future__ import annotations
@@ -17,6 +21,10 @@ from typing import Any
 
 __all__ = [
     "Event",
+    "SignalDelivered",
+    "SignalReceived",
+    "SignalSendFailed",
+    "SignalSent",
     "TaskCompleted",
     "TaskFailed",
     "TaskScheduleFailed",
@@ -107,7 +115,7 @@ class TaskScheduleFailed:
 
 @dataclass(frozen=True, slots=True)
 class TimerStarted:
-    """A timer was started; ``seconds`` is its duration as the backend recorded it (``None``
+    """A timer was started (a retry's delay, or a ``sleep``/``timer`` of ``run``); ``seconds`` is its duration as the backend recorded it (``None``
     when it did not). Events compare by key only: the duration is a record, not an identity."""
 
     key: str
@@ -117,6 +125,42 @@ class TimerStarted:
 @dataclass(frozen=True, slots=True)
 class TimerFired:
     key: str
+
+
+@dataclass(frozen=True, slots=True)
+class SignalReceived:
+    """The signal ``name`` reached the execution; ``input`` is its value's payload, made by
+    the workflow type's transport (``serialize_result``)."""
+
+    name: str
+    input: str
+
+
+@dataclass(frozen=True, slots=True)
+class SignalSent:
+    """The run asked for the signal ``name`` (payload ``input``) to be sent to the execution
+    ``workflow_id``; ``key`` is the send's (``signal.N``)."""
+
+    key: str
+    workflow_id: str
+    name: str
+    input: str
+
+
+@dataclass(frozen=True, slots=True)
+class SignalDelivered:
+    """The signal sent under ``key`` reached its execution."""
+
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class SignalSendFailed:
+    """The signal sent under ``key`` did not reach an execution (``cause``: for example
+    ``UNKNOWN_EXTERNAL_WORKFLOW_EXECUTION``)."""
+
+    key: str
+    cause: str
 
 
 Event = (
@@ -129,4 +173,8 @@ Event = (
     | TaskScheduleFailed
     | TimerStarted
     | TimerFired
+    | SignalReceived
+    | SignalSent
+    | SignalDelivered
+    | SignalSendFailed
 )

@@ -33,11 +33,22 @@ from flowwire.decision import (
     ContinueAsNew,
     Decision,
     FailWorkflow,
+    SignalExternal,
     StartTimer,
 )
-from flowwire.errors import NondeterminismError, StoreUnavailable, TaskError, TaskTimedout
+from flowwire.errors import (
+    FlowwireError,
+    NondeterminismError,
+    StoreUnavailable,
+    TaskError,
+    TaskTimedout,
+)
 from flowwire.history import (
     Event,
+    SignalDelivered,
+    SignalReceived,
+    SignalSendFailed,
+    SignalSent,
     TaskCompleted,
     TaskFailed,
     TaskScheduled,
@@ -53,10 +64,11 @@ from flowwire.task import Workflow
 from flowwire.tasktype import type_of
 from flowwire.transport import Transport
 from flowwire.transport_rule import TransportRule
+from flowwire.waits import DONE, ERROR, OPEN, WAITING, Wait, set_current, unknown_execution
 
 __all__ = ["Execution", "forget", "replay", "timer_key"]
 
-_WAITING, _OPEN, _DONE, _ERROR = 0, 1, 2, 3
+_WAITING, _OPEN, _DONE, _ERROR = WAITING, OPEN, DONE, ERROR
 _KINDS = {"activity": "activity", "workflow": "child workflow"}
 _STATES: dict[type, str] = {
     TaskCompleted: "completed",
@@ -257,12 +269,24 @@ class Execution:
         self._emitted: set[str] = set()
         self._counters: dict[str, int] = {}
         self._seq = 0
+        # timers and signals (flowwire.waits): user timers waiting to fire, by key; signals
+        # received per name (history index, payload); how many waits each name had; the waits
+        # not served yet, per name; sends (SignalSent) recorded, closed, and waiting
+        self._timer_count = 0
+        self._timer_waits: dict[str, Wait] = {}
+        self._signals: dict[str, list[tuple[int, str]]] = {}
+        self._signal_count: dict[str, int] = {}
+        self._signal_waits: dict[str, list[tuple[int, Wait]]] = {}
+        self._send_count = 0
+        self._sent: dict[str, SignalSent] = {}
+        self._send_closed: dict[str, tuple[int, Event]] = {}
+        self._send_waits: dict[str, Wait] = {}
         self._by_key: dict[str, _Call] = {}
         self._dirty: list[str] = []
         self._deferred: list[_Call] = []
         self._decisions: list[Decision] = []
         #: calls in the order they settled (finished or failed); read by result helpers
-        self.journal: list[_Call] = []
+        self.journal: list[Any] = []  # _Call and flowwire.waits.Wait records
         self._instance: Workflow | None = None
         self._started = False
         self.closed = False
@@ -407,6 +431,13 @@ class Execution:
                 raise _Abort
 
     def _body(self) -> None:
+        previous = set_current(self)
+        try:
+            self._run_body()
+        finally:
+            set_current(previous)
+
+    def _run_body(self) -> None:
         try:
             instance = self._instance = self.workflow_class()
             instance.transport = self._workflow_transport()  # type: ignore[misc]
@@ -461,7 +492,11 @@ class Execution:
         not reached although it has run past the point where it was recorded."""
         for key in self._unvisited:
             recorded = self._scheduled.get(key)
-            what = "a timer" if recorded is None else self._recorded(key, recorded)
+            sent = self._sent.get(key)
+            if sent is not None:
+                what = f"a signal {sent.name!r} sent to {sent.workflow_id!r}"
+            else:
+                what = "a timer" if recorded is None else self._recorded(key, recorded)
             raise NondeterminismError(
                 f"the history of workflow {self.workflow_class.__qualname__} has {what} under "
                 f"key {key!r}, which the code no longer schedules: run() makes no such call"
@@ -523,7 +558,24 @@ class Execution:
             elif kind is TimerFired:
                 assert isinstance(event, TimerFired)
                 self._fired[event.key] = index
-                self._dirty.append(event.key)
+                waiting = self._timer_waits.pop(event.key, None)
+                if waiting is not None:
+                    waiting.settle(index)
+                else:
+                    self._dirty.append(event.key)
+            elif kind is SignalReceived:
+                assert isinstance(event, SignalReceived)
+                self._signal_arrived(index, event)
+            elif kind is SignalSent:
+                assert isinstance(event, SignalSent)
+                self._sent[event.key] = event
+                self._recorded_key(event.key)
+            elif kind is SignalDelivered or kind is SignalSendFailed:
+                key = event.key  # type: ignore[union-attr]
+                self._send_closed[key] = (index, event)
+                sending = self._send_waits.pop(key, None)
+                if sending is not None:
+                    self._close_send(sending, index, event)
             elif kind is WorkflowStarted:
                 assert isinstance(event, WorkflowStarted)
                 self._input = event.input
@@ -532,6 +584,79 @@ class Execution:
     def _recorded_key(self, key: str) -> None:
         if key not in self._visited:
             self._unvisited[key] = None
+
+    # -- timers and signals (flowwire.waits) ----------------------------------------------
+
+    def start_timer(self, seconds: int) -> TaskResult:
+        """The result of the run's next timer (``sleep``/``timer``), firing after ``seconds``."""
+        key = f"timer.{self._timer_count}"
+        self._timer_count += 1
+        self._visited.add(key)
+        self._unvisited.pop(key, None)
+        wait = Wait(self, key)
+        fired = self._fired.get(key)
+        if fired is not None:
+            wait.settle(fired)
+            return TaskResult(wait)
+        if key not in self._timers and key not in self._emitted:
+            self._emitted.add(key)
+            self._decisions.append(StartTimer(key, seconds))
+        self._timer_waits[key] = wait
+        return TaskResult(wait)
+
+    def receive_signal(self, name: str, returns: Any) -> TaskResult:
+        """The result of the next signal ``name``: the ``N``-th wait of a name gets the
+        ``N``-th signal of that name in the history."""
+        number = self._signal_count.get(name, 0)
+        self._signal_count[name] = number + 1
+        wait = Wait(self, f"signal:{name}:{number}")
+        transport = self._workflow_transport()
+        wait.decode = lambda payload: transport.deserialize_result(payload, type_hint=returns)
+        received = self._signals.get(name, ())
+        if number < len(received):
+            index, payload = received[number]
+            wait.settle(index, payload)
+        else:
+            self._signal_waits.setdefault(name, []).append((number, wait))
+        return TaskResult(wait)
+
+    def _signal_arrived(self, index: int, event: SignalReceived) -> None:
+        received = self._signals.setdefault(event.name, [])
+        received.append((index, event.input))
+        waits = self._signal_waits.get(event.name)
+        if waits and waits[0][0] == len(received) - 1:
+            waits.pop(0)[1].settle(index, event.input)
+
+    def send_signal(
+        self, workflow_id: str, name: str, value: Any, workflow: type | None
+    ) -> TaskResult:
+        """The result of sending the signal ``name`` with ``value`` to ``workflow_id``."""
+        key = f"signal.{self._send_count}"
+        self._send_count += 1
+        self._visited.add(key)
+        self._unvisited.pop(key, None)
+        wait = Wait(self, key)
+        closed = self._send_closed.get(key)
+        if closed is not None:
+            self._close_send(wait, *closed)
+            return TaskResult(wait)
+        if key not in self._sent and key not in self._emitted:
+            target = None if workflow is None else type_of(workflow)
+            transport = self._workflow_transport() if target is None else self._rule.of(target)
+            payload = transport.serialize_result(unwrap(value))
+            self._emitted.add(key)
+            self._decisions.append(SignalExternal(key, workflow_id, name, payload))
+        self._send_waits[key] = wait
+        return TaskResult(wait)
+
+    def _close_send(self, wait: Wait, index: int, event: Event) -> None:
+        if isinstance(event, SignalSendFailed):
+            sent = self._sent.get(wait.key)
+            target = "" if sent is None else sent.workflow_id
+            error: FlowwireError = unknown_execution(target, event.cause)
+            wait.fail(index, error)
+        else:
+            wait.settle(index)
 
     # -- proxy calls ----------------------------------------------------------------------
 
