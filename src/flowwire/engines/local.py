@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import ModuleType
@@ -48,6 +49,7 @@ from flowwire.task import ActivityOutcome, Workflow
 from flowwire.tasktype import TaskType, type_of
 from flowwire.transport import Transport, TransportContext
 from flowwire.transport_rule import TransportRule
+from flowwire.waits import check_signal_name, unknown_execution
 
 __all__ = [
     "LocalCompletionClient",
@@ -162,11 +164,15 @@ class LocalEngine:
             :meth:`work` let other processes share the file. ``None`` (default): in memory.
         synchronous: with ``db``, ``"full"`` (default: every commit survives a power cut) or
             ``"normal"`` (survives a crash of the process, several times faster).
+        clock: where the in-memory engine reads the time (seconds since the epoch; default
+            ``time.time``). A :class:`flowwire.testing.VirtualClock` jumps to the next
+            deadline whenever nothing else can happen, so long timers finish at once.
 
     Raises:
         ConfigurationError: ``transport`` is neither a transport nor a string, or is an object
             while ``processes=True`` (worker processes build the transport from its name);
             ``max_workers`` below 1; ``synchronous`` not ``"full"`` or ``"normal"``;
+            ``clock`` with ``db``;
             ``UnknownTransportError`` when the name is not registered.
     """
 
@@ -185,6 +191,7 @@ class LocalEngine:
         progress_interval: float = 2.0,
         db: str | os.PathLike[str] | None = None,
         synchronous: str = "full",
+        clock: Callable[[], float] | None = None,
     ) -> None:
         if processes and transport is not None and not isinstance(transport, str):
             raise ConfigurationError(
@@ -197,6 +204,12 @@ class LocalEngine:
             raise ConfigurationError(f"max_workers must be at least 1, got {max_workers!r}")
         if synchronous not in SYNCHRONOUS:
             raise ConfigurationError(f"synchronous must be 'full' or 'normal', got {synchronous!r}")
+        if clock is not None and db is not None:
+            raise ConfigurationError(
+                "LocalEngine(db=..., clock=...): a durable engine keeps wall-clock deadlines "
+                "in its file; a clock (such as a VirtualClock) is for the in-memory engine"
+            )
+        self._clock = clock
         self._ignore = tuple(ignore)
         self._registry = Registry(scan(*tasks, ignore=self._ignore))
         self._offload_dir = None if offload_dir is None else os.fspath(offload_dir)
@@ -292,6 +305,7 @@ class LocalEngine:
             workers=self._workers,
             live=self._live,
             verify=self._verify,
+            clock=self._clock or time.time,
         )
         interrupted = False
         try:
@@ -419,8 +433,38 @@ class LocalEngine:
             notice=notice,
         )
 
+    def signal(self, execution_id: str, name: str, value: Any = None) -> None:
+        """Send the signal ``name`` with ``value`` to the open execution ``execution_id`` (a
+        workflow id, or a run id); a ``wait_signal(name)`` in its ``run`` receives it. The
+        value is encoded by the transport of the execution's workflow type. In memory, the
+        execution must be one the engine is running now (``run`` on another thread, or an
+        activity of it); ids are as :meth:`executions` lists them (the run started by
+        ``run`` is ``NAME-1``). With ``db``, the signal is queued in the file's inbox for
+        whichever worker holds the execution (any process).
+
+        Raises:
+            UnknownExecutionError: no open execution has that id (unknown, or closed).
+            ConfigurationError: ``name`` is not a signal name SWF accepts.
+            EncodeError: the value cannot be carried by the transport.
+            StoreError: (``db``) the file cannot be used or written.
+        """
+        check_signal_name(name, "LocalEngine.signal()")
+        if self._durable is not None:
+            self._durable.signal(execution_id, name, value)
+            return
+        kernel = self._kernel
+        task_type = None if kernel is None else kernel.run_type(execution_id)
+        if kernel is None or task_type is None:
+            raise unknown_execution(execution_id)
+        payload = kernel.rule.of(task_type).serialize_result(value)
+        if not kernel.signal(execution_id, name, payload):
+            raise unknown_execution(execution_id)
+
     def executions(self) -> list[RunRecord]:
-        """Every run recorded in the engine's file, oldest first. Needs ``db``."""
+        """Every run recorded in the engine's file, oldest first; in memory, the runs of the
+        running (or last) ``run``."""
+        if self._durable is None:
+            return [] if self.store is None else self.store.runs()
         store = SQLiteStore(self._need_durable("executions").path, readonly=True)
         try:
             return store.runs()

@@ -22,6 +22,14 @@ Timeouts (whole seconds, from the task type's defaults unless the call overrides
 outcome is ignored and its ``heartbeat()`` answers ``False``. Retries are decisions: replay
 schedules the next attempt (after its delay timer) when a call's attempt timed out.
 
+Signals: :meth:`~Kernel.signal` records a ``SignalReceived`` for an open run from any thread;
+a ``SignalExternal`` decision delivers to a run of this kernel, or (durable: another kernel
+holds it) queues it in the batch's ``signals`` for the store's inbox, which the holder's
+engine reads and hands back through :meth:`~Kernel.deliver`. With a virtual clock (a clock
+with ``jump_to``, :class:`flowwire.testing.VirtualClock`), the thread in :meth:`~Kernel.wait`
+moves the clock to the next deadline whenever nothing else can happen (no message, cycle,
+held or queued attempt).
+
 A kernel over a durable store can :meth:`~Kernel.resume` open runs that store hands it (after
 a crash, or from a starter in another process): their state is rebuilt from the stored history,
 deadlines and timers are re-armed from their stored times, and an attempt that a worker held
@@ -54,12 +62,17 @@ from flowwire.decision import (
     Decision,
     FailWorkflow,
     ScheduleActivity,
+    SignalExternal,
     StartChildWorkflow,
     StartTimer,
 )
 from flowwire.errors import RegistrationError, StoreUnavailable
 from flowwire.history import (
     Event,
+    SignalDelivered,
+    SignalReceived,
+    SignalSendFailed,
+    SignalSent,
     TaskCompleted,
     TaskFailed,
     TaskScheduled,
@@ -74,6 +87,7 @@ from flowwire.runtime.store import (
     AttemptRecord,
     Batch,
     HistoryStore,
+    InboxItem,
     Recovered,
     RunRecord,
     StoredEvent,
@@ -144,6 +158,10 @@ class Kernel:
         self._cond = threading.Condition(threading.Lock())
         self._inbox: deque[Callable[[float], None]] = deque()
         self._runs: dict[str, RunState] = {}
+        self._by_workflow: dict[str, RunState] = {}  # open runs by workflow id
+        #: (durable) whether another kernel's store holds an open run of a workflow id, and
+        #: how to queue a signal for it: set by the durable engine
+        self.elsewhere: Callable[[str], bool] | None = None
         self._closed: dict[str, RunRecord] = {}
         self._attempts: dict[str, AttemptRecord] = {}
         self._queue: deque[AttemptRecord] = deque()  # scheduled, waiting for a free worker
@@ -261,15 +279,24 @@ class Kernel:
         *,
         progress: Callable[[dict[str, int]], None] | None = None,
         interval: float = 2.0,
+        poll: Callable[[], None] | None = None,
+        poll_interval: float = 0.2,
     ) -> RunRecord:
         """Block until run ``run_id`` (and the runs it continued as) closed; return the last
-        run's record. Fires deadlines on this thread while waiting. Re-raises what stopped the
-        engine (a store failure, a verification ``AssertionError``)."""
+        run's record. Fires deadlines on this thread while waiting, and calls ``poll()`` about
+        every ``poll_interval`` seconds (a durable engine reads its inbox there). Re-raises
+        what stopped the engine (a store failure, a verification ``AssertionError``)."""
         next_report = time.monotonic() + interval
+        next_poll = time.monotonic() + poll_interval
+        jump: Callable[[float], bool] | None = getattr(self.clock, "jump_to", None)
+        idle = False
         while True:
             if progress is not None and time.monotonic() >= next_report:
                 next_report = time.monotonic() + interval
                 progress(self.counters())
+            if poll is not None and time.monotonic() >= next_poll:
+                poll()
+                next_poll = time.monotonic() + poll_interval
             with self._cond:
                 if self._crash is not None:
                     raise self._crash
@@ -281,11 +308,19 @@ class Kernel:
                 wake = self._next_deadline()
                 self._wake_at = wake
                 timeout = wake - self.clock()
+                if jump is not None:  # a virtual clock: jump when nothing else can happen
+                    idle = self._idle()
+                    timeout = 0.0 if idle else min(timeout, _VIRTUAL_POLL)
                 if progress is not None:
                     timeout = min(timeout, next_report - time.monotonic())
+                if poll is not None:
+                    timeout = min(timeout, next_poll - time.monotonic())
                 if timeout > 0:
                     self._cond.wait(None if timeout == float("inf") else timeout)
                 self._wake_at = float("-inf")
+            if jump is not None and idle and not jump(wake):
+                with self._cond:  # nothing due anywhere: wait for a signal from outside
+                    self._cond.wait(_VIRTUAL_POLL)
             self.post(_tick)
 
     def serve(
@@ -311,6 +346,11 @@ class Kernel:
                     self._cond.wait(timeout)
                 self._wake_at = float("-inf")
             self.post(_tick)
+
+    def _idle(self) -> bool:
+        """Nothing can happen before the next deadline: no message, no cycle, no attempt held
+        or queued (what a virtual clock waits for before it jumps)."""
+        return not (self._inbox or self._lock.locked() or self._running or self._queue)
 
     def wake(self) -> None:
         """Wake the thread in :meth:`wait` or :meth:`serve` (for example to see a stop)."""
@@ -420,6 +460,7 @@ class Kernel:
         if self.live:
             run.execution = Execution(task_type.cls, run_id=run_id, rule=self.rule, live=True)
         self._runs[run_id] = run
+        self._by_workflow[record.workflow_id] = run
         self._after(record.deadline, lambda t: self._run_timed_out(run, t))
         for timer in item.timers:
             self._after(timer.fire_at, partial(self._fire, run, timer))
@@ -466,6 +507,7 @@ class Kernel:
         if self.live:
             run.execution = Execution(task_type.cls, run_id=run_id, rule=self.rule, live=True)
         self._runs[run_id] = run
+        self._by_workflow[record.workflow_id] = run
         self._batch.runs.append(record)
         self._event(run, WorkflowStarted(payload), now)
         self._after(record.deadline, lambda t: self._run_timed_out(run, t))
@@ -479,6 +521,8 @@ class Kernel:
             setattr(record, name, value)
         self._batch.closed_runs.append(record)
         self._runs.pop(record.run_id, None)
+        if self._by_workflow.get(record.workflow_id) is run:
+            del self._by_workflow[record.workflow_id]
         self._closed[record.run_id] = record
         self._dirty.pop(record.run_id, None)
         if run.execution is not None:
@@ -571,6 +615,8 @@ class Kernel:
             timer = TimerRecord(run.record.run_id, decision.key, now + decision.seconds)
             self._batch.timers.append(timer)
             self._after(timer.fire_at, lambda t: self._fire(run, timer, t))
+        elif isinstance(decision, SignalExternal):
+            self._send(run, decision, now)
         elif isinstance(decision, CompleteWorkflow):
             record = self._close_run(run, "completed", now, result=decision.result)
             self._tell_parent(record, TaskCompleted, decision.result, now)
@@ -593,6 +639,70 @@ class Kernel:
                 duration,
                 now,
             )
+
+    # -- signals --------------------------------------------------------------------------
+
+    def _open_run(self, ident: str) -> RunState | None:
+        run = self._by_workflow.get(ident) or self._runs.get(ident)
+        return run if run is not None and run.record.is_open else None
+
+    def run_type(self, ident: str) -> TaskType | None:
+        """The workflow type of the open run of workflow id (or run id) ``ident`` that this
+        kernel holds, or ``None``."""
+        run = self._open_run(ident)
+        return None if run is None else run.task_type
+
+    def signal(self, ident: str, name: str, payload: str) -> bool:
+        """Deliver the signal ``name`` (payload ``payload``) to the open run of workflow id
+        (or run id) ``ident``, from any thread; ``False`` when this kernel holds no such run.
+        Returns once the signal is recorded (or the engine stopped)."""
+        done = threading.Event()
+        found: list[bool] = [False]
+
+        def deliver(now: float) -> None:
+            found[0] = self.receive(ident, name, payload, now)
+            done.set()
+
+        self.post(deliver)
+        while not done.wait(0.05):
+            if self._stopped:
+                break
+        return found[0]
+
+    def receive(self, ident: str, name: str, payload: str, now: float) -> bool:
+        """(In a cycle) record the signal for the open run ``ident``; ``False``: none here."""
+        run = self._open_run(ident)
+        if run is None:
+            return False
+        self._event(run, SignalReceived(name, payload), now)
+        return True
+
+    def deliver(self, items: Iterable[InboxItem]) -> None:
+        """Deliver inputs read from a durable store's inbox: each signal becomes a
+        ``SignalReceived`` of its execution, and the entry is deleted in the same commit (an
+        execution that closed meanwhile drops it). Kinds this kernel does not know stay."""
+        todo = [item for item in items if item.kind == "signal"]
+        if not todo:
+            return
+
+        def receive_all(now: float) -> None:
+            for item in todo:
+                self.receive(item.workflow_id, item.name or "", item.payload or "", now)
+                self._batch.consumed.append(item.id)
+
+        self.post(receive_all)
+
+    def _send(self, run: RunState, decision: SignalExternal, now: float) -> None:
+        key = decision.key
+        self._record(run, SignalSent(key, decision.workflow_id, decision.name, decision.input), now)
+        if self.receive(decision.workflow_id, decision.name, decision.input, now):
+            self._event(run, SignalDelivered(key), now)
+            return
+        if self.elsewhere is not None and self.elsewhere(decision.workflow_id):
+            self._batch.signals.append((decision.workflow_id, decision.name, decision.input))
+            self._event(run, SignalDelivered(key), now)
+            return
+        self._event(run, SignalSendFailed(key, "UNKNOWN_EXTERNAL_WORKFLOW_EXECUTION"), now)
 
     def _fire(self, run: RunState, timer: TimerRecord, now: float) -> None:
         if timer.fired or not run.record.is_open:
@@ -776,6 +886,7 @@ class Kernel:
 
 
 _NEVER = float("inf")
+_VIRTUAL_POLL = 0.005  # seconds of real time between looks while a virtual clock waits
 _ACTIVITY_OPTIONS = (
     "task_list",
     "heartbeat",

@@ -29,6 +29,7 @@ __all__ = [
     "AttemptRecord",
     "Batch",
     "HistoryStore",
+    "InboxItem",
     "Recovered",
     "RunRecord",
     "StoredEvent",
@@ -117,6 +118,19 @@ class StoredEvent(NamedTuple):
     at: float
 
 
+class InboxItem(NamedTuple):
+    """An external input waiting in a durable store's inbox for the kernel holding execution
+    ``workflow_id``: ``kind`` ``"signal"`` (``name``, ``payload``: the signal's) or another
+    kind a later flowwire adds (``"cancel"``); ``id`` orders them by arrival."""
+
+    id: int
+    workflow_id: str
+    kind: str
+    name: str | None
+    payload: str | None
+    at: float
+
+
 class Recovered(NamedTuple):
     """An open run a durable store handed to a kernel to take over: its record, its history
     (and the time of each event), its open attempts (``started_at`` set: a worker held it
@@ -149,10 +163,17 @@ class Batch:
     timers: list[TimerRecord] = field(default_factory=list)
     fired: list[TimerRecord] = field(default_factory=list)
     closed_runs: list[RunRecord] = field(default_factory=list)
+    #: signals for open runs that another kernel holds, as ``(workflow id, name, payload)``
+    #: tuples, to queue in a durable store's inbox (a store without other kernels gets none)
+    signals: list[tuple[str, str, str]] = field(default_factory=list)
+    #: the ids of inbox entries whose events are in ``events`` (a durable store deletes them)
+    consumed: list[int] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(
-            self.runs
+            self.signals
+            or self.consumed
+            or self.runs
             or self.events
             or self.attempts
             or self.started
