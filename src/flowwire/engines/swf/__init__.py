@@ -34,7 +34,7 @@ from flowwire.engines.swf.registration import (
     register_workflow_type,
 )
 from flowwire.engines.swf.service import WorkerPool
-from flowwire.engines.swf.starter import WorkflowRun, start
+from flowwire.engines.swf.starter import WorkflowRun, signal, start
 from flowwire.engines.swf.worker import ActivityTask, ActivityWorker, AsyncCompletion
 
 __all__ = [
@@ -58,5 +58,6 @@ __all__ = [
     "register_all",
     "register_domain",
     "register_workflow_type",
+    "signal",
     "start",
 ]

@@ -46,6 +46,7 @@ from flowwire.engines.swf.bindings import TaskRegistry
 from flowwire.engines.swf.client import SWF, SWFError
 from flowwire.engines.swf.registration import ActivityTypeSpec, register_all
 from flowwire.engines.swf.service import WorkerPool
+from flowwire.engines.swf.starter import signal as signal_execution
 from flowwire.engines.swf.starter import start
 from flowwire.errors import ConfigurationError, FlowwireError, TaskError
 from flowwire.scanner import find_type, scan
@@ -254,6 +255,30 @@ def _cmd_start(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_signal(args: argparse.Namespace) -> int:
+    workflow: type[Workflow] | None = None
+    if args.workflow:
+        (found,) = _load(args.workflow)
+        if not (isinstance(found, type) and issubclass(found, Workflow)):
+            raise ConfigurationError(f"{args.workflow!r} is not a Workflow class")
+        workflow = found
+    transport: Transport | None = None
+    if args.transport and (workflow is None or declared_transport(workflow) is None):
+        transport = get_transport(args.transport)
+    value = None if args.value is None else _parse_argument(args.value, where="VALUE")
+    signal_execution(
+        _swf(args),
+        args.workflow_id,
+        args.name,
+        value,
+        run_id=args.run_id,
+        workflow=workflow,
+        transport=transport,
+    )
+    print(f"sent {args.name!r} to {args.workflow_id}", file=sys.stderr)
+    return 0
+
+
 def _guard(handler: Any) -> Any:
     def run(args: argparse.Namespace) -> int:
         try:
@@ -378,6 +403,22 @@ def add_swf_commands(subparsers: Any) -> argparse.ArgumentParser:
     starter.add_argument("--tag", action="append", help="execution tag (repeatable, at most 5)")
     _common(starter)
     starter.set_defaults(func=_guard(_cmd_start))
+
+    sig = commands.add_parser(
+        "signal",
+        help="send a signal to an open workflow execution",
+        description="Send the signal NAME with VALUE (encoded by the workflow's transport) to "
+        "the open execution WORKFLOW_ID; its wait_signal(NAME) receives it.",
+    )
+    sig.add_argument("workflow_id", metavar="WORKFLOW_ID", help="the execution's workflow id")
+    sig.add_argument("name", metavar="NAME", help="the signal's name")
+    sig.add_argument("value", metavar="VALUE", nargs="?", help="JSON, else a plain string")
+    sig.add_argument(
+        "--workflow", metavar="module:Workflow", help="the workflow class (for its transport)"
+    )
+    sig.add_argument("--run-id", help="only this run of the execution")
+    _common(sig)
+    sig.set_defaults(func=_guard(_cmd_signal))
 
     from flowwire.engines.swf.history_cli import add_history_commands
 

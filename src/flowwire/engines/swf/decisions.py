@@ -16,6 +16,7 @@ from flowwire.decision import (
     Decision,
     FailWorkflow,
     ScheduleActivity,
+    SignalExternal,
     StartChildWorkflow,
     StartTimer,
 )
@@ -102,6 +103,19 @@ def to_swf(decision: Decision, *, workflow_id: str, workflow: str = "workflow") 
                 "startTimerDecisionAttributes": {
                     "timerId": decision.key,
                     "startToFireTimeout": str(decision.seconds),
+                },
+            }
+        case SignalExternal():
+            what = f"signal {decision.name!r} ({decision.key}) of {workflow}"
+            _check_id(decision.workflow_id, f"target workflow id of {what}")
+            check_field(decision.input, MAX_INPUT, f"input of {what}")
+            return {
+                "decisionType": "SignalExternalWorkflowExecution",
+                "signalExternalWorkflowExecutionDecisionAttributes": {
+                    "workflowId": decision.workflow_id,
+                    "signalName": decision.name,
+                    "input": decision.input,
+                    "control": decision.key,
                 },
             }
         case CompleteWorkflow():

@@ -10,9 +10,14 @@ workflow's ``workflowId`` must be unique in the whole domain, so it is the paren
 refer to an earlier event (``scheduledEventId``, ``initiatedEventId``) are resolved through the
 keys seen so far, so a :class:`HistoryBuilder` must be fed the history in order, from event 1.
 
+Signals: ``WorkflowExecutionSignaled`` is a :class:`~flowwire.history.SignalReceived` (no
+``input``: an empty payload, which the workflow receives as ``None``). A signal the run sends
+(``SignalExternalWorkflowExecution``) carries its call key in ``control``; its outcome events
+refer to the initiating event.
+
 Shapes accepted: real SWF's (``previousStartedEventId`` 0 or absent, fields that moto leaves
 out such as ``ActivityTaskFailed.details``) and moto's. Events that replay does not need
-(decision tasks, markers, signals, cancellation requests, ...) are skipped.
+(decision tasks, markers, cancellation requests, ...) are skipped.
 """
 
 from __future__ import annotations
@@ -25,6 +30,10 @@ from flowwire.engines.swf.limits import MAX_ID
 from flowwire.errors import BackendError
 from flowwire.history import (
     Event,
+    SignalDelivered,
+    SignalReceived,
+    SignalSendFailed,
+    SignalSent,
     TaskCompleted,
     TaskFailed,
     TaskScheduled,
@@ -179,6 +188,22 @@ class HistoryBuilder:
                 )
             case "TimerFired":
                 return TimerFired(key=str(a["timerId"]))
+            case "WorkflowExecutionSignaled":
+                return SignalReceived(name=str(a["signalName"]), input=a.get("input") or "")
+            case "SignalExternalWorkflowExecutionInitiated":
+                key = str(a.get("control") or f"signal.{event_id}")
+                self._by_event_id[event_id] = key
+                return SignalSent(
+                    key=key,
+                    workflow_id=str(a["workflowId"]),
+                    name=str(a["signalName"]),
+                    input=a.get("input") or "",
+                )
+            case "ExternalWorkflowExecutionSignaled":
+                return SignalDelivered(key=self._key(a.get("initiatedEventId"), event_type))
+            case "SignalExternalWorkflowExecutionFailed":
+                key = self._key(a.get("initiatedEventId"), event_type)
+                return SignalSendFailed(key=key, cause=str(a.get("cause") or "UNKNOWN"))
             case _:
                 return None
 

@@ -5,6 +5,10 @@ with), checks the input against SWF's limit and calls ``StartWorkflowExecution``
 :class:`WorkflowRun` waits for the execution to close and decodes its result, or raises the
 workflow's error as a :class:`~flowwire.errors.TaskError` (:class:`~flowwire.errors.TaskTimedout`
 for a timeout); a run that continued as new is followed to its last run.
+
+:func:`signal` (and :meth:`WorkflowRun.signal`) sends a signal to an open execution with
+``SignalWorkflowExecution``, its value encoded by the workflow type's transport (the one its
+deciders decode ``wait_signal`` values with).
 """
 
 from __future__ import annotations
@@ -16,15 +20,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from flowwire._checks import check_name, check_version
-from flowwire.engines.swf.client import SWF
+from flowwire.engines.swf.client import SWF, SWFError
 from flowwire.engines.swf.limits import MAX_INPUT, check_field
 from flowwire.errors import ConfigurationError, TaskError, TaskTimedout
 from flowwire.task import Workflow, WorkflowMeta
 from flowwire.tasktype import type_of
 from flowwire.transport import Transport, get_transport
 from flowwire.transport_rule import DEFAULT_TRANSPORT, TransportRule
+from flowwire.waits import check_signal_name, unknown_execution
 
-__all__ = ["WorkflowRun", "start"]
+__all__ = ["WorkflowRun", "signal", "start"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +50,11 @@ class WorkflowRun:
     @property
     def what(self) -> str:
         return f"workflow {self.name!r} v{self.version} ({self.workflow_id})"
+
+    def signal(self, name: str, value: Any = None) -> None:
+        """Send the signal ``name`` with ``value`` (encoded by this run's transport) to the
+        execution's open run (the one it continued as, if it did); see :func:`signal`."""
+        signal(self.swf, self.workflow_id, name, value, transport=self.transport)
 
     def status(self) -> str:
         """``"OPEN"`` or ``"CLOSED"``."""
@@ -190,3 +200,55 @@ def start(
     answer = swf.call("StartWorkflowExecution", **params)
     run_id = str(answer["runId"])
     return WorkflowRun(swf, workflow_id, run_id, name, version, resolved, returns, cls)
+
+
+def signal(
+    swf: SWF,
+    workflow_id: str,
+    name: str,
+    value: Any = None,
+    *,
+    run_id: str | None = None,
+    workflow: type[Workflow] | None = None,
+    transport: Transport | str | None = None,
+    registry: Any = None,
+) -> None:
+    """Send the signal ``name`` with ``value`` to the open execution ``workflow_id`` (its run
+    ``run_id`` only, when given); a ``wait_signal(name)`` in its ``run`` receives it.
+
+    The value is encoded with ``transport``, else the transport of the workflow class
+    ``workflow`` (on ``registry``, as for :func:`start`), else JSON: it must be the transport
+    of the target's workflow type (the deciders decode with it).
+
+    Raises:
+        UnknownExecutionError: SWF has no open execution with that id (unknown or closed).
+        ConfigurationError: ``name`` is not a signal name SWF accepts.
+        PayloadTooLarge: the encoded value is over 32,768 characters.
+        SWFError: SWF refused the call for another reason.
+    """
+    check_signal_name(name, "signal()")
+    if transport is not None:
+        resolved = get_transport(transport) if isinstance(transport, str) else transport
+    elif workflow is not None:
+        task_type = type_of(workflow)
+        if task_type is None or not isinstance(task_type.meta, WorkflowMeta):
+            raise ConfigurationError(f"{workflow!r} is not a @workflow-decorated Workflow class")
+        resolved = (registry.rule if registry is not None else TransportRule()).of(task_type)
+    else:
+        resolved = get_transport(DEFAULT_TRANSPORT)
+    payload = resolved.serialize_result(value)
+    check_field(payload, MAX_INPUT, f"value of signal {name!r} to {workflow_id!r}")
+    params: dict[str, Any] = {
+        "domain": swf.domain,
+        "workflowId": workflow_id,
+        "signalName": name,
+        "input": payload,
+    }
+    if run_id:
+        params["runId"] = run_id
+    try:
+        swf.call("SignalWorkflowExecution", **params)
+    except SWFError as exc:
+        if exc.code == "UnknownResourceFault":
+            raise unknown_execution(workflow_id, exc.message) from exc
+        raise
