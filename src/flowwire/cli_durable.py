@@ -5,6 +5,7 @@
     flowwire worker --db FILE TARGET [TARGET ...] [--processes] [--workers N]
     flowwire start --db FILE module:Workflow [ARG ...] [--id ID] [--attach] [--wait]
     flowwire run --db FILE module:Workflow [ARG ...] [--id ID]
+    flowwire signal --db FILE ID NAME [VALUE] [--target TARGET ...]
     flowwire executions --db FILE [--status STATUS] [--json]
     flowwire history --db FILE ID [TARGET ...] [--json] [--raw]
     flowwire prune --db FILE --older-than DAYS [--vacuum]
@@ -277,6 +278,30 @@ def _start(args: argparse.Namespace) -> int:
     return 0
 
 
+def _signal(args: argparse.Namespace) -> int:
+    from flowwire._cli_args import UsageError, parse_argument
+    from flowwire.engines.local import LocalEngine
+
+    try:
+        value = None if args.value is None else parse_argument(args.value, where="VALUE")
+        engine = LocalEngine(
+            _targets(args.target),
+            transport=args.transport,
+            offload_dir=args.offload_dir,
+            db=args.db,
+            synchronous=args.synchronous,
+        )
+        engine.signal(args.id, args.name, value)
+    except (UsageError, ValueError, ConfigurationError) as exc:
+        print(f"flowwire signal: {exc}", file=sys.stderr)
+        return 2
+    except FlowwireError as exc:  # UnknownExecutionError, StoreError, EncodeError
+        print(f"flowwire signal: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    print(f"flowwire signal: sent {args.name!r} to {args.id} in {args.db}", file=sys.stderr)
+    return 0
+
+
 def _open(path: str) -> Any:
     from flowwire.runtime.sqlite import SQLiteStore
 
@@ -385,8 +410,8 @@ def _backup(args: argparse.Namespace) -> int:
 
 
 def add_durable_commands(sub: Any) -> None:
-    """Add ``worker``, ``start``, ``executions``, ``history``, ``prune`` and ``backup`` to an
-    argparse ``subparsers`` (each sets ``func``)."""
+    """Add ``worker``, ``start``, ``signal``, ``executions``, ``history``, ``prune`` and
+    ``backup`` to an argparse ``subparsers`` (each sets ``func``)."""
     worker = sub.add_parser("worker", help="run the executions of a durable engine's file")
     _db(worker)
     worker.add_argument(
@@ -434,6 +459,26 @@ def add_durable_commands(sub: Any) -> None:
     start.add_argument("--traceback", action="store_true", help="print remote tracebacks")
     _engine_options(start)
     start.set_defaults(func=_start)
+
+    sig = sub.add_parser(
+        "signal",
+        help="send a signal to a running durable execution",
+        description="Queue the signal NAME with VALUE for the execution ID in the file's "
+        "inbox; the worker holding the execution delivers it to its wait_signal(NAME).",
+    )
+    _db(sig)
+    sig.add_argument("id", metavar="ID", help="workflow id (or run id) of an open execution")
+    sig.add_argument("name", metavar="NAME", help="the signal's name")
+    sig.add_argument("value", metavar="VALUE", nargs="?", help="JSON, else a plain string")
+    sig.add_argument(
+        "--target",
+        action="append",
+        default=[],
+        metavar="TARGET",
+        help="module or module:Class with the workflow class (for its own transport)",
+    )
+    _engine_options(sig)
+    sig.set_defaults(func=_signal)
 
     executions = sub.add_parser("executions", help="list the executions of a durable file")
     _db(executions)

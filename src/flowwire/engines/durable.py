@@ -11,6 +11,9 @@ What :class:`Durable` does for the engine:
 * :meth:`~Durable.wait` waits for an execution any process runs, by reading the file.
 * :meth:`~Durable.work` is a worker: it takes over every open execution it has the workflow
   types for (new ones and those of dead workers) and runs them until stopped.
+* :meth:`~Durable.signal` queues a signal in the file's inbox (any process); the kernel that
+  holds the execution reads the inbox as it polls (``execute`` and ``work`` both do) and
+  records the signal in the execution's history.
 
 Run ids are ``NAME-<12 hex digits>`` so that every process sharing the file makes unique ones.
 """
@@ -29,9 +32,10 @@ from flowwire.errors import ConfigurationError, StoreError
 from flowwire.history import WorkflowStarted
 from flowwire.runtime.kernel import Kernel
 from flowwire.runtime.sqlite import SQLiteStore
-from flowwire.runtime.store import Batch, RunRecord, StoredEvent
+from flowwire.runtime.store import Batch, InboxItem, RunRecord, StoredEvent
 from flowwire.tasktype import TaskType
 from flowwire.transport import Transport
+from flowwire.waits import unknown_execution
 
 if TYPE_CHECKING:
     from flowwire.engines.local import LocalEngine
@@ -79,6 +83,7 @@ class Durable:
             verify=engine._verify,
             new_run_id=new_run_id,
         )
+        kernel.elsewhere = store.is_open
         period = store.lease / 3
 
         def renew(now: float) -> None:
@@ -135,8 +140,12 @@ class Durable:
                         f"{len(root.history)} stored events"
                     )
                 run_id = kernel.resume(recovered)[0]
+            inbox = _Inbox(store, kernel)
             return kernel.wait(
-                run_id, progress=engine._progress, interval=engine._progress_interval
+                run_id,
+                progress=engine._progress,
+                interval=engine._progress_interval,
+                poll=inbox.poll,
             )
 
     def _check_same(
@@ -258,7 +267,8 @@ class Durable:
         def accepts(name: str, version: str) -> bool:
             return registry.get("workflow", name, version) is not None
 
-        def poll(kernel: Kernel) -> None:
+        def poll(kernel: Kernel, inbox: _Inbox) -> None:
+            inbox.poll()
             room = max_runs - kernel.counters()["runs_open"]
             if room <= 0:
                 return
@@ -275,11 +285,35 @@ class Durable:
 
         try:
             with self._session(store) as kernel:
-                kernel.serve(stop, poll=lambda: poll(kernel), interval=interval)
+                inbox = _Inbox(store, kernel)
+                kernel.serve(stop, poll=lambda: poll(kernel, inbox), interval=interval)
                 kernel.drain()
                 deadline = time.monotonic() + grace
                 while kernel.running and time.monotonic() < deadline:
                     time.sleep(0.02)
+        finally:
+            store.close()
+
+    def signal(self, execution_id: str, name: str, value: Any) -> None:
+        """Queue the signal ``name`` with ``value`` for the open execution ``execution_id``
+        (workflow id or run id), encoded by the transport of its workflow type (registered
+        here; else the engine's default transport).
+
+        Raises:
+            UnknownExecutionError: no open execution has that id.
+            StoreError: the file cannot be used or written.
+        """
+        store = self.open()
+        try:
+            found = store.find(execution_id)
+            if found is None or not found.is_open:
+                raise unknown_execution(execution_id)
+            task_type = self.engine._registry.get("workflow", found.name, found.version)
+            payload = self.engine.rule.of(task_type).serialize_result(value)
+            try:
+                store.enqueue(found.workflow_id, "signal", name, payload)
+            except LookupError:  # it closed in between
+                raise unknown_execution(execution_id) from None
         finally:
             store.close()
 
@@ -301,6 +335,25 @@ class Durable:
             engine._kernel = None
             with contextlib.suppress(StoreError):  # the error that stopped it says more
                 store.release()
+
+
+class _Inbox:
+    """Hands the inbox entries of the executions a kernel holds to it, each once: an entry
+    stays in the file until the commit that records it, so entries handed over but not yet
+    committed are remembered and skipped."""
+
+    def __init__(self, store: SQLiteStore, kernel: Kernel) -> None:
+        self.store, self.kernel = store, kernel
+        self._handed: set[int] = set()
+
+    def poll(self) -> None:
+        items: list[InboxItem] = self.store.inbox()
+        waiting = {item.id for item in items}
+        self._handed &= waiting  # the others were committed (deleted)
+        new = [item for item in items if item.id not in self._handed]
+        if new:
+            self._handed.update(item.id for item in new)
+            self.kernel.deliver(new)
 
 
 def _any_type(name: str, version: str) -> bool:

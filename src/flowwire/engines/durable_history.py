@@ -27,6 +27,9 @@ from typing import Any
 from flowwire.errors import FlowwireError
 from flowwire.history import (
     Event,
+    SignalReceived,
+    SignalSendFailed,
+    SignalSent,
     TaskCompleted,
     TaskFailed,
     TaskScheduled,
@@ -159,8 +162,14 @@ def _fill(
         _error(entry, transport, event.reason, event.details, decode)
     elif isinstance(event, TaskTimedOut):
         entry.notes["timeoutType"] = event.timeout_type
-    elif isinstance(event, TaskScheduleFailed):
+    elif isinstance(event, TaskScheduleFailed | SignalSendFailed):
         entry.notes["cause"] = event.cause
+    elif isinstance(event, SignalReceived | SignalSent):
+        entry.notes["signalName"] = event.name
+        if isinstance(event, SignalSent):
+            entry.notes["workflowId"] = event.workflow_id
+        if event.input:
+            _payload(entry, "value", event.input, transport, None, decode)
 
 
 def _payload(

@@ -23,6 +23,18 @@ its worker started it, in ``started``; the view ``history`` shows them with thei
 lease of the worker that holds one; an attempt's input is its ``TaskScheduled`` event's, not
 copied), ``timers`` (pending timers: a run's timer by key with its fire time), ``owners`` (the
 kernels writing to the file, see :mod:`flowwire.runtime.owners`).
+
+Version 2 adds ``inbox``: external inputs waiting for the kernel that holds an execution, one
+row each (``id`` in arrival order, ``workflow_id`` of the execution, ``kind`` of input, its
+``name`` and ``payload``, and ``at``, when it arrived). ``kind`` is ``'signal'`` (``name`` the
+signal's, ``payload`` its value as the workflow type's transport wrote it); other kinds (a
+cancellation request, ``'cancel'``) use the same columns, and a kernel leaves a kind it does
+not know where it is. The kernel holding the execution reads its rows, appends their events
+and deletes the rows in one commit, so an input is delivered exactly once; the rows of an
+execution that closed are deleted with it. Version 2 also stores the signal events
+(``SignalReceived``: ``name``, ``payload``; ``SignalSent``: ``key``, ``name``, ``payload`` and
+the target workflow id in ``reason``; ``SignalDelivered``: ``key``; ``SignalSendFailed``:
+``key`` and the cause in ``reason``).
 """
 
 from __future__ import annotations
@@ -34,6 +46,10 @@ from typing import Any
 
 from flowwire.history import (
     Event,
+    SignalDelivered,
+    SignalReceived,
+    SignalSendFailed,
+    SignalSent,
     TaskCompleted,
     TaskFailed,
     TaskScheduled,
@@ -58,7 +74,7 @@ __all__ = [
 ]
 
 SCHEMA = "flowwire-sqlite"
-VERSION = 1
+VERSION = 2
 APPLICATION_ID = 0x46574C57
 
 _V1 = """
@@ -99,9 +115,17 @@ CREATE TABLE timers (
 ) WITHOUT ROWID;
 """
 
+_V2 = """
+CREATE TABLE inbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, workflow_id TEXT NOT NULL, kind TEXT NOT NULL,
+    name TEXT, payload TEXT, at REAL NOT NULL
+);
+CREATE INDEX inbox_workflow_id ON inbox (workflow_id);
+"""
+
 #: ``MIGRATIONS[v]`` turns a version-``v`` file into version ``v + 1`` (statements run in the
-#: open transaction). Version 1 is the first: nothing to migrate yet.
-MIGRATIONS: dict[int, list[str]] = {}
+#: open transaction).
+MIGRATIONS: dict[int, list[str]] = {1: [s.strip() for s in _V2.split(";") if s.strip()]}
 
 
 class SchemaProblem(Exception):
@@ -124,7 +148,7 @@ def prepare(con: sqlite3.Connection, *, create: bool) -> int:
     if not tables:
         if not create:
             raise SchemaProblem("it has no flowwire tables (no engine has written to it yet)")
-        for statement in _statements(_V1):
+        for statement in _statements(_V1) + _statements(_V2):
             con.execute(statement)
         con.executemany(
             "INSERT INTO flowwire_meta (key, value) VALUES (?, ?)",
@@ -204,6 +228,19 @@ _TO_ROW: dict[type, Callable[[Any], Row]] = {
     ),
     TimerStarted: _timer_started,
     TimerFired: lambda e: ("TimerFired", e.key, None, None, None, None, None, None),
+    SignalReceived: lambda e: ("SignalReceived", None, e.name, None, e.input, None, None, None),
+    SignalSent: lambda e: ("SignalSent", e.key, e.name, None, e.input, e.workflow_id, None, None),
+    SignalDelivered: lambda e: ("SignalDelivered", e.key, None, None, None, None, None, None),
+    SignalSendFailed: lambda e: (
+        "SignalSendFailed",
+        e.key,
+        None,
+        None,
+        None,
+        e.cause,
+        None,
+        None,
+    ),
 }
 
 Build = Callable[[Any, Any, Any, Any, Any, Any, Any], Event]
@@ -220,6 +257,10 @@ _FROM_ROW: dict[str, Build] = {
     "TaskScheduleFailed": lambda k, n, v, p, r, t, o: TaskScheduleFailed(k, r),
     "TimerStarted": lambda k, n, v, p, r, t, o: _timer_from_row(k, o),
     "TimerFired": lambda k, n, v, p, r, t, o: TimerFired(k),
+    "SignalReceived": lambda k, n, v, p, r, t, o: SignalReceived(n, p),
+    "SignalSent": lambda k, n, v, p, r, t, o: SignalSent(k, r, n, p),
+    "SignalDelivered": lambda k, n, v, p, r, t, o: SignalDelivered(k),
+    "SignalSendFailed": lambda k, n, v, p, r, t, o: SignalSendFailed(k, r),
 }
 
 EVENT_COLUMNS = "kind, key, name, version, payload, reason, task_kind, options"

@@ -1,0 +1,238 @@
+"""Timers and signals on the durable engine: the approval workflow across a worker killed with
+SIGKILL (timer deadlines and the inbox survive it), ``flowwire signal --db``, signals to an
+execution run in this process, the inbox table, and the schema migration from version 1."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from examples.approval import Approval
+from flowwire import LocalEngine, UnknownExecutionError
+from flowwire.history import SignalReceived, TimerFired, TimerStarted
+from flowwire.runtime.sqlite import SQLiteStore
+from flowwire.runtime.sqlite_schema import _V1, VERSION
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+    return env
+
+
+def _flowwire(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "flowwire", *args],
+        cwd=tmp_path,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _worker(tmp_path: Path, db: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "flowwire", "worker", "--db", db, "examples.approval"],
+        cwd=tmp_path,
+        env=_env(),
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _history(db: str, workflow_id: str) -> list[Any]:
+    if not os.path.exists(db):
+        return []
+    store = SQLiteStore(db, readonly=True)
+    try:
+        found = store.find(workflow_id)
+        return [] if found is None else list(store.history(found.run_id))
+    finally:
+        store.close()
+
+
+def _until(what: str, ready: Any, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not ready():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def _kill(worker: subprocess.Popen[str]) -> None:
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.wait(timeout=30)
+    assert worker.returncode == -signal.SIGKILL
+
+
+def test_approval_across_a_killed_worker_then_the_signal(tmp_path: Path) -> None:
+    db = str(tmp_path / "flow.db")
+    started = _flowwire(
+        tmp_path, "start", "--db", db, "examples.approval:Approval", "order 17", "ops",
+        "--id", "order-17",
+    )  # fmt: skip
+    assert started.returncode == 0, started.stderr
+    worker = _worker(tmp_path, db)
+    try:
+        _until("the 48-hour timer", lambda: TimerStarted("timer.0") in _history(db, "order-17"))
+    finally:
+        _kill(worker)  # kill -9 while the execution waits for the approval
+    con = sqlite3.connect(db)
+    [(fire_at, started_at)] = con.execute(
+        "SELECT timers.fire_at, runs.started_at FROM timers JOIN runs ON timers.run = runs.run_no"
+    ).fetchall()
+    con.close()
+    assert 48 * 3600 <= fire_at - started_at < 48 * 3600 + 60  # the deadline is in the file
+    # the signal goes to the file's inbox while no worker runs: it waits there
+    sent = _flowwire(tmp_path, "signal", "--db", db, "order-17", "approval", "true")
+    assert sent.returncode == 0, sent.stderr
+    assert sent.stderr.strip() == f"flowwire signal: sent 'approval' to order-17 in {db}"
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT workflow_id, kind, name, payload FROM inbox").fetchall() == [
+        ("order-17", "signal", "approval", "true")
+    ]
+    con.close()
+    worker = _worker(tmp_path, db)  # a new worker takes the execution over
+    try:
+        result = LocalEngine(db=db).result(Approval, "order-17", timeout=60)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=60)
+    assert result == "approved order 17 (notified: ops)"
+    history = _history(db, "order-17")
+    assert SignalReceived("approval", "true") in history
+    assert TimerFired("timer.0") not in history
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT count(*) FROM inbox").fetchone() == (0,)  # delivered once
+    con.close()
+    closed = _flowwire(tmp_path, "signal", "--db", db, "order-17", "approval", "false")
+    assert closed.returncode == 1
+    assert "UnknownExecutionError: no open execution has the workflow id 'order-17'" in (
+        closed.stderr
+    )
+
+
+def test_a_timer_that_fell_due_while_no_worker_ran_fires_at_once(tmp_path: Path) -> None:
+    db = str(tmp_path / "flow.db")
+    started = _flowwire(
+        tmp_path,
+        "start",
+        "--db",
+        db,
+        "examples.approval:Approval",
+        "order 18",
+        "ops",
+        "0.0005",
+        "--id",
+        "order-18",
+    )  # fmt: skip  (0.0005 hours: a 2-second timer)
+    assert started.returncode == 0, started.stderr
+    worker = _worker(tmp_path, db)
+    try:
+        _until("the timer", lambda: TimerStarted("timer.0") in _history(db, "order-18"))
+    finally:
+        _kill(worker)
+    time.sleep(2.5)  # the deadline passes while nobody runs the execution
+    worker = _worker(tmp_path, db)
+    try:
+        result = LocalEngine(db=db).result(Approval, "order-18", timeout=60)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=60)
+    assert result == "expired order 18 (reminded: ops)"
+
+
+def test_signal_an_execution_running_in_this_process(tmp_path: Path) -> None:
+    db = tmp_path / "flow.db"
+    SQLiteStore(db).close()
+    engine = LocalEngine(db=db)
+    results: list[Any] = []
+    runner = threading.Thread(
+        target=lambda: results.append(
+            engine.execute(Approval, ["order 19", "ops"], workflow_id="order-19")
+        ),
+        daemon=True,
+    )
+    runner.start()
+    try:
+        _until("the timer", lambda: TimerStarted("timer.0") in _history(str(db), "order-19"))
+        LocalEngine(db=db).signal("order-19", "approval", False)  # another engine, same file
+    finally:
+        runner.join(60)
+    assert results == ["rejected order 19 (notified: ops)"]
+
+
+def test_signal_errors(tmp_path: Path) -> None:
+    db = tmp_path / "flow.db"
+    engine = LocalEngine(db=db)
+    SQLiteStore(db).close()
+    with pytest.raises(UnknownExecutionError, match="'nobody'"):
+        engine.signal("nobody", "approval", True)
+    missing = _flowwire(tmp_path, "signal", "--db", str(db), "nobody", "approval")
+    assert missing.returncode == 1
+    assert "UnknownExecutionError" in missing.stderr
+    bad = _flowwire(tmp_path, "signal", "--db", str(db), "nobody", "a|b")
+    assert bad.returncode == 2
+    assert "signal name 'a|b' contains '|'" in bad.stderr
+    broken = _flowwire(tmp_path, "signal", "--db", str(db), "nobody", "x", "[1,")
+    assert broken.returncode == 2
+    assert "VALUE" in broken.stderr
+
+
+def test_a_version_1_file_is_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    con = sqlite3.connect(path)
+    con.executescript(_V1)
+    con.executemany(
+        "INSERT INTO flowwire_meta VALUES (?, ?)", [("schema", "flowwire-sqlite"), ("version", "1")]
+    )
+    con.commit()
+    con.close()
+    with pytest.raises(Exception, match="older than flowwire-sqlite/2"):
+        SQLiteStore(path, readonly=True)
+    SQLiteStore(path).close()
+    con = sqlite3.connect(path)
+    version = con.execute("SELECT value FROM flowwire_meta WHERE key = 'version'").fetchone()
+    columns = [row[1] for row in con.execute("PRAGMA table_info(inbox)")]
+    con.close()
+    assert version == (str(VERSION),) == ("2",)
+    assert columns == ["id", "workflow_id", "kind", "name", "payload", "at"]
+
+
+def test_inbox_kinds_a_kernel_does_not_know_stay(tmp_path: Path) -> None:
+    """The inbox is generic: an entry of another kind (a later flowwire's ``cancel``) is left
+    where it is, and goes with its execution when that closes."""
+    db = tmp_path / "flow.db"
+    engine = LocalEngine(db=db)
+    started = engine.start(Approval, ["order 20", "ops", 0.0003])
+    store = SQLiteStore(db)
+    store.enqueue(started.workflow_id, "cancel", None, None)
+    assert [i.kind for i in SQLiteStore(db, readonly=True).inbox()] == []  # no owner yet
+    stop = threading.Event()
+    worker = threading.Thread(
+        target=lambda: LocalEngine(["examples.approval"], db=db).work(stop, interval=0.05),
+        daemon=True,
+    )
+    worker.start()
+    try:
+        assert engine.result(Approval, started.workflow_id, timeout=60).startswith("expired")
+    finally:
+        stop.set()
+        worker.join(60)
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT count(*) FROM inbox").fetchone() == (0,)
+    con.close()
+    store.close()
+    assert json.dumps(started.workflow_id)
