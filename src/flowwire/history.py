@@ -115,8 +115,9 @@ class TaskScheduleFailed:
 
 @dataclass(frozen=True, slots=True)
 class TimerStarted:
-    """A timer was started (a retry's delay, or a ``sleep``/``timer`` of ``run``); ``seconds`` is its duration as the backend recorded it (``None``
-    when it did not). Events compare by key only: the duration is a record, not an identity."""
+    """A timer was started (a retry's delay, or a ``sleep``/``timer`` of ``run``);
+    ``seconds`` is its duration as the backend recorded it (``None`` when it did not). Events
+    compare by key only: the duration is a record, not an identity."""
 
     key: str
     seconds: int | None = field(default=None, compare=False)

@@ -18,6 +18,7 @@ from flowwire.engines.swf.decisions import to_swf, to_swf_all
 from flowwire.engines.swf.events import child_workflow_id, key_of_child, translate
 from flowwire.errors import BackendError, PayloadTooLarge
 from flowwire.history import (
+    SignalReceived,
     TaskCompleted,
     TaskFailed,
     TaskScheduled,
@@ -58,7 +59,7 @@ def test_activities_timers_and_timeouts() -> None:
     h.activity_failed("double-1-0", "ValueError: x", "{}")
     h.activity_timed_out("double-2-0", "START_TO_CLOSE")
     h.timer("double-3-0:delay")
-    h.add("WorkflowExecutionSignaled", signalName="s")  # ignored
+    h.add("WorkflowExecutionSignaled", signalName="s")  # no input: an empty payload
     assert translate(h.events, workflow_id="wf-1") == [
         WorkflowStarted('{"a":1}'),
         TaskScheduled("double-0-0", "act", "1", input="[]", **ACTIVITY),
@@ -72,6 +73,7 @@ def test_activities_timers_and_timeouts() -> None:
         TaskTimedOut("double-2-0", "START_TO_CLOSE"),
         TimerStarted("double-3-0:delay"),
         TimerFired("double-3-0:delay"),
+        SignalReceived("s", ""),
     ]
     started = [e for e in translate(h.events, workflow_id="wf-1") if type(e) is TimerStarted]
     assert [e.seconds for e in started] == [5]  # startToFireTimeout, as SWF recorded it
