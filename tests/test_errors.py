@@ -24,6 +24,7 @@ from flowwire.errors import (
     TaskError,
     TaskTimedout,
     TransportError,
+    UnknownExecutionError,
     UnknownTaskError,
     UnknownTransportError,
 )
@@ -43,6 +44,7 @@ EXPECTED_PARENTS: dict[type[Exception], type[Exception] | None] = {
     TaskTimedout: TaskError,
     NondeterminismError: FlowwireError,
     UnknownTaskError: FlowwireError,
+    UnknownExecutionError: FlowwireError,
     BackendError: FlowwireError,
     StoreError: BackendError,
     StoreUnavailable: DecodeError,
@@ -97,6 +99,7 @@ def test_builtin_mixins_let_generic_handlers_catch_them() -> None:
     assert issubclass(EncodeError, TypeError)
     assert issubclass(DecodeError, ValueError)
     assert issubclass(UnknownTransportError, LookupError)
+    assert issubclass(UnknownExecutionError, LookupError)
     assert not issubclass(PayloadTooLarge, (TypeError, ValueError))
 
 
