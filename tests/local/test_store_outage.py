@@ -105,6 +105,19 @@ class BigInput(Workflow):
         return int(self.length("y")) + len(text)
 
 
+@workflow("tests.outage.forward", "1", "tl-outage")
+class ForwardsResult(Workflow):
+    """Passes an offloaded result on to another call: the decider itself (not ``run``) reads
+    it to encode that call's input, when the first task completes."""
+
+    text = ActivityProxy(Text)
+    length = ActivityProxy(Length)
+
+    def run(self, size: int) -> int:
+        big = self.text(size)
+        return int(self.length(big)) + 1
+
+
 ENGINES = {
     "memory-live": {},
     "memory-replay": {"live": False},
@@ -143,6 +156,15 @@ def test_the_workflow_input_read_during_an_outage_is_retried(
     store = Vanishing(tmp_path / "blobs")
     engine = make_engine(tmp_path, store, engine_name)
     assert engine.run(BigInput, "z" * SIZE) == SIZE + 1
+    assert store.failed_reads >= 1
+
+
+def test_a_result_forwarded_to_another_call_during_an_outage(
+    tmp_path: Path, engine_name: str
+) -> None:
+    store = Vanishing(tmp_path / "blobs")
+    engine = make_engine(tmp_path, store, engine_name)
+    assert engine.run(ForwardsResult, SIZE) == SIZE + 1
     assert store.failed_reads >= 1
 
 
