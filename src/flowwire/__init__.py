@@ -34,6 +34,7 @@ from flowwire.result import (
     restart,
     wait,
 )
+from flowwire.retry import RetryPolicy
 from flowwire.task import Activity, Workflow, activity, workflow
 from flowwire.transport import (
     Codec,
@@ -80,6 +81,7 @@ __all__ = [
     "RecordAdapter",
     "RecordField",
     "RegistrationError",
+    "RetryPolicy",
     "Stage",
     "StoreError",
     "StoreUnavailable",

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Generic, ParamSpec, Protocol, TypeVar, ov
 from flowwire._checks import check_name, check_seconds, check_version
 from flowwire.decision import ScheduleActivity, StartChildWorkflow
 from flowwire.errors import RegistrationError
+from flowwire.retry import RetryPolicy, check_retry
 from flowwire.task import (
     Activity,
     ActivityMeta,
@@ -90,6 +91,9 @@ TASK_OPTIONS = {
 }
 #: the options the decider itself applies to each call
 CALL_OPTIONS = ("retry", "delay", "error_handling")
+#: ``retry`` of a proxy that sets none and whose target sets none: three more attempts after
+#: a timeout (failures are not retried)
+DEFAULT_RETRY = 3
 _A_CALL = {"activity": "an activity call", "workflow": "a child workflow call"}
 
 
@@ -129,7 +133,7 @@ class ProxySpec:
     transport: Transport | None  # the proxy's own transport=, if it has one
     target: TaskType | None  # the target's task type, when the proxy was given a class
     returns: Any
-    retry: int
+    retry: int | RetryPolicy
     delay: int
     error_handling: bool
     options: dict[str, Any]
@@ -164,12 +168,19 @@ class ProxySpec:
                 )
             if value is None:
                 continue
-            if field in CALL_OPTIONS:
-                call[field] = (
-                    bool(value) if field == "error_handling" else _check_count(field, value, where)
-                )
+            if field == "error_handling":
+                call[field] = bool(value)
+            elif field == "delay":
+                call[field] = _check_count(field, value, where)
+            elif field == "retry":
+                call[field] = value  # checked below, with the delay it goes with
             else:
                 task[field] = value
+        if "retry" in call or "delay" in call:
+            retry = call.get("retry", self.retry)
+            delay = call.get("delay", 0 if isinstance(retry, RetryPolicy) else self.delay)
+            call["retry"] = check_retry(retry, where, delay=delay)
+            call["delay"] = delay
         if not task and not call:
             return self
         options = {**self.options, **_check_task_options(task, where)}
@@ -196,7 +207,7 @@ class _ProxyCore:
         version: str | int | None,
         *,
         options: dict[str, Any],
-        retry: int,
+        retry: int | RetryPolicy | None,
         delay: int,
         error_handling: bool,
         transport: Transport | str | None,
@@ -231,8 +242,9 @@ class _ProxyCore:
 
     def _resolve(self, options: dict[str, Any]) -> None:
         where = self._label()
-        _check_count("retry", self._retry, where)
         _check_count("delay", self._delay, where)
+        if self._retry is not None:
+            self._retry = check_retry(self._retry, where, delay=self._delay)
         options = _check_task_options(options, where)
         target = self._target
         if isinstance(target, type):
@@ -249,6 +261,13 @@ class _ProxyCore:
                     f"{self._given_version!r} too"
                 )
             self._name, self._version = meta.name, meta.version
+            if self._retry is None and meta.retry is not None:  # the type's default
+                self._retry = meta.retry
+                if isinstance(meta.retry, RetryPolicy) and self._delay:
+                    raise RegistrationError(
+                        f"{where}: delay={self._delay!r} applies to an integer retry; the "
+                        f"retry policy of {target.__qualname__} sets its own initial_interval"
+                    )
             for field, value in self._defaults(meta).items():
                 if options.get(field) is None:
                     options[field] = value
@@ -305,7 +324,7 @@ class _ProxyCore:
             transport=self._transport,
             target=task_type,
             returns=returns,
-            retry=self._retry,
+            retry=DEFAULT_RETRY if self._retry is None else self._retry,
             delay=self._delay,
             error_handling=self._error_handling,
             options=dict(self._options),
@@ -413,8 +432,10 @@ class ActivityProxy(_Proxy[P, R]):
 
     Give either ``(name, version)`` or a decorated ``flowwire.Activity`` subclass (its
     name, version, defaults, transport and ``run`` return type are used). Timeouts are whole
-    seconds overriding the registered defaults. ``retry`` is the number of extra attempts after
-    a *timeout* (failures are not retried), with ``delay`` seconds between attempts.
+    seconds overriding the registered defaults. ``retry`` is either the number of extra
+    attempts after a *timeout* (failures are not retried), with ``delay`` seconds between
+    attempts, or a ``flowwire.RetryPolicy``, which retries failures too, with growing delays;
+    left ``None``, it is the target class's ``retry=`` (its decorator's), else ``3``.
     With ``error_handling=False`` a failed task fails the workflow; with ``True`` touching its
     result raises ``flowwire.TaskError``, which ``run`` may catch. ``transport``
     encodes the arguments and decodes the result (default: the task class's, else the
@@ -440,7 +461,7 @@ class ActivityProxy(_Proxy[P, R]):
         schedule_to_start: int | None = None,
         start_to_close: int | None = None,
         task_list: str | None = None,
-        retry: int = 3,
+        retry: int | RetryPolicy | None = None,
         delay: int = 0,
         error_handling: bool = False,
         transport: Transport | str | None = None,
@@ -457,7 +478,7 @@ class ActivityProxy(_Proxy[P, R]):
         schedule_to_start: int | None = None,
         start_to_close: int | None = None,
         task_list: str | None = None,
-        retry: int = 3,
+        retry: int | RetryPolicy | None = None,
         delay: int = 0,
         error_handling: bool = False,
         transport: Transport | str | None = None,
@@ -473,7 +494,7 @@ class ActivityProxy(_Proxy[P, R]):
         schedule_to_start: int | None = None,
         start_to_close: int | None = None,
         task_list: str | None = None,
-        retry: int = 3,
+        retry: int | RetryPolicy | None = None,
         delay: int = 0,
         error_handling: bool = False,
         transport: Transport | str | None = None,
@@ -517,7 +538,7 @@ class WorkflowProxy(_Proxy[P, R]):
 
     Same conventions as ``ActivityProxy``; ``workflow_duration`` and
     ``decision_duration`` (seconds) override the child type's registered defaults, and a
-    child that exceeds its duration counts as a timeout (retried up to ``retry`` times).
+    child that exceeds its duration counts as a timeout (retried as ``retry`` says).
     """
 
     @overload
@@ -528,7 +549,7 @@ class WorkflowProxy(_Proxy[P, R]):
         decision_duration: int | None = None,
         workflow_duration: int | None = None,
         task_list: str | None = None,
-        retry: int = 3,
+        retry: int | RetryPolicy | None = None,
         delay: int = 0,
         error_handling: bool = False,
         transport: Transport | str | None = None,
@@ -543,7 +564,7 @@ class WorkflowProxy(_Proxy[P, R]):
         decision_duration: int | None = None,
         workflow_duration: int | None = None,
         task_list: str | None = None,
-        retry: int = 3,
+        retry: int | RetryPolicy | None = None,
         delay: int = 0,
         error_handling: bool = False,
         transport: Transport | str | None = None,
@@ -557,7 +578,7 @@ class WorkflowProxy(_Proxy[P, R]):
         decision_duration: int | None = None,
         workflow_duration: int | None = None,
         task_list: str | None = None,
-        retry: int = 3,
+        retry: int | RetryPolicy | None = None,
         delay: int = 0,
         error_handling: bool = False,
         transport: Transport | str | None = None,

@@ -60,6 +60,7 @@ from flowwire.history import (
 )
 from flowwire.proxy import ProxySpec
 from flowwire.result import Restart, TaskResult, unwrap
+from flowwire.retry import retry_delay, retryable
 from flowwire.task import Workflow
 from flowwire.tasktype import type_of
 from flowwire.transport import Transport
@@ -698,21 +699,27 @@ class Execution:
                 or recorded.kind != spec.kind
             ):
                 self._mismatch(spec, key, recorded)  # inlined fast path: equal is the rule
-            if call.attempt and spec.delay:
+            seconds = retry_delay(spec.retry, spec.delay, call.attempt) if call.attempt else 0
+            if seconds:
                 tkey = timer_key(key)
                 self._visited.add(tkey)
                 unvisited.pop(tkey, None)
                 if tkey not in self._fired:
                     if tkey not in self._timers and tkey not in self._emitted:
                         self._emitted.add(tkey)
-                        self._decisions.append(StartTimer(tkey, spec.delay))
+                        self._decisions.append(StartTimer(tkey, seconds))
                     self._by_key[tkey] = call
                     return
             closed = self._closed.get(key)
             if closed is None:
                 break
             index, event = closed
-            if type(event) is TaskTimedOut and call.attempt < spec.retry:
+            retry = spec.retry
+            if (
+                type(event) is TaskTimedOut and call.attempt < retry
+                if type(retry) is int
+                else self._again(call, event)
+            ):
                 call.attempt += 1
                 call.key = f"{call.base}-{call.attempt}"
                 continue
@@ -725,6 +732,22 @@ class Execution:
             self._decisions.append(spec.decision(key, payload))
         self._by_key[key] = call
 
+    def _again(self, call: _Call, event: Event) -> bool:
+        """Whether the retry policy of ``call`` tries again after ``event`` closed its attempt
+        (a failure's type name and non-retryable flag are read from its details)."""
+        if isinstance(event, TaskTimedOut):
+            return retryable(call.spec.retry, call.attempt, timed_out=True)
+        if not isinstance(event, TaskFailed):
+            return False  # refused by the backend: the same refusal again
+        error = call.transport.deserialize_error(event.reason, event.details)
+        return retryable(
+            call.spec.retry,
+            call.attempt,
+            timed_out=False,
+            type_name=error.type_name,
+            non_retryable=error.non_retryable,
+        )
+
     def _settle(self, call: _Call, index: int, event: Event) -> None:
         spec, key = call.spec, call.key
         call.index = index
@@ -736,7 +759,7 @@ class Execution:
         if isinstance(event, TaskFailed):
             error = call.transport.deserialize_error(event.reason, event.details)
         elif isinstance(event, TaskTimedOut):
-            attempts = "1 attempt" if spec.retry == 0 else f"{spec.retry + 1} attempts"
+            attempts = "1 attempt" if call.attempt == 0 else f"{call.attempt + 1} attempts"
             error = TaskTimedout(f"timed out ({event.timeout_type}) after {attempts}")
         else:
             assert isinstance(event, TaskScheduleFailed)

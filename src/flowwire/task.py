@@ -22,6 +22,7 @@ from flowwire._backoff import outage_delay
 from flowwire._checks import check_name, check_seconds, check_version
 from flowwire.errors import RegistrationError, StoreUnavailable
 from flowwire.result import SuspendTask
+from flowwire.retry import RetryPolicy, check_retry
 from flowwire.tasktype import TaskType, check_binding, run_signature, type_of
 from flowwire.transport import Transport, get_transport
 from flowwire.transport_rule import DEFAULT_TRANSPORT
@@ -74,6 +75,7 @@ class ActivityMeta:
     schedule_to_close: int = 420
     schedule_to_start: int = 120
     start_to_close: int = 300
+    retry: int | RetryPolicy | None = None  # proxies' default; None: theirs
 
     @property
     def kind(self) -> str:
@@ -89,6 +91,7 @@ class WorkflowMeta:
     task_list: str
     workflow_duration: int = 3600
     decision_duration: int = 60
+    retry: int | RetryPolicy | None = None  # proxies' default (as a child); None: theirs
 
     @property
     def kind(self) -> str:
@@ -300,6 +303,7 @@ def activity(
     schedule_to_start: int = 120,
     start_to_close: int = 300,
     transport: Transport | str | None = None,
+    retry: int | RetryPolicy | None = None,
 ) -> Callable[[T], T]:
     """Attach activity metadata (and optionally a transport) to an ``Activity`` subclass.
 
@@ -307,7 +311,8 @@ def activity(
     versions and task lists follow Amazon SWF's rules on every engine (1 to 256 characters, 64
     for a version; no leading or trailing whitespace, no ``:``, ``/``, ``|`` or control
     characters; not ``"arn"``). Timeouts are whole seconds; ``heartbeat=None`` means no
-    heartbeat timeout.
+    heartbeat timeout. ``retry`` (an integer or a ``flowwire.RetryPolicy``) is the default of
+    every proxy of this class that sets no ``retry`` of its own.
 
     Raises:
         RegistrationError: when the class is decorated, naming the class, the parameter and the
@@ -326,6 +331,7 @@ def activity(
             schedule_to_close=_seconds("schedule_to_close", schedule_to_close, where),
             schedule_to_start=_seconds("schedule_to_start", schedule_to_start, where),
             start_to_close=_seconds("start_to_close", start_to_close, where),
+            retry=None if retry is None else check_retry(retry, where),
         )
 
     def decorate(cls: T) -> T:
@@ -351,11 +357,12 @@ def workflow(
     workflow_duration: int = 3600,
     decision_duration: int = 60,
     transport: Transport | str | None = None,
+    retry: int | RetryPolicy | None = None,
 ) -> Callable[[T], T]:
     """Attach workflow metadata (and optionally a transport) to a ``Workflow`` subclass.
 
     Names, versions and task lists follow the rules of :func:`activity`; durations are whole
-    seconds.
+    seconds; ``retry`` is the default of the proxies that start it as a child workflow.
 
     Raises:
         RegistrationError: when the class is decorated, naming the class, the parameter and the
@@ -372,6 +379,7 @@ def workflow(
             task_list=check_name("task_list", task_list, where),
             workflow_duration=_seconds("workflow_duration", workflow_duration, where),
             decision_duration=_seconds("decision_duration", decision_duration, where),
+            retry=None if retry is None else check_retry(retry, where),
         )
 
     def decorate(cls: T) -> T:

@@ -91,7 +91,7 @@ def test_child_workflow_options_per_call() -> None:
         ({"start_to_close": 0}, "start_to_close must be a positive whole number of seconds, got 0"),
         ({"heartbeat": 2.5}, "heartbeat must be a positive whole number of seconds, got 2.5"),
         ({"task_list": "a|b"}, "task_list 'a|b' contains '|'"),
-        ({"retry": -1}, "retry must be a whole number >= 0, got -1"),
+        ({"retry": -1}, "retry must be a whole number >= 0 or a flowwire.RetryPolicy, got -1"),
         ({"delay": "5"}, "delay must be a whole number >= 0, got '5'"),
         (
             {"start_to_clsoe": 3},

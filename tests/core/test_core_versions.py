@@ -111,7 +111,7 @@ def test_bad_names_are_refused_by_proxies_and_decorators(name: Any, message: str
         ({"schedule_to_close": True}, "schedule_to_close must be .* got True"),
         ({"task_list": ""}, "task_list must not be empty"),
         ({"task_list": "a/b"}, "task_list 'a/b' contains '/'"),
-        ({"retry": -1}, "retry must be a whole number >= 0, got -1"),
+        ({"retry": -1}, "retry must be a whole number >= 0 or a flowwire.RetryPolicy, got -1"),
         ({"delay": 0.5}, "delay must be a whole number >= 0, got 0.5"),
     ],
 )
