@@ -106,9 +106,11 @@ def test_transports_lists_the_builtins(capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_progress_goes_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
-    status = main(["run", "examples.fan_out:SumOfSquares", "300", "--progress-interval", "0"])
+    # Reports start after the 10 ms floor of the interval: 3,000 activities take well over
+    # that (300 could finish first on a quiet machine, and then nothing was printed).
+    status = main(["run", "examples.fan_out:SumOfSquares", "3000", "--progress-interval", "0"])
     out, err = capsys.readouterr()
-    assert status == 0 and json.loads(out) == sum(i * i for i in range(1, 301))
+    assert status == 0 and json.loads(out) == sum(i * i for i in range(1, 3001))
     assert "[flowwire]" in err and "decisions" in err
 
 

@@ -287,6 +287,7 @@ class Kernel:
         every ``poll_interval`` seconds (a durable engine reads its inbox there). Re-raises
         what stopped the engine (a store failure, a verification ``AssertionError``)."""
         next_report = time.monotonic() + interval
+        reported = False
         next_poll = time.monotonic() + poll_interval
         jump: Callable[[float], bool] | None = getattr(self.clock, "jump_to", None)
         idle = False
@@ -294,6 +295,7 @@ class Kernel:
             if progress is not None and time.monotonic() >= next_report:
                 next_report = time.monotonic() + interval
                 progress(self.counters())
+                reported = True
             if poll is not None and time.monotonic() >= next_poll:
                 poll()
                 next_poll = time.monotonic() + poll_interval
@@ -304,7 +306,7 @@ class Kernel:
                     raise RuntimeError("the engine was stopped before the run closed")
                 record = self._final(run_id)
                 if record is not None:
-                    return record
+                    break
                 wake = self._next_deadline()
                 self._wake_at = wake
                 timeout = wake - self.clock()
@@ -322,6 +324,11 @@ class Kernel:
                 with self._cond:  # nothing due anywhere: wait for a signal from outside
                     self._cond.wait(_VIRTUAL_POLL)
             self.post(_tick)
+        # A report fell due while this thread was running the cycles itself (it pumps the
+        # kernel until no message waits, which can be the whole run): give it now.
+        if progress is not None and not reported and time.monotonic() >= next_report:
+            progress(self.counters())
+        return record
 
     def serve(
         self, stop: threading.Event, *, poll: Callable[[], None], interval: float = 0.2
