@@ -1,6 +1,6 @@
 """Build hook for flowwire's optional C extensions; the project is configured in pyproject.toml.
 
-- ``flowwire.transport._pbfast`` reads the common shapes of a serialized protobuf ``Value``.
+- ``flowwire.transport.codecs._pbfast`` reads the common shapes of a serialized protobuf ``Value``.
 - ``flowwire.transport._speedups`` runs the exactness checks of the JSON and MessagePack codecs
   (no NaN written as ``null``; only ``str`` map keys).
 
@@ -13,8 +13,8 @@ from setuptools import Extension, setup
 setup(
     ext_modules=[
         Extension(
-            "flowwire.transport._pbfast",
-            sources=["src/flowwire/transport/_pbfast.c"],
+            "flowwire.transport.codecs._pbfast",
+            sources=["src/flowwire/transport/codecs/_pbfast.c"],
             optional=True,
         ),
         Extension(

@@ -28,7 +28,7 @@ import google.protobuf
 import msgpack
 
 from flowwire._proto.flowwire.v1 import value_pb2
-from flowwire.transport.protobuf import ProtobufCodec
+from flowwire.transport.codecs.protobuf import ProtobufCodec
 
 RECORD: dict[str, Any] = {
     "id": "ord-000123",

@@ -93,3 +93,111 @@ def test_the_check_sees_imports_inside_functions() -> None:
     found = imports_of("flowwire.transport_rule")
     assert "flowwire.transport.stages" in found  # inside has_storeless_offload
     assert "flowwire.proxy" not in found  # under TYPE_CHECKING only
+
+
+# -- transport/: no cycle among the modules it imports when it is imported ---------------------
+
+TRANSPORT = SRC / "transport"
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(SRC.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+TRANSPORT_MODULES = sorted(_module_name(p) for p in TRANSPORT.rglob("*.py"))
+
+
+def module_level_imports(source: str, module: str, known: set[str]) -> set[str]:
+    """The modules of ``known`` that ``source`` (the text of ``module``) imports when it is
+    imported: statements at module level (also under ``if``/``try``/``with`` and in class
+    bodies), not those under ``if TYPE_CHECKING:`` nor inside functions, which run later.
+
+    ``from package import name`` is an import of ``package.name`` when that is a module, else
+    of ``package`` itself (its ``__init__`` must have run far enough to hold ``name``). The
+    import of a package's ``__init__`` that Python makes before any of its submodules is not
+    counted: it is what lets a package's ``__init__`` import its own submodules.
+    """
+    package = module if _source(module).name == "__init__.py" else module.rpartition(".")[0]
+    found: set[str] = set()
+
+    def resolve(node: ast.ImportFrom) -> str:
+        if not node.level:
+            return node.module or ""
+        parts = package.split(".")
+        base = parts[: len(parts) - node.level + 1]
+        return ".".join([*base, node.module] if node.module else base)
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return  # runs when called, not when the module is imported
+        if isinstance(node, ast.If) and _is_type_checking(node):
+            for child in node.orelse:
+                visit(child)
+            return
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = resolve(node)
+            for alias in node.names:
+                sub = f"{base}.{alias.name}"
+                found.add(sub if sub in known else base)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(ast.parse(source))
+    return {m for m in found if m in known and m != module}
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle of ``graph`` (``[a, b, ..., a]``), or None when it has none."""
+    state: dict[str, int] = {}  # 1: on the path, 2: done
+
+    def walk(node: str, path: list[str]) -> list[str] | None:
+        state[node] = 1
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return [*path[path.index(nxt) :], nxt]
+            if nxt not in state:
+                cycle = walk(nxt, [*path, nxt])
+                if cycle:
+                    return cycle
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state:
+            cycle = walk(node, [node])
+            if cycle:
+                return cycle
+    return None
+
+
+def transport_graph() -> dict[str, set[str]]:
+    known = set(TRANSPORT_MODULES)
+    return {
+        m: module_level_imports(_source(m).read_text(encoding="utf-8"), m, known)
+        for m in TRANSPORT_MODULES
+    }
+
+
+def test_transport_modules_have_no_import_cycle() -> None:
+    cycle = find_cycle(transport_graph())
+    assert cycle is None, f"import cycle in flowwire.transport: {' -> '.join(cycle or [])}"
+
+
+def test_the_transport_check_reads_module_level_imports_only() -> None:
+    """The reader and the cycle finder themselves, on made-up modules: a module-level import
+    counts (also under ``try``), a function-level or TYPE_CHECKING one does not, and a cycle
+    is named from where it starts."""
+    known = {"flowwire.transport.a", "flowwire.transport.b", "flowwire.transport.c"}
+    source = (
+        "from typing import TYPE_CHECKING\n"
+        "try:\n    from flowwire.transport import b\nexcept ImportError:\n    pass\n"
+        "if TYPE_CHECKING:\n    import flowwire.transport.c\n"
+        "def f():\n    from flowwire.transport.c import x\n"
+    )
+    assert module_level_imports(source, "flowwire.transport.a", known) == {"flowwire.transport.b"}
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"b"}}
+    assert find_cycle(graph) == ["b", "c", "b"]
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": set()}) is None

@@ -48,14 +48,14 @@ from flowwire.transport import (
     register_stage,
     register_transport,
 )
-from flowwire.transport.adapters import (
+from flowwire.transport.model.adapters import (
     RecordAdapter,
     RecordField,
     TypeAdapter,
     register_adapter,
     unregister_adapter,
 )
-from flowwire.transport.evolution import evolution, unknown_fields
+from flowwire.transport.model.evolution import evolution, unknown_fields
 from flowwire.waits import send_signal, sleep, timer, wait_signal
 
 __version__ = "0.1.0"
@@ -124,7 +124,7 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name == "ProtobufTransport":
-        from flowwire.transport.protobuf import ProtobufTransport
+        from flowwire.transport.codecs.protobuf import ProtobufTransport
 
         return ProtobufTransport
     raise AttributeError(f"module 'flowwire' has no attribute {name!r}")

@@ -24,13 +24,13 @@ def transport(codec_name: str) -> CodecTransport:
 def implementation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run a test with the optional C extensions (where built) and again without them, so the
     pure-Python paths that installs without a C compiler use stay tested too."""
-    from flowwire.transport import _json_plain as json_codec
-    from flowwire.transport import json as json_transport
-    from flowwire.transport import msgpack as msgpack_codec
-    from flowwire.transport import protobuf as protobuf_codec
+    from flowwire.transport.codecs import _json_plain as json_codec
+    from flowwire.transport.codecs import json as json_transport
+    from flowwire.transport.codecs import msgpack as msgpack_codec
+    from flowwire.transport.codecs import protobuf as protobuf_codec
 
     if request.param == "pure-python":
-        from flowwire.transport import _fast, _hint_cache
+        from flowwire.transport.model import _fast, _hint_cache
 
         monkeypatch.setattr(_fast, "_make_plan", None)
         _hint_cache.clear()  # compiled plans are rebuilt without C (and again after the test)

@@ -19,8 +19,8 @@ from flowwire import get_transport
 from flowwire.errors import DecodeError, EncodeError, PayloadTooLarge
 from flowwire.testing import typed_values, values_equal
 from flowwire.testing.strategies import Color, LineItem, Order
-from flowwire.transport import _fast
-from flowwire.transport._typing import compile_hint, convert
+from flowwire.transport.model import _fast
+from flowwire.transport.model._typing import compile_hint, convert
 
 PbOrder = load_order_pb2().Order
 

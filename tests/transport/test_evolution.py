@@ -12,7 +12,7 @@ import pytest
 
 from flowwire import get_transport
 from flowwire.errors import ConfigurationError, DecodeError
-from flowwire.transport.evolution import evolution, unknown_fields
+from flowwire.transport.model.evolution import evolution, unknown_fields
 
 CODECS = ["json", "msgpack", "protobuf"]
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from flowwire.errors import DecodeError, EncodeError
 from flowwire.testing import values, values_equal
 from flowwire.transport import JSONTransport, envelope
-from flowwire.transport.json import JSONCodec
+from flowwire.transport.codecs.json import JSONCodec
 
 pytestmark = pytest.mark.usefixtures("implementation")
 

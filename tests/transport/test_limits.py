@@ -235,7 +235,7 @@ _DEEP_TUPLE_SCRIPT = textwrap.dedent(
     from flowwire import get_transport
     from flowwire.errors import EncodeError
     if {pure!r}:  # the paths of installs without the C extensions
-        from flowwire.transport import _json_plain, json, msgpack
+        from flowwire.transport.codecs import _json_plain, json, msgpack
         _json_plain.c_exact = _json_plain._c_all_finite = json._c_exact = None
         msgpack._c_str_keys = None
     value = 0

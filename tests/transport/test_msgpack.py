@@ -19,7 +19,7 @@ from hypothesis import given
 from flowwire.errors import DecodeError, EncodeError
 from flowwire.testing import values_equal, values_for
 from flowwire.transport import MsgpackTransport, envelope
-from flowwire.transport.msgpack import MsgpackCodec
+from flowwire.transport.codecs.msgpack import MsgpackCodec
 
 pytestmark = pytest.mark.usefixtures("implementation")
 

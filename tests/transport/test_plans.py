@@ -12,8 +12,8 @@ from decimal import Decimal
 import pytest
 
 from flowwire.errors import DecodeError
-from flowwire.transport import _fast
-from flowwire.transport._typing import compile_hint, convert
+from flowwire.transport.model import _fast
+from flowwire.transport.model._typing import compile_hint, convert
 
 if _fast._make_plan is None:  # pragma: no cover - installs without a C compiler
     if os.environ.get("FLOWWIRE_REQUIRE_C_EXT") == "1":
@@ -100,7 +100,7 @@ class Custom:
 
 
 def test_instances_built_directly_equal_those_the_constructor_builds() -> None:
-    from flowwire.transport._records import sets_dict_only
+    from flowwire.transport.model._records import sets_dict_only
 
     assert sets_dict_only(Money) and sets_dict_only(Frozen)
     assert not sets_dict_only(Checked) and not sets_dict_only(Custom)

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from flowwire import ConfigurationError, DecodeError, EncodeError, get_transport
 from flowwire.testing import strategies
-from flowwire.transport.protobuf import ProtobufCodec, ProtobufTransport
+from flowwire.transport.codecs.protobuf import ProtobufCodec, ProtobufTransport
 
 pytestmark = pytest.mark.usefixtures("implementation")
 

@@ -1,4 +1,4 @@
-"""The optional C reader of serialized ``Value`` messages (``flowwire.transport._pbfast``).
+"""The optional C reader of serialized ``Value`` messages (``flowwire.transport.codecs._pbfast``).
 
 It may answer only what the pure-Python reader answers: for every input it returns the same
 value, or ``FALLBACK`` (and the Python reader then decides, errors included). It must answer
@@ -20,18 +20,18 @@ from hypothesis import strategies as st
 from flowwire.errors import DecodeError
 from flowwire.testing import values_equal
 from flowwire.testing.strategies import extended_scalars
-from flowwire.transport import protobuf
-from flowwire.transport._protobuf_decode import decode_value
-from flowwire.transport.protobuf import ProtobufCodec
+from flowwire.transport.codecs import protobuf
+from flowwire.transport.codecs._protobuf_decode import decode_value
+from flowwire.transport.codecs.protobuf import ProtobufCodec
 
 if not protobuf.C_ACCELERATED:  # pragma: no cover - installs without a C compiler
     if os.environ.get("FLOWWIRE_REQUIRE_C_EXT") == "1":
-        raise AssertionError("the C extension flowwire.transport._pbfast was not built")
+        raise AssertionError("the C extension flowwire.transport.codecs._pbfast was not built")
     pytest.skip("the optional C reader is not built here", allow_module_level=True)
 
 from _protobuf_helpers import load_order_pb2
 
-from flowwire.transport import _pbfast  # only where it was built
+from flowwire.transport.codecs import _pbfast  # only where it was built
 
 Order = load_order_pb2().Order
 

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from flowwire._proto.flowwire.v1 import value_pb2 as pb
 from flowwire.errors import DecodeError
 from flowwire.testing import values_equal
-from flowwire.transport import _model
-from flowwire.transport.protobuf import ProtobufCodec
+from flowwire.transport.codecs.protobuf import ProtobufCodec
+from flowwire.transport.model import _model
 
 pytestmark = pytest.mark.usefixtures("implementation")
 

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from flowwire import DecodeError
 from flowwire._proto.flowwire.v1 import value_pb2 as pb
 from flowwire.testing import strategies
-from flowwire.transport import _model
-from flowwire.transport.protobuf import ProtobufCodec
+from flowwire.transport.codecs.protobuf import ProtobufCodec
+from flowwire.transport.model import _model
 
 pytestmark = pytest.mark.usefixtures("implementation")
 

@@ -89,7 +89,7 @@ def test_builtin_json_and_msgpack() -> None:
 
 
 def test_builtin_protobuf() -> None:
-    from flowwire.transport.protobuf import ProtobufTransport
+    from flowwire.transport.codecs.protobuf import ProtobufTransport
 
     assert type(get_transport("protobuf")) is ProtobufTransport
 

@@ -15,8 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flowwire.errors import EncodeError
-from flowwire.transport import _model, protobuf
-from flowwire.transport.msgpack import _str_keys
+from flowwire.transport.codecs import protobuf
+from flowwire.transport.codecs.msgpack import _str_keys
+from flowwire.transport.model import _model
 
 if not protobuf.C_ACCELERATED:  # pragma: no cover - installs without a C compiler
     if os.environ.get("FLOWWIRE_REQUIRE_C_EXT") == "1":

@@ -37,8 +37,9 @@ from uuid import UUID
 import pytest
 
 from flowwire.errors import ConfigurationError, DecodeError
-from flowwire.transport import CodecTransport, JSONTransport, _typing
-from flowwire.transport._typing import ArgumentTypes, compile_hint, convert
+from flowwire.transport import CodecTransport, JSONTransport
+from flowwire.transport.model import _typing
+from flowwire.transport.model._typing import ArgumentTypes, compile_hint, convert
 
 UserId = NewType("UserId", int)
 Money = Annotated[Decimal, "currency=EUR"]

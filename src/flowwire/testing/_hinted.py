@@ -2,7 +2,7 @@
 
 :func:`for_hint` maps an annotation to a strategy of values that every codec must rebuild
 exactly under that annotation; a record class (dataclass, attrs, pydantic, msgspec, or a
-user :class:`~flowwire.transport.adapters.RecordAdapter`) is built field by field from its
+user :class:`~flowwire.transport.model.adapters.RecordAdapter`) is built field by field from its
 adapter, a simple adapter's class from ``hypothesis.strategies.from_type`` or a registered
 strategy (:func:`register_strategy`).
 """
@@ -21,7 +21,7 @@ from uuid import UUID
 from hypothesis import strategies as st
 
 from flowwire.errors import ConfigurationError
-from flowwire.transport.adapters import RecordAdapter, adapter_for
+from flowwire.transport.model.adapters import RecordAdapter, adapter_for
 
 __all__ = ["for_hint", "register_strategy"]
 

@@ -263,7 +263,7 @@ def values_equal(a: Any, b: Any) -> bool:
         return all(
             values_equal(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a)
         )
-    from flowwire.transport.adapters import RecordAdapter, adapter_for
+    from flowwire.transport.model.adapters import RecordAdapter, adapter_for
 
     adapter = adapter_for(type(a))
     if isinstance(adapter, RecordAdapter):  # attrs, pydantic, msgspec, ...: field by field

@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 
 from flowwire.errors import EncodeError
-from flowwire.transport.json import JSONCodec
+from flowwire.transport.codecs.json import JSONCodec
 
 __all__ = ["to_json"]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from flowwire.transport._model import MAX_DEPTH, lower, lower_fully
+from flowwire.transport import _moved
 from flowwire.transport._protocols import (
     Codec,
     ContextualTransport,
@@ -24,8 +24,9 @@ from flowwire.transport._transport import (
     REASON_LIMIT,
     CodecTransport,
 )
-from flowwire.transport.json import JSONCodec, JSONTransport
-from flowwire.transport.msgpack import MsgpackCodec, MsgpackTransport
+from flowwire.transport.codecs.json import JSONCodec, JSONTransport
+from flowwire.transport.codecs.msgpack import MsgpackCodec, MsgpackTransport
+from flowwire.transport.model._model import MAX_DEPTH, lower, lower_fully
 from flowwire.transport.registry import (
     available_codecs,
     available_stages,
@@ -38,8 +39,10 @@ from flowwire.transport.registry import (
     register_transport,
 )
 
+_moved.install()  # the old paths flowwire.transport.json, .adapters, ... (see _moved)
+
 if TYPE_CHECKING:
-    from flowwire.transport.protobuf import ProtobufCodec, ProtobufTransport
+    from flowwire.transport.codecs.protobuf import ProtobufCodec, ProtobufTransport
 
 __all__ = [
     "BUILTIN_CODECS",
@@ -77,7 +80,7 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     # The protobuf codec loads generated code; import it only when asked for.
     if name in ("ProtobufCodec", "ProtobufTransport"):
-        from flowwire.transport import protobuf
+        from flowwire.transport.codecs import protobuf
 
         return getattr(protobuf, name)
     raise AttributeError(f"module 'flowwire.transport' has no attribute {name!r}")

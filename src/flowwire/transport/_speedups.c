@@ -20,7 +20,7 @@
  *     (whose values are walked); -1 an enum (its ``_value_`` is walked); -2 a leaf type that
  *     holds no float (Decimal, datetime, ...). Any other class: not sure.
  *
- * Plan: the C form of a compiled fast decode plan (flowwire.transport._fast) for the shapes
+ * Plan: the C form of a compiled fast decode plan (flowwire.transport.model._fast) for the shapes
  * typed values take most: a dataclass built from an object of its fields, a list, an
  * optional value and a str-keyed dict. Each item is checked inline (str, int, bool, Decimal
  * text) or handed to a converter (another Plan, or a Python fast plan). A Plan never decides

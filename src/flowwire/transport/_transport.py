@@ -23,9 +23,7 @@ from flowwire.errors import (
     PayloadTooLarge,
     TaskError,
 )
-from flowwire.transport import envelope, evolution
-from flowwire.transport._fast import run
-from flowwire.transport._model import MAX_DEPTH
+from flowwire.transport import envelope
 from flowwire.transport._protocols import (
     DEFAULT_MAX_DECODED_BYTES,
     Codec,
@@ -34,7 +32,10 @@ from flowwire.transport._protocols import (
     TextCodec,
     TransportContext,
 )
-from flowwire.transport._typing import ArgumentTypes, compile_hint
+from flowwire.transport.model import evolution
+from flowwire.transport.model._fast import run
+from flowwire.transport.model._model import MAX_DEPTH
+from flowwire.transport.model._typing import ArgumentTypes, compile_hint
 
 __all__ = [
     "BUILTIN_CODECS",
@@ -173,7 +174,7 @@ class CodecTransport:
             any Unicode text unchanged, such as the local engine). Every transport reads both.
         unknown_fields: what typed decoding does with a field a record class does not know
             (a newer writer's, or a removed one): ``"refuse"`` (the default), ``"ignore"``
-            or ``"keep"``; a type's own :func:`~flowwire.transport.evolution.evolution`
+            or ``"keep"``; a type's own :func:`~flowwire.transport.model.evolution.evolution`
             setting wins. See the schema-evolution page.
     """
 

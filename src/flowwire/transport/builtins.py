@@ -12,37 +12,37 @@ __all__ = ["CODECS", "STAGES"]
 
 
 def _json_codec(**options: Any) -> Any:
-    from flowwire.transport.json import JSONCodec
+    from flowwire.transport.codecs.json import JSONCodec
 
     return JSONCodec(**options)
 
 
 def _json_transport(**options: Any) -> Any:
-    from flowwire.transport.json import JSONTransport
+    from flowwire.transport.codecs.json import JSONTransport
 
     return JSONTransport(**options)
 
 
 def _msgpack_codec(**options: Any) -> Any:
-    from flowwire.transport.msgpack import MsgpackCodec
+    from flowwire.transport.codecs.msgpack import MsgpackCodec
 
     return MsgpackCodec(**options)
 
 
 def _msgpack_transport(**options: Any) -> Any:
-    from flowwire.transport.msgpack import MsgpackTransport
+    from flowwire.transport.codecs.msgpack import MsgpackTransport
 
     return MsgpackTransport(**options)
 
 
 def _protobuf_codec(**options: Any) -> Any:
-    from flowwire.transport.protobuf import ProtobufCodec
+    from flowwire.transport.codecs.protobuf import ProtobufCodec
 
     return ProtobufCodec(**options)
 
 
 def _protobuf_transport(**options: Any) -> Any:
-    from flowwire.transport.protobuf import ProtobufTransport
+    from flowwire.transport.codecs.protobuf import ProtobufTransport
 
     return ProtobufTransport(**options)
 

@@ -30,8 +30,8 @@ from uuid import UUID
 
 import orjson
 
-from flowwire.transport import _model, adapters
-from flowwire.transport._model import MAX_DEPTH, lower
+from flowwire.transport.model import _model, adapters
+from flowwire.transport.model._model import MAX_DEPTH, lower
 
 __all__ = [
     "BUDGET",
@@ -156,7 +156,7 @@ def _class_code(cls: type) -> int | None:
         return _ENUM
     if not dataclasses.is_dataclass(cls):
         return None
-    from flowwire.transport._builtin_adapters import DataclassAdapter
+    from flowwire.transport.model._builtin_adapters import DataclassAdapter
 
     names = [f.name for f in dataclasses.fields(cls)]
     if (

@@ -8,10 +8,11 @@ slower); the tests check byte-for-byte agreement with the generated classes both
 
 Kinds that protobuf carries natively come back as the same Python types without annotations:
 tuple, set, frozenset, datetime, date, time, timedelta, UUID, Decimal. Enums, dataclasses,
-named tuples and subclasses of base types are lowered by :func:`flowwire.transport._model.lower`
-(value, map of fields, list, base value). A protobuf message travels as ``EmbeddedMessage``
-(its full name, informational only, and its deterministic serialization) and decodes to ``bytes``;
-the transport rebuilds the message class from the annotation.
+named tuples and subclasses of base types are lowered by
+:func:`flowwire.transport.model._model.lower` (value, map of fields, list, base value). A protobuf
+message travels as ``EmbeddedMessage`` (its full name, informational only, and its deterministic
+serialization) and decodes to ``bytes``; the transport rebuilds the message class from the
+annotation.
 
 Reading: where a C compiler was available at install time, the common shapes of a ``Value``
 (every kind but big integers and embedded messages, written canonically) and of an
@@ -36,30 +37,30 @@ from typing import Any
 from uuid import UUID
 
 from flowwire.errors import ConfigurationError, DecodeError, EncodeError
-from flowwire.transport import _model
-from flowwire.transport._model import MAX_DEPTH, path_key
-from flowwire.transport._protobuf_decode import (
+from flowwire.transport._transport import CodecTransport
+from flowwire.transport.codecs._protobuf_decode import (
     decode_entries,
     decode_items,
     decode_value,
     next_field,
 )
-from flowwire.transport._protobuf_encode import (
+from flowwire.transport.codecs._protobuf_encode import (
     WIRE_LEN,
     Fail,
     encode_entries,
     encode_items,
     encode_value,
 )
-from flowwire.transport._transport import CodecTransport
+from flowwire.transport.model import _model
+from flowwire.transport.model._model import MAX_DEPTH, path_key
 
 _fast_decode: Callable[[bytes, int], Any] | None
 _fast_arguments: Callable[[bytes, int], Any] | None
 try:  # the optional C reader (setup.py builds it where a C compiler is available)
-    from flowwire.transport import _pbfast
-    from flowwire.transport._pbfast import FALLBACK as _FALLBACK
-    from flowwire.transport._pbfast import decode as _fast_decode
-    from flowwire.transport._pbfast import decode_arguments as _fast_arguments
+    from flowwire.transport.codecs import _pbfast
+    from flowwire.transport.codecs._pbfast import FALLBACK as _FALLBACK
+    from flowwire.transport.codecs._pbfast import decode as _fast_decode
+    from flowwire.transport.codecs._pbfast import decode_arguments as _fast_arguments
 except ImportError:  # pragma: no cover - exercised by installs without a compiler
     _fast_decode = _fast_arguments = None
     _FALLBACK = None

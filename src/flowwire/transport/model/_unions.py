@@ -18,9 +18,9 @@ from typing import Any, Union
 from uuid import UUID
 
 from flowwire.errors import DecodeError
-from flowwire.transport import _model
-from flowwire.transport._converters import CompileHint, Converter, describe
-from flowwire.transport._fast import MODE_OPTIONAL, c_plan, fast_call, set_fast
+from flowwire.transport.model import _model
+from flowwire.transport.model._converters import CompileHint, Converter, describe
+from flowwire.transport.model._fast import MODE_OPTIONAL, c_plan, fast_call, set_fast
 
 __all__ = ["compile_union"]
 
@@ -188,7 +188,7 @@ def _shapes(hint: Any) -> tuple[type, ...] | None:
 
     if issubclass(hint, cabc.Mapping):
         return (dict,)
-    from flowwire.transport.adapters import RecordAdapter, adapter_for
+    from flowwire.transport.model.adapters import RecordAdapter, adapter_for
 
     adapter = adapter_for(hint)
     if isinstance(adapter, RecordAdapter):  # attrs, pydantic, msgspec, ...

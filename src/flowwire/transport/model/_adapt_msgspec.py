@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import msgspec
 
-from flowwire.transport.adapters import MISSING, RecordAdapter, RecordField
+from flowwire.transport.model.adapters import MISSING, RecordAdapter, RecordField
 
 __all__ = ["ADAPTER", "MsgspecAdapter"]
 

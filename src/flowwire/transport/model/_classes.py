@@ -1,7 +1,7 @@
 """Converters of classes: enums, named tuples, TypedDicts and protobuf messages.
 
 A converter refers to its class through a weak reference (the caches of
-:mod:`flowwire.transport._hint_cache` must not keep a dropped class alive), so a converter
+:mod:`flowwire.transport.model._hint_cache` must not keep a dropped class alive), so a converter
 kept past its class raises ``DecodeError`` saying the class is gone. Fields are compiled
 through the ``compile_hint`` the caller passes.
 """
@@ -15,8 +15,8 @@ from enum import Enum
 from typing import Any
 
 from flowwire.errors import ConfigurationError, DecodeError, EncodeError
-from flowwire.transport import _model
-from flowwire.transport._converters import CompileHint, Converter, fail, gone
+from flowwire.transport.model import _model
+from flowwire.transport.model._converters import CompileHint, Converter, fail, gone
 
 __all__ = [
     "compile_enum",

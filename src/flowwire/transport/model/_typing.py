@@ -11,11 +11,11 @@ common case costs next to nothing.
 
 This module is the surface (``compile_hint``, ``convert``, ``ArgumentTypes``) and the dispatch
 from an annotation to its converter. The converters themselves are in
-:mod:`~flowwire.transport._converters` (scalars, containers, ``Literal``),
-:mod:`~flowwire.transport._classes` (enums, dataclasses, named tuples, TypedDicts, protobuf
-messages) and :mod:`~flowwire.transport._unions` (unions and their error reports); the caches,
+:mod:`~flowwire.transport.model._converters` (scalars, containers, ``Literal``),
+:mod:`~flowwire.transport.model._classes` (enums, dataclasses, named tuples, TypedDicts, protobuf
+messages) and :mod:`~flowwire.transport.model._unions` (unions and their error reports); the caches,
 which must not keep alive the classes and functions a long-lived worker builds and drops, are
-in :mod:`~flowwire.transport._hint_cache`.
+in :mod:`~flowwire.transport.model._hint_cache`.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from collections.abc import Callable
 from typing import Any, Union
 
 from flowwire.errors import ConfigurationError
-from flowwire.transport import _model
-from flowwire.transport._converters import (
+from flowwire.transport.model import _model
+from flowwire.transport.model._converters import (
     Converter,
     check,
     compile_literal,
@@ -42,15 +42,15 @@ from flowwire.transport._converters import (
     to_int,
     tuple_of,
 )
-from flowwire.transport._fast import checked, fast_call, run
-from flowwire.transport._hint_cache import HINTS_MAX as _HINTS_MAX
-from flowwire.transport._hint_cache import MISSING as _MISSING
-from flowwire.transport._hint_cache import WeakTable, compile_and_cache
-from flowwire.transport._hint_cache import classes as _classes
-from flowwire.transport._hint_cache import hints as _hints
-from flowwire.transport._hint_cache import lock as _lock
-from flowwire.transport._unions import compile_union
-from flowwire.transport.adapters import adapter_for
+from flowwire.transport.model._fast import checked, fast_call, run
+from flowwire.transport.model._hint_cache import HINTS_MAX as _HINTS_MAX
+from flowwire.transport.model._hint_cache import MISSING as _MISSING
+from flowwire.transport.model._hint_cache import WeakTable, compile_and_cache
+from flowwire.transport.model._hint_cache import classes as _classes
+from flowwire.transport.model._hint_cache import hints as _hints
+from flowwire.transport.model._hint_cache import lock as _lock
+from flowwire.transport.model._unions import compile_union
+from flowwire.transport.model.adapters import adapter_for
 
 __all__ = ["ArgumentTypes", "Converter", "clear_argument_types", "compile_hint", "convert"]
 

@@ -1,4 +1,4 @@
-"""Writing the ``flowwire.v1`` protobuf schema by hand (see :mod:`flowwire.transport.protobuf`).
+"""Writing the ``flowwire.v1`` protobuf schema by hand (see :mod:`.protobuf`).
 
 The field numbers and wire types of ``proto/flowwire/v1/value.proto``, precomputed tag and
 length bytes, and the encoder: one function per message shape, with inlined paths for the
@@ -16,8 +16,8 @@ from typing import Any
 from uuid import UUID
 
 from flowwire.errors import EncodeError
-from flowwire.transport import _model
-from flowwire.transport._model import path_key
+from flowwire.transport.model import _model
+from flowwire.transport.model._model import path_key
 
 # -- wire constants ------------------------------------------------------------------------------
 # Field numbers of Value.kind (see value.proto); T_* are the precomputed tag bytes.

@@ -6,7 +6,7 @@ converters refer to their class through a weak reference; ``ArgumentTypes`` keep
 per-function table the same way), other annotations (``list[Order]``, ``Order | None``,
 ``Literal[...]``: compared by value, so not weakly keyable) live in a bounded cache that drops
 its oldest entry first (``hints``, at most ``HINTS_MAX``). A hit in either cache is one
-dictionary lookup, which ``flowwire.transport._typing.compile_hint`` makes itself before it
+dictionary lookup, which ``flowwire.transport.model._typing.compile_hint`` makes itself before it
 calls ``compile_and_cache``.
 """
 
@@ -18,7 +18,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from flowwire.transport._converters import Converter
+from flowwire.transport.model._converters import Converter
 
 __all__ = [
     "HINTS_MAX",
@@ -156,7 +156,7 @@ def compile_and_cache(hint: Any, build: Callable[[Any], Converter | None]) -> Co
 
 def clear() -> None:
     """Drop every compiled converter (a type adapter or evolution rule was registered)."""
-    from flowwire.transport import _typing
+    from flowwire.transport.model import _typing
 
     with lock:
         hints.clear()

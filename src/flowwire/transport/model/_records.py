@@ -3,7 +3,7 @@
 A record's decode plan is two functions compiled from its fields once:
 
 * the *checked* converter ``(value, path) -> instance`` that applies the schema-evolution
-  rules (:mod:`flowwire.transport.evolution`) and names the path of any problem;
+  rules (:mod:`flowwire.transport.model.evolution`) and names the path of any problem;
 * the *fast* plan ``(value) -> instance``, generated as Python source for the class, that
   handles the common case (every required field present, no unknown or renamed field) with
   inline type checks and no path text, and raises :data:`RETRY` for anything else. The
@@ -23,8 +23,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from flowwire.errors import ConfigurationError, DecodeError
-from flowwire.transport import _model, evolution
-from flowwire.transport._converters import (
+from flowwire.transport.model import _model, evolution
+from flowwire.transport.model._converters import (
     Converter,
     fail,
     gone,
@@ -32,11 +32,11 @@ from flowwire.transport._converters import (
     to_float,
     to_int,
 )
-from flowwire.transport._fast import MODE_RECORD, RETRY, c_plan, fast_call, set_fast
-from flowwire.transport.adapters import MISSING
+from flowwire.transport.model._fast import MODE_RECORD, RETRY, c_plan, fast_call, set_fast
+from flowwire.transport.model.adapters import MISSING
 
 if TYPE_CHECKING:
-    from flowwire.transport.adapters import RecordAdapter, RecordField
+    from flowwire.transport.model.adapters import RecordAdapter, RecordField
 
 __all__ = ["compile_record", "record_lowerer"]
 
@@ -174,7 +174,7 @@ def _generate_fast(
     convs: dict[str, Converter | None],
     ref: Any,
 ) -> Callable[[Any], Any] | None:
-    from flowwire.transport.adapters import RecordAdapter as _Base
+    from flowwire.transport.model.adapters import RecordAdapter as _Base
 
     direct = type(adapter).create is _Base.create  # create is cls(**values)
     positional: frozenset[str] = getattr(adapter, "positional", lambda cls: frozenset())(cls)
@@ -261,7 +261,7 @@ def _c_record_plan(
 ) -> Callable[[Any], Any] | None:
     """The C plan of a record built by ``cls(*required, **optional)``: a dataclass whose
     fields are all constructor arguments, required ones positional."""
-    from flowwire.transport.adapters import RecordAdapter as _Base
+    from flowwire.transport.model.adapters import RecordAdapter as _Base
 
     if type(adapter).create is not _Base.create or any(f.keyword is None for f in fields):
         return None

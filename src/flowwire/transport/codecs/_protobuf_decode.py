@@ -1,7 +1,7 @@
-"""Reading the ``flowwire.v1`` protobuf schema by hand (see :mod:`flowwire.transport.protobuf`).
+"""Reading the ``flowwire.v1`` protobuf schema by hand (see :mod:`.protobuf`).
 
 Every length is checked against the end of its enclosing message before any bytes are taken,
-so malformed input raises :class:`~flowwire.transport._protobuf_encode.Fail` (turned into
+so malformed input raises :class:`~flowwire.transport.codecs._protobuf_encode.Fail` (turned into
 :class:`~flowwire.DecodeError` by the codec) and memory use stays proportional to the input.
 The fast paths for short items may peek at bytes past an item's end; they only use what their
 checks confirm, and fall back to the general field reader otherwise.
@@ -24,8 +24,7 @@ from typing import Any
 from uuid import UUID
 
 from flowwire.errors import DecodeError
-from flowwire.transport import _model
-from flowwire.transport._protobuf_encode import (
+from flowwire.transport.codecs._protobuf_encode import (
     F_BIG_INT,
     F_BIG_TIMEDELTA,
     F_BOOL,
@@ -53,6 +52,7 @@ from flowwire.transport._protobuf_encode import (
     Fail,
     relocate,
 )
+from flowwire.transport.model import _model
 
 _unpack_double = struct.Struct("<d").unpack_from
 

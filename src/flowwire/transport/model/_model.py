@@ -3,7 +3,7 @@
 Base types (``None``, ``bool``, ``int``, ``float``, ``str``, ``bytes``, ``list``, ``dict`` with
 ``str`` keys) are carried by each codec natively or with the codec's own escapes. Extended types
 are *lowered* to base types by :func:`lower` the same way in every codec that has no native
-form for them, and rebuilt from annotations by :mod:`flowwire.transport._typing`:
+form for them, and rebuilt from annotations by :mod:`flowwire.transport.model._typing`:
 
 =============  ==========================================================================
 type           lowered form
@@ -43,7 +43,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from google.protobuf.message import Message as _PbMessage
 
 from flowwire.errors import DecodeError, EncodeError
-from flowwire.transport import _lowerers as _adapters
+from flowwire.transport.model import _lowerers as _adapters
 
 __all__ = [
     "FOLD_TAG",
@@ -251,7 +251,7 @@ def _protobuf_bytes(value: Any) -> bytes:
 
 def lower(value: Any, path: str = "$", *, protobuf: Any = _protobuf_bytes) -> Any:
     """Lower one extended value one level, through its class's type adapter (see the module
-    table and ``flowwire.transport.adapters``).
+    table and ``flowwire.transport.model.adapters``).
 
     The result may still contain extended values (a tuple of Decimals lowers to a list of
     Decimals); codecs lower recursively. ``protobuf`` turns a protobuf message into its lowered

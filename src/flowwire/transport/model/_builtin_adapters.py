@@ -1,5 +1,5 @@
 """The built-in type adapters: the extended types of the value model, registered through the
-same mechanism as user adapters (:mod:`flowwire.transport.adapters`).
+same mechanism as user adapters (:mod:`flowwire.transport.model.adapters`).
 
 ``SCALARS`` are exact types (``datetime``, ``Decimal``, ...); ``ENUMS`` and ``NAMED_TUPLES``
 are asked before user adapters (codecs write them natively, so they cannot be replaced);
@@ -19,9 +19,9 @@ from typing import Any
 from uuid import UUID
 
 from flowwire.errors import ConfigurationError
-from flowwire.transport import _model
-from flowwire.transport._classes import hints_of
-from flowwire.transport._converters import (
+from flowwire.transport.model import _model
+from flowwire.transport.model._classes import hints_of
+from flowwire.transport.model._converters import (
     Converter,
     gone,
     to_date,
@@ -34,7 +34,7 @@ from flowwire.transport._converters import (
     to_tuple,
     to_uuid,
 )
-from flowwire.transport.adapters import MISSING, RecordAdapter, RecordField, TypeAdapter
+from flowwire.transport.model.adapters import MISSING, RecordAdapter, RecordField, TypeAdapter
 
 __all__ = ["ENUMS", "KINDS", "NAMED_TUPLES", "SCALARS", "DataclassAdapter"]
 
@@ -113,7 +113,7 @@ def _enum_value(value: Enum) -> Any:
 
 
 def _compile_enum(cls: type, compile_hint: Callable[[Any], Any]) -> Converter:
-    from flowwire.transport._classes import compile_enum
+    from flowwire.transport.model._classes import compile_enum
 
     return compile_enum(cls)
 
@@ -131,7 +131,7 @@ def _is_named_tuple(cls: type) -> bool:
 
 
 def _compile_named_tuple(cls: type, compile_hint: Callable[[Any], Any]) -> Converter:
-    from flowwire.transport._classes import compile_namedtuple
+    from flowwire.transport.model._classes import compile_namedtuple
 
     return compile_namedtuple(cls, compile_hint)
 
@@ -181,13 +181,13 @@ def _protobuf_bytes(value: Any) -> bytes:
 
 
 def _compile_protobuf(cls: type, compile_hint: Callable[[Any], Any]) -> Converter:
-    from flowwire.transport._classes import compile_protobuf
+    from flowwire.transport.model._classes import compile_protobuf
 
     return compile_protobuf(cls)
 
 
 def _compile_typeddict(cls: type, compile_hint: Callable[[Any], Any]) -> Converter:
-    from flowwire.transport._classes import compile_typeddict
+    from flowwire.transport.model._classes import compile_typeddict
 
     return compile_typeddict(cls, compile_hint)
 

@@ -94,7 +94,7 @@ def item_spec(conv: Any) -> tuple[int, Any]:
     """``(kind, converter)`` of one item for a C plan: an inline check, or a call."""
     from decimal import Decimal
 
-    from flowwire.transport._converters import to_decimal, to_int
+    from flowwire.transport.model._converters import to_decimal, to_int
 
     if conv is None:
         return 0, None

@@ -44,9 +44,9 @@ import msgpack
 import orjson
 
 from flowwire.errors import DecodeError, EncodeError
-from flowwire.transport import _model
-from flowwire.transport._model import MAX_DEPTH, lower
 from flowwire.transport._transport import CodecTransport
+from flowwire.transport.model import _model
+from flowwire.transport.model._model import MAX_DEPTH, lower
 
 __all__ = ["MsgpackCodec", "MsgpackTransport"]
 

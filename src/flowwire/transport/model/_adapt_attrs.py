@@ -16,7 +16,7 @@ from typing import Any
 import attr
 
 from flowwire.errors import ConfigurationError
-from flowwire.transport.adapters import MISSING, RecordAdapter, RecordField
+from flowwire.transport.model.adapters import MISSING, RecordAdapter, RecordField
 
 __all__ = ["ADAPTER", "AttrsAdapter"]
 

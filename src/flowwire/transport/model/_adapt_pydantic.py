@@ -17,7 +17,7 @@ import pydantic
 from pydantic_core import PydanticUndefined
 
 from flowwire.errors import EncodeError
-from flowwire.transport.adapters import MISSING, RecordAdapter, RecordField
+from flowwire.transport.model.adapters import MISSING, RecordAdapter, RecordField
 
 __all__ = ["ADAPTER", "PydanticAdapter"]
 

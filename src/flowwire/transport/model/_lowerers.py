@@ -1,5 +1,5 @@
-"""The cache of lowering functions by class, which :func:`flowwire.transport._model.lower`
-reads with one lookup. Filled and cleared by :mod:`flowwire.transport.adapters` (imported
+"""The cache of lowering functions by class, which :func:`flowwire.transport.model._model.lower`
+reads with one lookup. Filled and cleared by :mod:`flowwire.transport.model.adapters` (imported
 only when a class is met for the first time, so that ``_model`` imports nothing it depends on).
 """
 
@@ -16,6 +16,6 @@ lowerers: dict[int, Callable[[Any], Any] | None] = {}
 
 
 def lower_with_adapter(value: Any, path: str) -> Any:
-    from flowwire.transport import adapters
+    from flowwire.transport.model import adapters
 
     return adapters.lower_with_adapter(value, path)

@@ -26,7 +26,7 @@ The contract of an adapter:
 
 :class:`RecordAdapter` is the adapter of a class made of named fields (dataclasses, attrs,
 pydantic, msgspec): its fields are compiled one by one, and the schema-evolution rules of
-:mod:`flowwire.transport.evolution` apply to it.
+:mod:`flowwire.transport.model.evolution` apply to it.
 
 Register adapters at import time, before the first payload is encoded or decoded: registering
 clears the compiled plans, which are then rebuilt.
@@ -42,7 +42,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from flowwire.errors import ConfigurationError, DecodeError, EncodeError
-from flowwire.transport import _lowerers as _lowerer_cache
+from flowwire.transport.model import _lowerers as _lowerer_cache
 
 __all__ = [
     "MISSING",
@@ -115,7 +115,7 @@ class TypeAdapter:
 
     def compile(self, cls: type, compile_hint: Callable[[Any], Any]) -> Any:
         """The checked converter ``(value, path) -> instance`` for annotations of ``cls``."""
-        from flowwire.transport._converters import describe
+        from flowwire.transport.model._converters import describe
 
         inner = compile_hint(self.shape(cls))
         ref = weakref.ref(cls)
@@ -223,12 +223,12 @@ class RecordAdapter(TypeAdapter):
         return self.lowerer(type(value))(value)
 
     def lowerer(self, cls: type) -> Callable[[Any], Any]:
-        from flowwire.transport._records import record_lowerer
+        from flowwire.transport.model._records import record_lowerer
 
         return record_lowerer(cls, self)
 
     def compile(self, cls: type, compile_hint: Callable[[Any], Any]) -> Any:
-        from flowwire.transport._records import compile_record
+        from flowwire.transport.model._records import compile_record
 
         return compile_record(cls, self, compile_hint)
 
@@ -300,7 +300,7 @@ def unregister_adapter(adapter: TypeAdapter) -> None:
 
 
 def _invalidate() -> None:
-    from flowwire.transport import _hint_cache
+    from flowwire.transport.model import _hint_cache
 
     _resolved.clear()
     _lowerers.clear()
@@ -413,7 +413,7 @@ class _Shipped(TypeAdapter):
         if self._real is None:
             from importlib import import_module
 
-            module = import_module(f"flowwire.transport.{self._adapter_module}")
+            module = import_module(f"flowwire.transport.model.{self._adapter_module}")
             self._real = module.ADAPTER
         assert self._real is not None
         return self._real
@@ -423,7 +423,7 @@ class _Shipped(TypeAdapter):
 
 
 def _install_builtins() -> None:
-    from flowwire.transport import _builtin_adapters as b
+    from flowwire.transport.model import _builtin_adapters as b
 
     for adapter in b.SCALARS:
         _add_builtin(adapter)

@@ -90,7 +90,7 @@ def evolution(
             if old == new:
                 raise ConfigurationError(f"{cls.__qualname__}: renamed {old!r} to itself")
         _by_class[cls] = settings
-        from flowwire.transport import _hint_cache
+        from flowwire.transport.model import _hint_cache
 
         _hint_cache.clear()  # plans compiled before the decorator ran know no rules
         return cls
@@ -143,7 +143,7 @@ def keep(obj: Any, extra: dict[str, Any], path: str) -> None:
             path=path,
         ) from None
     kept[ident] = extra
-    from flowwire.transport import _json_plain
+    from flowwire.transport.codecs import _json_plain
 
     _json_plain.mark_unsafe(type(obj))  # orjson's own dataclass writer would drop them
 

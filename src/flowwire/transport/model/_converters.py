@@ -4,7 +4,7 @@ A converter is ``converter(value, path) -> value``: it returns ``value`` as the 
 or raises :class:`~flowwire.DecodeError` naming ``path``. The converters of scalar types are
 plain functions; those of containers (``list_of``, ``dict_of``, ...) are built around the
 already compiled converters of their items, ``None`` for items that need no work.
-:mod:`flowwire.transport._typing` picks among them; the failure messages every converter
+:mod:`flowwire.transport.model._typing` picks among them; the failure messages every converter
 raises (``fail``, ``gone``) are made here.
 """
 
@@ -21,8 +21,8 @@ from typing import Any
 from uuid import UUID
 
 from flowwire.errors import DecodeError
-from flowwire.transport import _model
-from flowwire.transport._fast import MODE_DICT, MODE_LIST, RETRY, c_plan, fast_call, set_fast
+from flowwire.transport.model import _model
+from flowwire.transport.model._fast import MODE_DICT, MODE_LIST, RETRY, c_plan, fast_call, set_fast
 
 __all__ = [
     "CompileHint",

@@ -30,10 +30,12 @@ import orjson
 import pybase64
 
 from flowwire.errors import DecodeError, EncodeError, PayloadTooLarge
-from flowwire.transport import _json_plain, _model, adapters, envelope
-from flowwire.transport._json_plain import plain, protobuf_json
-from flowwire.transport._model import MAX_DEPTH, lower, path_key
+from flowwire.transport import envelope
 from flowwire.transport._transport import CodecTransport, arguments_error, split_arguments
+from flowwire.transport.codecs import _json_plain
+from flowwire.transport.codecs._json_plain import plain, protobuf_json
+from flowwire.transport.model import _model, adapters
+from flowwire.transport.model._model import MAX_DEPTH, lower, path_key
 
 __all__ = ["JSONCodec", "JSONTransport"]
 
