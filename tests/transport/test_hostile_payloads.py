@@ -226,6 +226,22 @@ def test_protobuf_arguments_still_read() -> None:
     )
 
 
+@pytest.mark.usefixtures("implementation")
+@pytest.mark.parametrize("kind", [b"\x5a", b"\x62"], ids=["set", "frozenset"])
+def test_protobuf_arguments_of_empty_sets_are_refused_as_a_bomb(kind: bytes) -> None:
+    # 1 MiB of args that are each an empty set (4 bytes of wire, over 200 bytes of Python):
+    # read as a result this was refused, read as arguments it cost 62 MB.
+    t = ProtobufTransport(armor="latin-1", max_payload_chars=None)
+    header = t._bare_header
+    body = (b"\x0a\x02" + kind + b"\x00") * ((MiB - len(header)) // 4)
+    with pytest.raises(DecodeError, match=r"empty sets.*refused as a memory bomb"):
+        t.deserialize_arguments(envelope.armor(header + body, "latin-1"))
+    few = (b"\x0a\x02" + kind + b"\x00") * 3
+    assert t.deserialize_arguments(envelope.armor(header + few, "latin-1"))[0] == (
+        (set(), set(), set()) if kind == b"\x5a" else (frozenset(),) * 3
+    )
+
+
 # -- malformed JSON escapes --------------------------------------------------------------------
 
 

@@ -170,6 +170,8 @@ class ProtobufCodec:
         """``(args, kwargs)`` of one serialized ``Arguments``. Raises only DecodeError."""
         if type(data) is not bytes:
             data = _as_bytes(data)
+        if len(data) > _COUNT_ABOVE:  # arguments are values too: the same bound
+            _check_sets(data)
         if _fast_arguments is not None:  # the common shapes, in C; anything else comes back
             found = _fast_arguments(data, self.max_depth)
             if found is not _FALLBACK:
