@@ -4,6 +4,7 @@ messages name what was wrong and where."""
 from __future__ import annotations
 
 import copy
+import importlib
 import re
 
 import pytest
@@ -22,7 +23,7 @@ from flowwire.errors import (
     StoreError,
     StoreUnavailable,
     TaskError,
-    TaskTimedout,
+    TaskTimedOutError,
     TransportError,
     UnknownExecutionError,
     UnknownTaskError,
@@ -41,7 +42,7 @@ EXPECTED_PARENTS: dict[type[Exception], type[Exception] | None] = {
     PayloadTooLarge: TransportError,
     ApplicationError: FlowwireError,
     TaskError: FlowwireError,
-    TaskTimedout: TaskError,
+    TaskTimedOutError: TaskError,
     NondeterminismError: FlowwireError,
     UnknownTaskError: FlowwireError,
     UnknownExecutionError: FlowwireError,
@@ -142,7 +143,7 @@ def test_task_error_str_and_attributes() -> None:
     assert err.message == "card declined" and err.traceback == "Traceback ..."
 
 
-@pytest.mark.parametrize("cls", [TaskError, TaskTimedout])
+@pytest.mark.parametrize("cls", [TaskError, TaskTimedOutError])
 def test_task_error_copies_keep_every_attribute(cls: type[TaskError]) -> None:
     err = cls(
         "m",
@@ -171,3 +172,29 @@ def test_application_error_keeps_its_attributes_and_flag() -> None:
     assert err.non_retryable is True
     assert err.code == "card_declined"  # type: ignore[attr-defined]
     assert ApplicationError("x").non_retryable is False
+
+
+@pytest.mark.parametrize("module", ["flowwire", "flowwire.errors"])
+def test_the_old_timeout_name_is_the_same_class_and_warns(module: str) -> None:
+    with pytest.warns(DeprecationWarning, match=rf"{module}\.TaskTimedout is deprecated, use "):
+        namespace: dict[str, object] = {}
+        exec(f"from {module} import TaskTimedout", namespace)  # the way old code imports it
+    assert namespace["TaskTimedout"] is TaskTimedOutError
+    with pytest.warns(DeprecationWarning, match="TaskTimedOutError"):
+        assert importlib.import_module(module).TaskTimedout is TaskTimedOutError
+    assert "TaskTimedout" not in importlib.import_module(module).__all__
+
+
+def test_an_unknown_error_name_is_still_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match=r"'flowwire\.errors' has no attribute 'TaskTimedOut'"):
+        errors.TaskTimedOut  # type: ignore[attr-defined]  # noqa: B018
+
+
+def test_a_retry_policy_matches_the_timeout_error_under_either_name() -> None:
+    from flowwire import RetryPolicy
+
+    for listed in ("TaskTimedout", "TaskTimedOutError", TaskTimedOutError):
+        policy = RetryPolicy(non_retryable_errors=(listed,))
+        assert policy.never_retries("TaskTimedOutError")
+        assert policy.never_retries("TaskTimedout")  # a history written before the rename
+        assert not policy.never_retries("TaskError")

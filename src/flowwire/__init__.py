@@ -18,7 +18,7 @@ from flowwire.errors import (
     StoreError,
     StoreUnavailable,
     TaskError,
-    TaskTimedout,
+    TaskTimedOutError,
     TransportError,
     UnknownExecutionError,
     UnknownTaskError,
@@ -89,7 +89,7 @@ __all__ = [
     "TaskClass",
     "TaskError",
     "TaskResult",
-    "TaskTimedout",
+    "TaskTimedOutError",
     "Transport",
     "TransportError",
     "TypeAdapter",
@@ -127,4 +127,6 @@ def __getattr__(name: str) -> Any:
         from flowwire.transport.codecs.protobuf import ProtobufTransport
 
         return ProtobufTransport
-    raise AttributeError(f"module 'flowwire' has no attribute {name!r}")
+    from flowwire.errors import deprecated
+
+    return deprecated(__name__, name)  # TaskTimedout, with a warning; else AttributeError

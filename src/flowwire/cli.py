@@ -56,7 +56,7 @@ def format_task_failure(error: TaskError, *, command: str, traceback: bool = Fal
     ``flowwire swf start --wait``): one line ``COMMAND: TASK failed: TYPE: MESSAGE``, then, when
     ``traceback`` asks for it, the remote traceback (or a note that none was recorded).
 
-    ``TYPE`` is the remote exception's class name, else the error's own (``TaskTimedout``).
+    ``TYPE`` is the remote exception's class name, else the error's own (``TaskTimedOutError``).
     """
     kind = error.type_name or type(error).__name__
     text = f"{command}: {error.task or 'the workflow'} failed: {kind}: {error.message}"

@@ -13,7 +13,7 @@
     │   └── PayloadTooLarge         a payload over the backend's field limit
     ├── ApplicationError            raised by task code on purpose: attributes, no retry
     ├── TaskError                   a task (activity or child workflow) failed
-    │   └── TaskTimedout            ... because it timed out (after its retries)
+    │   └── TaskTimedOutError       ... because it timed out (after its retries)
     ├── NondeterminismError         the history no longer matches the workflow code
     ├── UnknownTaskError            a completion token no open activity task has
     ├── UnknownExecutionError       a signal to an execution that is unknown or closed
@@ -23,6 +23,9 @@
 Every message names what was wrong and where: a value path such as
 ``$.args[0]["price"]``, a task name, or a size and its limit. Third-party exceptions are
 wrapped at the boundary with ``raise ... from exc`` so the original stays in ``__cause__``.
+
+``TaskTimedout``, the earlier spelling of :class:`TaskTimedOutError`, is a deprecated alias of
+it: the same class, and reading the name warns with ``DeprecationWarning``.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ __all__ = [
     "StoreError",
     "StoreUnavailable",
     "TaskError",
-    "TaskTimedout",
+    "TaskTimedOutError",
     "TransportError",
     "UnknownExecutionError",
     "UnknownTaskError",
@@ -242,8 +245,14 @@ def _rebuild_task_error(
     )
 
 
-class TaskTimedout(TaskError):
-    """A task timed out (and its retries, if any, were used up)."""
+class TaskTimedOutError(TaskError):
+    """A task timed out (and its retries, if any, were used up): what a workflow sees for a
+    :class:`flowwire.history.TaskTimedOut` event once the retry policy gives up.
+
+    The failure it becomes, when a workflow does not handle it, records its type name,
+    ``"TaskTimedOutError"`` (a retry policy's ``non_retryable_errors`` matches ``"TaskTimedout"``,
+    the name recorded before 0.1.0, as the same error).
+    """
 
 
 class NondeterminismError(FlowwireError):
@@ -278,3 +287,30 @@ class StoreError(BackendError):
     def __init__(self, message: str, *, path: str = "") -> None:
         self.path = path
         super().__init__(message)
+
+
+#: Deprecated names: ``{old: (new, the object)}``, read through the module ``__getattr__``.
+_DEPRECATED: dict[str, tuple[str, type[FlowwireError]]] = {
+    "TaskTimedout": ("TaskTimedOutError", TaskTimedOutError),
+}
+
+
+def deprecated(module: str, name: str) -> Any:
+    """The object a deprecated ``flowwire`` error name stands for, after a
+    ``DeprecationWarning`` naming the new name; ``AttributeError`` for any other name."""
+    found = _DEPRECATED.get(name)
+    if found is None:
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+    import warnings
+
+    new, obj = found
+    warnings.warn(
+        f"{module}.{name} is deprecated, use {module}.{new} (the same class)",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return obj
+
+
+def __getattr__(name: str) -> Any:
+    return deprecated(__name__, name)

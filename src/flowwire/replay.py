@@ -41,7 +41,7 @@ from flowwire.errors import (
     NondeterminismError,
     StoreUnavailable,
     TaskError,
-    TaskTimedout,
+    TaskTimedOutError,
 )
 from flowwire.history import (
     Event,
@@ -760,7 +760,7 @@ class Execution:
             error = call.transport.deserialize_error(event.reason, event.details)
         elif isinstance(event, TaskTimedOut):
             attempts = "1 attempt" if call.attempt == 0 else f"{call.attempt + 1} attempts"
-            error = TaskTimedout(f"timed out ({event.timeout_type}) after {attempts}")
+            error = TaskTimedOutError(f"timed out ({event.timeout_type}) after {attempts}")
         else:
             assert isinstance(event, TaskScheduleFailed)
             error = TaskError(f"could not be scheduled: {event.cause}", reason=event.cause)

@@ -48,7 +48,7 @@ class RetryPolicy:
     ``min(initial_interval * backoff_coefficient ** (n - 1), maximum_interval)``, rounded up
     to whole seconds (timers are whole seconds on every engine); a delay of 0 starts the next
     attempt at once. Timeouts are retried like failures. When the attempts are used up, the
-    last attempt's error (``TaskError``, ``TaskTimedout``) is what the workflow sees.
+    last attempt's error (``TaskError``, ``TaskTimedOutError``) is what the workflow sees.
     """
 
     maximum_attempts: int | None = 3
@@ -80,8 +80,17 @@ class RetryPolicy:
         return math.ceil(min(grown, cap))
 
     def never_retries(self, type_name: str | None) -> bool:
-        """Whether a failure of exception type ``type_name`` is in ``non_retryable_errors``."""
-        return type_name is not None and type_name in _names(self.non_retryable_errors)
+        """Whether a failure of exception type ``type_name`` is in ``non_retryable_errors``
+        (a renamed flowwire error matches under its old name and its new one)."""
+        if type_name is None:
+            return False
+        names = {_RENAMED.get(n, n) for n in _names(self.non_retryable_errors)}
+        return _RENAMED.get(type_name, type_name) in names
+
+
+#: Type names flowwire's own errors were recorded under before a rename: ``{old: new}``. A
+#: history written before the rename still decides the same way.
+_RENAMED = {"TaskTimedout": "TaskTimedOutError"}
 
 
 def _seconds(value: float | timedelta) -> float:

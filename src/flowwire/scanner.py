@@ -2,8 +2,10 @@
 
 ``scan`` finds the classes decorated with ``flowwire.activity`` or
 ``flowwire.workflow`` in modules and packages (walking sub-modules), skipping ignored
-module names; a ``Registry`` maps ``(kind, name, version)`` to classes and refuses
-duplicates. Engines look task types up in a registry when they execute decisions.
+module names; :func:`find_type` finds the class a command-line target names. The classes found
+go into a :class:`flowwire.tasktype.TaskRegistry`, the one task registry of every engine.
+``Registry``, the name this module gave that registry until issue 18, is a deprecated alias of
+it that warns when read.
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ import importlib
 import pkgutil
 from collections.abc import Iterable, Iterator
 from types import ModuleType
+from typing import Any
 
 from flowwire._checks import check_version
 from flowwire.errors import RegistrationError
-from flowwire.task import Activity, ActivityMeta, Workflow, WorkflowMeta, meta_of
-from flowwire.tasktype import TaskTypes, type_of
+from flowwire.task import meta_of
+from flowwire.tasktype import TaskRegistry
 
-__all__ = ["Registry", "find_type", "scan"]
+__all__ = ["find_type", "scan"]
 
 Target = ModuleType | str | type
 
@@ -108,42 +111,22 @@ def find_type(
             meta.kind,
         ):
             return cls
-    registry = Registry(classes)
+    registry = TaskRegistry(classes)
     if kind is None:  # say what was meant: an activity if one has that name
         kind = "activity" if registry.has_name("activity", name) else "workflow"
     where = module if isinstance(module, str) else module.__name__
     raise RegistrationError(f"{where}: {registry.missing(kind, name, wanted)}")
 
 
-class Registry(TaskTypes):
-    """Task classes by ``(kind, name, version)``; ``kind`` is ``"activity"`` or ``"workflow"``.
+def __getattr__(name: str) -> Any:
+    if name == "Registry":  # the name until issue 18
+        import warnings
 
-    The engines' one registry (:class:`flowwire.tasktype.TaskTypes`), with lookups by class.
-    """
-
-    def register(self, cls: object) -> None:
-        """Add a decorated class; registering the same class twice is a no-op.
-
-        Raises:
-            RegistrationError: not a class, no metadata, or another class already has the
-                same kind, name and version.
-        """
-        if not isinstance(cls, type):
-            raise RegistrationError(f"only task classes can be registered, got {cls!r}")
-        if type_of(cls) is None or not issubclass(cls, Activity | Workflow):
-            raise RegistrationError(
-                f"{cls.__module__}.{cls.__qualname__} has no task metadata: decorate it with "
-                "@activity(...) or @workflow(...)"
-            )
-        self.add(cls)
-
-    def activity(self, name: str, version: str) -> type[Activity] | None:
-        found = self.get("activity", name, version)
-        return None if found is None else found.cls
-
-    def workflow(self, name: str, version: str) -> type[Workflow] | None:
-        found = self.get("workflow", name, version)
-        return None if found is None else found.cls
-
-    def metadata(self) -> list[ActivityMeta | WorkflowMeta]:
-        return [t.meta for t in self]
+        warnings.warn(
+            "flowwire.scanner.Registry is deprecated, use flowwire.tasktype.TaskRegistry "
+            "(the same class)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return TaskRegistry
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

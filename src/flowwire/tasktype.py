@@ -7,9 +7,12 @@ the module) its ``run`` signature, argument types and return hint. Proxies, the 
 ``Execution``, activity execution, both engines and every starter read the task type; nothing
 else derives any of this again.
 
-A :class:`TaskTypes` table maps ``(kind, name, version)`` to task types. It is the one registry
-of the engines: it refuses a second class for a taken type and answers an unknown type with
-the registered names of that kind.
+A :class:`TaskRegistry` maps ``(kind, name, version)`` to task types. It is the one task
+registry: the local engine's, the SWF engine's (:class:`flowwire.engines.swf.TaskRegistry`, a
+subclass that adds the SWF registration specs and the engine's transport rule) and the one
+:func:`flowwire.scanner.find_type` builds. It refuses a second class for a taken type and
+answers an unknown type with the registered names of that kind. ``TaskTypes`` (and
+``flowwire.scanner.Registry``) are deprecated aliases of it that warn when read.
 
 This module imports no engine and no user code.
 """
@@ -25,12 +28,12 @@ from typing import TYPE_CHECKING, Any
 from flowwire.errors import ConfigurationError, RegistrationError
 
 if TYPE_CHECKING:
-    from flowwire.task import ActivityMeta, WorkflowMeta
+    from flowwire.task import Activity, ActivityMeta, Workflow, WorkflowMeta
     from flowwire.transport import Transport
 
 __all__ = [
+    "TaskRegistry",
     "TaskType",
-    "TaskTypes",
     "check_binding",
     "run_signature",
     "type_of",
@@ -163,12 +166,13 @@ def type_of(cls: object) -> TaskType | None:
     return found if isinstance(found, TaskType) else None
 
 
-class TaskTypes:
-    """Task types by ``(kind, name, version)``: the registry every engine looks types up in.
+class TaskRegistry:
+    """Task types by ``(kind, name, version)``: the registry every engine looks types up in;
+    ``kind`` is ``"activity"`` or ``"workflow"``.
 
     Raises:
-        RegistrationError: (``add``) a class without task metadata, or a second class for a
-            type that is taken (both are named).
+        RegistrationError: (``add``, ``register``) a class without task metadata, or a second
+            class for a type that is taken (both are named).
     """
 
     def __init__(self, classes: Iterable[type | TaskType] = ()) -> None:
@@ -194,8 +198,33 @@ class TaskTypes:
         self._types[task_type.key] = task_type
         return task_type
 
+    def register(self, cls: object) -> None:
+        """Add a decorated class; registering the same class twice is a no-op.
+
+        Raises:
+            RegistrationError: not a class, no metadata, or another class already has the
+                same kind, name and version.
+        """
+        if not isinstance(cls, type):
+            raise RegistrationError(f"only task classes can be registered, got {cls!r}")
+        self.add(cls)
+
     def get(self, kind: str, name: str, version: str) -> TaskType | None:
         return self._types.get((kind, name, version))
+
+    def activity(self, name: str, version: str) -> type[Activity] | None:
+        """The activity class registered as ``name`` ``version``, or ``None``."""
+        found = self._types.get(("activity", name, version))
+        return None if found is None else found.cls
+
+    def workflow(self, name: str, version: str) -> type[Workflow] | None:
+        """The workflow class registered as ``name`` ``version``, or ``None``."""
+        found = self._types.get(("workflow", name, version))
+        return None if found is None else found.cls
+
+    def metadata(self) -> list[ActivityMeta | WorkflowMeta]:
+        """The decorator metadata of every registered type, in registration order."""
+        return [t.meta for t in self._types.values()]
 
     def has_name(self, kind: str, name: str) -> bool:
         """Whether some version of ``kind`` ``name`` is registered."""
@@ -231,3 +260,17 @@ class TaskTypes:
 
     def __contains__(self, cls: object) -> bool:
         return any(t.cls is cls or t is cls for t in self._types.values())
+
+
+def __getattr__(name: str) -> Any:
+    if name == "TaskTypes":  # the name until issue 18
+        import warnings
+
+        warnings.warn(
+            "flowwire.tasktype.TaskTypes is deprecated, use flowwire.tasktype.TaskRegistry "
+            "(the same class)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return TaskRegistry
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

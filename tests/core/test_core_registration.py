@@ -10,7 +10,7 @@ from _scanpkg.tasks import ScanA, ScanW, Undecorated
 
 from flowwire.errors import RegistrationError, UnknownTransportError
 from flowwire.proxy import ActivityProxy, WorkflowProxy
-from flowwire.scanner import Registry, scan
+from flowwire.scanner import scan
 from flowwire.task import (
     Activity,
     ActivityMeta,
@@ -20,6 +20,7 @@ from flowwire.task import (
     meta_of,
     workflow,
 )
+from flowwire.tasktype import TaskRegistry
 from flowwire.transport import MsgpackTransport
 
 
@@ -82,7 +83,7 @@ def test_scan_finds_decorated_classes_in_packages_with_ignores() -> None:
 
 
 def test_registry_refuses_duplicates_and_undecorated_classes() -> None:
-    registry = Registry(scan("_scanpkg"))
+    registry = TaskRegistry(scan("_scanpkg"))
     assert registry.activity("scan_b", "2") is ScanB and registry.workflow("scan_w", "1") is ScanW
     assert registry.activity("scan_w", "1") is None
     registry.register(ScanA)  # the same class again is fine
@@ -97,6 +98,31 @@ def test_registry_refuses_duplicates_and_undecorated_classes() -> None:
         registry.register(Undecorated)
     with pytest.raises(RegistrationError, match="only task classes"):
         registry.register("scan_a")
+    assert [m.name for m in registry.metadata()] == [t.name for t in registry]
+
+
+@pytest.mark.parametrize(("module", "old"), [("tasktype", "TaskTypes"), ("scanner", "Registry")])
+def test_the_old_registry_names_are_the_one_registry_and_warn(module: str, old: str) -> None:
+    namespace: dict[str, object] = {}
+    with pytest.warns(DeprecationWarning, match=rf"flowwire\.{module}\.{old} is deprecated"):
+        exec(f"from flowwire.{module} import {old}", namespace)  # the way old code imports it
+    assert namespace[old] is TaskRegistry
+    with pytest.raises(ImportError, match="cannot import name 'Nothing'"):
+        exec(f"from flowwire.{module} import Nothing", {})
+
+
+def test_the_swf_registry_is_the_one_registry_and_follows_additions() -> None:
+    pytest.importorskip("boto3", reason="needs the 'swf' extra: pip install flowwire[swf]")
+    from flowwire.engines.swf import TaskRegistry as SWFTaskRegistry
+
+    registry = SWFTaskRegistry([ScanA], transport="msgpack")
+    assert isinstance(registry, TaskRegistry)
+    registry.register(ScanW)
+    registry.add(ScanB)
+    assert registry.workflows == {("scan_w", "1"): ScanW}
+    assert registry.activities == {("scan_a", "1"): ScanA, ("scan_b", "2"): ScanB}
+    assert registry.get("workflow", "scan_w", "1") is not None
+    assert registry.transport_for(ScanW).name == "msgpack"
 
 
 def test_proxies_resolve_names_defaults_and_return_types() -> None:

@@ -118,7 +118,7 @@ def test_timeouts_beyond_retries_fail_with_task_timedout() -> None:
     history = started(5) + time_out("double-0-0") + timer("double-0-1.delay")
     history += time_out("double-0-1") + timer("double-0-2.delay") + time_out("double-0-2")
     error = failure_of(replay(Retrying, history))
-    assert error.type_name == "TaskTimedout"
+    assert error.type_name == "TaskTimedOutError"
     assert "double-0-2" in str(error) and "after 3 attempts" in str(error)
 
 

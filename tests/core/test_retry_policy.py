@@ -17,7 +17,7 @@ from flowwire import (
     RegistrationError,
     RetryPolicy,
     TaskError,
-    TaskTimedout,
+    TaskTimedOutError,
     Workflow,
     WorkflowProxy,
     activity,
@@ -129,7 +129,8 @@ def test_the_last_timeout_is_a_task_timed_out_naming_the_attempts() -> None:
             history += timer(f"double-0-{attempt}.delay")
         history += timed_out(f"double-0-{attempt}")
     (done,) = decide_both(Retried, history)
-    assert JSON.deserialize_result(done.result)["class"] == "TaskTimedout"  # type: ignore[union-attr]
+    details = JSON.deserialize_result(done.result)
+    assert details["class"] == "TaskTimedOutError"  # type: ignore[index]
 
 
 @workflow("strict_retried", "1", "tl")
@@ -319,4 +320,4 @@ def test_a_decorators_retry_is_the_default_of_its_proxies() -> None:
 
 
 def test_task_timed_out_is_still_a_task_error() -> None:
-    assert issubclass(TaskTimedout, TaskError)
+    assert issubclass(TaskTimedOutError, TaskError)

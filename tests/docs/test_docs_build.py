@@ -73,7 +73,7 @@ def test_html_build_has_no_warnings(html: Path) -> None:
     assert (html / "index.html").is_file()
     api = (html / "api.html").read_text(encoding="utf-8")
     # The reference really documents the error tree (not an empty page).
-    for name in ("FlowwireError", "EncodeError", "PayloadTooLarge", "TaskTimedout"):
+    for name in ("FlowwireError", "EncodeError", "PayloadTooLarge", "TaskTimedOutError"):
         assert f'id="flowwire.{name}"' in api or f'id="flowwire.errors.{name}"' in api, name
     # ... and the testing helpers, which import without hypothesis.
     for name in ("values", "values_equal", "check_transport"):

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from _durable_tasks import Chain, Countdown, Delayed, Fan, LongDelayed, Parent, Staged, Step
 
-from flowwire import LocalEngine, StoreError, TaskTimedout
+from flowwire import LocalEngine, StoreError, TaskTimedOutError
 from flowwire.errors import ConfigurationError
 from flowwire.history import (
     TaskCompleted,
@@ -308,7 +308,7 @@ def test_a_run_that_timed_out_while_the_engine_was_down_closes_at_once(tmp_path:
             events=[StoredEvent("run-1", WorkflowStarted(payload), 1000.0)],
         ),
     )
-    with pytest.raises(TaskTimedout, match="workflow_duration of 10s"):
+    with pytest.raises(TaskTimedOutError, match="workflow_duration of 10s"):
         engine(path).execute(Chain, [2], workflow_id="late")
     assert SQLiteStore(path, readonly=True).find("late").status == "timed_out"  # type: ignore[union-attr]
 

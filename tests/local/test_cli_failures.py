@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from flowwire.cli import format_task_failure, main
-from flowwire.errors import TaskError, TaskTimedout
+from flowwire.errors import TaskError, TaskTimedOutError
 
 HERE = Path(__file__).resolve().parent
 FAILED = (
@@ -34,9 +34,9 @@ def test_format_names_task_type_and_message_and_adds_the_traceback_on_request() 
 
 
 def test_format_of_an_error_without_remote_type_or_task_or_traceback() -> None:
-    timed_out = TaskTimedout("timed out (START_TO_CLOSE)", task="workflow 'w' v1 (w-1)")
+    timed_out = TaskTimedOutError("timed out (START_TO_CLOSE)", task="workflow 'w' v1 (w-1)")
     assert format_task_failure(timed_out, command="c", traceback=True) == (
-        "c: workflow 'w' v1 (w-1) failed: TaskTimedout: timed out (START_TO_CLOSE)\n"
+        "c: workflow 'w' v1 (w-1) failed: TaskTimedOutError: timed out (START_TO_CLOSE)\n"
         "(no remote traceback was recorded)"
     )
     assert format_task_failure(TaskError("gone"), command="c") == (

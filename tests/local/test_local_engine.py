@@ -13,7 +13,7 @@ import _local_tasks as tasks
 import pytest
 
 from flowwire.engines.local import LocalEngine, run_workflow
-from flowwire.errors import TaskError, TaskTimedout
+from flowwire.errors import TaskError, TaskTimedOutError
 from flowwire.history import TaskCompleted, TaskScheduled, TaskTimedOut, TimerFired, TimerStarted
 
 
@@ -68,7 +68,7 @@ def test_engine_default_transport_applies_to_classes_without_one() -> None:
 def test_heartbeat_timeout_is_real_and_heartbeat_reports_it() -> None:
     tasks.Silent.after_timeout.clear()
     silent, alive = engine().run(tasks.Heartbeats)
-    assert silent.startswith("TaskTimedout: timed out (HEARTBEAT)")
+    assert silent.startswith("TaskTimedOutError: timed out (HEARTBEAT)")
     assert alive == "alive"
     deadline = time.monotonic() + 1
     while not tasks.Silent.after_timeout and time.monotonic() < deadline:
@@ -150,7 +150,7 @@ def test_unknown_activity_type_fails_to_schedule() -> None:
 
 def test_workflow_duration_is_enforced() -> None:
     started = time.monotonic()
-    with pytest.raises(TaskTimedout, match="workflow_duration of 1s"):
+    with pytest.raises(TaskTimedOutError, match="workflow_duration of 1s"):
         engine().run(tasks.TooLong)
     assert time.monotonic() - started < 1.4
 

@@ -17,7 +17,8 @@ from flowwire import (
 )
 from flowwire.cli import main
 from flowwire.errors import RegistrationError, TaskError
-from flowwire.scanner import Registry, find_type
+from flowwire.scanner import find_type
+from flowwire.tasktype import TaskRegistry
 
 
 @activity("charge", "1", "shop")
@@ -93,9 +94,9 @@ def test_a_long_listing_is_cut() -> None:
     for i in range(25):
         cls = type(f"A{i}", (Activity,), {"run": lambda self: None})
         classes.append(activity(f"task{i:02}", "1", "tl")(cls))
-    text = Registry(classes).missing("activity", "tusk07", "1")
+    text = TaskRegistry(classes).missing("activity", "tusk07", "1")
     assert text.endswith("'task19' v1 and 5 more; did you mean 'task07' v1?"), text
-    assert Registry().missing("workflow", "w", "1") == (
+    assert TaskRegistry().missing("workflow", "w", "1") == (
         "workflow 'w' v1 is not registered; registered workflows: none"
     )
 

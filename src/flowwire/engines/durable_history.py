@@ -41,7 +41,7 @@ from flowwire.history import (
 )
 from flowwire.runtime.sqlite import SQLiteStore
 from flowwire.runtime.store import RunRecord
-from flowwire.tasktype import TaskType, TaskTypes
+from flowwire.tasktype import TaskRegistry, TaskType
 from flowwire.tools.histories import ExecutionSummary, HistoryEntry
 from flowwire.tools.timeline import Timeline, TimelineRow
 from flowwire.transport import Transport
@@ -96,7 +96,7 @@ class _Transports:
     """The transport of each scheduled type (registered: its own by the rule; else the
     engine's default)."""
 
-    def __init__(self, types: TaskTypes, rule: TransportRule) -> None:
+    def __init__(self, types: TaskRegistry, rule: TransportRule) -> None:
         self.types, self.rule = types, rule
 
     def of(self, event: TaskScheduled | None) -> tuple[TaskType | None, Transport]:
@@ -115,7 +115,7 @@ def _label(event: TaskScheduled) -> str:
 def history_entries(
     store: SQLiteStore,
     record: RunRecord,
-    types: TaskTypes,
+    types: TaskRegistry,
     rule: TransportRule,
     *,
     decode: bool = True,

@@ -34,7 +34,7 @@ from flowwire.errors import (
     ConfigurationError,
     PayloadTooLarge,
     TaskError,
-    TaskTimedout,
+    TaskTimedOutError,
     UnknownTaskError,
 )
 from flowwire.history import Event
@@ -44,9 +44,9 @@ from flowwire.runtime.memory import MemoryStore
 from flowwire.runtime.sqlite import SYNCHRONOUS, SQLiteStore
 from flowwire.runtime.store import HistoryStore, RunRecord
 from flowwire.runtime.workers import ProcessWorkers, ThreadWorkers, Workers
-from flowwire.scanner import Registry, scan
+from flowwire.scanner import scan
 from flowwire.task import ActivityOutcome, Workflow
-from flowwire.tasktype import TaskType, type_of
+from flowwire.tasktype import TaskRegistry, TaskType, type_of
 from flowwire.transport import Transport, TransportContext
 from flowwire.transport_rule import TransportRule
 from flowwire.waits import check_signal_name, unknown_execution
@@ -211,7 +211,7 @@ class LocalEngine:
             )
         self._clock = clock
         self._ignore = tuple(ignore)
-        self._registry = Registry(scan(*tasks, ignore=self._ignore))
+        self._registry = TaskRegistry(scan(*tasks, ignore=self._ignore))
         self._offload_dir = None if offload_dir is None else os.fspath(offload_dir)
         self._default_name = transport if isinstance(transport, str) else None
         self.rule = local_rule(transport, self._offload_dir, self._registry.get)
@@ -280,7 +280,7 @@ class LocalEngine:
 
         Raises:
             TaskError: the workflow failed (the error names it and what failed inside), or
-                ``TaskTimedout`` when it exceeded its ``workflow_duration``.
+                ``TaskTimedOutError`` when it exceeded its ``workflow_duration``.
             RegistrationError: ``workflow`` is not a decorated workflow, or a duplicate.
             ConfigurationError: the arguments do not bind to the workflow's ``run`` signature
                 (checked before anything starts; the message names the workflow), or a
@@ -391,7 +391,7 @@ class LocalEngine:
         file) to close, and return its result decoded by ``workflow``'s transport.
 
         Raises:
-            TaskError: it failed (``TaskTimedout``: it timed out).
+            TaskError: it failed (``TaskTimedOutError``: it timed out).
             TimeoutError: ``timeout`` seconds passed first.
             StoreError: no such execution, or the file cannot be read.
         """
@@ -528,7 +528,7 @@ def _outcome(record: RunRecord, transport: Transport, task_type: TaskType) -> An
             record.result or "", transport=transport, type_hint=task_type.return_hint()
         )
     if record.status == "timed_out":
-        raise TaskTimedout(
+        raise TaskTimedOutError(
             f"timed out after its workflow_duration of "
             f"{round(record.deadline - record.started_at)}s",
             task=what,

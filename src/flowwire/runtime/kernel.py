@@ -95,7 +95,7 @@ from flowwire.runtime.store import (
 )
 from flowwire.runtime.workers import Workers
 from flowwire.task import ActivityOutcome
-from flowwire.tasktype import TaskType, TaskTypes
+from flowwire.tasktype import TaskRegistry, TaskType
 from flowwire.transport_rule import TransportRule
 
 __all__ = ["WORKER_LOST", "Kernel", "RunState"]
@@ -140,7 +140,7 @@ class Kernel:
         self,
         *,
         store: HistoryStore,
-        types: TaskTypes,
+        types: TaskRegistry,
         rule: TransportRule,
         workers: Callable[[Kernel], Workers],
         live: bool = True,

@@ -1,8 +1,10 @@
 """Binds workflow and activity classes to the SWF workers: the engine's only contact with the
 core (:mod:`flowwire.task`, :mod:`flowwire.replay`).
 
-* :class:`TaskRegistry` finds the classes by SWF type ``(name, version)`` and turns their
-  decorator metadata into registration specs.
+* :class:`TaskRegistry` is the engines' task registry
+  (:class:`flowwire.tasktype.TaskRegistry`) with the SWF engine's transport rule: it finds the
+  classes by SWF type ``(name, version)`` and turns their decorator metadata into
+  registration specs.
 * :class:`WorkflowReplayer` answers decision tasks. It keeps a *live* execution per run
   (:class:`flowwire.replay.Execution` with ``live=True``) between decision tasks, so a decision
   costs what changed rather than the whole history; any doubt (first sight of a run in this
@@ -32,7 +34,8 @@ from flowwire.task import (
     meta_of,
     run_activity,
 )
-from flowwire.tasktype import TaskTypes, type_of
+from flowwire.tasktype import TaskRegistry as _TaskRegistry
+from flowwire.tasktype import TaskType, type_of
 from flowwire.transport import Transport, TransportContext
 from flowwire.transport_rule import TransportRule
 
@@ -41,8 +44,10 @@ __all__ = ["TaskRegistry", "WorkflowReplayer", "activity_runner", "workflow_spec
 TypeKey = tuple[str, str]
 
 
-class TaskRegistry:
-    """Workflow and activity classes by SWF type, and the engine's transport rule.
+class TaskRegistry(_TaskRegistry):
+    """The task registry of the SWF engine: :class:`flowwire.tasktype.TaskRegistry` (the one
+    registry of every engine), its workflow and activity classes also by SWF type
+    ``(name, version)``, and the engine's transport rule.
 
     ``transport`` is the engine default for task types that chose none (``None``: JSON);
     ``store`` is the engine's offload store (a :class:`~flowwire.transport.stages.BlobStore`),
@@ -58,26 +63,25 @@ class TaskRegistry:
         transport: Transport | str | None = None,
         store: Any = None,
     ) -> None:
-        self.types = TaskTypes(classes)
-        self.rule = TransportRule(
-            transport, context=TransportContext(store=store), lookup=self.types.get
-        )
+        self.workflows: dict[TypeKey, type[Workflow]] = {}
+        self.activities: dict[TypeKey, type[Activity]] = {}
+        super().__init__(classes)
+        self.rule = TransportRule(transport, context=TransportContext(store=store), lookup=self.get)
         self.transport = self.rule.default
-        self.workflows: dict[TypeKey, type[Workflow]] = {
-            (t.name, t.version): t.cls for t in self.types.of_kind("workflow")
-        }
-        self.activities: dict[TypeKey, type[Activity]] = {
-            (t.name, t.version): t.cls for t in self.types.of_kind("activity")
-        }
+
+    def add(self, cls: type | TaskType) -> TaskType:
+        task_type = super().add(cls)
+        workflow = task_type.kind == "workflow"
+        table: dict[TypeKey, Any] = self.workflows if workflow else self.activities
+        table[task_type.name, task_type.version] = task_type.cls
+        return task_type
 
     def transport_for(self, cls: type) -> Transport:
-        """The transport of task class ``cls`` on this engine (see
-        :class:`~flowwire.transport_rule.TransportRule`)."""
+        """The transport of task class ``cls`` on this engine: its own, else the engine's,
+        else JSON, with the engine's offload store (see
+        :class:`~flowwire.transport_rule.TransportRule`); the same rule as
+        :meth:`flowwire.LocalEngine.transport_for`."""
         return self.rule.of(type_of(cls))
-
-    def workflow_transport(self, cls: type[Workflow]) -> Transport:
-        """The transport that encodes ``cls``'s input and decodes its result."""
-        return self.transport_for(cls)
 
     def task_lists(self, kind: str) -> list[str]:
         """The task lists the registered ``"workflow"`` or ``"activity"`` types default to."""
@@ -200,7 +204,7 @@ class WorkflowReplayer:
     def serialize_error(self, name: str, version: str, exc: BaseException) -> tuple[str, str]:
         """``(reason, details)`` of ``exc`` in workflow type ``(name, version)``'s transport (the
         engine default, then JSON, for a type this replayer does not know)."""
-        task_type = self.registry.types.get("workflow", name, version)
+        task_type = self.registry.get("workflow", name, version)
         return self.registry.rule.of(task_type).serialize_error(exc)
 
     def close(self) -> None:

@@ -24,7 +24,6 @@ from flowwire.engines.swf.bindings import TaskRegistry
 from flowwire.engines.swf.client import SWF
 from flowwire.engines.swf.events import key_of_child
 from flowwire.errors import FlowwireError
-from flowwire.task import declared_transport
 from flowwire.tools.histories import ExecutionSummary, HistoryEntry
 from flowwire.tools.timeline import Timeline, TimelineRow
 from flowwire.transport import Transport, get_transport
@@ -177,13 +176,12 @@ class _Transports:
         if registry is None or task is None:
             return self.fallback
         kind, name, version, _key = task
+        cls: type | None = None
         if kind == "activity":
-            cls: Any = registry.activities.get((name, version))
-            if cls is None:
-                return self.fallback
-            return registry.transport_for(cls) or declared_transport(cls) or self.fallback
-        wcls = registry.workflows.get((name, version)) if kind == "workflow" else None
-        return self.fallback if wcls is None else registry.workflow_transport(wcls)
+            cls = registry.activities.get((name, version))
+        elif kind == "workflow":
+            cls = registry.workflows.get((name, version))
+        return self.fallback if cls is None else registry.transport_for(cls)
 
 
 def _decode(transport: Transport, payload: str, field: str) -> tuple[Any, str | None]:

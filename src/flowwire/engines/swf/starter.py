@@ -3,8 +3,9 @@
 :func:`start` encodes the arguments with the workflow's transport (the one its deciders decode
 with), checks the input against SWF's limit and calls ``StartWorkflowExecution``. The returned
 :class:`WorkflowRun` waits for the execution to close and decodes its result, or raises the
-workflow's error as a :class:`~flowwire.errors.TaskError` (:class:`~flowwire.errors.TaskTimedout`
-for a timeout); a run that continued as new is followed to its last run.
+workflow's error as a :class:`~flowwire.errors.TaskError`
+(:class:`~flowwire.errors.TaskTimedOutError` for a timeout); a run that continued as new is
+followed to its last run.
 
 :func:`signal` (and :meth:`WorkflowRun.signal`) sends a signal to an open execution with
 ``SignalWorkflowExecution``, its value encoded by the workflow type's transport (the one its
@@ -22,7 +23,7 @@ from typing import Any
 from flowwire._checks import check_name, check_version
 from flowwire.engines.swf.client import SWF, SWFError
 from flowwire.engines.swf.limits import MAX_INPUT, check_field
-from flowwire.errors import ConfigurationError, TaskError, TaskTimedout
+from flowwire.errors import ConfigurationError, TaskError, TaskTimedOutError
 from flowwire.task import Workflow, WorkflowMeta
 from flowwire.tasktype import type_of
 from flowwire.transport import Transport, get_transport
@@ -68,7 +69,7 @@ class WorkflowRun:
     def result(self, *, timeout: float | None = None, interval: float = 0.2) -> Any:
         """Wait for the execution (and the runs it continued as) to close; return its decoded
         result. Raises :class:`TaskError` with the workflow's error when it failed,
-        :class:`TaskTimedout` when it timed out, :class:`TimeoutError` when ``timeout``
+        :class:`TaskTimedOutError` when it timed out, :class:`TimeoutError` when ``timeout``
         seconds pass first."""
         deadline = None if timeout is None else time.monotonic() + timeout
         run_id = self.run_id
@@ -95,7 +96,7 @@ class WorkflowRun:
                 error.task = error.task or self.what
                 raise error
             if kind == "WorkflowExecutionTimedOut":
-                raise TaskTimedout(f"timed out ({attrs.get('timeoutType')})", task=self.what)
+                raise TaskTimedOutError(f"timed out ({attrs.get('timeoutType')})", task=self.what)
             if kind == "WorkflowExecutionContinuedAsNew":
                 run_id = str(attrs["newExecutionRunId"])
                 continue
