@@ -389,7 +389,9 @@ class Execution:
 
     def _live_step(self) -> None:
         keys = self._dirty
-        if len(keys) == 1 and not self._deferred:  # one task changed: the usual decision
+        count = len(keys)
+        # one task changed (often twice: scheduled, then closed): the usual decision
+        if not self._deferred and (count == 1 or (count == 2 and keys[0] == keys[1])):
             found = self._by_key.get(keys[0])
             calls: list[_Call] = [] if found is None else [found]
         else:

@@ -169,6 +169,9 @@ class Kernel:
         # First timeout checks of scheduled attempts, one FIFO per offset from scheduling: the
         # offsets are the task types' timeouts, so each FIFO is in deadline order for free.
         self._fifos: dict[int, deque[tuple[float, AttemptRecord]]] = {}
+        #: activity decisions' options as asked -> (task type, the options it gets): types are
+        #: only ever added, so an answer stays true
+        self._resolved: dict[tuple[Any, ...], tuple[TaskType, dict[str, Any]]] = {}
         self._seq = itertools.count()
         self._ids = itertools.count(1)
         self._run_ids = new_run_id
@@ -747,33 +750,42 @@ class Kernel:
 
     def _schedule_activity(self, run: RunState, decision: ScheduleActivity, now: float) -> None:
         key = decision.key
-        task_type = self.types.get("activity", decision.name, decision.version)
-        if task_type is None:
-            self._refuse(run, decision, "activity", _ACTIVITY_OPTIONS, now)
-            return
-        meta: Any = task_type.meta
+        asked = (
+            decision.name,
+            decision.version,
+            decision.task_list,
+            decision.heartbeat,
+            decision.schedule_to_close,
+            decision.schedule_to_start,
+            decision.start_to_close,
+        )
+        resolved = self._resolved.get(asked)
+        if resolved is None:
+            task_type = self.types.get("activity", decision.name, decision.version)
+            if task_type is None:
+                self._refuse(run, decision, "activity", _ACTIVITY_OPTIONS, now)
+                return
+            resolved = self._resolved[asked] = _resolve_options(task_type, decision)
+        task_type, options = resolved
+        task_list, heartbeat, schedule_to_close, schedule_to_start, start_to_close = (
+            options.values()
+        )
+        run_id = run.record.run_id
         attempt = AttemptRecord(
-            token=f"{run.record.run_id}:{key}",
-            run_id=run.record.run_id,
-            key=key,
-            name=decision.name,
-            version=decision.version,
-            input=decision.input,
-            task_list=decision.task_list or meta.task_list,
-            scheduled_at=now,
-            heartbeat=decision.heartbeat if decision.heartbeat is not None else meta.heartbeat,
-            schedule_to_close=decision.schedule_to_close or meta.schedule_to_close,
-            schedule_to_start=decision.schedule_to_start or meta.schedule_to_start,
-            start_to_close=decision.start_to_close or meta.start_to_close,
+            f"{run_id}:{key}",
+            run_id,
+            key,
+            decision.name,
+            decision.version,
+            decision.input,
+            task_list,
+            now,
+            heartbeat,
+            schedule_to_close,
+            schedule_to_start,
+            start_to_close,
             task_type=task_type,
         )
-        options = {
-            "task_list": attempt.task_list,
-            "heartbeat": attempt.heartbeat,
-            "schedule_to_close": attempt.schedule_to_close,
-            "schedule_to_start": attempt.schedule_to_start,
-            "start_to_close": attempt.start_to_close,
-        }
         scheduled = TaskScheduled(
             key, decision.name, decision.version, "activity", options, decision.input
         )
@@ -781,7 +793,7 @@ class Kernel:
         self._attempts[attempt.token] = attempt
         self._batch.attempts.append(attempt)
         self._queue.append(attempt)
-        offset = min(attempt.schedule_to_start, attempt.schedule_to_close)
+        offset = min(schedule_to_start, schedule_to_close)
         attempt.check_at = at = now + offset
         fifo = self._fifos.get(offset)
         if fifo is None:
@@ -906,3 +918,20 @@ _CHILD_OPTIONS = ("task_list", "workflow_duration", "decision_duration")
 
 def _tick(now: float) -> None:
     """A message that does nothing: the cycle it wakes fires the deadlines that fell due."""
+
+
+def _resolve_options(
+    task_type: TaskType, decision: ScheduleActivity
+) -> tuple[TaskType, dict[str, Any]]:
+    """The task type of an activity decision and its options, the registered defaults filled
+    in, in the order ``AttemptRecord`` takes them (the dict is shared by the ``TaskScheduled``
+    events of every decision that asked the same: events are never changed)."""
+    meta: Any = task_type.meta
+    options = {
+        "task_list": decision.task_list or meta.task_list,
+        "heartbeat": decision.heartbeat if decision.heartbeat is not None else meta.heartbeat,
+        "schedule_to_close": decision.schedule_to_close or meta.schedule_to_close,
+        "schedule_to_start": decision.schedule_to_start or meta.schedule_to_start,
+        "start_to_close": decision.start_to_close or meta.start_to_close,
+    }
+    return task_type, options
