@@ -44,6 +44,8 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
+import orjson
+
 from flowwire.history import (
     Event,
     SignalDelivered,
@@ -195,8 +197,17 @@ def event_row(event: Event) -> Row:
 
 
 def _scheduled(e: TaskScheduled) -> Row:
-    options = json.dumps(e.options, separators=(",", ":")) if e.options else None
+    options = _options_text(e.options) if e.options else None
     return ("TaskScheduled", e.key, e.name, e.version, e.input, None, e.kind, options)
+
+
+def _options_text(options: dict[str, Any]) -> str:
+    """``options`` as compact JSON (orjson, else the standard library for what orjson does
+    not write: an integer beyond 64 bits)."""
+    try:
+        return orjson.dumps(options).decode()
+    except TypeError:
+        return json.dumps(options, separators=(",", ":"))
 
 
 def _timer_started(e: TimerStarted) -> Row:
