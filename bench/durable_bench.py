@@ -14,8 +14,9 @@ Every job runs on a fresh SQLite file each round; rounds are interleaved and med
   <= 0.5 s), of which Python's start and imports, and how many steps ran twice.
 * **growth**: 100 vs 1,000 sequential steps (linear: 10x), and the file's size per event.
 
-DBOS runs in a subprocess per round (``bench/_dbos_peer.py``) and is skipped with a note when it
-is not installed (``pip install dbos==3.4.0``; never a dependency of flowwire).
+DBOS runs in a subprocess per round (``peers/dbos_engine.py``) and is skipped with a note when
+it is not installed (``pip install dbos==3.4.0``; never a dependency of flowwire); raw
+``sqlite3`` is ``peers/raw_sqlite3.py``. Run by ``python bench/run.py --only durable``.
 """
 
 from __future__ import annotations
@@ -36,14 +37,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from flowwire.benchmark._engine_tasks import FanOut, Sequential
+from engine_tasks import FanOut, Sequential
+from peers import raw_sqlite3
+
+from flowwire.benchmark.report import need
 from flowwire.engines.local import LocalEngine
 
 HERE = Path(__file__).resolve().parent
 RECOVERY = """
 import sys, time
 began = time.time()
-from flowwire.benchmark._engine_tasks import LoggedSequential
+sys.path.insert(0, sys.argv[3])
+from engine_tasks import LoggedSequential
 from flowwire.engines.local import LocalEngine
 imported = time.time()
 result = LocalEngine(db=sys.argv[1]).execute(LoggedSequential, [int(sys.argv[2])], workflow_id="r")
@@ -71,24 +76,9 @@ def _flowwire(workflow: Any, n: int, synchronous: str, path: Path) -> None:
     assert result == expected, result
 
 
-def _raw(n: int, synchronous: str, path: Path) -> float:
-    con = sqlite3.connect(path, isolation_level=None)
-    con.execute("PRAGMA journal_mode = WAL")
-    con.execute(f"PRAGMA synchronous = {synchronous.upper()}")
-    con.execute("CREATE TABLE steps (id INTEGER PRIMARY KEY, result TEXT)")
-    start = time.perf_counter()
-    for i in range(n):
-        con.execute("BEGIN IMMEDIATE")
-        con.execute("INSERT INTO steps (result) VALUES (?)", (str(i),))
-        con.execute("COMMIT")
-    seconds = time.perf_counter() - start
-    con.close()
-    return seconds
-
-
 def _dbos(mode: str, n: int, path: Path) -> float:
     done = subprocess.run(
-        [sys.executable, str(HERE / "_dbos_peer.py"), str(path), mode, str(n)],
+        [sys.executable, str(HERE / "peers" / "dbos_engine.py"), str(path), mode, str(n)],
         capture_output=True,
         text=True,
         timeout=600,
@@ -115,7 +105,7 @@ def recovery(steps: int = 1000) -> dict[str, Any]:
     with _fresh_file() as path:
         log = path.with_name("steps.log")
         env["FLOWWIRE_BENCH_LOG"] = str(log)
-        command = [sys.executable, "-c", RECOVERY, str(path), str(steps)]
+        command = [sys.executable, "-c", RECOVERY, str(path), str(steps), str(HERE)]
         first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -160,19 +150,23 @@ def _file_size_per_event(steps: int) -> dict[str, float]:
 
 
 def run_durable_bench(
-    *, quick: bool, dbos: bool = True, rounds: int | None = None
+    *, quick: bool, dbos: bool = True, rounds: int | None = None, smoke: bool = False
 ) -> dict[str, Any]:
     """Measure everything in the module docstring; returns figures with ``summary`` lines.
-    ``rounds`` overrides the number of interleaved rounds (7; quick: 3)."""
+    ``rounds`` overrides the number of interleaved rounds (7; quick: 3). ``smoke``: the
+    smallest sizes and one round, for a test of the figures' shape."""
     seq, fan, dbos_fan = (200, 200, 20) if quick else (500, 1000, 100)
     rounds = rounds or (3 if quick else 7)
+    recovery_steps = 1000
+    if smoke:
+        seq, fan, dbos_fan, rounds, recovery_steps = 20, 20, 5, 1, 100
     version = dbos_version() if dbos else None
     jobs: dict[str, Callable[[Path], float | None]] = {}
     for sync in ("full", "normal"):
         jobs[f"flowwire sequential {sync}"] = functools.partial(_flowwire, Sequential, seq, sync)
-        jobs[f"raw sqlite3 {sync}"] = functools.partial(_raw, seq, sync)
+        jobs[f"raw sqlite3 {sync}"] = functools.partial(raw_sqlite3.commits, seq, sync)
         jobs[f"flowwire fan-out {sync}"] = functools.partial(_flowwire, FanOut, fan, sync)
-    small, big = (50, 200) if quick else (100, 1000)
+    small, big = (5, 20) if smoke else (50, 200) if quick else (100, 1000)
     for n in (small, big):
         jobs[f"flowwire sequential {n} full"] = functools.partial(_flowwire, Sequential, n, "full")
     if version is not None:
@@ -186,7 +180,7 @@ def run_durable_bench(
     for _ in range(rounds):
         for name, job in jobs.items():
             samples[name].append(_timed(job))
-        recoveries.append(recovery(1000))
+        recoveries.append(recovery(recovery_steps))
     med = {name: statistics.median(values) for name, values in samples.items()}
     figures: dict[str, Any] = {"rounds": rounds, "medians_s": med, "dbos": version}
     for sync in ("full", "normal"):
@@ -223,12 +217,13 @@ def run_durable_bench(
         f"next step {rec['next_step_s']:.2f} s after the new process started (target <= 0.5 s; "
         f"{rec['python_start_and_imports_s']:.2f} s of it Python and imports, "
         f"{rec['engine_to_next_step_s'] * 1000:.0f} ms engine), killed after "
-        f"{rec['killed_after_steps']:.0f} of 1,000 steps, at most {rec['steps_run_twice_max']} "
+        f"{rec['killed_after_steps']:.0f} of {recovery_steps:,} steps, at most "
+        f"{rec['steps_run_twice_max']} "
         "step run twice"
     )
     figures["recovery"] = rec
     growth = med[f"flowwire sequential {big} full"] / med[f"flowwire sequential {small} full"]
-    size = _file_size_per_event(1000)
+    size = _file_size_per_event(recovery_steps)
     figures["growth"] = {
         "ratio": growth,
         "linear": big / small,
@@ -247,10 +242,8 @@ def run_durable_bench(
 
 
 def render_durable(console: Any, figures: dict[str, Any]) -> None:
-    from flowwire.benchmark import report
-
     peer = f", DBOS {figures['dbos']}" if figures.get("dbos") else ""
-    table = report.need("rich.table").Table(
+    table = need("rich.table").Table(
         title=f"durable local engine (SQLite{peer}; medians of {figures['rounds']} interleaved "
         "rounds, a fresh file each)",
         title_justify="left",

@@ -1,12 +1,17 @@
-"""Bench: the protobuf codec's generic Value against raw msgpack (issue 2's targets).
+"""The protobuf section: the protobuf codec's generic Value against raw msgpack (issue 2's
+targets).
 
-Run: ``python bench/protobuf_value.py [--rounds N]``. Prints medians of interleaved rounds and
-the ratios the issue asks for:
+Run by ``python bench/run.py --only protobuf``. Prints medians of interleaved rounds and the
+ratios the issue asks for:
 
 * record: encode+decode of a ~20-field record through ``ProtobufCodec`` vs ``msgpack.packb`` +
   ``msgpack.unpackb`` on the same value (target: within 4x), with the naive conversion through
   the generated protobuf classes for reference;
 * 1 MiB of bytes through the codec vs a plain memory copy of the same bytes (target: >= 25%).
+
+The generated classes are made from the repository's ``proto/flowwire/v1/value.proto`` with
+grpcio-tools (the ``dev`` extra) into a temporary directory, so this module imports no private
+module of the package.
 
 Encode and decode are timed separately (each step on its own input) and added. Timing
 ``decode(encode(blob))`` as one step would mostly measure the C allocator: with two 1 MiB buffers
@@ -16,19 +21,47 @@ in on the next one, which costs ~40x a copy on some machines for any library.
 
 from __future__ import annotations
 
-import argparse
-import os
-import platform
+import importlib.util
 import statistics
+import sys
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
-import google.protobuf
 import msgpack
 
-from flowwire._proto.flowwire.v1 import value_pb2
-from flowwire.transport.codecs.protobuf import ProtobufCodec
+from flowwire.transport import ProtobufCodec
+
+PROTO = Path(__file__).resolve().parents[1] / "proto"
+
+
+def _generated() -> ModuleType:
+    """``value_pb2``, generated from :data:`PROTO` by grpcio-tools' protoc.
+
+    Raises:
+        ImportError: if grpcio-tools is not installed (``pip install grpcio-tools``).
+    """
+    name = "flowwire_bench_value_pb2"
+    if name in sys.modules:
+        return sys.modules[name]
+    from grpc_tools import protoc
+
+    with tempfile.TemporaryDirectory(prefix="flowwire-bench-proto-") as out:
+        status = protoc.main(
+            ["protoc", f"-I{PROTO}", f"--python_out={out}", "flowwire/v1/value.proto"]
+        )
+        if status != 0:
+            raise RuntimeError(f"protoc failed on {PROTO}/flowwire/v1/value.proto: {status}")
+        spec = importlib.util.spec_from_file_location(name, Path(out, "flowwire/v1/value_pb2.py"))
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    sys.modules[name] = module
+    return module
+
 
 RECORD: dict[str, Any] = {
     "id": "ord-000123",
@@ -61,10 +94,11 @@ def naive_encode(value: Any) -> bytes:
 
 
 def naive_decode(data: bytes) -> Any:
-    return _from_pb(value_pb2.Value.FromString(data))
+    return _from_pb(_generated().Value.FromString(data))
 
 
-def _to_pb(value: Any) -> value_pb2.Value:
+def _to_pb(value: Any) -> Any:
+    value_pb2 = _generated()
     out = value_pb2.Value()
     if value is None:
         out.null_value = value_pb2.NULL_VALUE
@@ -87,7 +121,7 @@ def _to_pb(value: Any) -> value_pb2.Value:
     return out
 
 
-def _from_pb(value: value_pb2.Value) -> Any:
+def _from_pb(value: Any) -> Any:
     kind = value.WhichOneof("kind")
     if kind == "list_value":
         return [_from_pb(v) for v in value.list_value.items]
@@ -134,27 +168,35 @@ def run(rounds: int, *, quick: bool = False) -> dict[str, float]:
     return {name: statistics.median(times) for name, times in samples.items()}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--rounds", type=int, default=15)
-    args = parser.parse_args()
-    medians = run(args.rounds)
-    print(
-        f"python {platform.python_version()} ({platform.python_implementation()}) on "
-        f"{platform.platform()}, {os.cpu_count()} CPUs; protobuf {google.protobuf.__version__}, "
-        f"msgpack {'.'.join(map(str, msgpack.version))}; medians of {args.rounds} rounds"
-    )
-    for name, seconds in medians.items():
-        print(f"  {name:<24} {seconds * 1e6:10.2f} us")
+def figures(quick: bool) -> dict[str, Any]:
+    """The section's figures: the medians (seconds per call) and the two target ratios."""
+    medians = run(3 if quick else 15, quick=quick)
     msgpack_rt = medians["record msgpack packb"] + medians["record msgpack unpackb"]
     record = (medians["record protobuf encode"] + medians["record protobuf decode"]) / msgpack_rt
     naive = (medians["record naive encode"] + medians["record naive decode"]) / msgpack_rt
     blob = medians["1MiB memory copy"] / (
         medians["1MiB protobuf encode"] + medians["1MiB protobuf decode"]
     )
-    print(f"record encode+decode vs raw msgpack: {record:.2f}x (target <= 4x; naive {naive:.2f}x)")
-    print(f"1 MiB bytes encode+decode vs one memory copy: {blob:.0%} of its speed (target >= 25%)")
+    return {
+        "medians_s": medians,
+        "record_vs_msgpack": record,
+        "naive_record_vs_msgpack": naive,
+        "bytes_1mib_speed_vs_memcopy": blob,
+    }
 
 
-if __name__ == "__main__":
-    main()
+def render(console: Any, result: dict[str, Any]) -> None:
+    def say(line: str) -> None:
+        console.print(line, markup=False, highlight=False)
+
+    say("protobuf codec's Value against raw msgpack and a memory copy (medians)")
+    for name, seconds in result["medians_s"].items():
+        say(f"  {name:<24} {seconds * 1e6:10.2f} us")
+    say(
+        f"record encode+decode vs raw msgpack: {result['record_vs_msgpack']:.2f}x (target <= 4x;"
+        f" naive {result['naive_record_vs_msgpack']:.2f}x)"
+    )
+    say(
+        f"1 MiB bytes encode+decode vs one memory copy: "
+        f"{result['bytes_1mib_speed_vs_memcopy']:.0%} of its speed (target >= 25%)"
+    )

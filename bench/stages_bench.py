@@ -1,10 +1,6 @@
-"""Benchmarks of the payload stages (issue 5 targets).
+"""The stages section: the payload stages' own figures (issue 5 targets).
 
-Run from the repository root::
-
-    python bench/stages_bench.py            # full run (~1 minute)
-    python bench/stages_bench.py --quick    # smoke run (a few seconds)
-    python bench/stages_bench.py --json out.json
+Run by ``python bench/run.py --only stages`` (about a minute; ``--quick``: a few seconds).
 
 What is measured, each as the median of interleaved rounds (candidates alternate inside every
 round, so drift on a shared machine hits all of them alike):
@@ -21,23 +17,17 @@ round, so drift on a shared machine hits all of them alike):
 
 from __future__ import annotations
 
-import argparse
 import hashlib
-import json
 import logging
 import os
-import platform
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from flowwire.transport import Transport, envelope, get_transport
-from flowwire.transport._protocols import StageContext
+from flowwire.transport import StageContext, Transport, envelope, get_transport
 from flowwire.transport.stages import LocalDirectoryStore, Offload, S3Store, Zstd
 
 MIB = 1 << 20
@@ -228,69 +218,51 @@ def bench_s3(rounds: int, number: int) -> dict[str, Any] | None:
     return {k: v * 1e3 for k, v in times.items()}
 
 
-def environment() -> dict[str, Any]:
-    def ver(name: str) -> str:
-        try:
-            return version(name)
-        except PackageNotFoundError:
-            return "not installed"
-
-    return {
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "cpu": platform.processor() or platform.machine(),
-        "cores": os.cpu_count(),
-        "versions": {
-            n: ver(n) for n in ("flowwire", "zstandard", "cryptography", "boto3", "moto", "orjson")
-        },
-    }
-
-
-def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="few rounds (smoke run)")
-    parser.add_argument("--json", type=Path, help="write the results to this file")
-    parser.add_argument("--no-s3", action="store_true", help="skip the moto S3 benchmark")
-    options = parser.parse_args(argv)
-    rounds, number = (3, 3) if options.quick else (15, 10)
-
-    results: dict[str, Any] = {"environment": environment(), "rounds": rounds}
-    print(json.dumps(results["environment"]))
+def run(quick: bool, *, s3: bool = True, smoke: bool = False) -> dict[str, Any]:
+    """Every figure of the section, JSON-ready (times in milliseconds or microseconds, as the
+    keys say); ``s3_moto`` is ``None`` when moto is not installed. ``smoke``: one round of one
+    call each, for a test of the figures' shape."""
+    rounds, number = (1, 1) if smoke else (3, 3) if quick else (15, 10)
+    results: dict[str, Any] = {"rounds": rounds}
     results["zstd_batch"] = bench_zstd(rounds, number)
-    print("\n1. zstd on the 1,000-record batch (result round trip)")
-    print(f"   {'codec':<9}{'chars':>9}{'zstd':>9}{'ratio':>8}{'plain ms':>10}{'zstd ms':>9}")
+    results["skip_check"] = bench_skip(rounds, number * 10)
+    with tempfile.TemporaryDirectory() as tmp:
+        results["local_offload"] = bench_local_offload(rounds, number, Path(tmp))
+    if s3:
+        results["s3_moto"] = bench_s3(rounds, max(1, number // 3))
+    return results
+
+
+def render(console: Any, results: dict[str, Any]) -> None:
+    def say(line: str = "") -> None:
+        console.print(line, markup=False, highlight=False)
+
+    say("stages: 1. zstd on the 1,000-record batch (result round trip)")
+    say(f"   {'codec':<9}{'chars':>9}{'zstd':>9}{'ratio':>8}{'plain ms':>10}{'zstd ms':>9}")
     for r in results["zstd_batch"]:
-        print(
+        say(
             f"   {r['codec']:<9}{r['plain_chars']:>9}{r['zstd_chars']:>9}{r['size_ratio']:>8.3f}"
             f"{r['plain_ms']:>10.3f}{r['zstd_ms']:>9.3f}"
         )
-    skip = results["skip_check"] = bench_skip(rounds, number * 10)
-    print("\n2. zstd skipped below the threshold, tiny call round trip (msgpack)")
-    print(
+    skip = results["skip_check"]
+    say("stages: 2. zstd skipped below the threshold, tiny call round trip (msgpack)")
+    say(
         f"   no stage {skip['round_trip_us']:.2f} us; with a skipping zstd stage "
         f"{skip['with_skipping_zstd_us']:.2f} us ({skip['added_percent']:+.1f}%); the check alone "
         f"{skip['check_alone_us']:.3f} us = {skip['check_percent_of_round_trip']:.2f}% "
         "(target < 5%)"
     )
-    with tempfile.TemporaryDirectory() as tmp:
-        local = results["local_offload"] = bench_local_offload(rounds, number, Path(tmp))
-    print("\n3. offload of 5 MiB to the local-directory store (ms)")
-    for key, value in local.items():
+    say("stages: 3. offload of 5 MiB to the local-directory store (ms)")
+    for key, value in results["local_offload"].items():
         unit = "x" if key.startswith("ratio") else " ms"
-        print(f"   {key:<26}{value:>9.2f}{unit}")
-    print("   target: offload within 3x of writing the file directly")
-    if not options.no_s3:
-        s3 = results["s3_moto"] = bench_s3(rounds, max(1, number // 3))
-        if s3 is None:
-            print("\n4. S3 over moto: skipped (moto not installed)")
-        else:
-            print("\n4. offload of 5 MiB to S3 on moto in this process (emulator, not AWS)")
-            for key, value in s3.items():
-                print(f"   {key:<26}{value:>9.2f} ms")
-    if options.json:
-        options.json.write_text(json.dumps(results, indent=2))
-    return results
-
-
-if __name__ == "__main__":
-    main()
+        say(f"   {key:<26}{value:>9.2f}{unit}")
+    say("   target: offload within 3x of writing the file directly")
+    if "s3_moto" not in results:
+        return
+    s3 = results["s3_moto"]
+    if s3 is None:
+        say("stages: 4. S3 over moto: skipped (moto not installed: pip install 'moto[server]')")
+    else:
+        say("stages: 4. offload of 5 MiB to S3 on moto in this process (emulator, not AWS)")
+        for key, value in s3.items():
+            say(f"   {key:<26}{value:>9.2f} ms")

@@ -1,18 +1,21 @@
-"""SWF engine figures: throughput against moto, and the decider's CPU per decision.
+"""The SWF section: throughput against moto, the decider's CPU per decision, round trips.
 
-    python bench/swf_bench.py [--workflows 40] [--fanout 200] [--quick]
+Run by ``python bench/run.py --only swf`` (not part of the default sections: it needs moto and
+boto3, the ``testing`` extra, and takes minutes).
 
-1. Workflows per second: ``--workflows`` one-activity workflows started at once, run by an
+1. Workflows per second: 40 one-activity workflows started at once (quick: 5), run by an
    in-process WorkerPool (4 decider + 4 activity threads) against moto in server mode.
-2. Activity round trips per second: one workflow fanning out ``--fanout`` trivial activities.
+2. Activity round trips per second: one workflow fanning out 200 trivial activities (quick: 20).
 3. Decider CPU per decision (``time.process_time``) for a sequential workflow whose history has
    about 100 and about 1,000 events, fed SWF-shaped ``PollForDecisionTask`` answers (no
    network, no botocore parsing): *incremental* is what a long-running decider pays (cached
    history, only new events as ``startAtPreviousStartedEvent`` returns them, live execution);
    *cold* is a decider that sees the run for the first time (whole history translated and
    replayed). Medians of interleaved rounds.
+4. Round trips per transport (``swf_round_trips.py``): sequential workflows and a fan-out from
+   ``StartWorkflowExecution`` to the decoded result.
 
-Caveats: moto answers an empty poll after a fixed 1 s and never long-polls (``--poll-wait``
+Caveats: moto answers an empty poll after a fixed 1 s and never long-polls (``poll_wait``
 shortens that wait; shorter waits mean more polls competing for moto's CPU, so they do not
 necessarily help), serializes nothing like SWF
 and runs in this process, so throughput figures measure flowwire + boto3 + moto on this
@@ -22,17 +25,14 @@ parsing of the answer (proportional to the events returned).
 
 from __future__ import annotations
 
-import argparse
-import platform
 import statistics
-import sys
 import time
 from typing import Any
 
 import boto3
-import moto
+import swf_round_trips
 
-import flowwire
+from flowwire.benchmark.report import need
 from flowwire.engines.swf.bindings import TaskRegistry, WorkflowReplayer
 from flowwire.engines.swf.client import SWF
 from flowwire.engines.swf.decider import Decider
@@ -199,38 +199,46 @@ def decider_cpu(sizes: tuple[int, ...], rounds: int) -> dict[tuple[str, int], fl
     return {key: statistics.median(values) for key, values in samples.items()}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--workflows", type=int, default=40)
-    parser.add_argument("--fanout", type=int, default=200)
-    parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument(
-        "--poll-wait",
-        type=float,
-        default=-1.0,
-        help="seconds moto waits on an empty poll; <0 (default): moto's own 1 s",
-    )
-    parser.add_argument("--quick", action="store_true", help="small numbers, for a smoke run")
-    args = parser.parse_args()
-    if args.quick:
-        args.workflows, args.fanout, args.rounds = 5, 20, 3
-    print(
-        f"flowwire {flowwire.__version__}, boto3 {boto3.__version__}, moto {moto.__version__}, "
-        f"Python {platform.python_version()}, {platform.machine()} {platform.processor() or ''}"
-    )
-    cpu = decider_cpu((100, 1000), args.rounds)
+def run(quick: bool, *, poll_wait: float | None = None) -> dict[str, Any]:
+    """Every figure of the section, JSON-ready."""
+    workflows, fanout, rounds = (5, 20, 3) if quick else (40, 200, 15)
+    cpu = decider_cpu((100, 1000), rounds)
+    figures: dict[str, Any] = {"rounds": rounds}
     for mode in ("incremental", "cold"):
         small, large = cpu[(mode, 100)], cpu[(mode, 1000)]
-        print(
-            f"decider CPU per decision, {mode:11}: {small * 1e3:7.3f} ms at ~100 events, "
-            f"{large * 1e3:7.3f} ms at ~1,000 events, ratio {large / small:5.2f}x"
+        figures[f"decider CPU per decision, {mode}"] = {
+            "events_100_s": small,
+            "events_1000_s": large,
+            "ratio": large / small,
+            "summary": f"{small * 1e3:.3f} ms at ~100 events, {large * 1e3:.3f} ms at ~1,000 "
+            f"events, ratio {large / small:.2f}x",
+        }
+    shown = "moto's 1 s" if poll_wait is None else f"{poll_wait} s"
+    for name, value in throughput(workflows, fanout, poll_wait).items():
+        figures[f"{name} against moto"] = {
+            "value": value,
+            "summary": f"{value:,.1f} (empty polls answered after {shown})",
+        }
+    figures["round_trips"] = swf_round_trips.run_swf_bench(quick=quick)
+    return figures
+
+
+def render(console: Any, figures: dict[str, Any]) -> None:
+    table = need("rich.table").Table(
+        title="SWF engine against moto (an emulator: not SWF's figures)", title_justify="left"
+    )
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for name, value in figures.items():
+        if isinstance(value, dict) and "summary" in value:
+            table.add_row(name, value["summary"])
+    trips = figures["round_trips"]
+    if "skipped" in trips:
+        table.add_row("round trips", f"skipped: {trips['skipped']}")
+    for trip in trips.get("runs", []):
+        ok = "" if trip["result_ok"] else " (WRONG RESULT)"
+        table.add_row(
+            f"round trip, {trip['transport']}: {trip['workflow']} of {trip['steps']}",
+            f"{trip['seconds']:.2f} s{ok}",
         )
-    sys.stdout.flush()
-    wait = None if args.poll_wait < 0 else args.poll_wait
-    shown = "moto's 1 s" if wait is None else f"{wait} s"
-    for name, value in throughput(args.workflows, args.fanout, wait).items():
-        print(f"{name} against moto (empty polls answered after {shown}): {value:8.1f}")
-
-
-if __name__ == "__main__":
-    main()
+    console.print(table)

@@ -1,8 +1,9 @@
-"""Smoke test of the benchmark suite: a ``flowwire bench --quick`` equivalent with tiny rounds.
+"""Smoke test of ``flowwire bench``: a ``--quick`` equivalent with tiny rounds.
 
 It checks the structure of the results, never a timing: every payload ran through every
 built-in transport, unsupported pairs carry a reason, ratios and sizes are where they belong,
-and the JSON document round-trips.
+and the JSON document round-trips. The comparison suite of ``bench/`` is
+``tests/test_bench_suite.py``'s.
 """
 
 from __future__ import annotations
@@ -44,16 +45,27 @@ def test_argument_candidates_only_run_on_call_payloads(outcome) -> None:  # type
     assert all(r.status == "ok" for r in args)
 
 
-def test_typed_payloads_run_on_flowwire_and_the_typed_peers_only(outcome) -> None:  # type: ignore[no-untyped-def]
+def test_typed_payloads_run_on_flowwire_only(outcome) -> None:  # type: ignore[no-untyped-def]
     typed = {r.candidate: r for r in outcome.results if r.payload == "typed"}
     assert {"orjson", "msgpack", "codec json"}.isdisjoint(typed)
     for name in ("flowwire json", "flowwire msgpack", "flowwire protobuf"):
         assert typed[name].status == "ok", typed[name].note
-    for peer in ("pydantic", "msgspec Struct"):  # the dev extra installs both
-        assert typed[peer].status == "ok", typed[peer].note
-    names = {t["name"] for t in outcome.document["targets"]}
-    assert "json decode into Order <= 1x pydantic" in names
-    assert "protobuf record arguments decode <= 3x msgpack" in names
+    assert {r.group for r in typed.values()} == {"flowwire", "stages"}
+
+
+def test_the_package_runs_no_peer_library(outcome) -> None:  # type: ignore[no-untyped-def]
+    """The comparison peers live in bench/: the package's candidates are flowwire's own, the
+    raw libraries it depends on and a memory copy, whatever else is installed."""
+    assert {r.library for r in outcome.results} == {
+        "flowwire",
+        "orjson",
+        "msgpack",
+        "protobuf",
+        "python",
+    }
+    assert {r.candidate for r in outcome.results if r.library == "python"} == {"memcopy"}
+    assert outcome.document["skipped_candidates"] == []
+    assert "targets" not in outcome.document and "engine" not in outcome.document
 
 
 def test_unsupported_pairs_are_listed_with_the_reason(outcome) -> None:  # type: ignore[no-untyped-def]
@@ -86,8 +98,8 @@ def test_document_is_complete_json(outcome, tmp_path: Path) -> None:  # type: ig
 
 
 def test_cli_writes_json_and_plots(tmp_path: Path) -> None:
-    pytest.importorskip("rich")
-    from flowwire.bench_cli import main
+    pytest.importorskip("rich", reason="needs the bench extra (rich)")
+    from flowwire.benchmark.cli import main
 
     out = tmp_path / "bench.json"
     argv = ["--quick", "--rounds", "1", "--min-time", "0.0001", "--payloads", "tiny,record"]
@@ -116,11 +128,29 @@ def test_cli_writes_json_and_plots(tmp_path: Path) -> None:
 
 
 def test_cli_reports_configuration_errors(capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("rich")
-    from flowwire.bench_cli import main
+    pytest.importorskip("rich", reason="needs the bench extra (rich)")
+    from flowwire.benchmark.cli import main
 
     assert main(["--payloads", "nope", "--no-progress"]) == 2
     assert "unknown payload 'nope'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag", ["--engine", "--swf"])
+def test_cli_says_where_the_engine_benchmarks_went(
+    flag: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from flowwire.benchmark.cli import main
+
+    assert main([flag, "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "moved out of the package" in err and "python bench/run.py" in err
+    assert flag not in build_help()
+
+
+def build_help() -> str:
+    from flowwire.benchmark.cli import build_parser
+
+    return build_parser().format_help()
 
 
 def test_builtin_payload_shapes() -> None:
@@ -187,35 +217,6 @@ def test_first_difference() -> None:
     assert first_difference("x", "y") == "$: value differs"
 
 
-def test_engine_figures_have_their_structure() -> None:
-    outcome = run_suite(
-        Options(**TINY, payloads=["tiny"], only=["flowwire json"], engine=True)  # type: ignore[arg-type]
-    )
-    engine = outcome.document["engine"]
-    assert engine["fan_out"]["activities"] == 200
-    assert engine["fan_out"]["activities_per_s"] > 0
-    assert [p["completed_tasks"] for p in engine["replay"]] == [10, 100, 1000]
-    assert all(p["decision_s"] > 0 and p["cold_decision_s"] > 0 for p in engine["replay"])
-    assert engine["sequential"]["live"]["ratio"] > 0
-    assert "full_replay" not in engine["sequential"]  # quick runs skip the slow mode
-
-
-def test_replay_history_builder_matches_the_engine() -> None:
-    from flowwire.benchmark._engine_tasks import Sequential
-    from flowwire.benchmark.engine import sequential_history
-    from flowwire.engines.local import LocalEngine
-
-    engine = LocalEngine()
-    assert engine.run(Sequential, 3) == 3
-    (history,) = engine.histories.values()
-    built = sequential_history(3)
-    # the same events in the same order, up to the input (n = completed + 1 there)
-    assert [type(e) for e in history[1:7]] == [type(e) for e in built[1:]]
-    assert [getattr(e, "key", None) for e in history[1:7]] == [
-        getattr(e, "key", None) for e in built[1:]
-    ]
-
-
 class _ThirdPartyCodec:
     """A minimal third-party codec (JSON through orjson), registered for one test only."""
 
@@ -246,19 +247,6 @@ def test_third_party_transports_are_benchmarked(monkeypatch: pytest.MonkeyPatch)
     assert result.peer is None  # no raw library is known for a third-party codec
 
 
-@pytest.mark.swf
-def test_swf_round_trips_over_moto() -> None:
-    pytest.importorskip("moto")
-    from flowwire.benchmark.engine_swf import run_swf_bench
-
-    figures = run_swf_bench(("msgpack",), quick=True)
-    assert [(r["workflow"], r["steps"]) for r in figures["runs"]] == [
-        ("sequential", 1),
-        ("fan-out", 3),
-    ]
-    assert all(r["result_ok"] and r["seconds"] > 0 for r in figures["runs"])
-
-
 def test_missing_output_library_names_the_extra() -> None:
     from flowwire.benchmark.report import need
 
@@ -286,66 +274,6 @@ def test_a_candidate_failing_mid_run_is_reported_not_fatal() -> None:
     assert by_name["flaky"].status == "failed" and "disk full" in by_name["flaky"].note
     assert not by_name["flaky"].timed
     assert by_name["steady"].status == "ok" and by_name["steady"].timed
-
-
-def _bench_script(name: str) -> dict[str, object]:
-    import runpy
-
-    root = Path(__file__).resolve().parents[1]
-    return runpy.run_path(str(root / "bench" / name), run_name="bench_script")
-
-
-def test_bench_transports_script_prints_the_targets(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    pytest.importorskip("rich")
-    main = _bench_script("transports.py")["main"]
-    out = tmp_path / "transports.json"
-    assert main(["--quick", "--rounds", "1", "--json", str(out)]) == 0  # type: ignore[operator]
-    printed = capsys.readouterr().out
-    assert "transports vs the raw library" in printed
-    assert "protobuf record within 4x of msgpack" in printed
-    assert "json decode into Order <= 1x pydantic" in printed
-    doc = json.loads(out.read_text())
-    assert {t["candidate"] for t in doc["targets"]} >= {"flowwire json", "codec msgpack"}
-
-
-def test_bench_engine_script_without_flowy(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    pytest.importorskip("rich")
-    main = _bench_script("engine.py")["main"]
-    out = tmp_path / "engine.json"
-    args = ["--quick", "--no-flowy", "--no-durable", "--json", str(out)]
-    assert main(args) == 0  # type: ignore[operator]
-    assert "fan-out of 200 trivial activities" in capsys.readouterr().out
-    assert json.loads(out.read_text())["engine"]["replay"][0]["completed_tasks"] == 10
-
-
-def test_durable_bench_figures_have_their_structure(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    pytest.importorskip("rich")
-    monkeypatch.chdir(tmp_path)  # the bench's fresh files go under the current directory
-    module = _bench_script("durable_bench.py")
-    figures = module["run_durable_bench"](quick=True, dbos=False, rounds=1)  # type: ignore[operator]
-    assert figures["sequential 200 (full)"]["of_raw"] > 0
-    assert figures["sequential 200 (normal)"]["raw_commits_per_s"] > 0
-    assert figures["fan-out 200 (normal)"]["activities_per_s"] > 0
-    recovery = figures["recovery"]
-    assert recovery["killed_after_steps"] >= 500 and recovery["steps_run_twice_max"] <= 1
-    assert recovery["next_step_s"] >= recovery["engine_to_next_step_s"] > 0
-    assert figures["growth"]["bytes_per_event"] > 0 and figures["growth"]["linear"] == 4
-    assert figures["note"] == "DBOS skipped (--no-dbos)"
-    module["render_durable"](figures=figures, console=_console())  # type: ignore[operator]
-    assert "durable local engine" in capsys.readouterr().out
-    assert list(tmp_path.iterdir()) == []  # every fresh file was removed
-
-
-def _console() -> object:
-    from rich.console import Console
-
-    return Console(width=200)
 
 
 class _ReverseStage:

@@ -322,7 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
     for command, module_name, function, extra in (
         ("decode", "flowwire.decode_cli", "add_decode_command", None),
         ("swf", "flowwire.engines.swf.cli", "add_swf_commands", "swf"),
-        ("bench", "flowwire.bench_cli", "add_bench_command", "bench"),
+        ("bench", "flowwire.benchmark.cli", "add_bench_command", "bench"),
     ):
         try:
             module = importlib.import_module(module_name)

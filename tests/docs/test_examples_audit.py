@@ -34,9 +34,9 @@ NOT_RUN = {
         "deployment on Amazon SWF; the same commands run against moto in "
         "tests/swf/test_swf_examples.py"
     ),
-    ("benchmarks.md", "pip install -e '.[bench]'"): (
-        "installs the bench extra and runs the full benchmark for minutes; CI runs "
-        "flowwire bench --quick"
+    ("benchmarks.md", "pip install -e '.[dev]' -r bench/requirements.txt"): (
+        "installs the peers and runs the whole comparison suite for minutes; "
+        "tests/test_bench_suite.py runs python bench/run.py --smoke, CI flowwire bench --quick"
     ),
     ("stages.md", "aws s3api put-bucket-lifecycle-configuration --bucket acme-workflows \\"): (
         "configures a real S3 bucket"

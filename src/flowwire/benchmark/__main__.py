@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from flowwire.bench_cli import main
+from flowwire.benchmark.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

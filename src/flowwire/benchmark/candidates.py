@@ -15,12 +15,15 @@ plus labels. They come from four places:
   third-party stage registered with ``register_stage`` (built without options).
 * ``codec``: the built-in codecs alone (``codec.encode`` / ``codec.decode``: no envelope, no
   armor, no type rebuilding), to separate codec cost from transport cost.
-* ``peer`` / ``reference``: the modules of :mod:`flowwire.benchmark.peers`.
+* ``peer`` / ``reference``: the raw libraries the codecs build on (orjson, msgpack,
+  protobuf) and a memory copy, from :mod:`flowwire.benchmark.references`.
+
+Comparisons with other libraries are not built here: the repository's ``bench/run.py`` makes
+:class:`Candidate` objects of its own peer modules and passes them to the same runner.
 """
 
 from __future__ import annotations
 
-import importlib
 import tempfile
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -28,25 +31,27 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flowwire.transport import (
+    Stage,
+    Transport,
     available_stages,
     available_transports,
     get_codec,
     get_stage,
     get_transport,
 )
-from flowwire.transport._protocols import Stage, Transport
 
 __all__ = [
     "LATIN1_CODECS",
     "RAW_PEER",
     "STAGE_SETS",
+    "UNTYPED_KINDS",
     "Candidate",
     "CandidateSet",
     "Skipped",
     "build_candidates",
 ]
 
-#: The payload kinds peers run on unless they say otherwise (typed payloads need typed peers).
+#: The payload kinds untyped libraries run on (typed payloads need typed peers).
 UNTYPED_KINDS = frozenset({"value", "call", "message"})
 
 #: The raw library each built-in codec is compared with.
@@ -242,30 +247,10 @@ def _codecs(out: CandidateSet) -> None:
         )
 
 
-def _peers(out: CandidateSet) -> None:
-    from flowwire.benchmark.peers import PEER_MODULES
+def _references(out: CandidateSet) -> None:
+    from flowwire.benchmark.references import reference_candidates
 
-    for module_name in PEER_MODULES:
-        try:
-            module = importlib.import_module(f"flowwire.benchmark.peers.{module_name}")
-        except ImportError as exc:
-            out.skipped.append(
-                Skipped(module_name, f"not installed ({exc}); pip install 'flowwire[bench]'")
-            )
-            continue
-        out.candidates.append(
-            Candidate(
-                name=module.NAME,
-                group="reference" if module_name == "memcopy" else "peer",
-                library=module.LIBRARY,
-                encode=module.encode,
-                decode=module.decode,
-                note=module.NOTE,
-                kinds=getattr(module, "KINDS", UNTYPED_KINDS),
-                prepare=getattr(module, "prepare", None),
-                normalize=getattr(module, "normalize", None),
-            )
-        )
+    out.candidates.extend(reference_candidates())
 
 
 def build_candidates(
@@ -273,7 +258,7 @@ def build_candidates(
     *,
     stages: str = "default",
     include_codecs: bool = True,
-    include_peers: bool = True,
+    include_references: bool = True,
 ) -> CandidateSet:
     """Every candidate for a run. Temporary resources (the offload directory) are registered on
     ``stack`` and removed when it closes. Candidates that cannot be built are listed in
@@ -288,6 +273,6 @@ def build_candidates(
     _stage_transports(out, combos + (_third_party_stages() if combos else []), stack)
     if include_codecs:
         _codecs(out)
-    if include_peers:
-        _peers(out)
+    if include_references:
+        _references(out)
     return out

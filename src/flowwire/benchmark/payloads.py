@@ -11,10 +11,10 @@ name           value
 ``batch``      a list of 1,000 such records (all different)
 ``bytes_1mib`` 1 MiB of random (incompressible) bytes
 ``text_1mib``  1 MiB (UTF-8) of prose-like text, mostly ASCII with some accented words
-``protobuf``   a typed protobuf message (:mod:`flowwire.benchmark._order`), decoded back to its
-               class from the type hint
+``protobuf``   a typed protobuf message (:mod:`flowwire.benchmark.order_message`), decoded back
+               to its class from the type hint
 ``record_call`` a task call with one record as its argument: ``[[record], {}]``
-``typed``      the typed ``Order`` (:mod:`flowwire.benchmark._typed_order`: nested dataclasses, a
+``typed``      the typed ``Order`` (:mod:`flowwire.benchmark.typed_order`: nested dataclasses, a
                datetime, Decimal amounts, an enum), decoded from its type hint
 =============  ==============================================================================
 """
@@ -162,7 +162,7 @@ def _text_payload() -> Payload:
 
 
 def _protobuf() -> Payload:
-    from flowwire.benchmark._order import Order, make_order
+    from flowwire.benchmark.order_message import Order, make_order
 
     return _payload(
         "protobuf", make_order(), "typed protobuf Order (12 items)", kind="message", type_hint=Order
@@ -174,7 +174,7 @@ def _record_call() -> Payload:
 
 
 def _typed() -> Payload:
-    from flowwire.benchmark._typed_order import Order, make_typed_order
+    from flowwire.benchmark.typed_order import Order, make_typed_order
 
     return _payload(
         "typed",

@@ -1,5 +1,5 @@
-"""PNG charts with matplotlib (the ``bench`` extra): throughput per candidate and payload, and
-the replay-cost curve of the engine benchmark. Uses the non-interactive Agg backend."""
+"""PNG charts with matplotlib (the ``bench`` extra): throughput per candidate and payload. Uses
+the non-interactive Agg backend."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from flowwire.benchmark.report import need
 from flowwire.benchmark.runner import Result
 
-__all__ = ["plot_replay", "plot_throughput"]
+__all__ = ["plot_throughput", "pyplot"]
 
 _COLORS = {
     "flowwire": "#1f77b4",
@@ -20,7 +20,12 @@ _COLORS = {
 }
 
 
-def _pyplot() -> Any:
+def pyplot() -> Any:
+    """``matplotlib.pyplot`` on the Agg backend.
+
+    Raises:
+        ConfigurationError: if matplotlib is not installed, naming the ``bench`` extra.
+    """
     matplotlib = need("matplotlib")
     matplotlib.use("Agg")
     return need("matplotlib.pyplot")
@@ -59,7 +64,7 @@ def _short(value: float) -> str:
 def plot_throughput(results: list[Result], out_dir: str | Path) -> list[Path]:
     """One PNG per payload (``throughput-<payload>.png``): round-trip throughput per
     candidate, on a log scale, coloured by group. Returns the written paths."""
-    plt = _pyplot()
+    plt = pyplot()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     by_payload: dict[str, list[Result]] = {}
@@ -76,41 +81,3 @@ def plot_throughput(results: list[Result], out_dir: str | Path) -> list[Path]:
         plt.close(fig)
         written.append(path)
     return written
-
-
-def plot_replay(engine: dict[str, Any], out_dir: str | Path) -> Path | None:
-    """``replay-cost.png``: milliseconds per decision against the number of completed tasks in the
-    history (log-log), from the engine benchmark's ``replay`` series; ``None`` if absent."""
-    series = engine.get("replay") or []
-    if not series:
-        return None
-    plt = _pyplot()
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    fig, ax = plt.subplots(figsize=(6, 4))
-    xs = [point["completed_tasks"] for point in series]
-    ys = [point["decision_s"] * 1e3 for point in series]
-    ax.plot(xs, ys, marker="o", label="full-replay decision, results cached (warm)")
-    cold = [point["cold_decision_s"] * 1e3 for point in series]
-    ax.plot(xs, cold, marker="s", label="full-replay decision, every result decoded (cold)")
-    linear = [ys[0] * x / xs[0] for x in xs]
-    ax.plot(xs, linear, linestyle="--", color="#999999", label="linear from the first point")
-    ax.plot(
-        xs,
-        [ys[0] * (x / xs[0]) ** 2 for x in xs],
-        linestyle=":",
-        color="#cc6666",
-        label="quadratic from the first point",
-    )
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("completed tasks in the history")
-    ax.set_ylabel("ms per decision (replay)")
-    ax.set_title("Replay cost against history length")
-    ax.grid(which="both", alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    path = out / "replay-cost.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path

@@ -21,18 +21,15 @@ from flowwire.errors import ConfigurationError
 
 __all__ = ["environment", "need", "render_results", "results_document", "write_json"]
 
-#: Distributions whose versions are recorded with every run.
+#: Distributions whose versions are recorded with every run (``environment`` takes more).
 LIBRARIES = (
     "flowwire",
     "orjson",
     "msgpack",
     "protobuf",
     "pybase64",
-    "msgspec",
-    "temporalio",
     "zstandard",
     "cryptography",
-    "flowy",
     "rich",
     "matplotlib",
 )
@@ -66,10 +63,11 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine() or "unknown"
 
 
-def environment() -> dict[str, Any]:
-    """The machine and library versions a result was measured on."""
+def environment(libraries: Iterable[str] = ()) -> dict[str, Any]:
+    """The machine and library versions a result was measured on: those of
+    :data:`LIBRARIES`, then of ``libraries`` (``None`` for one that is not installed)."""
     versions: dict[str, str | None] = {}
-    for name in LIBRARIES:
+    for name in dict.fromkeys((*LIBRARIES, *libraries)):
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -148,20 +146,19 @@ def results_document(
     baseline: str,
     payloads: list[dict[str, Any]],
     skipped: list[dict[str, str]],
-    engine: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Everything a run measured, as plain JSON-ready data (times in seconds per operation;
-    ratios are this candidate's time over the other's, so > 1 means slower)."""
+    ratios are this candidate's time over the other's, so > 1 means slower). The environment
+    records the version of every candidate's library too."""
     rows = _by_payload(results)
     return {
         "format": "flowwire-bench/1",
-        "environment": environment(),
+        "environment": environment(r.library for r in results if r.library != "python"),
         "config": {"rounds": config.rounds, "min_time": config.min_time, "seed": config.seed},
         "baseline": baseline,
         "payloads": payloads,
         "skipped_candidates": skipped,
         "results": [_result_dict(r, rows[r.payload], baseline) for r in results],
-        "engine": engine,
     }
 
 

@@ -1,21 +1,20 @@
 """One benchmark run from options to a results document: what ``flowwire bench`` does.
 
-Kept apart from the command line so tests and ``bench/*.py`` scripts drive the same code
-in-process.
+Kept apart from the command line so tests and the repository's ``bench/run.py`` drive the same
+code in-process (``bench/run.py`` adds its peer candidates through ``run_suite(extra=...)``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from flowwire.benchmark import runner
-from flowwire.benchmark.candidates import STAGE_SETS, Candidate, build_candidates
+from flowwire.benchmark.candidates import STAGE_SETS, Candidate, CandidateSet, build_candidates
 from flowwire.benchmark.payloads import Payload, builtin_payloads, load_payload
 from flowwire.benchmark.report import results_document
-from flowwire.benchmark.targets import transport_targets
 from flowwire.errors import ConfigurationError
 
 __all__ = ["Options", "Outcome", "run_suite"]
@@ -29,8 +28,6 @@ class Options:
     ``--payload`` specs. ``only``: keep candidates whose name contains one of these substrings
     (the baseline and their raw libraries come along). ``rounds`` and ``min_time`` override the
     mode's defaults (``quick``: 3 rounds of 2 ms batches; otherwise 15 rounds of 10 ms).
-    ``engine`` adds the local engine benchmark; ``swf`` (with ``engine``) SWF-over-moto round
-    trips.
     """
 
     quick: bool = False
@@ -41,8 +38,6 @@ class Options:
     only: list[str] | None = None
     stages: str = "default"
     baseline: str = "msgpack"
-    engine: bool = False
-    swf: bool = False
     seed: int = 1
 
     def config(self) -> runner.RunConfig:
@@ -79,12 +74,12 @@ def run_suite(
     options: Options,
     *,
     on_step: Callable[[str, int], None] | None = None,
-    engine_runner: Callable[[bool], dict[str, Any]] | None = None,
+    extra: CandidateSet | None = None,
 ) -> Outcome:
     """Build the payloads and candidates, measure them, and assemble the document.
 
-    ``engine_runner(quick)`` is called when ``options.engine`` is set (default: the local
-    engine benchmark of :mod:`flowwire.benchmark.engine`).
+    ``extra`` adds candidates after the built ones (and its ``skipped`` entries to the
+    document's); ``only`` filters them like the others.
 
     Raises:
         ConfigurationError: for an unknown payload name, an unreadable ``--payload``, an
@@ -99,6 +94,9 @@ def run_suite(
     config = options.config()
     with ExitStack() as stack:
         built = build_candidates(stack, stages=options.stages)
+        if extra is not None:
+            built.candidates += extra.candidates
+            built.skipped += extra.skipped
         candidates = _select(built.candidates, options.only, options.baseline)
         if not candidates:
             raise ConfigurationError(
@@ -106,17 +104,6 @@ def run_suite(
                 f"{', '.join(c.name for c in built.candidates)})"
             )
         results = runner.run(payloads, candidates, config, on_step=on_step)
-    engine: dict[str, Any] | None = None
-    if options.engine:
-        if engine_runner is None:
-            from flowwire.benchmark.engine import run_engine_bench
-
-            engine_runner = run_engine_bench
-        engine = engine_runner(options.quick)
-        if options.swf:
-            from flowwire.benchmark.engine_swf import run_swf_bench
-
-            engine["swf"] = run_swf_bench()
     document = results_document(
         results,
         config=config,
@@ -131,9 +118,5 @@ def run_suite(
             for p in payloads
         ],
         skipped=[{"candidate": s.name, "reason": s.reason} for s in built.skipped],
-        engine=engine,
     )
-    document["targets"] = [
-        {**asdict(t), "met": t.met} for t in transport_targets(results) if t.value is not None
-    ]
     return Outcome(results, document, payloads, candidates)

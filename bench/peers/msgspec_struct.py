@@ -11,7 +11,7 @@ from typing import Any
 
 import msgspec
 
-from flowwire.benchmark import _typed_order as typed
+from flowwire.benchmark import typed_order as typed
 
 NAME = "msgspec Struct"
 LIBRARY = "msgspec"

@@ -1,15 +1,15 @@
 """DBOS Transact on SQLite doing the durable benchmark's work, one round per process.
 
-``python bench/_dbos_peer.py FILE sequential|fan-out N`` launches DBOS on a fresh SQLite file,
-runs the workflow once and prints ``{"seconds": ...}`` for the workflow alone (launch and
+``python bench/peers/dbos_engine.py FILE sequential|fan-out N`` launches DBOS on a fresh SQLite
+file, runs the workflow once and prints ``{"seconds": ...}`` for the workflow alone (launch and
 shutdown are not timed). Sequential: ``N`` steps, each waiting for the previous one. Fan-out:
 ``N`` workflows of one step each, enqueued on a DBOS queue and summed (DBOS steps cannot run
 concurrently inside one workflow; queued workflows are its way to fan out). The queue is
 polled every 0.1 s (the default is 1 s), which favours DBOS. DBOS keeps its own defaults
 otherwise (SQLite's rollback journal, ``synchronous=FULL``; step outputs pickled).
 
-Run by ``bench/durable.py`` only when ``dbos`` is installed (``pip install dbos==3.4.0``);
-DBOS is never a dependency of flowwire.
+Run by ``bench/durable_bench.py`` (one subprocess per round) only when ``dbos`` is installed
+(``pip install dbos==3.4.0``); DBOS is never a dependency of flowwire.
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@
   engine's default) and, in a full run, with ``live=False`` (a full replay at every decision);
   the ratio of the two is the target (<= 15x for 10x the steps).
 
-Every figure is the median of interleaved repetitions. Peers that need patches to import (flowy
-0.4.1 on Python 3.11) are measured by ``bench/engine.py``, never here.
+Every figure is the median of interleaved repetitions. The comparisons with a bare thread pool
+and flowy 0.4.1 are ``engine_bench.py``'s; this module measures flowwire alone.
 """
 
 from __future__ import annotations
@@ -18,15 +18,19 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from flowwire.benchmark._engine_tasks import FanOut, Sequential
+from engine_tasks import FanOut, Sequential
+
+from flowwire.benchmark.plot import pyplot
+from flowwire.benchmark.report import fmt_time, need
 from flowwire.engines.local import LocalEngine
 from flowwire.history import Event, TaskCompleted, TaskScheduled, WorkflowStarted
 from flowwire.replay import forget, replay
 from flowwire.transport import get_transport
 
-__all__ = ["render_engine", "run_engine_bench", "sequential_history", "time_run"]
+__all__ = ["plot_replay", "render_engine", "run_engine_bench", "sequential_history", "time_run"]
 
 REPLAY_SIZES = (10, 100, 1000)
 
@@ -125,8 +129,6 @@ def run_engine_bench(quick: bool = False) -> dict[str, Any]:
 
 def render_engine(console: Any, engine: dict[str, Any]) -> None:
     """Print the engine figures as a rich table."""
-    from flowwire.benchmark.report import fmt_time, need
-
     table = need("rich.table").Table(title="local engine", title_justify="left")
     table.add_column("measure")
     table.add_column("value", justify="right")
@@ -161,3 +163,42 @@ def render_engine(console: Any, engine: dict[str, Any]) -> None:
             f"{run['seconds']:.2f} s{ok}",
         )
     console.print(table)
+
+
+def plot_replay(engine: dict[str, Any], out_dir: str | Path) -> Path | None:
+    """``replay-cost.png``: milliseconds per decision against the number of completed tasks in
+    the history (log-log), from :func:`run_engine_bench`'s ``replay`` series; ``None`` if
+    absent."""
+    series = engine.get("replay") or []
+    if not series:
+        return None
+    plt = pyplot()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    xs = [point["completed_tasks"] for point in series]
+    ys = [point["decision_s"] * 1e3 for point in series]
+    ax.plot(xs, ys, marker="o", label="full-replay decision, results cached (warm)")
+    cold = [point["cold_decision_s"] * 1e3 for point in series]
+    ax.plot(xs, cold, marker="s", label="full-replay decision, every result decoded (cold)")
+    linear = [ys[0] * x / xs[0] for x in xs]
+    ax.plot(xs, linear, linestyle="--", color="#999999", label="linear from the first point")
+    ax.plot(
+        xs,
+        [ys[0] * (x / xs[0]) ** 2 for x in xs],
+        linestyle=":",
+        color="#cc6666",
+        label="quadratic from the first point",
+    )
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("completed tasks in the history")
+    ax.set_ylabel("ms per decision (replay)")
+    ax.set_title("Replay cost against history length")
+    ax.grid(which="both", alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    path = out / "replay-cost.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -1,8 +1,9 @@
 """The typed payload of the benchmarks: an ``Order`` of nested dataclasses with a datetime,
 Decimal amounts and an enum, as application code passes to ``run(self, order: Order)``.
 
-Peers mirror it in their own types (``peers/msgspec_struct.py``); the field names, types
-and values are the same, so every candidate carries the same information.
+Public so that comparison benchmarks can mirror it in their own types (the repository's
+``bench/peers/msgspec_struct.py``); the field names, types and values are the same, so every
+candidate carries the same information.
 """
 
 from __future__ import annotations

@@ -1,9 +1,11 @@
-"""``flowwire bench``: the command line of the benchmark suite.
+"""``flowwire bench``: the command line of the payload benchmark.
 
 ``flowwire.cli`` calls :func:`add_bench_command` on its subparsers (guarded by ImportError);
 ``python -m flowwire.benchmark`` runs :func:`main` directly. The rich table, the progress bar
 and the plots need the ``bench`` extra (``pip install 'flowwire[bench]'``); without it the
-command says so and exits with status 2.
+command says so and exits with status 2. The comparison with other libraries and the engine
+benchmarks are the repository's ``python bench/run.py``; ``--engine`` and ``--swf``, which ran
+them here before, now exit with status 2 and say so.
 """
 
 from __future__ import annotations
@@ -20,10 +22,16 @@ from flowwire.errors import ConfigurationError
 __all__ = ["add_bench_command", "build_parser", "main", "run_bench_command"]
 
 _DESCRIPTION = (
-    "Measure payload throughput of every registered transport, stage combinations and peer "
-    "libraries (orjson, msgpack, protobuf, msgspec, pydantic, flowy-style json, Temporal's "
-    "converter, a memory copy) on built-in payload shapes and your own; optionally the local "
-    "engine."
+    "Measure payload throughput of every registered transport, stage combinations and the "
+    "codecs alone, next to the raw libraries they build on (orjson, msgpack, protobuf) and a "
+    "memory copy, on built-in payload shapes and your own. Comparisons with other libraries "
+    "and the engine benchmarks: python bench/run.py in a flowwire checkout."
+)
+
+#: What ``--engine`` and ``--swf`` answer: they ran benchmarks that now live in ``bench/``.
+MOVED = (
+    "the engine and SWF benchmarks moved out of the package: run 'python bench/run.py "
+    "--only engine' (or '--only swf') in a flowwire checkout"
 )
 
 
@@ -58,12 +66,9 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--baseline", default="msgpack", help="candidate the 'x baseline' column divides by"
     )
-    parser.add_argument("--engine", action="store_true", help="also run the engine benchmarks")
-    parser.add_argument(
-        "--swf",
-        action="store_true",
-        help="with --engine: also SWF-over-moto round trips (about 50 s, needs moto)",
-    )
+    # moved to bench/run.py: kept so that old command lines get a clear answer, not a usage error
+    parser.add_argument("--engine", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--swf", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--json", metavar="FILE", help="write results and environment as JSON")
     parser.add_argument("--plot", metavar="DIR", help="write PNG charts into DIR")
     parser.add_argument("--markdown", metavar="FILE", help="write the tables as Markdown")
@@ -78,7 +83,7 @@ def add_bench_command(subparsers: Any) -> argparse.ArgumentParser:
     namespace and returns the exit status.
     """
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        "bench", help="benchmark transports, peers and the engine", description=_DESCRIPTION
+        "bench", help="benchmark your payloads through the transports", description=_DESCRIPTION
     )
     _configure(parser)
     return parser
@@ -109,8 +114,6 @@ def _options(args: argparse.Namespace) -> Any:
         only=_split(args.only),
         stages=args.stages,
         baseline=args.baseline,
-        engine=args.engine or args.swf,
-        swf=args.swf,
     )
 
 
@@ -125,9 +128,10 @@ def run_bench_command(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.engine or args.swf:
+        raise ConfigurationError(MOVED)
     from flowwire.benchmark import report
     from flowwire.benchmark.suite import run_suite
-    from flowwire.benchmark.targets import render_targets, transport_targets
 
     rich_console = report.need("rich.console")
     console = rich_console.Console()
@@ -160,16 +164,8 @@ def _run(args: argparse.Namespace) -> int:
 
             outcome = run_suite(options, on_step=on_step)
     report.render_results(console, outcome.results, baseline=options.baseline)
-    targets = [t for t in transport_targets(outcome.results) if t.value is not None]
-    if targets:
-        render_targets(console, targets)
     for skipped in outcome.document["skipped_candidates"]:
         console.print(f"[yellow]skipped {skipped['candidate']}[/yellow]: {skipped['reason']}")
-    engine = outcome.document.get("engine")
-    if engine:
-        from flowwire.benchmark.engine import render_engine
-
-        render_engine(console, engine)
     if args.json:
         path = report.write_json(args.json, outcome.document)
         console.print(f"wrote {path}")
@@ -180,9 +176,6 @@ def _run(args: argparse.Namespace) -> int:
         from flowwire.benchmark import plot
 
         paths = plot.plot_throughput(outcome.results, args.plot)
-        if engine:
-            replay = plot.plot_replay(engine, args.plot)
-            paths += [replay] if replay else []
         console.print(f"wrote {len(paths)} charts to {args.plot}")
     console.print(f"[dim]done in {time.perf_counter() - started:.1f} s[/dim]")
     return 0

@@ -6,8 +6,7 @@ workers on threads. These figures measure the emulator as much as flowwire: moto
 empty poll after sleeping one second and serves requests one at a time, so every decision or
 activity hop costs about a second there; real SWF long-polls and answers as soon as a task is
 scheduled. They are a smoke-level check that the engine round-trips every transport, with
-the time it took; the cost of the transport itself is what :mod:`flowwire.benchmark.runner`
-measures.
+the time it took; the cost of the transport itself is what the codecs section measures.
 
 Needs moto in server mode and boto3 (the ``testing`` extra); without them the result says so.
 """
@@ -42,7 +41,8 @@ def run_swf_bench(
         from flowwire.testing.moto import MotoServer
     except ImportError as exc:
         return {"skipped": f"the SWF engine or moto is not importable: {exc}"}
-    from flowwire.benchmark._engine_tasks import FanOut, Increment, Sequential
+    from engine_tasks import FanOut, Increment, Sequential
+
     from flowwire.transport import get_transport
 
     runs: list[dict[str, Any]] = []

@@ -36,6 +36,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from flowwire.benchmark.report import fmt_ratio, fmt_time, need
 from flowwire.benchmark.runner import Result, ratio
 
 __all__ = [
@@ -188,8 +189,6 @@ def typed_targets(results: list[Result]) -> list[Target]:
 
 
 def render_targets(console: Any, targets: list[Target]) -> None:
-    from flowwire.benchmark.report import need
-
     table = need("rich.table").Table(title="transport core targets", title_justify="left")
     for col in ("target", "measured", "limit", "met"):
         table.add_column(col, justify="left" if col == "target" else "right")
@@ -204,8 +203,6 @@ def render_targets(console: Any, targets: list[Target]) -> None:
 def render_transport_table(console: Any, results: list[Result]) -> None:
     """Issue 2's table: each built-in transport's encode and decode time next to its raw
     library's on the same value, with ratios, per payload."""
-    from flowwire.benchmark.report import fmt_ratio, fmt_time, need
-
     rows = _rows(results)
     rich_table = need("rich.table")
     table = rich_table.Table(

@@ -1,10 +1,10 @@
 """pytest-benchmark regression tests for the hot paths (outside the default test run).
 
-Run::
+Run from the repository root (``bench/tests/conftest.py`` puts ``bench/`` on ``sys.path``)::
 
-    python -m pytest tests/bench --benchmark-only                      # measure
-    python -m pytest tests/bench --benchmark-autosave                  # keep a baseline
-    python -m pytest tests/bench --benchmark-compare --benchmark-compare-fail=median:25%
+    python -m pytest bench/tests --benchmark-only                      # measure
+    python -m pytest bench/tests --benchmark-autosave                  # keep a baseline
+    python -m pytest bench/tests --benchmark-compare --benchmark-compare-fail=median:25%
 
 Every test also checks the value it round-trips, so a fast but wrong path fails. Thresholds
 belong to ``--benchmark-compare-fail`` against a baseline saved on the same machine, never to
@@ -90,8 +90,9 @@ def test_zstd_batch_round_trip(benchmark: Any) -> None:
 
 
 def test_full_replay_decision_100_completed(benchmark: Any) -> None:
-    from flowwire.benchmark._engine_tasks import Sequential
-    from flowwire.benchmark.engine import sequential_history
+    from engine_tasks import Sequential
+    from local_engine import sequential_history
+
     from flowwire.decision import ScheduleActivity
     from flowwire.replay import forget, replay
 
@@ -104,7 +105,8 @@ def test_full_replay_decision_100_completed(benchmark: Any) -> None:
 
 
 def test_local_engine_fan_out_100(benchmark: Any) -> None:
-    from flowwire.benchmark._engine_tasks import FanOut
+    from engine_tasks import FanOut
+
     from flowwire.engines.local import LocalEngine
 
     result = benchmark.pedantic(lambda: LocalEngine().run(FanOut, 100), rounds=5, iterations=1)

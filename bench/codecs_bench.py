@@ -1,0 +1,59 @@
+"""The codecs section: every transport, stage combination and codec next to the raw libraries
+and the peers, on the built-in payloads, with the transport core's and the typed values'
+targets.
+
+It is ``flowwire bench``'s run (``flowwire.benchmark.run_suite``: interleaved rounds, medians,
+round trips checked before timing) with the peers of ``peers/`` added as candidates: msgspec
+(msgpack, JSON, and a ``Struct`` mirror of the typed ``Order``), pydantic v2, stdlib ``json``
+used the way flowy 0.4.1 does, Temporal's default converter. A peer that is not installed is
+skipped with a line naming its package. Then the table of each built-in transport against its
+raw library, and the targets (``targets.py``): bench ratios, never timed tests.
+
+Run by ``python bench/run.py --only codecs``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+import peers
+from targets import render_targets, render_transport_table, transport_targets
+
+from flowwire.benchmark import Options, Result, run_suite
+from flowwire.benchmark.report import render_results
+
+#: The payloads of a smoke run (``--smoke``): small, plus the typed ones the typed peers need.
+SMOKE_PAYLOADS = ["tiny", "record", "record_call", "typed", "protobuf"]
+
+
+def options(
+    quick: bool, *, smoke: bool = False, rounds: int | None = None, min_time: float | None = None
+) -> Options:
+    """The run's options: ``flowwire bench``'s defaults (all payloads, the default stage
+    combinations), or for ``smoke`` one round of tiny batches on :data:`SMOKE_PAYLOADS`
+    without stages."""
+    if smoke:
+        return Options(
+            quick=True,
+            rounds=rounds or 1,
+            min_time=min_time or 0.0001,
+            payloads=SMOKE_PAYLOADS,
+            stages="none",
+        )
+    return Options(quick=quick, rounds=rounds, min_time=min_time)
+
+
+def run(opts: Options) -> tuple[list[Result], dict[str, Any]]:
+    """Measure; returns the results and the section's document: ``flowwire bench``'s results
+    document plus ``targets`` (every target, measured or not: ``value`` is then ``None``)."""
+    outcome = run_suite(opts, extra=peers.codec_candidates())
+    document = outcome.document
+    document["targets"] = [{**asdict(t), "met": t.met} for t in transport_targets(outcome.results)]
+    return outcome.results, document
+
+
+def render(console: Any, results: list[Result], document: dict[str, Any]) -> None:
+    render_results(console, results, baseline=document["baseline"])
+    render_transport_table(console, results)
+    render_targets(console, [t for t in transport_targets(results) if t.value is not None])
