@@ -13,6 +13,7 @@ from flowwire import errors
 from flowwire.errors import (
     ApplicationError,
     BackendError,
+    Cancelled,
     ConfigurationError,
     DecodeError,
     EncodeError,
@@ -46,6 +47,7 @@ EXPECTED_PARENTS: dict[type[Exception], type[Exception] | None] = {
     NondeterminismError: FlowwireError,
     UnknownTaskError: FlowwireError,
     UnknownExecutionError: FlowwireError,
+    Cancelled: FlowwireError,
     BackendError: FlowwireError,
     StoreError: BackendError,
     StoreUnavailable: DecodeError,
@@ -61,7 +63,7 @@ def _drawn_tree() -> dict[str, str | None]:
         # the docstring indents the drawing by four spaces; each level adds "│   " or "    "
         match = re.match(r"^( {4})((?:[│ ]   )*)(?:[├└]── )?([A-Z][A-Za-z]+)(?:\s|$)", line)
         if not match or not match.group(3).endswith(
-            ("Error", "Timedout", "TooLarge", "Unavailable")
+            ("Error", "Timedout", "TooLarge", "Unavailable", "Cancelled")
         ):
             continue
         depth = len(match.group(2)) // 4 + (1 if re.search(r"[├└]── ", line) else 0)
@@ -198,3 +200,14 @@ def test_a_retry_policy_matches_the_timeout_error_under_either_name() -> None:
         assert policy.never_retries("TaskTimedOutError")
         assert policy.never_retries("TaskTimedout")  # a history written before the rename
         assert not policy.never_retries("TaskError")
+
+
+def test_cancelled_is_not_a_task_error_and_keeps_its_fields() -> None:
+    exc = Cancelled("order-17 was cancelled", workflow_id="order-17", details="customer")
+    assert not isinstance(exc, TaskError)
+    assert (str(exc), exc.workflow_id, exc.details) == (
+        "order-17 was cancelled",
+        "order-17",
+        "customer",
+    )
+    assert str(Cancelled()) == "the execution was cancelled"

@@ -8,6 +8,7 @@ from flowwire.engines.local import LocalCompletionClient, LocalEngine, run_workf
 from flowwire.errors import (
     ApplicationError,
     BackendError,
+    Cancelled,
     ConfigurationError,
     DecodeError,
     EncodeError,
@@ -65,6 +66,7 @@ __all__ = [
     "ActivityProxy",
     "ApplicationError",
     "BackendError",
+    "Cancelled",
     "Codec",
     "CodecTransport",
     "ConfigurationError",

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "CancelTask",
+    "CancelWorkflow",
     "CompleteWorkflow",
     "ContinueAsNew",
     "Decision",
@@ -64,6 +66,24 @@ class SignalExternal:
 
 
 @dataclass(frozen=True, slots=True)
+class CancelTask:
+    """Ask for the run's task under ``key`` to be cancelled: ``kind`` ``"activity"`` (its
+    worker's ``heartbeat()`` answers ``False``; one not started yet is dropped) or
+    ``"workflow"`` (the child workflow started under that key is asked to cancel)."""
+
+    key: str
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class CancelWorkflow:
+    """Close the execution as cancelled (after a cancellation request); ``details`` is plain
+    text for whoever waits for it."""
+
+    details: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class CompleteWorkflow:
     result: str
 
@@ -87,7 +107,9 @@ Decision = (
     | StartChildWorkflow
     | StartTimer
     | SignalExternal
+    | CancelTask
     | CompleteWorkflow
+    | CancelWorkflow
     | FailWorkflow
     | ContinueAsNew
 )

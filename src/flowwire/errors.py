@@ -16,7 +16,8 @@
     │   └── TaskTimedOutError       ... because it timed out (after its retries)
     ├── NondeterminismError         the history no longer matches the workflow code
     ├── UnknownTaskError            a completion token no open activity task has
-    ├── UnknownExecutionError       a signal to an execution that is unknown or closed
+    ├── UnknownExecutionError       a signal or cancel to an execution unknown or closed
+    ├── Cancelled                   the execution was asked to cancel (not a TaskError)
     └── BackendError                the engine's backend (for example SWF) refused a call
         └── StoreError              a durable store's file cannot be used
 
@@ -36,6 +37,7 @@ from typing import Any
 __all__ = [
     "ApplicationError",
     "BackendError",
+    "Cancelled",
     "ConfigurationError",
     "DecodeError",
     "EncodeError",
@@ -265,13 +267,40 @@ class UnknownTaskError(FlowwireError, LookupError):
 
 
 class UnknownExecutionError(FlowwireError, LookupError):
-    """A signal was sent to an execution that no engine runs: unknown, or already closed.
-    ``workflow_id`` names it. Raised the same way by every engine (and, to a workflow that
-    sent the signal, when it touches the send's result)."""
+    """A signal or a cancellation request was sent to an execution that no engine runs:
+    unknown, or already closed. ``workflow_id`` names it. Raised the same way by every engine
+    (and, to a workflow that sent the signal, when it touches the send's result)."""
 
     def __init__(self, message: str, *, workflow_id: str = "") -> None:
         self.workflow_id = workflow_id
         super().__init__(message)
+
+
+class Cancelled(FlowwireError):
+    """The execution was asked to cancel (``LocalEngine.cancel``, ``flowwire cancel``, SWF's
+    ``RequestCancelWorkflowExecution``, or the cancellation of its parent workflow).
+
+    Inside ``Workflow.run`` it is raised at the first wait (touching a result that is not
+    ready, ``wait``, ``first``, ``sleep``, ...) after the request, at the same point on every
+    replay; ``run`` may catch it, clean up (call activities, wait for them) and return a value
+    (the execution then completes) or raise it again (the execution closes as cancelled).
+    Whoever waits for an execution that closed as cancelled (``LocalEngine.run``/``result``,
+    SWF's ``WorkflowRun.result``) gets it too.
+
+    It is deliberately not a :class:`TaskError`: ``except TaskError`` around a task's result
+    does not swallow a cancellation by accident. ``workflow_id`` names the execution when it
+    is known; ``details`` is what the workflow closed with (the message of the ``Cancelled``
+    that left ``run``).
+    """
+
+    def __init__(self, message: str = "", *, workflow_id: str = "", details: str = "") -> None:
+        self.message = message
+        self.workflow_id = workflow_id
+        self.details = details
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return self.message or "the execution was cancelled"
 
 
 class BackendError(FlowwireError):

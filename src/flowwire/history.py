@@ -12,6 +12,11 @@ the decider chose when it scheduled it. A retry's delay timer is ``<call key>.de
 A signal has no key: the ``N``-th ``wait_signal(name)`` of a run gets the ``N``-th
 :class:`SignalReceived` of that name. A signal the run sends to another execution is keyed
 ``signal.N`` (its ``N``-th send).
+
+Cancellation: :class:`WorkflowCancelRequested` is a request to cancel this execution (replay
+reads the first one; the workflow is told at its first wait that the history before the
+request cannot satisfy, see :mod:`flowwire.replay`). :class:`TaskCancelRequested` records that
+the run asked for its task under ``key`` (an activity, or a child workflow) to be cancelled.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ __all__ = [
     "SignalReceived",
     "SignalSendFailed",
     "SignalSent",
+    "TaskCancelRequested",
     "TaskCompleted",
     "TaskFailed",
     "TaskScheduleFailed",
@@ -33,6 +39,7 @@ __all__ = [
     "TaskTimedOut",
     "TimerFired",
     "TimerStarted",
+    "WorkflowCancelRequested",
     "WorkflowStarted",
 ]
 
@@ -164,6 +171,25 @@ class SignalSendFailed:
     cause: str
 
 
+@dataclass(frozen=True, slots=True)
+class WorkflowCancelRequested:
+    """Someone asked for this execution to be cancelled; ``cause`` says who when the backend
+    records it (``"PARENT"``: its parent workflow was cancelled; SWF's ``CHILD_POLICY_APPLIED``),
+    else ``""``."""
+
+    cause: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TaskCancelRequested:
+    """The run asked for its task under ``key`` (an activity, or a child workflow started
+    under that call key) to be cancelled. The task still closes with its own event: a
+    cancelled activity or child is a :class:`TaskFailed` whose ``reason`` is
+    ``ActivityTaskCanceled`` or ``ChildWorkflowExecutionCanceled``."""
+
+    key: str
+
+
 Event = (
     WorkflowStarted
     | TaskScheduled
@@ -178,4 +204,6 @@ Event = (
     | SignalSent
     | SignalDelivered
     | SignalSendFailed
+    | WorkflowCancelRequested
+    | TaskCancelRequested
 )

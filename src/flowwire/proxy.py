@@ -137,6 +137,8 @@ class ProxySpec:
     delay: int
     error_handling: bool
     options: dict[str, Any]
+    #: (child workflows) cancel the child when the workflow calling it is told to cancel
+    cancel_with_parent: bool = True
 
     def describe(self, key: str) -> str:
         """Name the task for error messages: ``activity 'charge' v1 (charge-3-0)``."""
@@ -212,6 +214,7 @@ class _ProxyCore:
         error_handling: bool,
         transport: Transport | str | None,
         returns: Any,
+        cancel_with_parent: bool = True,
     ) -> None:
         self._kind = kind
         self._base = base
@@ -224,6 +227,7 @@ class _ProxyCore:
         self._error_handling = bool(error_handling)
         self._transport = resolve_transport(transport)
         self._returns = returns
+        self._cancel_with_parent = cancel_with_parent
         self._attribute: str | None = None
         self._spec: ProxySpec | None = None
         self._error: str | None = None
@@ -243,6 +247,11 @@ class _ProxyCore:
     def _resolve(self, options: dict[str, Any]) -> None:
         where = self._label()
         _check_count("delay", self._delay, where)
+        if not isinstance(self._cancel_with_parent, bool):
+            raise RegistrationError(
+                f"{where}: cancel_with_parent must be True or False, got "
+                f"{self._cancel_with_parent!r}"
+            )
         if self._retry is not None:
             self._retry = check_retry(self._retry, where, delay=self._delay)
         options = _check_task_options(options, where)
@@ -328,6 +337,7 @@ class _ProxyCore:
             delay=self._delay,
             error_handling=self._error_handling,
             options=dict(self._options),
+            cancel_with_parent=self._cancel_with_parent,
         )
         return self._spec
 
@@ -539,6 +549,9 @@ class WorkflowProxy(_Proxy[P, R]):
     Same conventions as ``ActivityProxy``; ``workflow_duration`` and
     ``decision_duration`` (seconds) override the child type's registered defaults, and a
     child that exceeds its duration counts as a timeout (retried as ``retry`` says).
+    ``cancel_with_parent`` (default ``True``): when the calling workflow is told to cancel
+    (:class:`~flowwire.errors.Cancelled`), its children started through this proxy and still
+    open are asked to cancel too; ``False`` leaves them running.
     """
 
     @overload
@@ -555,6 +568,7 @@ class WorkflowProxy(_Proxy[P, R]):
         transport: Transport | str | None = None,
         *,
         returns: Any = Any,
+        cancel_with_parent: bool = True,
     ) -> None: ...
     @overload
     def __init__(
@@ -570,6 +584,7 @@ class WorkflowProxy(_Proxy[P, R]):
         transport: Transport | str | None = None,
         *,
         returns: Any = Any,
+        cancel_with_parent: bool = True,
     ) -> None: ...
     def __init__(
         self,
@@ -584,6 +599,7 @@ class WorkflowProxy(_Proxy[P, R]):
         transport: Transport | str | None = None,
         *,
         returns: Any = Any,
+        cancel_with_parent: bool = True,
     ) -> None:
         self._core = _ProxyCore(
             "workflow",
@@ -602,6 +618,7 @@ class WorkflowProxy(_Proxy[P, R]):
             error_handling=error_handling,
             transport=transport,
             returns=returns,
+            cancel_with_parent=cancel_with_parent,
         )
 
 

@@ -19,6 +19,18 @@ decoding the workflow's input or a task's result) suspends the decision instead 
 run: ``decide`` raises it, and the engine decides again later. A live execution keeps its place
 (the read is retried where it stopped, and the decisions made before it are returned then); a
 full replay is simply run again. The workflow's code never sees the error.
+
+Cancellation (a ``WorkflowCancelRequested`` at history index ``c``): the workflow is told with
+:class:`~flowwire.errors.Cancelled`, raised at the first wait that the history *before* ``c``
+cannot satisfy. Until then results that finished at ``c`` or later count as running (the
+execution's ``horizon``), so a full replay, which sees the whole history at once, stops at the
+same wait as the live run did when the request arrived. When it is told, the run asks for the
+tasks it started before (open then, or closed after ``c``) to be cancelled (``CancelTask``;
+child workflows unless their proxy says ``cancel_with_parent=False``). Those tasks are not
+retried once they close after ``c`` (nor after a retry delay that ends after ``c``), and their
+failures no longer fail the run by themselves: touching their results still raises. A
+``Cancelled`` that leaves ``run`` closes the execution as cancelled (``CancelWorkflow``); one
+``run`` raises without a request is a failure like any other exception.
 """
 
 from __future__ import annotations
@@ -29,6 +41,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from flowwire.decision import (
+    CancelTask,
+    CancelWorkflow,
     CompleteWorkflow,
     ContinueAsNew,
     Decision,
@@ -37,6 +51,7 @@ from flowwire.decision import (
     StartTimer,
 )
 from flowwire.errors import (
+    Cancelled,
     FlowwireError,
     NondeterminismError,
     StoreUnavailable,
@@ -49,6 +64,7 @@ from flowwire.history import (
     SignalReceived,
     SignalSendFailed,
     SignalSent,
+    TaskCancelRequested,
     TaskCompleted,
     TaskFailed,
     TaskScheduled,
@@ -56,10 +72,11 @@ from flowwire.history import (
     TaskTimedOut,
     TimerFired,
     TimerStarted,
+    WorkflowCancelRequested,
     WorkflowStarted,
 )
 from flowwire.proxy import ProxySpec
-from flowwire.result import Restart, TaskResult, unwrap
+from flowwire.result import NO_HORIZON, Restart, TaskResult, unwrap
 from flowwire.retry import retry_delay, retryable
 from flowwire.task import Workflow
 from flowwire.tasktype import type_of
@@ -163,6 +180,10 @@ class _Call:
     def finished(self) -> bool:
         return self.state >= _DONE
 
+    def visible(self) -> bool:
+        """Finished before the execution's horizon (see the module docstring)."""
+        return self.state >= _DONE and self.index < self.execution.horizon
+
     def finish_index(self) -> int:
         return self.index
 
@@ -172,9 +193,12 @@ class _Call:
     def journal(self) -> list[Any]:
         return self.execution.journal
 
+    def horizon(self) -> int:
+        return self.execution.horizon
+
     def get(self) -> Any:
-        if self.state < _DONE:
-            self.execution.block_until(self.finished)
+        if self.state < _DONE or self.index >= self.execution.horizon:
+            self.execution.block_until(self.visible)
         if self.state == _ERROR:
             assert self.error is not None
             raise self.error.with_traceback(None)
@@ -282,6 +306,16 @@ class Execution:
         self._sent: dict[str, SignalSent] = {}
         self._send_closed: dict[str, tuple[int, Event]] = {}
         self._send_waits: dict[str, Wait] = {}
+        # cancellation (module docstring): the index of the first WorkflowCancelRequested; the
+        # horizon hiding what finished from there on until run was told; the call number when
+        # it was told (None: not yet); calls made before that which closed after the request;
+        # the keys of the recorded TaskCancelRequested events
+        self._cancel_at: int | None = None
+        self._cancel_cause = ""
+        self.horizon = NO_HORIZON
+        self._told_seq: int | None = None
+        self._late: list[_Call] = []
+        self._task_cancels: set[str] = set()
         self._by_key: dict[str, _Call] = {}
         self._dirty: list[str] = []
         self._deferred: list[_Call] = []
@@ -414,7 +448,7 @@ class Execution:
         if self._deferred:
             self._deferred = [c for c in self._deferred if c.state == _WAITING]
         ready = self._ready
-        if ready is not None and ready():
+        if ready is not None and (ready() or self._cancel_untold()):
             self._ready = None
             self._to_run.release()
             self._to_decider.acquire()
@@ -423,6 +457,8 @@ class Execution:
         """Return once ``ready()`` is true; until then suspend the decision (full replay:
         unwind ``run``; live: park the thread until a later decision makes it true)."""
         while not ready():
+            if self._cancel_at is not None and self._told_seq is None:
+                self._tell_cancel()
             if not self.live:
                 raise _Suspend
             if self._aborted:
@@ -459,6 +495,16 @@ class Execution:
                 final = CompleteWorkflow(instance._serialize_result(unwrap(value)))
             self._check_all_visited()
             self._decisions.append(final)
+        except Cancelled as exc:
+            if self._told_seq is None:  # raised by run itself, without a request: a failure
+                self._fail(exc)
+                return
+            try:
+                self._check_all_visited()
+            except NondeterminismError as mismatch:
+                self._fail(mismatch)
+                return
+            self._decisions.append(CancelWorkflow(str(exc)))
         except _Suspend:
             try:
                 self._check_all_visited()
@@ -582,11 +628,57 @@ class Execution:
             elif kind is WorkflowStarted:
                 assert isinstance(event, WorkflowStarted)
                 self._input = event.input
+            elif kind is WorkflowCancelRequested:
+                if self._cancel_at is None:
+                    assert isinstance(event, WorkflowCancelRequested)
+                    self._cancel_at = self.horizon = index
+                    self._cancel_cause = event.cause
+            elif kind is TaskCancelRequested:
+                assert isinstance(event, TaskCancelRequested)
+                self._task_cancels.add(event.key)
         self._seen = len(events)
 
     def _recorded_key(self, key: str) -> None:
         if key not in self._visited:
             self._unvisited[key] = None
+
+    # -- cancellation ---------------------------------------------------------------------
+
+    def _cancel_untold(self) -> bool:
+        return self._cancel_at is not None and self._told_seq is None
+
+    def _tell_cancel(self) -> None:
+        """Tell ``run`` about the cancellation request: lift the horizon, ask for the tasks
+        started before it to be cancelled, raise ``Cancelled`` (at the wait that called)."""
+        self._told_seq = self._seq
+        self.horizon = NO_HORIZON
+        cancel_at = self._cancel_at
+        assert cancel_at is not None
+        calls = {id(c): c for c in self._by_key.values()}
+        calls.update((id(c), c) for c in self._late)
+        for call in sorted(calls.values(), key=_seq_of):
+            key, spec = call.key, call.spec
+            if call.state >= _DONE and call.index < cancel_at:
+                continue  # closed before the request (a stale retry-delay entry)
+            if key not in self._scheduled and key not in self._emitted:
+                continue  # waiting for a retry delay: that attempt never starts
+            if spec.kind == "workflow" and not spec.cancel_with_parent:
+                continue
+            marker = f"cancel:{key}"
+            if key in self._task_cancels or marker in self._emitted:
+                continue
+            self._emitted.add(marker)
+            self._decisions.append(CancelTask(key, spec.kind))
+        why = " (its parent workflow was cancelled)" if self._cancel_cause == "PARENT" else ""
+        raise Cancelled(f"cancellation requested{why}")
+
+    def _abandoned(self, call: _Call, index: int) -> bool:
+        """Whether ``call`` was made before ``run`` was told of a cancellation request and
+        ``index`` (its closing event, or its retry delay's end) comes after the request."""
+        cancel_at = self._cancel_at
+        if cancel_at is None or index <= cancel_at:
+            return False
+        return self._told_seq is None or call.seq <= self._told_seq
 
     # -- timers and signals (flowwire.waits) ----------------------------------------------
 
@@ -706,11 +798,19 @@ class Execution:
                 tkey = timer_key(key)
                 self._visited.add(tkey)
                 unvisited.pop(tkey, None)
-                if tkey not in self._fired:
+                fired = self._fired.get(tkey)
+                if fired is None:
                     if tkey not in self._timers and tkey not in self._emitted:
                         self._emitted.add(tkey)
                         self._decisions.append(StartTimer(tkey, seconds))
                     self._by_key[tkey] = call
+                    return
+                if self._cancel_at is not None and self._abandoned(call, fired):
+                    # the delay ended after a cancellation request: no new attempt; the call
+                    # keeps the error of its last one (and the key of the one not started)
+                    previous = f"{call.base}-{call.attempt - 1}"
+                    self._by_key.pop(tkey, None)
+                    self._settle(call, fired, self._closed[previous][1], previous)
                     return
             closed = self._closed.get(key)
             if closed is None:
@@ -721,7 +821,7 @@ class Execution:
                 type(event) is TaskTimedOut and call.attempt < retry
                 if type(retry) is int
                 else self._again(call, event)
-            ):
+            ) and (self._cancel_at is None or not self._abandoned(call, index)):
                 call.attempt += 1
                 call.key = f"{call.base}-{call.attempt}"
                 continue
@@ -750,11 +850,14 @@ class Execution:
             non_retryable=error.non_retryable,
         )
 
-    def _settle(self, call: _Call, index: int, event: Event) -> None:
-        spec, key = call.spec, call.key
+    def _settle(self, call: _Call, index: int, event: Event, key: str | None = None) -> None:
+        spec, key = call.spec, key or call.key
         call.index = index
         call.args = call.kwargs = None
         self.journal.append(call)
+        abandoned = self._cancel_at is not None and self._abandoned(call, index)
+        if abandoned and self._told_seq is None:
+            self._late.append(call)
         if isinstance(event, TaskCompleted):
             call.state, call.result = _DONE, event.result
             return
@@ -768,7 +871,7 @@ class Execution:
             error = TaskError(f"could not be scheduled: {event.cause}", reason=event.cause)
         error.task = spec.describe(key)
         call.state, call.error, call.own_error = _ERROR, error, True
-        if not spec.error_handling:
+        if not spec.error_handling and not abandoned:
             raise _Fail(
                 type(error)(
                     str(error),
@@ -783,7 +886,11 @@ class Execution:
             args: Any = call.args
             kwargs: Any = call.kwargs
             if call.scanned_plain is False:  # task results inside: their values go in
-                args, kwargs = unwrap(args), unwrap(kwargs)
+                horizon, self.horizon = self.horizon, NO_HORIZON  # finished: scanned so
+                try:
+                    args, kwargs = unwrap(args), unwrap(kwargs)
+                finally:
+                    self.horizon = horizon
             target, transport = call.spec.target, call.transport
             try:
                 if target is None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import heapq
 import operator
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
@@ -29,6 +30,11 @@ __all__ = [
     "unwrap",
     "wait",
 ]
+
+
+NO_HORIZON = sys.maxsize
+"""What a call's ``horizon()`` answers while every finished result is visible (see
+:meth:`_Call.horizon`)."""
 
 
 class SuspendTask(Exception):
@@ -52,6 +58,12 @@ class _Call(Protocol):
     def block_until(self, ready: Callable[[], bool]) -> None: ...
 
     def journal(self) -> list[Any]: ...
+
+    def horizon(self) -> int:
+        """Results that finished at this history index or later count as running (a
+        cancellation request the workflow was not told about yet hides them, so that every
+        replay tells it at the same wait); :data:`NO_HORIZON` when none is hidden."""
+        ...
 
 
 class TaskResult:
@@ -226,6 +238,7 @@ class _FinishQueue:
         self._count = 0
         self._journal: list[Any] | None = None
         self._cursor = 0
+        self._source: _Call | None = None  # any call of the items: the execution's horizon
         for item in items:
             self.add(item)
 
@@ -236,6 +249,8 @@ class _FinishQueue:
         order = self._count
         self._count += 1
         call = _call_of(item)
+        if call is not None and self._source is None:
+            self._source = call
         if call is None or call.finished():
             heapq.heappush(self._heap, (_index(item), order, item))
             return
@@ -253,21 +268,32 @@ class _FinishQueue:
                 heapq.heappush(self._heap, (call.finish_index(), order, item))
         self._cursor = len(journal)
 
+    def _horizon(self) -> int:
+        source = self._source
+        return NO_HORIZON if source is None else source.horizon()
+
     def _ready(self) -> int:
-        journal = self._journal
-        if journal is None:
-            return len(self._heap)
-        new = journal[self._cursor :]
-        return len(self._heap) + sum(len(self._running.get(id(c), ())) for c in new)
+        """How many items finished (before the horizon)."""
+        journal, horizon = self._journal, self._horizon()
+        new = () if journal is None else journal[self._cursor :]
+        running = self._running
+        if horizon == NO_HORIZON:
+            return len(self._heap) + sum(len(running.get(id(c), ())) for c in new)
+        return sum(1 for entry in self._heap if entry[0] < horizon) + sum(
+            len(running.get(id(c), ())) for c in new if c.finish_index() < horizon
+        )
 
     def wait_for(self, wanted: int) -> None:
         """Suspend until ``wanted`` items (at most all of them) are finished."""
         wanted = min(wanted, len(self))
         self._drain()
-        if len(self._heap) >= wanted:
+        if len(self._heap) >= wanted and (
+            self._source is None or self._horizon() == NO_HORIZON or self._ready() >= wanted
+        ):
             return
-        [(_, item), *_] = next(iter(self._running.values()))
-        item._fw_call.block_until(lambda: self._ready() >= wanted)
+        source = self._source
+        assert source is not None  # plain values are all finished
+        source.block_until(lambda: self._ready() >= wanted)
         self._drain()
 
     def peek(self) -> Any:

@@ -152,6 +152,10 @@ class Wait:
     def finished(self) -> bool:
         return self.state >= DONE
 
+    def visible(self) -> bool:
+        """Finished before the execution's horizon (see ``flowwire.replay``)."""
+        return self.state >= DONE and self.index < self.execution.horizon
+
     def finish_index(self) -> int:
         return self.index
 
@@ -161,9 +165,12 @@ class Wait:
     def journal(self) -> list[Any]:
         return self.execution.journal
 
+    def horizon(self) -> int:
+        return self.execution.horizon
+
     def get(self) -> Any:
-        if self.state < DONE:
-            self.execution.block_until(self.finished)
+        if self.state < DONE or self.index >= self.execution.horizon:
+            self.execution.block_until(self.visible)
         if self.state == ERROR:
             assert self.error is not None
             raise self.error.with_traceback(None)

@@ -200,25 +200,25 @@ def test_a_version_1_file_is_migrated(tmp_path: Path) -> None:
     )
     con.commit()
     con.close()
-    with pytest.raises(Exception, match="older than flowwire-sqlite/2"):
+    with pytest.raises(Exception, match="older than flowwire-sqlite/3"):
         SQLiteStore(path, readonly=True)
     SQLiteStore(path).close()
     con = sqlite3.connect(path)
     version = con.execute("SELECT value FROM flowwire_meta WHERE key = 'version'").fetchone()
     columns = [row[1] for row in con.execute("PRAGMA table_info(inbox)")]
     con.close()
-    assert version == (str(VERSION),) == ("2",)
+    assert version == (str(VERSION),) == ("3",)
     assert columns == ["id", "workflow_id", "kind", "name", "payload", "at"]
 
 
 def test_inbox_kinds_a_kernel_does_not_know_stay(tmp_path: Path) -> None:
-    """The inbox is generic: an entry of another kind (a later flowwire's ``cancel``) is left
+    """The inbox is generic: an entry of another kind (one a later flowwire may add) is left
     where it is, and goes with its execution when that closes."""
     db = tmp_path / "flow.db"
     engine = LocalEngine(db=db)
     started = engine.start(Approval, ["order 20", "ops", 0.0003])
     store = SQLiteStore(db)
-    store.enqueue(started.workflow_id, "cancel", None, None)
+    store.enqueue(started.workflow_id, "pause", None, None)
     assert [i.kind for i in SQLiteStore(db, readonly=True).inbox()] == []  # no owner yet
     stop = threading.Event()
     worker = threading.Thread(

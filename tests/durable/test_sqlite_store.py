@@ -170,7 +170,7 @@ def test_a_newer_schema_is_refused_by_name_and_left_unchanged(tmp_path: Path) ->
         SQLiteStore(path)
     assert str(caught.value) == (
         f"{path} is not a usable flowwire database: its schema flowwire-sqlite/7 is newer than "
-        "flowwire-sqlite/2, the newest this flowwire reads: upgrade flowwire to use this file "
+        "flowwire-sqlite/3, the newest this flowwire reads: upgrade flowwire to use this file "
         "(nothing was changed)"
     )
     assert caught.value.path == str(path)
@@ -184,15 +184,15 @@ def test_an_older_schema_is_migrated_step_by_step(
 ) -> None:
     path = tmp_path / "flow.db"
     SQLiteStore(path).close()
-    monkeypatch.setattr(sqlite_schema, "VERSION", 3)
+    monkeypatch.setattr(sqlite_schema, "VERSION", 4)
     monkeypatch.setitem(
-        sqlite_schema.MIGRATIONS, 2, ["ALTER TABLE runs ADD COLUMN note TEXT DEFAULT 'v3'"]
+        sqlite_schema.MIGRATIONS, 3, ["ALTER TABLE runs ADD COLUMN note TEXT DEFAULT 'v4'"]
     )
-    with pytest.raises(StoreError, match="older than flowwire-sqlite/3: open it once"):
+    with pytest.raises(StoreError, match="older than flowwire-sqlite/4: open it once"):
         SQLiteStore(path, readonly=True)
     SQLiteStore(path).close()
     con = sqlite3.connect(path)
-    assert con.execute("SELECT value FROM flowwire_meta WHERE key='version'").fetchone() == ("3",)
+    assert con.execute("SELECT value FROM flowwire_meta WHERE key='version'").fetchone() == ("4",)
     assert "note" in [row[1] for row in con.execute("PRAGMA table_info(runs)")]
 
 

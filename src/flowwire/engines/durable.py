@@ -14,6 +14,8 @@ What :class:`Durable` does for the engine:
 * :meth:`~Durable.signal` queues a signal in the file's inbox (any process); the kernel that
   holds the execution reads the inbox as it polls (``execute`` and ``work`` both do) and
   records the signal in the execution's history.
+* :meth:`~Durable.cancel` queues a cancellation request the same way (inbox kind ``cancel``), so
+  a request made while no worker runs the execution is delivered when one takes it over.
 
 Run ids are ``NAME-<12 hex digits>`` so that every process sharing the file makes unique ones.
 """
@@ -314,6 +316,22 @@ class Durable:
                 store.enqueue(found.workflow_id, "signal", name, payload)
             except LookupError:  # it closed in between
                 raise unknown_execution(execution_id) from None
+        finally:
+            store.close()
+
+    def cancel(self, execution_id: str) -> None:
+        """Queue a cancellation request for the open execution ``execution_id`` (workflow id
+        or run id); the kernel that holds it (now, or the next to take it over) delivers it.
+
+        Raises:
+            UnknownExecutionError: no open execution has that id.
+            StoreError: the file cannot be used or written.
+        """
+        store = self.open()
+        try:
+            store.enqueue(execution_id, "cancel", None, None)
+        except LookupError:  # unknown, or closed
+            raise unknown_execution(execution_id) from None
         finally:
             store.close()
 

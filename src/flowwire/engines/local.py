@@ -31,6 +31,7 @@ from typing import Any, ParamSpec, TypeVar, cast
 
 from flowwire.engines.durable import Durable, Started
 from flowwire.errors import (
+    Cancelled,
     ConfigurationError,
     PayloadTooLarge,
     TaskError,
@@ -281,6 +282,7 @@ class LocalEngine:
         Raises:
             TaskError: the workflow failed (the error names it and what failed inside), or
                 ``TaskTimedOutError`` when it exceeded its ``workflow_duration``.
+            Cancelled: the execution was cancelled (:meth:`cancel`) and closed as cancelled.
             RegistrationError: ``workflow`` is not a decorated workflow, or a duplicate.
             ConfigurationError: the arguments do not bind to the workflow's ``run`` signature
                 (checked before anything starts; the message names the workflow), or a
@@ -392,6 +394,7 @@ class LocalEngine:
 
         Raises:
             TaskError: it failed (``TaskTimedOutError``: it timed out).
+            Cancelled: it closed as cancelled.
             TimeoutError: ``timeout`` seconds passed first.
             StoreError: no such execution, or the file cannot be read.
         """
@@ -460,6 +463,28 @@ class LocalEngine:
         if not kernel.signal(execution_id, name, payload):
             raise unknown_execution(execution_id)
 
+    def cancel(self, execution_id: str) -> None:
+        """Ask the open execution ``execution_id`` (a workflow id, or a run id) to cancel: its
+        ``run`` gets :class:`~flowwire.errors.Cancelled` at its next wait, may clean up, and
+        the execution closes as cancelled if ``Cancelled`` leaves ``run`` (whoever waits for
+        it then gets ``Cancelled`` too); its running activities see ``heartbeat()`` answer
+        ``False``, and its child workflows are asked to cancel (unless their proxy says
+        ``cancel_with_parent=False``). A second request changes nothing. In memory, the
+        execution must be one the engine is running now, as for :meth:`signal`; with ``db``,
+        the request is queued in the file's inbox for whichever worker holds the execution
+        (any process, now or after a restart).
+
+        Raises:
+            UnknownExecutionError: no open execution has that id (unknown, or closed).
+            StoreError: (``db``) the file cannot be used or written.
+        """
+        if self._durable is not None:
+            self._durable.cancel(execution_id)
+            return
+        kernel = self._kernel
+        if kernel is None or not kernel.cancel(execution_id):
+            raise unknown_execution(execution_id)
+
     def executions(self) -> list[RunRecord]:
         """Every run recorded in the engine's file, oldest first; in memory, the runs of the
         running (or last) ``run``."""
@@ -526,6 +551,13 @@ def _outcome(record: RunRecord, transport: Transport, task_type: TaskType) -> An
     if record.status == "completed":
         return task_type.cls._deserialize_result(
             record.result or "", transport=transport, type_hint=task_type.return_hint()
+        )
+    if record.status == "cancelled":
+        raise Cancelled(
+            f"{what} ({record.workflow_id}) was cancelled"
+            + (f": {record.details}" if record.details else ""),
+            workflow_id=record.workflow_id,
+            details=record.details or "",
         )
     if record.status == "timed_out":
         raise TaskTimedOutError(

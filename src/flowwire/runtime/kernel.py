@@ -30,6 +30,17 @@ with ``jump_to``, :class:`flowwire.testing.VirtualClock`), the thread in :meth:`
 moves the clock to the next deadline whenever nothing else can happen (no message, cycle,
 held or queued attempt).
 
+Cancellation: :meth:`~Kernel.cancel` (or a ``cancel`` inbox entry, through
+:meth:`~Kernel.deliver`) records a ``WorkflowCancelRequested`` for an open run (once; a second
+request changes nothing). Replay tells the workflow and decides ``CancelTask`` for the tasks it
+had started: an activity attempt not started yet is dropped (``TaskFailed`` with the reason
+``ActivityTaskCanceled``, as SWF records it), one running has its ``heartbeat()`` answer
+``False`` (and an outcome reported after that heartbeat is recorded as that cancellation); a
+child run is asked to cancel in turn (cause ``PARENT``). ``CancelWorkflow`` closes the run as
+``cancelled``: its open attempts are closed (their heartbeats answer ``False``, their outcomes
+are ignored), its pending timers never fire, and its parent sees the child's ``TaskFailed``
+with the reason ``ChildWorkflowExecutionCanceled``.
+
 A kernel over a durable store can :meth:`~Kernel.resume` open runs that store hands it (after
 a crash, or from a starter in another process): their state is rebuilt from the stored history,
 deadlines and timers are re-armed from their stored times, and an attempt that a worker held
@@ -57,6 +68,8 @@ from typing import Any
 
 from flowwire._backoff import outage_delay
 from flowwire.decision import (
+    CancelTask,
+    CancelWorkflow,
     CompleteWorkflow,
     ContinueAsNew,
     Decision,
@@ -73,6 +86,7 @@ from flowwire.history import (
     SignalReceived,
     SignalSendFailed,
     SignalSent,
+    TaskCancelRequested,
     TaskCompleted,
     TaskFailed,
     TaskScheduled,
@@ -80,6 +94,7 @@ from flowwire.history import (
     TaskTimedOut,
     TimerFired,
     TimerStarted,
+    WorkflowCancelRequested,
     WorkflowStarted,
 )
 from flowwire.replay import Execution, forget, replay
@@ -98,10 +113,15 @@ from flowwire.task import ActivityOutcome
 from flowwire.tasktype import TaskRegistry, TaskType
 from flowwire.transport_rule import TransportRule
 
-__all__ = ["WORKER_LOST", "Kernel", "RunState"]
+__all__ = ["ACTIVITY_CANCELED", "CHILD_CANCELED", "WORKER_LOST", "Kernel", "RunState"]
 
 WORKER_LOST = "WORKER_LOST"
 """The timeout type of an attempt whose worker process died: retried like a timeout."""
+
+ACTIVITY_CANCELED = "ActivityTaskCanceled"
+"""The reason of the ``TaskFailed`` of an activity attempt that was cancelled (SWF's name)."""
+CHILD_CANCELED = "ChildWorkflowExecutionCanceled"
+"""The reason of the ``TaskFailed`` a parent gets for a child that closed as cancelled."""
 
 Clock = Callable[[], float]
 
@@ -118,6 +138,8 @@ class RunState:
     execution: Execution | None = None
     #: consecutive decisions stopped by an unavailable store (0: the last one went through)
     outages: int = 0
+    #: a WorkflowCancelRequested is in the history
+    cancel_requested: bool = False
 
 
 class Kernel:
@@ -467,6 +489,8 @@ class Kernel:
         task_type = self.types.get("workflow", record.name, record.version)
         assert task_type is not None  # checked by resume()
         run = RunState(record, task_type, history=list(item.history))
+        cancelled = {e.key for e in run.history if type(e) is TaskCancelRequested}
+        run.cancel_requested = any(type(e) is WorkflowCancelRequested for e in run.history)
         if self.live:
             run.execution = Execution(task_type.cls, run_id=run_id, rule=self.rule, live=True)
         self._runs[run_id] = run
@@ -476,6 +500,7 @@ class Kernel:
             self._after(timer.fire_at, partial(self._fire, run, timer))
         for attempt in item.attempts:
             attempt.task_type = self.types.get("activity", attempt.name, attempt.version)
+            attempt.cancel_requested = attempt.key in cancelled
             self._attempts[attempt.token] = attempt
             if attempt.started_at is not None:
                 self._timeout(attempt, WORKER_LOST, now)
@@ -627,6 +652,12 @@ class Kernel:
             self._after(timer.fire_at, lambda t: self._fire(run, timer, t))
         elif isinstance(decision, SignalExternal):
             self._send(run, decision, now)
+        elif isinstance(decision, CancelTask):
+            self._cancel_task(run, decision, now)
+        elif isinstance(decision, CancelWorkflow):
+            record = self._close_run(run, "cancelled", now, details=decision.details)
+            self._close_attempts_of(record.run_id)
+            self._tell_parent(record, TaskFailed, CHILD_CANCELED, now, decision.details)
         elif isinstance(decision, CompleteWorkflow):
             record = self._close_run(run, "completed", now, result=decision.result)
             self._tell_parent(record, TaskCompleted, decision.result, now)
@@ -689,18 +720,73 @@ class Kernel:
 
     def deliver(self, items: Iterable[InboxItem]) -> None:
         """Deliver inputs read from a durable store's inbox: each signal becomes a
-        ``SignalReceived`` of its execution, and the entry is deleted in the same commit (an
-        execution that closed meanwhile drops it). Kinds this kernel does not know stay."""
-        todo = [item for item in items if item.kind == "signal"]
+        ``SignalReceived`` of its execution, each cancellation request a
+        ``WorkflowCancelRequested``, and the entry is deleted in the same commit (an execution
+        that closed meanwhile drops it). Kinds this kernel does not know stay."""
+        todo = [item for item in items if item.kind in _INBOX_KINDS]
         if not todo:
             return
 
         def receive_all(now: float) -> None:
             for item in todo:
-                self.receive(item.workflow_id, item.name or "", item.payload or "", now)
+                if item.kind == "signal":
+                    self.receive(item.workflow_id, item.name or "", item.payload or "", now)
+                else:
+                    self.request_cancel(item.workflow_id, now)
                 self._batch.consumed.append(item.id)
 
         self.post(receive_all)
+
+    # -- cancellation ---------------------------------------------------------------------
+
+    def cancel(self, ident: str) -> bool:
+        """Ask the open run of workflow id (or run id) ``ident`` to cancel, from any thread;
+        ``False`` when this kernel holds no such run. Returns once the request is recorded
+        (or the engine stopped)."""
+        done = threading.Event()
+        found: list[bool] = [False]
+
+        def request(now: float) -> None:
+            found[0] = self.request_cancel(ident, now)
+            done.set()
+
+        self.post(request)
+        while not done.wait(0.05):
+            if self._stopped:
+                break
+        return found[0]
+
+    def request_cancel(self, ident: str, now: float, cause: str = "") -> bool:
+        """(In a cycle) record a cancellation request for the open run ``ident`` (only the
+        first one); ``False``: no such run here."""
+        run = self._open_run(ident)
+        if run is None:
+            return False
+        if not run.cancel_requested:
+            run.cancel_requested = True
+            self._event(run, WorkflowCancelRequested(cause), now)
+        return True
+
+    def _cancel_task(self, run: RunState, decision: CancelTask, now: float) -> None:
+        key, run_id = decision.key, run.record.run_id
+        self._record(run, TaskCancelRequested(key), now)
+        if decision.kind == "workflow":
+            for child in list(self._runs.values()):
+                if child.record.parent == (run_id, key) and child.record.is_open:
+                    self.request_cancel(child.record.run_id, now, "PARENT")
+            return
+        attempt = self._attempts.get(f"{run_id}:{key}")
+        if attempt is None or attempt.closed:
+            return
+        attempt.cancel_requested = True
+        if attempt.started_at is None:  # still queued: it never starts
+            self._close_attempt(attempt)
+            self._event(run, TaskFailed(key, ACTIVITY_CANCELED, ""), now)
+
+    def _close_attempts_of(self, run_id: str) -> None:
+        """Close the open attempts of a run that closed (they never report)."""
+        for attempt in [a for a in self._attempts.values() if a.run_id == run_id]:
+            self._close_attempt(attempt)
 
     def _send(self, run: RunState, decision: SignalExternal, now: float) -> None:
         key = decision.key
@@ -884,7 +970,10 @@ class Kernel:
         run = self._runs.get(attempt.run_id)
         if run is None:
             return
-        if outcome.status == "completed":
+        if attempt.saw_cancel:  # the activity was told: what it reports is the cancellation
+            details = outcome.result if outcome.status == "completed" else outcome.details
+            self._event(run, TaskFailed(attempt.key, ACTIVITY_CANCELED, details), now)
+        elif outcome.status == "completed":
             self._event(run, TaskCompleted(attempt.key, outcome.result), now)
         else:
             self._event(run, TaskFailed(attempt.key, outcome.reason, outcome.details), now)
@@ -896,15 +985,20 @@ class Kernel:
 
     def heartbeat(self, token: str) -> bool:
         """Record a heartbeat of the attempt ``token``; ``False`` once it is closed (timed out,
-        finished, or the engine stopped)."""
+        finished, its run closed, or the engine stopped) or its run asked for it to be
+        cancelled."""
         attempt = self._attempts.get(token)
         if attempt is None or attempt.closed or self._stopped:
             return False
         attempt.last_beat = self.clock()
+        if attempt.cancel_requested:
+            attempt.saw_cancel = True
+            return False
         return True
 
 
 _NEVER = float("inf")
+_INBOX_KINDS = ("signal", "cancel")
 _VIRTUAL_POLL = 0.005  # seconds of real time between looks while a virtual clock waits
 _ACTIVITY_OPTIONS = (
     "task_list",

@@ -35,6 +35,11 @@ execution that closed are deleted with it. Version 2 also stores the signal even
 (``SignalReceived``: ``name``, ``payload``; ``SignalSent``: ``key``, ``name``, ``payload`` and
 the target workflow id in ``reason``; ``SignalDelivered``: ``key``; ``SignalSendFailed``:
 ``key`` and the cause in ``reason``).
+
+Version 3 stores the cancellation events (``WorkflowCancelRequested``: its cause in
+``reason``; ``TaskCancelRequested``: ``key``), which a version-2 reader would not know; the
+tables are those of version 2 (the inbox's ``'cancel'`` rows carry no name or payload), so
+the migration only records the version.
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ from flowwire.history import (
     SignalReceived,
     SignalSendFailed,
     SignalSent,
+    TaskCancelRequested,
     TaskCompleted,
     TaskFailed,
     TaskScheduled,
@@ -60,6 +66,7 @@ from flowwire.history import (
     TaskTimedOut,
     TimerFired,
     TimerStarted,
+    WorkflowCancelRequested,
     WorkflowStarted,
 )
 
@@ -76,7 +83,7 @@ __all__ = [
 ]
 
 SCHEMA = "flowwire-sqlite"
-VERSION = 2
+VERSION = 3
 APPLICATION_ID = 0x46574C57
 
 _V1 = """
@@ -127,7 +134,7 @@ CREATE INDEX inbox_workflow_id ON inbox (workflow_id);
 
 #: ``MIGRATIONS[v]`` turns a version-``v`` file into version ``v + 1`` (statements run in the
 #: open transaction).
-MIGRATIONS: dict[int, list[str]] = {1: [s.strip() for s in _V2.split(";") if s.strip()]}
+MIGRATIONS: dict[int, list[str]] = {1: [s.strip() for s in _V2.split(";") if s.strip()], 2: []}
 
 
 class SchemaProblem(Exception):
@@ -252,6 +259,26 @@ _TO_ROW: dict[type, Callable[[Any], Row]] = {
         None,
         None,
     ),
+    WorkflowCancelRequested: lambda e: (
+        "WorkflowCancelRequested",
+        None,
+        None,
+        None,
+        None,
+        e.cause,
+        None,
+        None,
+    ),
+    TaskCancelRequested: lambda e: (
+        "TaskCancelRequested",
+        e.key,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+    ),
 }
 
 Build = Callable[[Any, Any, Any, Any, Any, Any, Any], Event]
@@ -272,6 +299,8 @@ _FROM_ROW: dict[str, Build] = {
     "SignalSent": lambda k, n, v, p, r, t, o: SignalSent(k, r, n, p),
     "SignalDelivered": lambda k, n, v, p, r, t, o: SignalDelivered(k),
     "SignalSendFailed": lambda k, n, v, p, r, t, o: SignalSendFailed(k, r),
+    "WorkflowCancelRequested": lambda k, n, v, p, r, t, o: WorkflowCancelRequested(r or ""),
+    "TaskCancelRequested": lambda k, n, v, p, r, t, o: TaskCancelRequested(k),
 }
 
 EVENT_COLUMNS = "kind, key, name, version, payload, reason, task_kind, options"

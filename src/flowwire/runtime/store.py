@@ -77,8 +77,9 @@ class AttemptRecord:
 
     ``token`` identifies the attempt everywhere (the activity reads it as ``Activity.token``).
     Timeouts are whole seconds (``heartbeat`` ``None``: none). ``started_at`` is when a worker
-    got it, ``last_beat`` the last heartbeat. ``task_type`` and ``check_at`` (when the kernel
-    looks at its timeouts next) are the kernel's (not stored).
+    got it, ``last_beat`` the last heartbeat. ``task_type``, ``check_at`` (when the kernel
+    looks at its timeouts next) and the cancellation flags are the kernel's (not stored: a
+    resumed run sets them again from its ``TaskCancelRequested`` events).
     """
 
     token: str
@@ -98,6 +99,10 @@ class AttemptRecord:
     closed: bool = False
     task_type: Any = field(default=None, repr=False)
     check_at: float = field(default=0.0, repr=False)
+    #: the run asked for the attempt to be cancelled (its ``heartbeat()`` answers ``False``);
+    #: ``saw_cancel``: a heartbeat told the activity so (its outcome is then a cancellation)
+    cancel_requested: bool = field(default=False, repr=False)
+    saw_cancel: bool = field(default=False, repr=False)
 
 
 @dataclass(eq=False, slots=True)
