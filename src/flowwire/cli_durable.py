@@ -6,6 +6,7 @@
     flowwire start --db FILE module:Workflow [ARG ...] [--id ID] [--attach] [--wait]
     flowwire run --db FILE module:Workflow [ARG ...] [--id ID]
     flowwire signal --db FILE ID NAME [VALUE] [--target TARGET ...]
+    flowwire cancel --db FILE ID
     flowwire executions --db FILE [--status STATUS] [--json]
     flowwire history --db FILE ID [TARGET ...] [--json] [--raw]
     flowwire prune --db FILE --older-than DAYS [--vacuum]
@@ -15,8 +16,9 @@
 (``worker``, ``start``, ``run``), required by those that read. ``run --db`` is ``run`` made
 durable: give it ``--id`` (or note the id it prints) and the same command after a crash
 resumes the execution; an id that already closed prints its outcome without running anything
-again. Exit statuses are ``run``'s: 0 done, 1 the workflow failed or the file could not be
-written, 2 a usage or setup problem (including a file that cannot be opened), 130 interrupted.
+again. Exit statuses are ``run``'s: 0 done, 1 the workflow failed (or was cancelled) or the
+file could not be written, 2 a usage or setup problem (including a file that cannot be opened),
+130 interrupted.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from types import FrameType
 from typing import Any
 
 from flowwire._cli_args import non_negative_float, positive_float, positive_int
-from flowwire.errors import ConfigurationError, FlowwireError, StoreError, TaskError
+from flowwire.errors import Cancelled, ConfigurationError, FlowwireError, StoreError, TaskError
 
 __all__ = ["add_durable_commands", "add_run_options", "run_durable"]
 
@@ -120,6 +122,9 @@ def run_durable(
         return 130
     except TaskError as exc:
         return _task_failure(exc, "run", args.traceback)
+    except Cancelled as exc:
+        print(f"flowwire run: {exc}", file=sys.stderr)
+        return 1
     except ConfigurationError as exc:  # another workflow or other arguments for this id
         print(f"flowwire run: {exc}", file=sys.stderr)
         return 2
@@ -268,6 +273,9 @@ def _start(args: argparse.Namespace) -> int:
         result = engine.result(workflow, started.workflow_id, timeout=args.timeout)
     except TaskError as exc:
         return _task_failure(exc, "start", args.traceback)
+    except Cancelled as exc:
+        print(f"flowwire start: {exc}", file=sys.stderr)
+        return 1
     except TimeoutError as exc:
         print(f"flowwire start: {exc} (is a worker running on {args.db}?)", file=sys.stderr)
         return 1
@@ -299,6 +307,21 @@ def _signal(args: argparse.Namespace) -> int:
         print(f"flowwire signal: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     print(f"flowwire signal: sent {args.name!r} to {args.id} in {args.db}", file=sys.stderr)
+    return 0
+
+
+def _cancel(args: argparse.Namespace) -> int:
+    from flowwire.engines.local import LocalEngine
+
+    try:
+        LocalEngine(db=args.db, synchronous=args.synchronous).cancel(args.id)
+    except (ValueError, ConfigurationError) as exc:
+        print(f"flowwire cancel: {exc}", file=sys.stderr)
+        return 2
+    except FlowwireError as exc:  # UnknownExecutionError, StoreError
+        print(f"flowwire cancel: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    print(f"flowwire cancel: asked {args.id} in {args.db} to cancel", file=sys.stderr)
     return 0
 
 
@@ -410,8 +433,8 @@ def _backup(args: argparse.Namespace) -> int:
 
 
 def add_durable_commands(sub: Any) -> None:
-    """Add ``worker``, ``start``, ``signal``, ``executions``, ``history``, ``prune`` and
-    ``backup`` to an argparse ``subparsers`` (each sets ``func``)."""
+    """Add ``worker``, ``start``, ``signal``, ``cancel``, ``executions``, ``history``,
+    ``prune`` and ``backup`` to an argparse ``subparsers`` (each sets ``func``)."""
     worker = sub.add_parser("worker", help="run the executions of a durable engine's file")
     _db(worker)
     worker.add_argument(
@@ -479,6 +502,23 @@ def add_durable_commands(sub: Any) -> None:
     )
     _engine_options(sig)
     sig.set_defaults(func=_signal)
+
+    cancel = sub.add_parser(
+        "cancel",
+        help="ask a durable execution to cancel",
+        description="Queue a cancellation request for the execution ID in the file's inbox; "
+        "the worker holding the execution (now, or the next to take it over) delivers it: "
+        "its run() gets Cancelled at its next wait and may clean up before it closes.",
+    )
+    _db(cancel)
+    cancel.add_argument("id", metavar="ID", help="workflow id (or run id) of an open execution")
+    cancel.add_argument(
+        "--synchronous",
+        choices=("full", "normal"),
+        default="full",
+        help="SQLite durability of the write (default: full)",
+    )
+    cancel.set_defaults(func=_cancel)
 
     executions = sub.add_parser("executions", help="list the executions of a durable file")
     _db(executions)

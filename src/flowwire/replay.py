@@ -95,6 +95,7 @@ _STATES: dict[type, str] = {
     TaskScheduleFailed: "refused by the backend",
 }
 _CONTAINERS = (list, tuple, dict, set, frozenset)
+_CLOSES = (CompleteWorkflow, FailWorkflow, ContinueAsNew, CancelWorkflow)
 
 #: decoded results per run id (full replay), most recently used last
 _RESULT_CACHE: OrderedDict[str, dict[str, Any]] = OrderedDict()
@@ -356,7 +357,7 @@ class Execution:
     def decide(self, events: Sequence[Event]) -> list[Decision]:
         """Return the decisions for the history ``events`` (the whole history so far).
 
-        A closing decision (complete, fail, continue-as-new) is always last; after it the
+        A closing decision (complete, fail, continue-as-new, cancel) is always last; after it the
         execution is closed. Raises ``RuntimeError`` when called on a closed execution, or a
         second time on a full-replay (``live=False``) execution.
 
@@ -399,7 +400,7 @@ class Execution:
             except NondeterminismError as exc:
                 self._fail(exc)
         decisions, self._decisions = self._decisions, []
-        if decisions and isinstance(decisions[-1], CompleteWorkflow | FailWorkflow | ContinueAsNew):
+        if decisions and isinstance(decisions[-1], _CLOSES):
             self.close()
         return decisions
 

@@ -12,7 +12,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from flowwire import Activity, ActivityProxy, Workflow, WorkflowProxy, activity, restart, wait
+from flowwire import (
+    Activity,
+    ActivityProxy,
+    Cancelled,
+    Workflow,
+    WorkflowProxy,
+    activity,
+    restart,
+    wait,
+)
 from flowwire import workflow as workflow_type
 
 
@@ -183,3 +192,18 @@ class Staged(Workflow):
 
     def run(self, text: str) -> str:
         return wait(self.squeeze(text))
+
+
+@workflow_type("tests.durable.cancellable", "1", "tl-durable")
+class Cancellable(Workflow):
+    """A marked step (tag ``tag``); cancelled, a clean-up step (tag ``clean``), then it closes
+    as cancelled."""
+
+    step = ActivityProxy(Step)
+
+    def run(self, tag: str) -> int:
+        try:
+            return wait(self.step(0, tag))
+        except Cancelled:
+            wait(self.step(100, "clean"))
+            raise

@@ -23,6 +23,7 @@ Run ids are ``NAME-<12 hex digits>`` so that every process sharing the file make
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import time
 import uuid
@@ -325,8 +326,13 @@ class Durable:
 
         Raises:
             UnknownExecutionError: no open execution has that id.
-            StoreError: the file cannot be used or written.
+            StoreError: the file does not exist (nothing to cancel in it), or cannot be used
+                or written.
         """
+        if not os.path.exists(self.path):
+            raise StoreError(
+                f"{self.path}: no such file, so no execution to cancel in it", path=self.path
+            )
         store = self.open()
         try:
             store.enqueue(execution_id, "cancel", None, None)
