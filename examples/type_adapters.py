@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from flowwire import TypeAdapter, get_transport, register_adapter
+from flowwire.transport import builtin_codecs
 
 
 class Money:
@@ -49,7 +50,7 @@ class Invoice:
 
 def main() -> None:
     invoice = Invoice("INV-7", Money(Decimal("12.50"), "EUR"), [Money(Decimal("12.50"), "EUR")])
-    for codec in ("json", "msgpack", "protobuf"):
+    for codec in tuple(builtin_codecs()):
         transport = get_transport(codec)
         payload = transport.serialize_result(invoice)
         back = transport.deserialize_result(payload, type_hint=Invoice)

@@ -108,7 +108,9 @@ def _module_name(path: Path) -> str:
 TRANSPORT_MODULES = sorted(_module_name(p) for p in TRANSPORT.rglob("*.py"))
 
 
-def module_level_imports(source: str, module: str, known: set[str]) -> set[str]:
+def module_level_imports(
+    source: str, module: str, known: set[str], *, functions: bool = False
+) -> set[str]:
     """The modules of ``known`` that ``source`` (the text of ``module``) imports when it is
     imported: statements at module level (also under ``if``/``try``/``with`` and in class
     bodies), not those under ``if TYPE_CHECKING:`` nor inside functions, which run later.
@@ -116,7 +118,8 @@ def module_level_imports(source: str, module: str, known: set[str]) -> set[str]:
     ``from package import name`` is an import of ``package.name`` when that is a module, else
     of ``package`` itself (its ``__init__`` must have run far enough to hold ``name``). The
     import of a package's ``__init__`` that Python makes before any of its submodules is not
-    counted: it is what lets a package's ``__init__`` import its own submodules.
+    counted: it is what lets a package's ``__init__`` import its own submodules. With
+    ``functions``, imports inside functions count too.
     """
     package = module if _source(module).name == "__init__.py" else module.rpartition(".")[0]
     found: set[str] = set()
@@ -129,7 +132,7 @@ def module_level_imports(source: str, module: str, known: set[str]) -> set[str]:
         return ".".join([*base, node.module] if node.module else base)
 
     def visit(node: ast.AST) -> None:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not functions:
             return  # runs when called, not when the module is imported
         if isinstance(node, ast.If) and _is_type_checking(node):
             for child in node.orelse:
@@ -201,3 +204,65 @@ def test_the_transport_check_reads_module_level_imports_only() -> None:
     graph = {"a": {"b"}, "b": {"c"}, "c": {"b"}}
     assert find_cycle(graph) == ["b", "c", "b"]
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": set()}) is None
+
+
+#: What parts of transport/ never import, counting imports inside functions too: the
+#: registry names factories by reference and builds nothing; the transport is given its
+#: codec, stages and decoders and knows no codec module; the value model knows no codec,
+#: stage, envelope, registry or transport; stages know only bytes.
+_CODEC_MODULES = "flowwire.transport.codecs."  # not the package, whose __init__ is a list
+TRANSPORT_NEVER = {
+    "flowwire.transport.registry": (
+        _CODEC_MODULES,
+        "flowwire.transport._transport",
+        "flowwire.transport.stages",
+        "flowwire.transport.model",
+    ),
+    "flowwire.transport._transport": (_CODEC_MODULES,),
+    "flowwire.transport.model": (
+        "flowwire.transport.codecs",
+        "flowwire.transport.stages",
+        "flowwire.transport.envelope",
+        "flowwire.transport.registry",
+        "flowwire.transport._transport",
+    ),
+    "flowwire.transport.stages": (
+        "flowwire.transport.codecs",
+        "flowwire.transport.model",
+        "flowwire.transport.registry",
+        "flowwire.transport._transport",
+    ),
+}
+#: The known exceptions, each an import inside a function, with the reason.
+TRANSPORT_ALLOWED = {
+    # keeping unknown fields tells the JSON writer that orjson's own dataclass writer would
+    # drop them for this class (evolution.keep)
+    ("flowwire.transport.model.evolution", "flowwire.transport.codecs._json_plain"),
+}
+
+
+def _all_imports(module: str) -> set[str]:
+    source = _source(module).read_text(encoding="utf-8")
+    return module_level_imports(source, module, set(TRANSPORT_MODULES), functions=True)
+
+
+@pytest.mark.parametrize("part", sorted(TRANSPORT_NEVER))
+def test_transport_parts_import_only_downwards(part: str) -> None:
+    modules = [m for m in TRANSPORT_MODULES if m == part or m.startswith(f"{part}.")]
+    assert modules, part
+    wrong = sorted(
+        f"{module} imports {imported}"
+        for module in modules
+        for imported in _all_imports(module)
+        if imported.startswith(TRANSPORT_NEVER[part])
+        and (module, imported) not in TRANSPORT_ALLOWED
+    )
+    assert wrong == []
+
+
+def test_a_codec_module_imports_no_other_codec() -> None:
+    public = [m for m in TRANSPORT_MODULES if m.startswith(_CODEC_MODULES) and "._" not in m]
+    assert len(public) >= 3
+    for module in public:
+        others = sorted(set(public) & _all_imports(module))
+        assert others == [], f"{module} imports {others}"

@@ -16,8 +16,9 @@ import pytest
 from flowwire import get_transport
 from flowwire.errors import DecodeError, EncodeError
 from flowwire.testing import check_adapter, values_equal
+from flowwire.transport import builtin_codecs
 
-CODECS = ["json", "msgpack", "protobuf"]
+CODECS = builtin_codecs()
 
 
 def need(module: str, extra: str) -> Any:

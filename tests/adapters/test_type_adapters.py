@@ -19,9 +19,10 @@ from flowwire import get_transport
 from flowwire.errors import ConfigurationError, DecodeError, EncodeError
 from flowwire.testing import check_adapter, values_equal
 from flowwire.testing._hinted import register_strategy
+from flowwire.transport import builtin_codecs
 from flowwire.transport.model.adapters import TypeAdapter, register_adapter, unregister_adapter
 
-CODECS = ["json", "msgpack", "protobuf"]
+CODECS = builtin_codecs()
 
 
 class Money:

@@ -21,10 +21,10 @@ import pytest
 
 from flowwire import EncodeError, get_transport
 from flowwire.testing import values_equal
-from flowwire.transport import envelope
+from flowwire.transport import builtin_codecs, envelope
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "transport" / "value-model.md"
-CODECS = ("json", "msgpack", "protobuf")
+CODECS = tuple(builtin_codecs())
 SAMPLES_MARKER = "# the sample types of the tables below"
 SAMPLES = ("### The sample values", "| case | example | annotation |")
 CODEC_HEADER = "| case | `json` | `msgpack` | `protobuf` |"

@@ -35,7 +35,7 @@ from flowwire.testing.strategies import (
     typed_values,
     values_for,
 )
-from flowwire.transport import get_codec
+from flowwire.transport import builtin_codecs, get_codec
 from flowwire.transport._transport import CodecTransport
 from flowwire.transport.stages import AESGCM, Keyring, LocalDirectoryStore, Offload, Zstd
 
@@ -82,7 +82,7 @@ CHAINS: dict[str, tuple[str, ...]] = {
     "zstd+aesgcm": ("zstd", "aesgcm"),
     "zstd+aesgcm+offload": ("zstd", "aesgcm", "offload"),
 }
-CODECS = ("json", "msgpack", "protobuf")
+CODECS = tuple(builtin_codecs())
 ARMORS = ("base64", "latin-1")
 
 

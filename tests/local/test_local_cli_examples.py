@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from flowwire.cli import main
+from flowwire.transport import builtin_codecs
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,7 +42,7 @@ def _repo_root(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.syspath_prepend(str(ROOT))
 
 
-@pytest.mark.parametrize("transport", ["json", "msgpack", "protobuf"])
+@pytest.mark.parametrize("transport", builtin_codecs())
 @pytest.mark.parametrize(("target", "args", "expected"), EXAMPLES, ids=[e[0] for e in EXAMPLES])
 def test_examples_from_the_cli(
     target: str,
@@ -102,7 +103,7 @@ def test_keyword_arguments_and_json_parsing(capsys: pytest.CaptureFixture[str]) 
 def test_transports_lists_the_builtins(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["transports"]) == 0
     names = [line.split("\t")[0] for line in capsys.readouterr().out.splitlines()]
-    assert {"json", "msgpack", "protobuf"} <= set(names)
+    assert set(builtin_codecs()) <= set(names)
 
 
 def test_progress_goes_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,6 +12,7 @@ from _stage_helpers import encode_one
 
 from flowwire.errors import ConfigurationError, DecodeError, EncodeError, StoreUnavailable
 from flowwire.testing.moto import MotoServer
+from flowwire.transport import builtin_codecs
 from flowwire.transport._protocols import StageContext
 from flowwire.transport.stages import BlobStore, Offload, S3Store
 
@@ -85,7 +86,7 @@ def test_missing_boto3_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
         S3Store("", client=object())
 
 
-@pytest.mark.parametrize("codec", ["json", "msgpack", "protobuf"])
+@pytest.mark.parametrize("codec", builtin_codecs())
 def test_five_mib_result_through_transport_and_s3(s3_bucket: tuple[Any, str], codec: str) -> None:
     from flowwire.transport import get_transport
     from flowwire.transport.stages import AESGCM, Zstd

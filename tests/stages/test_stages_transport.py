@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 
 from flowwire.errors import DecodeError, PayloadTooLarge
 from flowwire.testing.strategies import arguments, values_equal, values_for
-from flowwire.transport import Stage, Transport, envelope, get_transport
+from flowwire.transport import Stage, Transport, builtin_codecs, envelope, get_transport
 from flowwire.transport.stages import AESGCM, InMemoryStore, Keyring, Offload, Zstd
 
-CODECS = ["json", "msgpack", "protobuf"]
+CODECS = builtin_codecs()
 STAGE_NAMES = ["zstd", "aesgcm", "offload"]
 ARRANGEMENTS = [
     order for n in range(len(STAGE_NAMES) + 1) for order in itertools.permutations(STAGE_NAMES, n)

@@ -16,13 +16,13 @@ from flowwire.engines.swf.starter import start
 from flowwire.engines.swf.worker import AsyncCompletion
 from flowwire.errors import TaskError, UnknownTaskError
 from flowwire.testing.moto import MotoServer
-from flowwire.transport import get_transport
+from flowwire.transport import builtin_codecs, get_transport
 
 from . import workflows as w
 
 pytestmark = pytest.mark.swf
 
-TRANSPORTS = ["json", "msgpack", "protobuf"]
+TRANSPORTS = builtin_codecs()
 
 
 @pytest.fixture

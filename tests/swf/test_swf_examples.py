@@ -23,7 +23,7 @@ from flowwire.engines.swf.starter import start
 from flowwire.errors import TaskError
 from flowwire.scanner import scan
 from flowwire.testing.moto import MotoServer
-from flowwire.transport import get_transport
+from flowwire.transport import builtin_codecs, get_transport
 
 pytestmark = pytest.mark.swf
 
@@ -158,7 +158,7 @@ def test_examples_from_the_cli(worker: tuple[MotoServer, str, str]) -> None:
             assert json.loads(stdout) == expected, argv
 
 
-@pytest.mark.parametrize("transport", ["json", "msgpack", "protobuf"])
+@pytest.mark.parametrize("transport", builtin_codecs())
 def test_examples_with_each_transport(moto_server: MotoServer, transport: str) -> None:
     """Every example with each built-in transport as the engine default (in-process workers)."""
     if str(ROOT) not in sys.path:

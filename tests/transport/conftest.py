@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 
 from flowwire import get_transport
-from flowwire.transport import CodecTransport
+from flowwire.transport import CodecTransport, builtin_codecs
 
-CODECS = ["json", "msgpack", "protobuf"]
+CODECS = builtin_codecs()
 
 
 @pytest.fixture(params=CODECS)

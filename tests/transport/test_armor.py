@@ -16,12 +16,12 @@ from flowwire import get_transport
 from flowwire.errors import ConfigurationError, DecodeError, PayloadTooLarge
 from flowwire.testing import check_transport
 from flowwire.testing.strategies import values, values_equal
-from flowwire.transport import MsgpackTransport, envelope
+from flowwire.transport import MsgpackTransport, builtin_codecs, envelope
 from flowwire.transport.stages import Zstd
 
 pytestmark = pytest.mark.usefixtures("implementation")
 
-CODECS = ("json", "msgpack", "protobuf")
+CODECS = tuple(builtin_codecs())
 
 
 def test_latin1_payload_is_the_binary_envelope_itself() -> None:

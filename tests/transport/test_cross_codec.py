@@ -18,11 +18,11 @@ from flowwire import get_transport
 from flowwire.errors import EncodeError, TaskError
 from flowwire.testing import arguments, typed_values, values, values_equal
 from flowwire.testing.strategies import Color, LineItem, Order
-from flowwire.transport import CodecTransport
+from flowwire.transport import CodecTransport, builtin_codecs
 
 pytestmark = pytest.mark.usefixtures("implementation")
 
-CODECS = ["json", "msgpack", "protobuf"]
+CODECS = builtin_codecs()
 PAIRS = [f"{w}->{r}" for w, r in itertools.product(CODECS, CODECS)]
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -19,6 +19,7 @@ from flowwire import get_transport
 from flowwire.errors import DecodeError, EncodeError, PayloadTooLarge
 from flowwire.testing import typed_values, values_equal
 from flowwire.testing.strategies import Color, LineItem, Order
+from flowwire.transport import builtin_codecs
 from flowwire.transport.model import _fast
 from flowwire.transport.model._typing import compile_hint, convert
 
@@ -116,7 +117,7 @@ def test_only_decode_error_escapes_a_typed_conversion(hint: Any, value: Any) -> 
         assert exc.path is not None and exc.path.startswith("$")
 
 
-@pytest.mark.parametrize("codec", ["json", "msgpack", "protobuf"])
+@pytest.mark.parametrize("codec", builtin_codecs())
 @settings(SETTINGS, max_examples=60)
 @given(hint=st.sampled_from(HINTS), value=HOSTILE)
 def test_only_decode_error_escapes_a_typed_decode(codec: str, hint: Any, value: Any) -> None:
@@ -169,7 +170,7 @@ def test_fast_plans_agree_with_the_checked_converters_on_hostile_values(
         assert got[1] == expected[1]
 
 
-@pytest.mark.parametrize("codec", ["json", "msgpack", "protobuf"])
+@pytest.mark.parametrize("codec", builtin_codecs())
 @SETTINGS
 @given(pair=typed_values())
 def test_fast_plans_agree_with_the_checked_converters_on_typed_values(

@@ -12,9 +12,10 @@ import pytest
 
 from flowwire import get_transport
 from flowwire.errors import ConfigurationError, DecodeError
+from flowwire.transport import builtin_codecs
 from flowwire.transport.model.evolution import evolution, unknown_fields
 
-CODECS = ["json", "msgpack", "protobuf"]
+CODECS = builtin_codecs()
 
 
 @dataclasses.dataclass

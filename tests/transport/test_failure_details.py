@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flowwire import ApplicationError, TaskError, get_transport
-from flowwire.transport import CodecTransport
+from flowwire.transport import CodecTransport, builtin_codecs
 
 #: what an exception's attribute may hold and still travel (containers of these too)
 scalars = (
@@ -69,7 +69,7 @@ def raised(exc: BaseException) -> BaseException:
         return caught
 
 
-@pytest.mark.parametrize("codec", ["json", "msgpack", "protobuf"])
+@pytest.mark.parametrize("codec", builtin_codecs())
 @settings(max_examples=60, deadline=None)
 @given(
     attributes=st.dictionaries(names, simple, max_size=5),

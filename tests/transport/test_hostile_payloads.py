@@ -12,7 +12,13 @@ import pytest
 
 from flowwire import get_transport
 from flowwire.errors import ConfigurationError, DecodeError
-from flowwire.transport import JSONTransport, MsgpackTransport, ProtobufTransport, envelope
+from flowwire.transport import (
+    JSONTransport,
+    MsgpackTransport,
+    ProtobufTransport,
+    builtin_codecs,
+    envelope,
+)
 from flowwire.transport._protocols import DEFAULT_MAX_DECODED_BYTES
 
 zstandard = pytest.importorskip("zstandard", reason="needs the 'zstd' extra")
@@ -132,7 +138,7 @@ def test_a_frame_larger_than_it_declares_is_refused_bounded() -> None:
     assert grown < 16 * MiB
 
 
-@pytest.mark.parametrize("codec", ["json", "msgpack", "protobuf"])
+@pytest.mark.parametrize("codec", builtin_codecs())
 def test_a_document_up_to_the_limit_costs_under_64_mib(codec: str) -> None:
     # The worst shapes per byte: empty containers (protobuf: zero bytes, a cheap shape, only
     # the bound on expansion matters there).

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from flowwire import get_transport
 from flowwire.errors import DecodeError
 from flowwire.testing import values_equal
-from flowwire.transport import envelope
+from flowwire.transport import builtin_codecs, envelope
 
 pytestmark = pytest.mark.usefixtures("implementation")
 
@@ -133,7 +133,7 @@ _PLANTED = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("codec", ["json", "msgpack", "protobuf"])
+@pytest.mark.parametrize("codec", builtin_codecs())
 @pytest.mark.parametrize("key", ["Evil/Zone", "Evil"])
 def test_a_zone_key_cannot_import_a_planted_package(
     tmp_path: Path, codec: str, key: str, implementation: str
@@ -211,7 +211,7 @@ FOLDED = [
 ]
 
 
-@pytest.mark.parametrize("codec", ["json", "msgpack", "protobuf"])
+@pytest.mark.parametrize("codec", builtin_codecs())
 @pytest.mark.parametrize("value", FOLDED, ids=repr)
 def test_fold_is_kept_in_every_codec(codec: str, value: Any) -> None:
     t = get_transport(codec)

@@ -37,7 +37,7 @@ from uuid import UUID
 import pytest
 
 from flowwire.errors import ConfigurationError, DecodeError
-from flowwire.transport import CodecTransport, JSONTransport
+from flowwire.transport import CodecTransport, JSONTransport, builtin_codecs
 from flowwire.transport.model import _typing
 from flowwire.transport.model._typing import ArgumentTypes, compile_hint, convert
 
@@ -391,7 +391,7 @@ def test_union_keeps_a_value_whose_type_is_a_member(
     assert back == value and type(back) is type(value), f"{value!r} as {hint} -> {back!r}"
 
 
-@pytest.mark.parametrize("codec", ["msgpack", "protobuf"])
+@pytest.mark.parametrize("codec", builtin_codecs(native=[Decimal, date, UUID]))
 @pytest.mark.parametrize(
     ("hint", "value"),
     [

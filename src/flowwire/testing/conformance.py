@@ -38,6 +38,7 @@ from typing import Any
 from flowwire.errors import DecodeError, EncodeError, PayloadTooLarge, TaskError
 from flowwire.testing._optional import MissingModule
 from flowwire.testing.strategies import (
+    EXTENDED_TYPES,
     Order,
     arguments,
     instances,
@@ -46,7 +47,7 @@ from flowwire.testing.strategies import (
     values,
     values_equal,
 )
-from flowwire.transport._protocols import Transport
+from flowwire.transport._protocols import Transport, traits_of
 
 try:
     from hypothesis import HealthCheck, given, settings
@@ -81,7 +82,8 @@ class TransportConformance:
     """Pytest base class: subclass it and provide a ``transport`` fixture.
 
     Class attributes to adjust: ``extended_untyped`` (the codec preserves tuples, sets and
-    extended scalars without annotations, as msgpack and protobuf do), ``max_examples``,
+    extended scalars without annotations, as msgpack and protobuf do; by default read from
+    the traits of the transport's ``codec``), ``max_examples``,
     ``adapted_types`` (annotations of your own, such as adapted classes, added to the typed
     round trips).
     """
@@ -93,8 +95,8 @@ class TransportConformance:
     def _extended(self, transport: Transport) -> bool:
         if self.extended_untyped is not None:
             return self.extended_untyped
-        codec = getattr(getattr(transport, "codec", None), "name", "")
-        return codec in ("msgpack", "protobuf")
+        codec = getattr(transport, "codec", None)  # a CodecTransport has one
+        return codec is not None and traits_of(codec).native >= EXTENDED_TYPES
 
     def test_payloads_are_strings(self, transport: Transport) -> None:
         assert type(transport.serialize_result(1)) is str
@@ -273,18 +275,16 @@ def check_adapter(
     max_examples: int = 40,
 ) -> None:
     """Property-test the annotation ``hint`` (typically a class taught to the value model by a
-    type adapter) through ``transports`` (default: the built-in json, msgpack and protobuf):
-    values from :func:`~flowwire.testing.strategies.instances` must come back exactly as
+    type adapter) through ``transports`` (default: one per built-in codec, read from the
+    registry): values from :func:`~flowwire.testing.strategies.instances` must come back exactly as
     results, as arguments and as keyword arguments, and the same in every codec. Raises
     AssertionError naming the transport and the failing value."""
-    from flowwire import get_transport
+    from flowwire.transport import builtin_codecs, get_transport
 
     chosen = (
         list(transports)
         if transports is not None
-        else [
-            get_transport(name, max_payload_chars=None) for name in ("json", "msgpack", "protobuf")
-        ]
+        else [get_transport(name, max_payload_chars=None) for name in builtin_codecs()]
     )
 
     def run(value: Any, *, other: Any = None) -> None: ...

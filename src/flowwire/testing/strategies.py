@@ -33,6 +33,7 @@ except ImportError as exc:  # the module still imports: values_equal needs no hy
     st = MissingModule("hypothesis", "testing", exc)  # type: ignore[assignment]
 
 __all__ = [
+    "EXTENDED_TYPES",
     "Color",
     "LineItem",
     "Order",
@@ -150,15 +151,23 @@ def values(*, extended: bool = False, max_leaves: int = 20) -> st.SearchStrategy
     return st.recursive(leaves, children, max_leaves=max_leaves)
 
 
+#: The types ``values(extended=True)`` adds to the base model.
+EXTENDED_TYPES = frozenset({tuple, set, frozenset, datetime, date, time, timedelta, UUID, Decimal})
+
+
 def values_for(codec: str, *, max_leaves: int = 20) -> st.SearchStrategy[Any]:
-    """The values a built-in codec round-trips exactly with no annotation: the base model for
-    ``json``; the base model plus tuples, sets, frozensets and extended scalars for ``msgpack``
-    and ``protobuf``."""
-    if codec == "json":
-        return values(max_leaves=max_leaves)
-    if codec in ("msgpack", "protobuf"):
-        return values(extended=True, max_leaves=max_leaves)
-    raise ConfigurationError(f"no known domain for codec {codec!r}")
+    """The values a registered codec round-trips exactly with no annotation, read from its
+    :class:`~flowwire.transport.CodecTraits`: the base model, plus tuples, sets, frozensets
+    and extended scalars when the codec carries all of :data:`EXTENDED_TYPES` natively
+    (msgpack and protobuf do, json does not). Raises ConfigurationError for a name that is
+    not registered."""
+    from flowwire.transport.registry import codec_traits
+
+    try:
+        traits = codec_traits(codec)
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"no known domain for codec {codec!r}: {exc}") from exc
+    return values(extended=traits.native >= EXTENDED_TYPES, max_leaves=max_leaves)
 
 
 def _line_items() -> st.SearchStrategy[LineItem]:

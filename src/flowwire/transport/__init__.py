@@ -10,13 +10,17 @@ from typing import TYPE_CHECKING, Any
 
 from flowwire.transport import _moved
 from flowwire.transport._protocols import (
+    ArgumentsCodec,
     Codec,
+    CodecTraits,
     ContextualTransport,
+    Decoders,
     Stage,
     StageContext,
     TextCodec,
     Transport,
     TransportContext,
+    traits_of,
 )
 from flowwire.transport._transport import (
     BUILTIN_CODECS,
@@ -31,6 +35,8 @@ from flowwire.transport.registry import (
     available_codecs,
     available_stages,
     available_transports,
+    builtin_codecs,
+    codec_traits,
     get_codec,
     get_stage,
     get_transport,
@@ -49,9 +55,12 @@ __all__ = [
     "DEFAULT_MAX_PAYLOAD_CHARS",
     "MAX_DEPTH",
     "REASON_LIMIT",
+    "ArgumentsCodec",
     "Codec",
+    "CodecTraits",
     "CodecTransport",
     "ContextualTransport",
+    "Decoders",
     "JSONCodec",
     "JSONTransport",
     "MsgpackCodec",
@@ -66,6 +75,8 @@ __all__ = [
     "available_codecs",
     "available_stages",
     "available_transports",
+    "builtin_codecs",
+    "codec_traits",
     "get_codec",
     "get_stage",
     "get_transport",
@@ -74,6 +85,7 @@ __all__ = [
     "register_codec",
     "register_stage",
     "register_transport",
+    "traits_of",
 ]
 
 

@@ -1,6 +1,8 @@
 """The three protocols of the transport layer. They are never mixed:
 
 * :class:`Codec`: value <-> bytes. Knows the value model, nothing about stages or backends.
+  It may declare :class:`CodecTraits` (text or binary, the types it carries natively, its
+  optional capabilities :class:`TextCodec` and :class:`ArgumentsCodec`).
 * :class:`Stage`: bytes <-> bytes (compression, encryption, offload). Knows nothing of values.
 * :class:`Transport`: composes a codec, stages and armor; owns limits; produces the payload
   strings that engines move. Engines and task classes only ever talk to a Transport.
@@ -15,13 +17,17 @@ from typing import Any, Protocol, runtime_checkable
 from flowwire.errors import TaskError
 
 __all__ = [
+    "ArgumentsCodec",
     "Codec",
+    "CodecTraits",
     "ContextualTransport",
+    "Decoders",
     "Stage",
     "StageContext",
     "TextCodec",
     "Transport",
     "TransportContext",
+    "traits_of",
 ]
 
 #: The default of ``max_decoded_bytes``: the most bytes a stage that expands its input may
@@ -47,6 +53,8 @@ class Codec(Protocol):
     * Extended types (tuple, datetime, Decimal, dataclasses, ...) are lowered to the forms the
       value-model page documents; they are rebuilt from annotations by the transport, so a
       codec may return their lowered form from ``decode``.
+    * Optional: ``traits``, a :class:`CodecTraits` saying what the codec is and can do. A
+      codec without it is read with :func:`traits_of`'s defaults.
     """
 
     name: str
@@ -54,6 +62,34 @@ class Codec(Protocol):
     def encode(self, value: Any) -> bytes: ...
 
     def decode(self, data: bytes) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CodecTraits:
+    """What a codec declares about itself, as its class attribute ``traits``.
+
+    The transport reads the capabilities; the strategies and the conformance kit of
+    ``flowwire.testing``, flowwire's own tests and the benchmarks read the rest, so no list
+    of codecs is written by hand anywhere.
+
+    * ``text``: its output can travel as plain text with no envelope: the codec is a
+      :class:`TextCodec` (JSON). Otherwise it is binary and every payload is enveloped.
+    * ``native``: the types beyond the base model that ``decode`` gives back as the same
+      type without any annotation (msgpack ext types, protobuf fields): for example
+      ``tuple``, ``datetime``, ``Decimal``. Every other extended type is lowered and rebuilt
+      from annotations.
+    * ``arguments``: the codec is an :class:`ArgumentsCodec`, with a wire form of its own for
+      task arguments.
+    """
+
+    text: bool = False
+    native: frozenset[type] = frozenset()
+    arguments: bool = False
+
+    @property
+    def binary(self) -> bool:
+        """Every payload of this codec is enveloped bytes (not :attr:`text`)."""
+        return not self.text
 
 
 @runtime_checkable
@@ -67,6 +103,54 @@ class TextCodec(Codec, Protocol):
     def encode_text(self, value: Any) -> str | None: ...
 
     def decode_text(self, text: str) -> Any: ...
+
+
+@runtime_checkable
+class ArgumentsCodec(Codec, Protocol):
+    """A codec with a wire form of its own for task arguments (protobuf's ``Arguments``).
+
+    ``encode_arguments(args, kwargs)`` must raise :class:`~flowwire.EncodeError` with paths
+    as ``$.args[0]`` / ``$.kwargs["k"]``; ``decode_arguments`` returns ``(args, kwargs)`` as a
+    list and a dict and raises only :class:`~flowwire.DecodeError`.
+    """
+
+    def encode_arguments(self, args: list[Any], kwargs: dict[str, Any]) -> bytes: ...
+
+    def decode_arguments(self, data: bytes) -> tuple[list[Any], dict[str, Any]]: ...
+
+
+def traits_of(codec: Any) -> CodecTraits:
+    """The :class:`CodecTraits` of ``codec`` (an instance or its class): its ``traits``
+    attribute, or, for a codec that declares none, the traits its methods show (``text`` when
+    it is a :class:`TextCodec`, ``arguments`` when it is an :class:`ArgumentsCodec`; nothing
+    native)."""
+    declared = getattr(codec, "traits", None)
+    if isinstance(declared, CodecTraits):
+        return declared
+    return CodecTraits(
+        text=callable(getattr(codec, "encode_text", None))
+        and callable(getattr(codec, "decode_text", None)),
+        arguments=callable(getattr(codec, "encode_arguments", None))
+        and callable(getattr(codec, "decode_arguments", None)),
+    )
+
+
+class Decoders(Protocol):
+    """Where a transport finds what a payload names that the transport was not given: the
+    codec of a payload another transport wrote, and a stage to undo that it did not
+    configure. The registry is one (``flowwire.transport.registry.DECODERS``, the
+    default); a transport can be given another.
+
+    * ``codec(name, max_depth=...)`` returns a codec named ``name``, or raises
+      :class:`LookupError` when there is none.
+    * ``stage(name)`` returns a stage that undoes stage ``name`` without configuration
+      (decompression, say), or ``None``; it may raise :class:`~flowwire.DecodeError` naming
+      what the stage lacks here.
+    """
+
+    def codec(self, name: str, *, max_depth: int) -> Codec: ...
+
+    def stage(self, name: str) -> Stage | None: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,14 +23,17 @@ from flowwire.errors import (
     PayloadTooLarge,
     TaskError,
 )
-from flowwire.transport import envelope
+from flowwire.transport import codecs, envelope, registry
 from flowwire.transport._protocols import (
     DEFAULT_MAX_DECODED_BYTES,
+    ArgumentsCodec,
     Codec,
+    Decoders,
     Stage,
     StageContext,
     TextCodec,
     TransportContext,
+    traits_of,
 )
 from flowwire.transport.model import evolution
 from flowwire.transport.model._fast import run
@@ -51,8 +54,8 @@ __all__ = [
 DEFAULT_MAX_PAYLOAD_CHARS = 32_768
 #: SWF's limit for a failure reason, in characters.
 REASON_LIMIT = 256
-#: Codecs every transport accepts unless told otherwise.
-BUILTIN_CODECS = frozenset({"json", "msgpack", "protobuf"})
+#: Codecs every transport accepts unless told otherwise: the built-ins.
+BUILTIN_CODECS = frozenset(name for name, _, _ in codecs.BUILTINS)
 
 _ARGS_KEYS = frozenset({"args", "kwargs"})
 #: Between the traceback of a failed task and the one of the task it made fail (as Python
@@ -154,7 +157,8 @@ class CodecTransport:
 
     Args:
         codec: the codec for everything this transport writes.
-        stages: stages applied in order after the codec (objects, or registered names).
+        stages: stages applied in order after the codec (objects, or registered names, which
+            are looked up in the registry).
         accept: codec names accepted when reading; default: the built-ins plus ``codec``.
             A payload written with another codec is refused with :class:`DecodeError`; so is
             one in this transport's own codec when ``accept`` is given without it.
@@ -176,6 +180,9 @@ class CodecTransport:
             (a newer writer's, or a removed one): ``"refuse"`` (the default), ``"ignore"``
             or ``"keep"``; a type's own :func:`~flowwire.transport.model.evolution.evolution`
             setting wins. See the schema-evolution page.
+        decoders: where a payload's codec other than ``codec``, and a stage to undo that this
+            transport did not configure, are found (:class:`~flowwire.transport.Decoders`);
+            default ``flowwire.transport.registry.DECODERS``, everything registered.
     """
 
     def __init__(
@@ -190,9 +197,8 @@ class CodecTransport:
         name: str | None = None,
         armor: str = "base64",
         unknown_fields: str = "refuse",
+        decoders: Decoders | None = None,
     ) -> None:
-        from flowwire.transport import registry
-
         codec_name = getattr(codec, "name", None)
         if not isinstance(codec_name, str) or not envelope.valid_name(codec_name):
             raise ConfigurationError(
@@ -205,6 +211,8 @@ class CodecTransport:
             )
         self.armor = armor
         self.codec = codec
+        self.decoders: Decoders = registry.DECODERS if decoders is None else decoders
+        self.traits = traits = traits_of(codec)
         self.unknown_fields = evolution.check_policy(unknown_fields, "unknown_fields")
         self._unknown = None if unknown_fields == "refuse" else unknown_fields
         self.accept = frozenset(accept) if accept is not None else BUILTIN_CODECS | {codec.name}
@@ -221,9 +229,12 @@ class CodecTransport:
         )
         self.name = name or "+".join([codec.name, *(s.name for s in self.stages)])
         self._codecs: dict[str, Codec] = {codec.name: codec}
+        self._arguments: dict[str, ArgumentsCodec | None] = {
+            codec.name: codec if traits.arguments else None  # type: ignore[dict-item]
+        }
         # The envelope header when no stage applies: encoded and recognised without parsing.
         self._bare_header = envelope.pack(codec.name, (), b"")
-        self._codec_encode_arguments = getattr(codec, "encode_arguments", None)
+        self._codec_encode_arguments = self._arguments[codec.name]
         # When the bare header fills whole base64 quanta (msgpack's 12 bytes, json's 9), the
         # armored payload is this prefix followed by the base64 of the body alone.
         header = self._bare_header
@@ -234,8 +245,8 @@ class CodecTransport:
         """Set ``stages`` and everything derived from them."""
         codec = self.codec
         self.stages = stages
-        text = codec if isinstance(codec, TextCodec) and not stages else None
-        self._text: TextCodec | None = text
+        text = codec if self.traits.text and not stages else None
+        self._text: TextCodec | None = text  # type: ignore[assignment]
         self._stage_by_name = {s.name: s for s in stages}
         self._redacts = any(getattr(s, "redacts", False) for s in stages)
         self._contexts: dict[tuple[str, tuple[tuple[str, int], ...]], StageContext] = {}
@@ -243,7 +254,7 @@ class CodecTransport:
         self._direct = not stages and self._text is None
         # Reading takes the short path only when the accept-list lets this codec in.
         self._direct_in = self._direct and codec.name in self.accept
-        self._direct_arguments = self._direct_in and not hasattr(codec, "decode_arguments")
+        self._direct_arguments = self._direct_in and not self.traits.arguments
 
     def __repr__(self) -> str:
         stages = ", ".join(repr(s) for s in self.stages)
@@ -293,9 +304,9 @@ class CodecTransport:
                 args, kwargs = split_arguments(value)
         else:
             codec, body = self._open(payload, "arguments")
-            decode_arguments = getattr(codec, "decode_arguments", None)
-            if decode_arguments is not None and not isinstance(body, str):
-                args, kwargs = self._guard(codec.name, decode_arguments, body)
+            arguments_codec = self._arguments_codec(codec)
+            if arguments_codec is not None and not isinstance(body, str):
+                args, kwargs = self._guard(codec.name, arguments_codec.decode_arguments, body)
             else:
                 args, kwargs = split_arguments(self._decode_body(codec, body))
         if signature is None:
@@ -418,9 +429,9 @@ class CodecTransport:
     # -- encoding ------------------------------------------------------------------------
 
     def _encode_arguments(self, args: Sequence[Any], kwargs: Mapping[str, Any], what: str) -> str:
-        encode_arguments = self._codec_encode_arguments
-        if encode_arguments is not None:
-            return self._wrap(encode_arguments(list(args), dict(kwargs)), what)
+        arguments_codec = self._codec_encode_arguments
+        if arguments_codec is not None:
+            return self._wrap(arguments_codec.encode_arguments(list(args), dict(kwargs)), what)
         try:
             return self._encode({"args": list(args), "kwargs": dict(kwargs)}, what)
         except EncodeError as exc:
@@ -570,14 +581,21 @@ class CodecTransport:
         codec = self._codecs.get(name)
         if codec is not None:
             return codec
-        from flowwire.transport import registry
-
         try:
-            codec = registry.get_codec(name, max_depth=self.max_depth)
+            codec = self.decoders.codec(name, max_depth=self.max_depth)
         except LookupError as exc:
             raise DecodeError(f"payload codec {name!r} is not installed here: {exc}") from exc
         self._codecs[name] = codec
         return codec
+
+    def _arguments_codec(self, codec: Codec) -> ArgumentsCodec | None:
+        """``codec`` when it declares the arguments capability, else None (cached by name)."""
+        try:
+            return self._arguments[codec.name]
+        except KeyError:
+            found = codec if traits_of(codec).arguments else None
+            self._arguments[codec.name] = found  # type: ignore[assignment]
+            return found  # type: ignore[return-value]
 
     def _undo_stage(self, name: str, params: bytes, body: bytes, what: str) -> bytes:
         stage = self._stage_by_name.get(name)
@@ -586,9 +604,7 @@ class CodecTransport:
 
             stage = Offload(self._context.store)  # a reference into the engine's store
         if stage is None:
-            from flowwire.transport import registry
-
-            stage = registry.get_unconfigured_stage(name)
+            stage = self.decoders.stage(name)
             if stage is None:
                 raise DecodeError(
                     f"{what} payload needs stage {name!r}, which is not configured on this "

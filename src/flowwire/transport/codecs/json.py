@@ -31,6 +31,7 @@ import pybase64
 
 from flowwire.errors import DecodeError, EncodeError, PayloadTooLarge
 from flowwire.transport import envelope
+from flowwire.transport._protocols import CodecTraits
 from flowwire.transport._transport import CodecTransport, arguments_error, split_arguments
 from flowwire.transport.codecs import _json_plain
 from flowwire.transport.codecs._json_plain import plain, protobuf_json
@@ -113,6 +114,9 @@ class JSONCodec:
     """JSON through orjson. See the module docstring for the exact forms."""
 
     name = "json"
+    #: Plain JSON text travels with no envelope; no type beyond the base model comes back
+    #: without an annotation.
+    traits = CodecTraits(text=True)
 
     def __init__(self, *, max_depth: int = MAX_DEPTH) -> None:
         self.max_depth = max_depth

@@ -44,6 +44,7 @@ import msgpack
 import orjson
 
 from flowwire.errors import DecodeError, EncodeError
+from flowwire.transport._protocols import CodecTraits
 from flowwire.transport._transport import CodecTransport
 from flowwire.transport.model import _model
 from flowwire.transport.model._model import MAX_DEPTH, lower
@@ -164,6 +165,10 @@ class MsgpackCodec:
     """MessagePack through msgpack-python. See the module docstring for the ext types."""
 
     name = "msgpack"
+    #: Binary; the ext types of the module docstring come back without annotations.
+    traits = CodecTraits(
+        native=frozenset({tuple, set, frozenset, datetime, date, time, timedelta, UUID, Decimal})
+    )
 
     def __init__(self, *, max_depth: int = MAX_DEPTH) -> None:
         self.max_depth = max_depth

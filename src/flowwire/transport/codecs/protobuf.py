@@ -32,11 +32,13 @@ language hits its default limit of 100 messages at about 49 nested lists or 33 n
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from flowwire.errors import ConfigurationError, DecodeError, EncodeError
+from flowwire.transport._protocols import CodecTraits
 from flowwire.transport._transport import CodecTransport
 from flowwire.transport.codecs._protobuf_decode import (
     decode_entries,
@@ -123,6 +125,12 @@ class ProtobufCodec:
     """
 
     name = "protobuf"
+    #: Binary; the kinds of ``Value`` come back without annotations; task arguments are an
+    #: ``Arguments`` message (:meth:`encode_arguments`, :meth:`decode_arguments`).
+    traits = CodecTraits(
+        native=frozenset({tuple, set, frozenset, datetime, date, time, timedelta, UUID, Decimal}),
+        arguments=True,
+    )
 
     def __init__(self, *, max_depth: int = MAX_DEPTH) -> None:
         if max_depth < 0:
