@@ -47,7 +47,7 @@ def test_factories() -> None:
 
 registered = pytest.mark.skipif(
     "zstd" not in registry.available_stages(),
-    reason="the built-in stages are not registered in flowwire.transport.builtins yet",
+    reason="the built-in stages are not registered in flowwire.transport.registry yet",
 )
 
 
