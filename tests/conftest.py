@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from typing import Any
 
 from hypothesis import HealthCheck, settings
@@ -12,6 +13,14 @@ from hypothesis import HealthCheck, settings
 # needs no line for it); this line only keeps a checkout whose install predates the entry point
 # working, and loads nothing twice (the entry point is named like the module).
 pytest_plugins = ["flowwire.testing.pytest_plugin"]
+
+# A process started with SIGINT ignored (a background job of a non-interactive shell, a
+# pytest-xdist worker) passes the ignoring on to every subprocess it starts, and Python then
+# installs no KeyboardInterrupt handler there: the Ctrl-C tests would see nothing happen. Take
+# Python's own handler back, so subprocesses start with SIGINT at its default, as under a
+# terminal.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 settings.register_profile(
     "ci",
