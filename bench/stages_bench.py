@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from flowwire.transport import StageContext, Transport, envelope, get_transport
+from flowwire.transport import StageContext, Transport, builtin_codecs, envelope, get_transport
 from flowwire.transport.stages import LocalDirectoryStore, Offload, S3Store, Zstd
 
 MIB = 1 << 20
@@ -80,7 +80,7 @@ def result_round_trip(transport: Transport, value: Any) -> Callable[[], object]:
 def bench_zstd(rounds: int, number: int) -> list[dict[str, Any]]:
     value = batch()
     rows = []
-    for codec in ("json", "msgpack", "protobuf"):
+    for codec in builtin_codecs():
         plain = get_transport(codec, max_payload_chars=None)
         zstd = get_transport(codec, stages=[Zstd()], max_payload_chars=None)
         times = interleaved(

@@ -17,9 +17,11 @@ import time
 import uuid
 from typing import Any
 
+from flowwire.transport import builtin_codecs
+
 __all__ = ["run_swf_bench"]
 
-TRANSPORTS = ("json", "msgpack", "protobuf")
+TRANSPORTS = tuple(builtin_codecs())
 
 
 def run_swf_bench(

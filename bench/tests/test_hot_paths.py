@@ -18,12 +18,12 @@ from typing import Any
 import pytest
 
 from flowwire.benchmark.payloads import builtin_payloads
-from flowwire.transport import get_transport
+from flowwire.transport import builtin_codecs, get_transport
 
 pytest.importorskip("pytest_benchmark")
 
 PAYLOADS = {p.name: p for p in builtin_payloads(["tiny", "record", "batch", "bytes_1mib"])}
-TRANSPORTS = ["json", "msgpack", "protobuf"]
+TRANSPORTS = builtin_codecs()
 
 
 def _transport(name: str, **options: Any) -> Any:
@@ -64,7 +64,7 @@ def test_result_round_trip_batch(benchmark: Any, name: str) -> None:
     assert benchmark(round_trip) == batch
 
 
-@pytest.mark.parametrize("name", ["msgpack", "protobuf"])
+@pytest.mark.parametrize("name", builtin_codecs(text=False))
 def test_result_round_trip_1mib_bytes(benchmark: Any, name: str) -> None:
     transport = _transport(name)
     blob = PAYLOADS["bytes_1mib"].value

@@ -35,6 +35,7 @@ from flowwire.transport import (
     Transport,
     available_stages,
     available_transports,
+    builtin_codecs,
     get_codec,
     get_stage,
     get_transport,
@@ -57,8 +58,9 @@ UNTYPED_KINDS = frozenset({"value", "call", "message"})
 #: The raw library each built-in codec is compared with.
 RAW_PEER = {"json": "orjson", "msgpack": "msgpack", "protobuf": "protobuf"}
 
-#: Built-in binary codecs also measured with ``armor="latin-1"`` (``flowwire <name> latin-1``).
-LATIN1_CODECS = ("msgpack", "protobuf")
+#: Built-in binary codecs (by their traits) also measured with ``armor="latin-1"``
+#: (``flowwire <name> latin-1``).
+LATIN1_CODECS = tuple(builtin_codecs(text=False))
 
 #: Stage combinations: ``default`` is a representative few, ``all`` every codec with each.
 STAGE_SETS: dict[str, list[tuple[str, str]]] = {
@@ -73,7 +75,7 @@ STAGE_SETS: dict[str, list[tuple[str, str]]] = {
     ],
     "all": [
         (codec, stages)
-        for codec in ("json", "msgpack", "protobuf")
+        for codec in builtin_codecs()
         for stages in ("zstd", "aesgcm", "offload", "zstd+aesgcm", "zstd+aesgcm+offload")
     ],
 }
@@ -223,7 +225,7 @@ def _third_party_stages() -> list[tuple[str, str]]:
 
 
 def _codecs(out: CandidateSet) -> None:
-    for name in ("json", "msgpack", "protobuf"):
+    for name in builtin_codecs():
         try:
             codec = get_codec(name)
         except Exception as exc:

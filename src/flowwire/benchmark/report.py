@@ -18,6 +18,7 @@ from typing import Any
 
 from flowwire.benchmark.runner import Result, RunConfig, ratio
 from flowwire.errors import ConfigurationError
+from flowwire.transport import builtin_codecs
 
 __all__ = ["environment", "need", "render_results", "results_document", "write_json"]
 
@@ -279,7 +280,7 @@ def markdown(document: dict[str, Any]) -> str:
         "",
     ]
     index = {(r["payload"], r["candidate"]): r for r in results}
-    for transport in ("json", "msgpack", "protobuf"):
+    for transport in builtin_codecs():
         mine = {
             name: index[(name, f"flowwire {transport}")]
             for name in payloads
