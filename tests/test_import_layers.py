@@ -233,12 +233,8 @@ TRANSPORT_NEVER = {
         "flowwire.transport._transport",
     ),
 }
-#: The known exceptions, each an import inside a function, with the reason.
-TRANSPORT_ALLOWED = {
-    # keeping unknown fields tells the JSON writer that orjson's own dataclass writer would
-    # drop them for this class (evolution.keep)
-    ("flowwire.transport.model.evolution", "flowwire.transport.codecs._json_plain"),
-}
+#: Known exceptions (module, import), each with its reason; none today.
+TRANSPORT_ALLOWED: set[tuple[str, str]] = set()
 
 
 def _all_imports(module: str) -> set[str]:

@@ -30,7 +30,7 @@ from uuid import UUID
 
 import orjson
 
-from flowwire.transport.model import _model, adapters
+from flowwire.transport.model import _model, adapters, evolution
 from flowwire.transport.model._model import MAX_DEPTH, lower
 
 __all__ = [
@@ -110,6 +110,9 @@ def default(obj: Any) -> Any:
 def mark_unsafe(cls: type) -> None:
     """Instances of ``cls`` must be lowered by flowwire (they carry kept unknown fields)."""
     _learn(cls, _LOWER)
+
+
+evolution.on_keep(mark_unsafe)
 
 
 def plain(value: Any) -> bytes | None:

@@ -143,9 +143,24 @@ def keep(obj: Any, extra: dict[str, Any], path: str) -> None:
             path=path,
         ) from None
     kept[ident] = extra
-    from flowwire.transport.codecs import _json_plain
+    cls = type(obj)
+    kept_classes.add(cls)
+    for listener in _keep_listeners:  # the JSON writer: orjson's own would drop the fields
+        listener(cls)
 
-    _json_plain.mark_unsafe(type(obj))  # orjson's own dataclass writer would drop them
+
+#: The classes whose instances have had unknown fields kept, and who wants to know of a new
+#: one (a writer that must then write such instances field by field, see :func:`on_keep`).
+kept_classes: weakref.WeakSet[type] = weakref.WeakSet()
+_keep_listeners: list[Callable[[type], None]] = []
+
+
+def on_keep(listener: Callable[[type], None]) -> None:
+    """Call ``listener(cls)`` for every class whose instances carry kept unknown fields: at
+    once for those met so far, then each time an instance gets kept fields."""
+    _keep_listeners.append(listener)
+    for cls in list(kept_classes):
+        listener(cls)
 
 
 def unknown_fields(obj: Any) -> dict[str, Any]:
