@@ -41,7 +41,7 @@ def test_is_a_redacting_stage() -> None:
 
 def test_params_layout(ctx: StageContext) -> None:
     _, params = AESGCM(ring()).encode(b"secret", ctx)
-    assert params[0] == 1
+    assert params[0] == 2  # version 2: the envelope header is associated data too
     assert params[1] == len(b"2026-11")
     assert params[2:9] == b"2026-11"
     assert len(params) == 2 + 7 + 8 + 12
@@ -90,11 +90,78 @@ def test_tampered_nonce_and_truncation(ctx: StageContext) -> None:
 
 
 @pytest.mark.parametrize(
-    "params", [b"", b"\x02\x01k" + bytes(20), b"\x01\x00" + bytes(20), b"\x01\x01k" + bytes(5)]
+    "params",
+    [
+        b"",
+        b"\x03\x01k" + bytes(20),
+        b"\x00\x01k" + bytes(20),
+        b"\x01\x00" + bytes(20),
+        b"\x01\x01k" + bytes(5),
+    ],
 )
 def test_malformed_params(ctx: StageContext, params: bytes) -> None:
     with pytest.raises(DecodeError, match="aesgcm params"):
         AESGCM(ring()).decode(bytes(32), params, ctx)
+
+
+def _ctx_with(ctx: StageContext, header: bytes) -> StageContext:
+    return StageContext(
+        limit=ctx.limit, armored_size=ctx.armored_size, what=ctx.what, header=header
+    )
+
+
+@given(
+    header=st.binary(min_size=1, max_size=80),
+    index=st.integers(min_value=0),
+    flip=st.integers(min_value=1, max_value=255),
+    data=st.binary(max_size=256),
+)
+def test_the_header_before_the_stage_is_authenticated(
+    header: bytes, index: int, flip: int, data: bytes
+) -> None:
+    ctx = StageContext(limit=32_768, armored_size=lambda n: n, header=header)
+    stage = AESGCM(ring())
+    body, params = stage.encode(data, ctx)
+    assert stage.decode(body, params, ctx) == data
+    i = index % len(header)
+    changed = header[:i] + bytes([header[i] ^ flip]) + header[i + 1 :]
+    for other in (changed, header[:-1], header + b"\x00", b""):
+        with pytest.raises(DecodeError, match="tampered: authentication failed"):
+            stage.decode(body, params, _ctx_with(ctx, other))
+
+
+def _version_1(key_id: str, key: bytes, data: bytes) -> tuple[bytes, bytes]:
+    """What flowwire wrote before the header was bound: params version 1, which alone are the
+    associated data."""
+    import os
+
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM as Cipher
+
+    from flowwire.transport.stages.encryption import key_check
+
+    nonce = os.urandom(12)
+    encoded = key_id.encode()
+    params = bytes((1, len(encoded))) + encoded + key_check(key) + nonce
+    return Cipher(key).encrypt(nonce, data, params), params
+
+
+def test_version_1_payloads_still_decrypt_by_default() -> None:
+    ctx = StageContext(limit=32_768, armored_size=lambda n: n, header=b"FW\x01\x04json\x00")
+    body, params = _version_1("2026-10", KEY_OLD, b"written by the previous version")
+    assert AESGCM(ring()).decode(body, params, ctx) == b"written by the previous version"
+    tampered = params[:-1] + bytes([params[-1] ^ 1])
+    with pytest.raises(DecodeError, match="tampered"):
+        AESGCM(ring()).decode(body, tampered, ctx)
+
+
+def test_version_1_payloads_are_refused_with_read_v1_false(ctx: StageContext) -> None:
+    body, params = _version_1("2026-10", KEY_OLD, b"old")
+    strict = AESGCM(ring(), read_v1=False)
+    with pytest.raises(DecodeError, match=r"params version 1 .* refused here.*read_v1=False"):
+        strict.decode(body, params, ctx)
+    assert "read_v1=False" in repr(strict)
+    new_body, new_params = strict.encode(b"new", ctx)
+    assert strict.decode(new_body, new_params, ctx) == b"new"
 
 
 def test_unconfigured_receiver_names_the_key_id(ctx: StageContext) -> None:

@@ -164,12 +164,19 @@ class StageContext:
     ``max_decoded_bytes``: a stage that expands its input (decompression) must refuse, with
     :class:`~flowwire.DecodeError`, to produce more than that, and must stop before
     allocating more.
+
+    ``header`` is the envelope header as far as this stage: magic, format version, codec name
+    and the entries of the stages applied *before* this one, as
+    ``flowwire.transport.envelope.pack`` writes them with an empty body. A stage that
+    authenticates (``aesgcm``) binds it, so that changing the codec name or an earlier stage's
+    entry fails authentication. It is the same bytes on encode and on decode.
     """
 
     limit: int
     armored_size: Callable[[int], int]
     what: str = "payload"
     max_output: int = DEFAULT_MAX_DECODED_BYTES
+    header: bytes = b""
 
 
 @runtime_checkable

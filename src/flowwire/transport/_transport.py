@@ -474,7 +474,8 @@ class CodecTransport:
         codec_name = self.codec.name
         for stage in self.stages:
             # A stage sees the final size the payload would have with the header written so
-            # far; contexts are cached per (payload kind, header so far).
+            # far; contexts are cached per (payload kind, header so far), and carry that
+            # header itself only when it has entries (it differs from payload to payload).
             key = (what, tuple((n, len(p)) for n, p in applied) if applied else ())
             ctx = self._contexts.get(key)
             if ctx is None:
@@ -484,7 +485,17 @@ class CodecTransport:
                     return envelope.armored_size(size + _o, armor)
 
                 ctx = self._contexts[key] = StageContext(
-                    limit=limit if limit is not None else 2**62, armored_size=final_size, what=what
+                    limit=limit if limit is not None else 2**62,
+                    armored_size=final_size,
+                    what=what,
+                    header=self._bare_header,
+                )
+            if applied:
+                ctx = StageContext(
+                    limit=ctx.limit,
+                    armored_size=ctx.armored_size,
+                    what=what,
+                    header=envelope.pack(codec_name, applied, b""),
                 )
             result = stage.encode(body, ctx)
             if result is not None:
@@ -548,8 +559,11 @@ class CodecTransport:
             env = envelope.unpack(data)
             codec = self._codec(env.codec)
             body = env.body
-            for name, params in reversed(env.stages):
-                body = self._undo_stage(name, params, body, what)
+            stages = env.stages
+            for i in range(len(stages) - 1, -1, -1):
+                name, params = stages[i]
+                header = envelope.pack(env.codec, stages[:i], b"")  # what came before it
+                body = self._undo_stage(name, params, body, what, header)
             return codec, body
         if first in envelope.JSON_START:
             return self._codec("json"), payload
@@ -597,7 +611,7 @@ class CodecTransport:
             self._arguments[codec.name] = found  # type: ignore[assignment]
             return found  # type: ignore[return-value]
 
-    def _undo_stage(self, name: str, params: bytes, body: bytes, what: str) -> bytes:
+    def _undo_stage(self, name: str, params: bytes, body: bytes, what: str, header: bytes) -> bytes:
         stage = self._stage_by_name.get(name)
         if stage is None and name == "offload" and self._context.store is not None:
             from flowwire.transport.stages.offload import Offload
@@ -616,6 +630,7 @@ class CodecTransport:
             armored_size=lambda size: envelope.armored_size(size, self.armor),
             what=what,
             max_output=limit,
+            header=header,
         )
         try:
             out = stage.decode(body, params, ctx)

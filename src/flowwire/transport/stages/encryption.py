@@ -3,16 +3,23 @@
 Params (recorded in the envelope header, in the clear)::
 
     offset  size  field
-    0       1     format version, 0x01
+    0       1     format version, 0x02 (0x01: see below)
     1       1     L = length of the key id in bytes (1..255)
     2       L     key id, UTF-8
     2+L     8     key check: the first 8 bytes of HMAC-SHA256(key, "flowwire.aesgcm.keycheck")
     10+L    12    nonce, random for every payload
 
-The data is ``AES-256-GCM(key, nonce, plaintext, aad=params)``: the ciphertext followed by
-the 16-byte tag, with the whole params field as associated data, so changing any header byte
-fails authentication. The key check lets a receiver tell a wrong key from a tampered payload;
-it reveals nothing useful about the key.
+The data is ``AES-256-GCM(key, nonce, plaintext, aad=params + header)``: the ciphertext
+followed by the 16-byte tag. The associated data is the whole params field followed by the
+envelope header as far as this stage (``StageContext.header``: magic, format version, codec
+name and the entries of the stages applied before encryption, such as ``zstd``'s size), so
+changing any of those bytes fails authentication: a reader cannot be made to hand the
+plaintext to another codec. The key check lets a receiver tell a wrong key from a tampered
+payload; it reveals nothing useful about the key.
+
+Params version 1 (written before the header was bound) used the params alone as associated
+data. Such payloads still decrypt by default, so that histories written before the upgrade stay
+readable; ``AESGCM(..., read_v1=False)`` refuses them once no history holds them.
 """
 
 from __future__ import annotations
@@ -28,7 +35,8 @@ from flowwire.transport._protocols import StageContext
 
 __all__ = ["AESGCM", "Keyring", "UnconfiguredAESGCM", "key_check"]
 
-_VERSION = 1
+_VERSION = 2
+_VERSION_1 = 1  # associated data: the params alone (the header is not bound)
 _NONCE_SIZE = 12
 _TAG_SIZE = 16
 _CHECK_SIZE = 8
@@ -108,8 +116,13 @@ class AESGCM:
 
     Pass a :class:`Keyring`, or a single ``key`` (32 bytes) with its ``key_id``. Decryption
     picks the key by the id recorded in the params, so payloads written before a rotation stay
-    readable while their key is in the keyring. ``redacts`` is true: the transport keeps
-    failure messages out of plain-text fields. Instances are safe to share between threads.
+    readable while their key is in the keyring. The envelope header before this stage (codec
+    name, earlier stages' entries) is authenticated with the ciphertext. ``read_v1``: whether
+    payloads of params version 1, written by flowwire before the header was authenticated,
+    still decrypt (the default, for histories written before the upgrade); ``False`` refuses
+    them with a :class:`~flowwire.DecodeError` that says so. ``redacts`` is true: the
+    transport keeps failure messages out of plain-text fields. Instances are safe to share
+    between threads.
 
     Raises:
         ConfigurationError: if cryptography is not installed (``pip install
@@ -125,8 +138,10 @@ class AESGCM:
         *,
         key: bytes | None = None,
         key_id: str = "default",
+        read_v1: bool = True,
     ) -> None:
         self._aesgcm_class = _import_aesgcm()
+        self.read_v1 = read_v1
         if (keyring is None) == (key is None):
             raise ConfigurationError("AESGCM needs either a keyring or a key (not both)")
         if keyring is None:
@@ -151,18 +166,27 @@ class AESGCM:
         encoded_id = key_id.encode("utf-8")
         nonce = os.urandom(_NONCE_SIZE)
         params = bytes((_VERSION, len(encoded_id))) + encoded_id + check + nonce
-        return self._cipher(key_id, key).encrypt(nonce, data, params), params
+        return self._cipher(key_id, key).encrypt(nonce, data, params + ctx.header), params
 
     def decode(self, data: bytes, params: bytes, ctx: StageContext) -> bytes:
         """Decrypt and authenticate ``data``.
 
         Raises:
-            DecodeError: saying which of these happened: malformed params; a key id that is
-                not in the keyring (missing key); a key whose check value differs (wrong
-                key); or an authentication failure (the payload or its header was tampered
-                with).
+            DecodeError: saying which of these happened: malformed params; params version
+                1 when ``read_v1`` is false; a key id that is not in the keyring (missing
+                key); a key whose check value differs (wrong key); or an authentication
+                failure (the payload or its header was tampered with).
         """
         key_id, check, _nonce = _parse_params(params, ctx)
+        if params[0] == _VERSION_1:
+            if not self.read_v1:
+                raise DecodeError(
+                    f"cannot decrypt {ctx.what}: aesgcm params version 1 (written before the "
+                    "envelope header was authenticated) is refused here: AESGCM(read_v1=False)"
+                )
+            aad = params
+        else:
+            aad = params + ctx.header
         entry = self.keyring.get(key_id)
         if entry is None:
             raise DecodeError(
@@ -183,24 +207,26 @@ class AESGCM:
         from cryptography.exceptions import InvalidTag
 
         try:
-            plaintext: bytes = self._cipher(key_id, key).decrypt(_nonce, data, params)
+            plaintext: bytes = self._cipher(key_id, key).decrypt(_nonce, data, aad)
         except InvalidTag as exc:
             raise DecodeError(
                 f"cannot decrypt {ctx.what}: tampered: authentication failed with key "
-                f"{key_id!r} (the ciphertext or its header was modified)"
+                f"{key_id!r} (the ciphertext, its params or the envelope header before it "
+                "(codec name, earlier stages) was modified)"
             ) from exc
         return plaintext
 
     def __repr__(self) -> str:
-        return f"AESGCM({self.keyring!r})"
+        legacy = "" if self.read_v1 else ", read_v1=False"
+        return f"AESGCM({self.keyring!r}{legacy})"
 
 
 def _parse_params(params: bytes, ctx: StageContext) -> tuple[str, bytes, bytes]:
-    if len(params) < 2 or params[0] != _VERSION:
+    if len(params) < 2 or params[0] not in (_VERSION, _VERSION_1):
         version = params[0] if params else None
         raise DecodeError(
             f"cannot decrypt {ctx.what}: unknown aesgcm params version {version!r} "
-            f"(this flowwire reads version {_VERSION})"
+            f"(this flowwire reads versions {_VERSION_1} and {_VERSION})"
         )
     id_len = params[1]
     expected = 2 + id_len + _CHECK_SIZE + _NONCE_SIZE
