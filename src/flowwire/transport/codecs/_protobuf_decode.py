@@ -98,13 +98,16 @@ def next_field(data: bytes, i: int, end: int) -> tuple[int, int, int, int, int]:
 
 def _skip_group(data: bytes, i: int, end: int, field: int) -> tuple[int, int]:
     """Skip the fields of group ``field`` (nested groups included) from ``data[i]``: returns
-    the offset of its end-group tag and the offset after it."""
+    the offset of its end-group tag and the offset after it.
+
+    Field number 0 is skipped here like any other, as Google's runtime (upb) skips it inside
+    an unknown group; only in a message is it malformed (``next_field``)."""
     open_groups = [field]
     while i < end:
         tag_at = i
         key, i = _read_varint(data, i, end)
         number, wire = key >> 3, key & 7
-        if number == 0 or key >> 32:
+        if key >> 32:
             raise Fail(f"field number {number} at byte {tag_at}")
         if wire == WIRE_END_GROUP:
             if number != open_groups[-1]:
