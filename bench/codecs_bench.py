@@ -28,20 +28,28 @@ SMOKE_PAYLOADS = ["tiny", "record", "record_call", "typed", "protobuf"]
 
 
 def options(
-    quick: bool, *, smoke: bool = False, rounds: int | None = None, min_time: float | None = None
+    quick: bool,
+    *,
+    smoke: bool = False,
+    rounds: int | None = None,
+    min_time: float | None = None,
+    payloads: list[str] | None = None,
+    stages: str | None = None,
 ) -> Options:
     """The run's options: ``flowwire bench``'s defaults (all payloads, the default stage
     combinations), or for ``smoke`` one round of tiny batches on :data:`SMOKE_PAYLOADS`
-    without stages."""
+    without stages; the arguments given override them."""
     if smoke:
         return Options(
             quick=True,
             rounds=rounds or 1,
             min_time=min_time or 0.0001,
-            payloads=SMOKE_PAYLOADS,
-            stages="none",
+            payloads=payloads or SMOKE_PAYLOADS,
+            stages=stages or "none",
         )
-    return Options(quick=quick, rounds=rounds, min_time=min_time)
+    return Options(
+        quick=quick, rounds=rounds, min_time=min_time, payloads=payloads, stages=stages or "default"
+    )
 
 
 def run(opts: Options) -> tuple[list[Result], dict[str, Any]]:

@@ -1,7 +1,7 @@
 """The comparison suite of a flowwire checkout: one entry point for every benchmark in bench/.
 
     python bench/run.py                       # every default section (several minutes)
-    python bench/run.py --quick               # fewer and shorter rounds (about a minute)
+    python bench/run.py --quick               # fewer and shorter rounds (under a minute)
     python bench/run.py --only codecs,engine --json results.json --plot charts/
     python bench/run.py --only swf            # SWF over moto (needs the testing extra)
 
@@ -68,6 +68,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--rounds", type=int, help="codecs: interleaved rounds")
     parser.add_argument("--min-time", type=float, help="codecs: seconds per timed batch")
+    parser.add_argument(
+        "--payloads", help="codecs: comma-separated built-in payloads (default: all)"
+    )
+    parser.add_argument(
+        "--stages",
+        choices=["none", "default", "all"],
+        help="codecs: stage combinations (default: a representative few)",
+    )
     parser.add_argument("--json", metavar="FILE", help="write every figure and the environment")
     parser.add_argument("--plot", metavar="DIR", help="write the docs' PNG charts into DIR")
     parser.add_argument("--markdown", metavar="FILE", help="write the codecs tables as Markdown")
@@ -124,7 +132,14 @@ def _run_section(
     quick, smoke = args.quick or args.smoke, args.smoke
     module: Any = importlib.import_module(MODULES[name])
     if name == "codecs":
-        options = module.options(quick, smoke=smoke, rounds=args.rounds, min_time=args.min_time)
+        options = module.options(
+            quick,
+            smoke=smoke,
+            rounds=args.rounds,
+            min_time=args.min_time,
+            payloads=None if args.payloads is None else args.payloads.split(","),
+            stages=args.stages,
+        )
         results, document = module.run(options)
         module.render(console, results, document)
         state["codec_results"] = results
@@ -183,7 +198,11 @@ def main(argv: list[str] | None = None) -> int:
             continue
         console.rule(f"[bold]{name}[/bold]")
         began = time.perf_counter()
-        document["sections"][name] = _run_section(name, args, console, state)
+        try:
+            document["sections"][name] = _run_section(name, args, console, state)
+        except ConfigurationError as exc:  # an unknown payload, say: the message names it
+            print(f"bench/run.py: {name}: {exc}", file=sys.stderr)
+            return 2
         console.print(f"[dim]{name}: {time.perf_counter() - began:.1f} s[/dim]")
     codecs = document["sections"].get("codecs")
     if codecs is not None:

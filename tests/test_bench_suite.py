@@ -143,15 +143,23 @@ def test_a_missing_peer_is_skipped_with_its_package(tmp_path: Path) -> None:
     assert "pydantic" in candidates and not any("msgspec" in c for c in candidates)
 
 
-def test_an_unknown_section_is_refused() -> None:
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--only", "codecs,engines"], "unknown section 'engines' (sections: codecs, engine"),
+        (["--only", "codecs", "--payloads", "tiny,nope"], "codecs: unknown payload 'nope'"),
+    ],
+)
+def test_bad_options_are_refused_with_the_name(args: list[str], message: str) -> None:
+    pytest.importorskip("rich", reason="bench/run.py needs the bench extra (rich)")
     done = subprocess.run(
-        [sys.executable, str(BENCH / "run.py"), "--only", "codecs,engines"],
+        [sys.executable, str(BENCH / "run.py"), "--smoke", *args],
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert done.returncode == 2
-    assert "unknown section 'engines'" in done.stderr and "codecs, engine" in done.stderr
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr
 
 
 def _imports(path: Path) -> set[str]:
