@@ -1,4 +1,6 @@
-"""Shared test configuration: hypothesis profiles (CI runs the same examples on every run)."""
+"""Shared test configuration: hypothesis profiles (CI runs the same examples on every run), and
+tests that use the moto fixtures skip, naming the extra, where moto or boto3 is missing (see
+tests/_extras.py for the other optional packages)."""
 
 from __future__ import annotations
 
@@ -6,7 +8,8 @@ import os
 import signal
 from typing import Any
 
-from hypothesis import HealthCheck, settings
+import pytest
+from _extras import MOTO_FIXTURES, available, reason
 
 # The moto server fixtures (SWF and S3) are product: tests use them like users do. Installing
 # flowwire registers them through its pytest11 entry point (tests/cli checks that a project
@@ -22,15 +25,29 @@ pytest_plugins = ["flowwire.testing.pytest_plugin"]
 if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
-settings.register_profile(
-    "ci",
-    derandomize=True,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-settings.register_profile("dev", deadline=None, suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+if available("hypothesis"):  # without it, the tests that use it skip (tests/_extras.py)
+    from hypothesis import HealthCheck, settings
+
+    settings.register_profile(
+        "ci",
+        derandomize=True,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    settings.register_profile("dev", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    settings.load_profile(
+        "ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev")
+    )
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test that uses a moto fixture needs boto3 (extra ``swf``) and moto (``testing``)."""
+    if MOTO_FIXTURES.isdisjoint(getattr(item, "fixturenames", ())):
+        return
+    for package in ("boto3", "moto"):
+        if not available(package):
+            pytest.skip(reason(package))
 
 
 def pytest_addoption(parser: Any) -> None:

@@ -9,9 +9,10 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from _extras import reason
 
 ROOT = Path(__file__).resolve().parent.parent
-pytest.importorskip("grpc_tools", reason="grpcio-tools (extra 'dev') generates the code")
+pytest.importorskip("grpc_tools", reason=reason("grpc_tools"))
 
 
 def _gen_proto() -> ModuleType:

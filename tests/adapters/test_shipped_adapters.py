@@ -4,14 +4,13 @@ Each test skips, naming the extra, when its library is not installed."""
 
 from __future__ import annotations
 
-import importlib
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from _extras import requires
 
 from flowwire import get_transport
 from flowwire.errors import DecodeError, EncodeError
@@ -19,13 +18,6 @@ from flowwire.testing import check_adapter, values_equal
 from flowwire.transport import builtin_codecs
 
 CODECS = builtin_codecs()
-
-
-def need(module: str, extra: str) -> Any:
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        pytest.skip(f"needs the {extra!r} extra: pip install 'flowwire[{extra}]'")
 
 
 class Status(Enum):
@@ -37,7 +29,7 @@ class Status(Enum):
 
 
 def pydantic_models() -> tuple[type, type]:
-    pydantic = need("pydantic", "pydantic")
+    pydantic = requires("pydantic")
 
     class Line(pydantic.BaseModel):
         sku: str
@@ -79,7 +71,7 @@ def test_pydantic_models_are_property_tested_in_one_line() -> None:
 
 @pytest.mark.parametrize("codec", CODECS)
 def test_pydantic_validators_run_on_decode(codec: str) -> None:
-    pydantic = need("pydantic", "pydantic")
+    pydantic = requires("pydantic")
 
     class Checked(pydantic.BaseModel):
         id: str
@@ -100,7 +92,7 @@ def test_pydantic_validators_run_on_decode(codec: str) -> None:
 
 
 def test_pydantic_extra_fields_are_refused_rather_than_lost() -> None:
-    pydantic = need("pydantic", "pydantic")
+    pydantic = requires("pydantic")
 
     class Open(pydantic.BaseModel):
         model_config = pydantic.ConfigDict(extra="allow")
@@ -135,7 +127,7 @@ else:
 
 
 def attrs_classes() -> tuple[type, type]:
-    need("attrs", "attrs")
+    requires("attrs")
     return AttrsLine, AttrsOrder
 
 
@@ -175,7 +167,7 @@ else:
 
 
 def msgspec_structs() -> tuple[type, type]:
-    need("msgspec", "msgspec")
+    requires("msgspec")
     return StructLine, StructOrder
 
 

@@ -13,6 +13,10 @@ from enum import Enum
 from typing import Any
 
 import pytest
+from _extras import reason
+
+pytest.importorskip("hypothesis", reason=reason("hypothesis"))
+
 from hypothesis import strategies as st
 
 from flowwire import get_transport

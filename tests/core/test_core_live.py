@@ -20,6 +20,10 @@ from _core_workflows import (
     Unhandled,
     started,
 )
+from _extras import reason
+
+pytest.importorskip("hypothesis", reason=reason("hypothesis"))
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from _extras import requires
 from _scanpkg.sub.more import ScanB
 from _scanpkg.tasks import ScanA, ScanW, Undecorated
 
@@ -112,7 +113,7 @@ def test_the_old_registry_names_are_the_one_registry_and_warn(module: str, old: 
 
 
 def test_the_swf_registry_is_the_one_registry_and_follows_additions() -> None:
-    pytest.importorskip("boto3", reason="needs the 'swf' extra: pip install flowwire[swf]")
+    requires("boto3")
     from flowwire.engines.swf import TaskRegistry as SWFTaskRegistry
 
     registry = SWFTaskRegistry([ScanA], transport="msgpack")

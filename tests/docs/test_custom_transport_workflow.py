@@ -8,8 +8,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from _extras import reason
 
-pytest.importorskip("cbor2")
+pytest.importorskip("cbor2", reason=reason("cbor2"))
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:

@@ -14,10 +14,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from _extras import needs, reason
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 sys.path.insert(0, str(DOCS / "_ext"))
+
+pytest.importorskip("sphinx", reason=reason("sphinx"))
 
 import flowwire_sphinx  # noqa: E402  (lives in docs/_ext)
 from _without import env_without  # noqa: E402
@@ -103,6 +106,12 @@ def test_the_site_reads_as_documented(html: Path) -> None:
     assert "copybutton.js" in index
 
 
+# The doctests run the examples: the stages, the CBOR codec, the pydantic adapter, strategies.
+@needs("zstd")
+@needs("crypto")
+@needs("cbor2")
+@needs("pydantic")
+@needs("hypothesis")
 def test_doctests_pass(tmp_path: Path, doctrees: Path) -> None:
     result = _sphinx("doctest", tmp_path / "doctest", "-d", str(doctrees))
     report = tmp_path / "doctest" / "output.txt"

@@ -14,11 +14,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from _extras import reason
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 PAGES = sorted(p for p in DOCS.rglob("*.md") if "_build" not in p.parts)
 sys.path.insert(0, str(DOCS / "_ext"))
+
+pytest.importorskip("sphinx", reason=reason("sphinx"))
 
 import flowwire_sphinx  # noqa: E402  (lives in docs/_ext)
 

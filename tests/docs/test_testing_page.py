@@ -16,8 +16,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from _extras import reason
 
-pytest.importorskip("cbor2")
+pytest.importorskip("cbor2", reason=reason("cbor2"))
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"

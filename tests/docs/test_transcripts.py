@@ -18,10 +18,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from _extras import needs, reason, used_by
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 sys.path.insert(0, str(DOCS / "_ext"))
+
+pytest.importorskip("sphinx", reason=reason("sphinx"))
 
 import flowwire_sphinx  # noqa: E402  (lives in docs/_ext)
 
@@ -32,7 +35,14 @@ FOUND = [
     for number, session in enumerate(flowwire_sphinx.page_transcripts(page), 1)
 ]
 SESSIONS = [
-    pytest.param(page, number, session, id=f"{page.relative_to(DOCS)}#{number}")
+    pytest.param(
+        page,
+        number,
+        session,
+        id=f"{page.relative_to(DOCS)}#{number}",
+        # the page's files may import an optional package or use the moto fixtures
+        marks=[needs(p) for p in used_by("\n".join(flowwire_sphinx.page_files(page).values()))],
+    )
     for page, number, session in FOUND
 ]
 

@@ -24,6 +24,11 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import pytest
+from _extras import reason
+
+pytest.importorskip("hypothesis", reason=reason("hypothesis"))
+
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 

@@ -11,6 +11,10 @@ import time
 from typing import Any
 
 import pytest
+from _extras import needs, reason
+
+pytest.importorskip("hypothesis", reason=reason("hypothesis"))
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,6 +30,8 @@ SHORT_INPUTS = 1_500
 """Inputs per target in the short mode (the seeds first, then mutations)."""
 
 
+@needs("crypto")
+@needs("zstd")
 @pytest.mark.parametrize("name", target_names())
 def test_mutated_payloads_give_a_value_or_a_decode_error(name: str) -> None:
     target = by_name(name)
@@ -37,6 +43,8 @@ def test_mutated_payloads_give_a_value_or_a_decode_error(name: str) -> None:
     judge(counts.findings)
 
 
+@needs("crypto")
+@needs("zstd")
 def test_a_finding_is_reproduced_from_its_index() -> None:
     target = by_name("msgpack/zstd+aesgcm/base64")
     assert replay(target, 5_000) == replay(target, 5_000)
@@ -60,6 +68,8 @@ def _decode_all(name: str, payload: str, hint: Any) -> None:
     transport.deserialize_error("Reason", payload)  # never raises
 
 
+@needs("crypto")
+@needs("zstd")
 @_fast
 @given(
     name=st.sampled_from(target_names()),
@@ -75,6 +85,8 @@ def test_generated_values_decoded_under_another_type(name: str, pair: Any, hint:
     _decode_all(name, payload, hint)
 
 
+@needs("crypto")
+@needs("zstd")
 @_fast
 @given(
     name=st.sampled_from(target_names()),
@@ -100,6 +112,8 @@ def test_generated_envelopes(name: str, data: bytes, prefix: str, hint: Any) -> 
 _BOMB_TARGETS = [n for n in target_names() if "zstd" in n and n.endswith("/base64")]
 
 
+@needs("crypto")
+@needs("zstd")
 @pytest.mark.parametrize("name", _BOMB_TARGETS)
 @pytest.mark.parametrize("mib", [16, 96])
 def test_compressed_bombs_stay_within_the_memory_bound(name: str, mib: int) -> None:

@@ -9,6 +9,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from _extras import needs, reason
+
+pytest.importorskip("hypothesis", reason=reason("hypothesis"))
+pytest.importorskip("cryptography", reason=reason("cryptography"))  # every test encrypts
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -39,6 +44,7 @@ def test_the_codec_name_is_authenticated() -> None:
 _CODECS = ["json", "msgpack", "protobuf"]
 
 
+@needs("zstd")
 @settings(max_examples=150, deadline=None)
 @given(
     codec=st.sampled_from(_CODECS),
@@ -79,6 +85,7 @@ _V1_ZSTD = (
 )
 
 
+@needs("zstd")
 @pytest.mark.parametrize("codec", _CODECS)
 def test_payloads_of_the_previous_version_still_decrypt(codec: str) -> None:
     transport = CodecTransport(get_codec(codec), stages=[AESGCM(KEYRING)])
@@ -104,6 +111,7 @@ def test_the_aesgcm_params_are_authenticated() -> None:
         transport.deserialize_result(forged)
 
 
+@needs("zstd")
 def test_zstd_size_before_the_ciphertext_is_authenticated() -> None:
     transport = CodecTransport(get_codec("msgpack"), stages=[Zstd(threshold=0), AESGCM(KEYRING)])
     env = envelope.unpack(envelope.dearmor(transport.serialize_result("x" * 5000)))
@@ -121,6 +129,7 @@ def test_an_encrypting_reader_reads_unencrypted_payloads() -> None:
     assert reader.deserialize_result(plain) == {"amount": 10**6}
 
 
+@needs("zstd")
 def test_what_an_encrypted_header_shows() -> None:
     """Key id, key check, nonce and the uncompressed size are in clear (the security page)."""
     transport = CodecTransport(get_codec("msgpack"), stages=[Zstd(threshold=0), AESGCM(KEYRING)])

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _extras import needs
 
 from flowwire import JSONTransport, MsgpackTransport
 from flowwire.cli import main
@@ -54,6 +55,8 @@ def _no_ambient_keys(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("FLOWWIRE_OFFLOAD_DIR", str(tmp_path / "no-default-store"))
 
 
+@needs("zstd")
+@needs("crypto")
 def test_plain_json_and_an_encrypted_envelope(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -71,6 +74,8 @@ def test_plain_json_and_an_encrypted_envelope(
     assert "plain JSON text, codec json" in second
 
 
+@needs("zstd")
+@needs("crypto")
 def test_json_output_is_one_valid_object_per_payload(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -108,6 +113,8 @@ def test_json_output_is_one_valid_object_per_payload(
         ({"2026-11": OTHER_KEY}, "wrong key: the keyring's key '2026-11'"),
     ],
 )
+@needs("zstd")
+@needs("crypto")
 def test_a_refused_payload_says_why_and_the_others_still_decode(
     keyring: dict[str, bytes] | None,
     expected: str,
@@ -128,6 +135,7 @@ def test_a_refused_payload_says_why_and_the_others_still_decode(
     assert "value     7" in decoded
 
 
+@needs("crypto")
 def test_tampered_and_malformed_payloads(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _extras import needs
 
 from flowwire.cli import main
 from flowwire.engines.local import LocalEngine
@@ -258,6 +259,7 @@ def test_a_storeless_offload_that_cannot_take_a_context_is_refused_at_start(
     assert engine.histories == {}
 
 
+@needs("zstd")
 def test_the_engines_store_replaces_only_the_storeless_stage(tmp_path: Path) -> None:
     declared = get_transport("msgpack", stages=["zstd", "offload"], max_payload_chars=1_000)
     adapted = LocalEngine(offload_dir=tmp_path).rule.bind(declared)

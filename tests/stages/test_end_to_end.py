@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _extras import needs
 
 from flowwire.engines.local import LocalEngine
 from flowwire.engines.swf.bindings import TaskRegistry
@@ -82,6 +83,8 @@ def stages_of(payload: str) -> list[str]:
     return [name for name, _ in envelope.unpack(envelope.dearmor(payload)).stages]
 
 
+@needs("zstd")
+@needs("crypto")
 def test_local_engine_five_mib_result(tmp_path: Path) -> None:
     store = LocalDirectoryStore(tmp_path / "payloads")
     engine = LocalEngine([Render], transport=staged_transport(store))
@@ -101,6 +104,8 @@ def test_local_engine_five_mib_result(tmp_path: Path) -> None:
     assert all(expected[:100] not in p.read_bytes() for p in objects)  # encrypted at rest
 
 
+@needs("zstd")
+@needs("crypto")
 def test_local_engine_failure_details_are_encrypted(tmp_path: Path) -> None:
     store = LocalDirectoryStore(tmp_path / "payloads")
     engine = LocalEngine([Explode], transport=staged_transport(store))
@@ -114,6 +119,7 @@ def test_local_engine_failure_details_are_encrypted(tmp_path: Path) -> None:
         assert "aesgcm" in stages_of(event.details)
 
 
+@needs("zstd")
 @pytest.mark.swf
 def test_swf_over_moto_five_mib_result_offloaded_to_s3(moto_server: MotoServer) -> None:
     swf = SWF(moto_server.client("swf"), "stages-e2e")

@@ -5,6 +5,10 @@ from __future__ import annotations
 import sys
 
 import pytest
+from _extras import needs, reason
+
+pytest.importorskip("hypothesis", reason=reason("hypothesis"))
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -20,6 +24,7 @@ def ring(current: str = "2026-11") -> Keyring:
     return Keyring({"2026-10": KEY_OLD, "2026-11": KEY_NEW}, current=current)
 
 
+@needs("crypto")
 @given(data=st.binary(max_size=4096))
 def test_round_trip_is_exact_and_randomised(data: bytes) -> None:
     stage = AESGCM(ring())
@@ -32,6 +37,7 @@ def test_round_trip_is_exact_and_randomised(data: bytes) -> None:
     assert stage.decode(body2, params2, ctx) == data
 
 
+@needs("crypto")
 def test_is_a_redacting_stage() -> None:
     stage = AESGCM(key=KEY_OLD, key_id="k1")
     assert isinstance(stage, Stage)
@@ -39,6 +45,7 @@ def test_is_a_redacting_stage() -> None:
     assert isinstance(UnconfiguredAESGCM(), Stage)
 
 
+@needs("crypto")
 def test_params_layout(ctx: StageContext) -> None:
     _, params = AESGCM(ring()).encode(b"secret", ctx)
     assert params[0] == 2  # version 2: the envelope header is associated data too
@@ -47,6 +54,7 @@ def test_params_layout(ctx: StageContext) -> None:
     assert len(params) == 2 + 7 + 8 + 12
 
 
+@needs("crypto")
 def test_rotation_keeps_old_payloads_readable(ctx: StageContext) -> None:
     old = AESGCM(ring(current="2026-10"))
     body, params = old.encode(b"written before the rotation", ctx)
@@ -56,6 +64,7 @@ def test_rotation_keeps_old_payloads_readable(ctx: StageContext) -> None:
     assert b"2026-11" in new_params
 
 
+@needs("crypto")
 def test_missing_key_id(ctx: StageContext) -> None:
     body, params = AESGCM(ring()).encode(b"secret", ctx)
     reader = AESGCM(Keyring({"2026-10": KEY_OLD}, current="2026-10"))
@@ -63,12 +72,14 @@ def test_missing_key_id(ctx: StageContext) -> None:
         reader.decode(body, params, ctx)
 
 
+@needs("crypto")
 def test_wrong_key(ctx: StageContext) -> None:
     body, params = AESGCM(key=KEY_OLD, key_id="k").encode(b"secret", ctx)
     with pytest.raises(DecodeError, match=r"wrong key: the keyring's key 'k'"):
         AESGCM(key=KEY_NEW, key_id="k").decode(body, params, ctx)
 
 
+@needs("crypto")
 @pytest.mark.parametrize("where", ["first", "middle", "tag"])
 def test_tampered_ciphertext(ctx: StageContext, where: str) -> None:
     stage = AESGCM(ring())
@@ -80,6 +91,7 @@ def test_tampered_ciphertext(ctx: StageContext, where: str) -> None:
     assert ctx.what in str(info.value)
 
 
+@needs("crypto")
 def test_tampered_nonce_and_truncation(ctx: StageContext) -> None:
     stage = AESGCM(ring())
     body, params = stage.encode(b"secret", ctx)
@@ -89,6 +101,7 @@ def test_tampered_nonce_and_truncation(ctx: StageContext) -> None:
         stage.decode(body[:10], params, ctx)
 
 
+@needs("crypto")
 @pytest.mark.parametrize(
     "params",
     [
@@ -110,6 +123,7 @@ def _ctx_with(ctx: StageContext, header: bytes) -> StageContext:
     )
 
 
+@needs("crypto")
 @given(
     header=st.binary(min_size=1, max_size=80),
     index=st.integers(min_value=0),
@@ -145,6 +159,7 @@ def _version_1(key_id: str, key: bytes, data: bytes) -> tuple[bytes, bytes]:
     return Cipher(key).encrypt(nonce, data, params), params
 
 
+@needs("crypto")
 def test_version_1_payloads_still_decrypt_by_default() -> None:
     ctx = StageContext(limit=32_768, armored_size=lambda n: n, header=b"FW\x01\x04json\x00")
     body, params = _version_1("2026-10", KEY_OLD, b"written by the previous version")
@@ -154,6 +169,7 @@ def test_version_1_payloads_still_decrypt_by_default() -> None:
         AESGCM(ring()).decode(body, tampered, ctx)
 
 
+@needs("crypto")
 def test_version_1_payloads_are_refused_with_read_v1_false(ctx: StageContext) -> None:
     body, params = _version_1("2026-10", KEY_OLD, b"old")
     strict = AESGCM(ring(), read_v1=False)
@@ -164,6 +180,7 @@ def test_version_1_payloads_are_refused_with_read_v1_false(ctx: StageContext) ->
     assert strict.decode(new_body, new_params, ctx) == b"new"
 
 
+@needs("crypto")
 def test_unconfigured_receiver_names_the_key_id(ctx: StageContext) -> None:
     body, params = AESGCM(ring()).encode(b"secret", ctx)
     with pytest.raises(DecodeError, match=r"key id '2026-11' but no aesgcm stage"):
@@ -187,12 +204,14 @@ def test_keyring_validation(keys: dict[str, bytes], current: str, message: str) 
         Keyring(keys, current=current)
 
 
+@needs("crypto")
 def test_keyring_never_shows_keys() -> None:
     text = repr(AESGCM(ring()))
     assert "2026-11" in text
     assert repr(KEY_NEW) not in text and KEY_NEW.hex() not in text
 
 
+@needs("crypto")
 def test_key_or_keyring_required() -> None:
     with pytest.raises(ConfigurationError, match="either a keyring or a key"):
         AESGCM()

@@ -7,7 +7,11 @@ import contextlib
 import itertools
 
 import pytest
+from _extras import needs, reason
 from _stage_helpers import decode_all, encode_all, make_ctx
+
+pytest.importorskip("hypothesis", reason=reason("hypothesis"))
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -36,6 +40,8 @@ payloads = st.one_of(
 )
 
 
+@needs("crypto")
+@needs("zstd")
 @pytest.mark.parametrize("names", ARRANGEMENTS, ids="+".join)
 @settings(max_examples=40, deadline=None)
 @given(data=payloads)
@@ -49,6 +55,8 @@ def test_arrangement_round_trips(names: tuple[str, ...], data: bytes) -> None:
     assert decode_all(stages(names), body, applied, ctx) == data
 
 
+@needs("crypto")
+@needs("zstd")
 @pytest.mark.parametrize("name", NAMES)
 @settings(max_examples=150, deadline=None)
 @given(data=st.binary(max_size=200), params=st.binary(max_size=80))
@@ -58,6 +66,8 @@ def test_hostile_input_raises_decode_error_only(name: str, data: bytes, params: 
         stage.decode(data, params, make_ctx())
 
 
+@needs("crypto")
+@needs("zstd")
 @pytest.mark.parametrize("name", NAMES)
 @settings(max_examples=100, deadline=None)
 @given(data=payloads, flip=st.integers(min_value=0))

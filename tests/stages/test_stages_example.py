@@ -6,10 +6,13 @@ import runpy
 from pathlib import Path
 
 import pytest
+from _extras import needs
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
+@needs("zstd")
+@needs("crypto")
 def test_stages_pipeline_example(capsys: pytest.CaptureFixture[str]) -> None:
     runpy.run_path(str(EXAMPLES / "stages_pipeline.py"), run_name="__main__")
     out = capsys.readouterr().out.splitlines()
@@ -20,6 +23,8 @@ def test_stages_pipeline_example(capsys: pytest.CaptureFixture[str]) -> None:
     assert out[4] == "after rotation, the old payload still decodes"
 
 
+@needs("zstd")
+@needs("crypto")
 def test_stages_workflow_example(capsys: pytest.CaptureFixture[str]) -> None:
     runpy.run_path(str(EXAMPLES / "stages_workflow.py"), run_name="__main__")
     out = capsys.readouterr().out.splitlines()

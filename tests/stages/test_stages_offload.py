@@ -8,7 +8,11 @@ import threading
 from pathlib import Path
 
 import pytest
+from _extras import reason
 from _stage_helpers import encode_one, make_ctx
+
+pytest.importorskip("hypothesis", reason=reason("hypothesis"))
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+from _extras import needs
 
 from flowwire.errors import ConfigurationError, DecodeError
 from flowwire.transport import get_transport, registry
@@ -33,6 +34,8 @@ def test_importing_stages_imports_no_optional_dependency() -> None:
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 
+@needs("zstd")
+@needs("crypto")
 def test_factories() -> None:
     assert isinstance(zstd_stage(level=5), Zstd)
     assert isinstance(aesgcm_stage(key=bytes(32)), AESGCM)
@@ -51,6 +54,7 @@ registered = pytest.mark.skipif(
 )
 
 
+@needs("zstd")
 @registered
 def test_stages_by_name() -> None:
     transport = get_transport("msgpack+zstd")
@@ -64,6 +68,7 @@ def test_stages_by_name() -> None:
     assert len(store) == 1
 
 
+@needs("crypto")
 @registered
 def test_unconfigured_receiver_errors_name_what_is_missing() -> None:
     store = InMemoryStore(name="shared")

@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 import pytest
+from _extras import needs
 from _stage_helpers import encode_one
 
 from flowwire.errors import ConfigurationError, DecodeError, EncodeError, StoreUnavailable
@@ -86,6 +87,7 @@ def test_missing_boto3_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
         S3Store("", client=object())
 
 
+@needs("zstd")
 @pytest.mark.parametrize("codec", builtin_codecs())
 def test_five_mib_result_through_transport_and_s3(s3_bucket: tuple[Any, str], codec: str) -> None:
     from flowwire.transport import get_transport

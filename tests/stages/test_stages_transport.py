@@ -9,6 +9,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from _extras import needs, reason
+
+pytest.importorskip("hypothesis", reason=reason("hypothesis"))
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -66,6 +70,8 @@ def ids(order: tuple[str, ...]) -> str:
     return "+".join(order) or "none"
 
 
+@needs("crypto")
+@needs("zstd")
 @pytest.mark.parametrize("codec", CODECS)
 @pytest.mark.parametrize("order", ARRANGEMENTS, ids=ids)
 def test_results_round_trip_exactly(codec: str, order: tuple[str, ...]) -> None:
@@ -83,6 +89,8 @@ def test_results_round_trip_exactly(codec: str, order: tuple[str, ...]) -> None:
     check()
 
 
+@needs("crypto")
+@needs("zstd")
 @pytest.mark.parametrize("codec", CODECS)
 @pytest.mark.parametrize("order", [("zstd", "aesgcm", "offload"), ("aesgcm",), ()], ids=ids)
 @settings(max_examples=20, deadline=None)
@@ -102,6 +110,8 @@ def header(payload: str) -> list[str]:
     return [name for name, _ in envelope.unpack(envelope.dearmor(payload)).stages]
 
 
+@needs("crypto")
+@needs("zstd")
 @pytest.mark.parametrize("codec", CODECS)
 def test_envelope_records_only_applied_stages_in_order(codec: str) -> None:
     writer, _ = transport_pair(codec, ("zstd", "aesgcm", "offload"))
@@ -113,6 +123,8 @@ def test_envelope_records_only_applied_stages_in_order(codec: str) -> None:
     assert random[-2:] == ["aesgcm", "offload"]
 
 
+@needs("crypto")
+@needs("zstd")
 @pytest.mark.parametrize("codec", CODECS)
 def test_without_offload_large_payloads_are_refused(codec: str) -> None:
     transport = make_transport(codec, stages=[Zstd(), AESGCM(KEYRING)])
@@ -120,6 +132,8 @@ def test_without_offload_large_payloads_are_refused(codec: str) -> None:
         transport.serialize_result(os.urandom(40_000))
 
 
+@needs("crypto")
+@needs("zstd")
 @pytest.mark.parametrize("codec", CODECS)
 def test_errors_travel_encrypted(codec: str) -> None:
     writer, reader = transport_pair(codec, ("zstd", "aesgcm", "offload"))
@@ -137,6 +151,8 @@ def test_errors_travel_encrypted(codec: str) -> None:
     assert error.traceback is not None and "raise ValueError" in error.traceback
 
 
+@needs("crypto")
+@needs("zstd")
 @pytest.mark.parametrize("codec", CODECS)
 def test_tampered_payload_through_transport(codec: str) -> None:
     writer, reader = transport_pair(codec, ("zstd", "aesgcm"))
@@ -146,6 +162,7 @@ def test_tampered_payload_through_transport(codec: str) -> None:
         reader.deserialize_result(envelope.armor(bytes(raw)))
 
 
+@needs("crypto")
 @pytest.mark.parametrize("codec", CODECS)
 def test_reader_with_other_keyring_names_missing_key(codec: str) -> None:
     writer = make_transport(codec, stages=[AESGCM(KEYRING)])

@@ -8,6 +8,11 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from _extras import reason
+
+pytest.importorskip("zstandard", reason=reason("zstandard"))
+pytest.importorskip("hypothesis", reason=reason("hypothesis"))
+
 import zstandard
 from hypothesis import given
 from hypothesis import strategies as st

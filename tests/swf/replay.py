@@ -11,6 +11,11 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
+from _extras import reason
+
+pytest.importorskip("boto3", reason=reason("boto3"))
+
 import boto3
 from botocore.awsrequest import AWSResponse
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _extras import needs
 
 from flowwire.engines.swf.bindings import TaskRegistry
 from flowwire.engines.swf.cli import parse_argument
@@ -183,6 +184,8 @@ def test_examples_with_each_transport(moto_server: MotoServer, transport: str) -
                 assert expected is None or value == expected, argv
 
 
+@needs("swf")
+@needs("moto")
 def test_swf_orders_example_runs_on_its_own() -> None:
     done = subprocess.run(
         [sys.executable, "examples/swf_orders.py", "--moto"],

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _extras import needs, requires
 
 from flowwire.cli import main
 from flowwire.engines.swf.bindings import TaskRegistry
@@ -98,7 +99,7 @@ def test_a_timeline_file_name_must_say_its_format(capsys: pytest.CaptureFixture[
 
 @pytest.fixture
 def encrypted_run(cli_on_moto: MotoServer) -> tuple[SWF, str, str]:
-    pytest.importorskip("cryptography", reason="needs the crypto extra")
+    requires("cryptography")
     from swf import _encrypted as e
 
     swf = SWF(cli_on_moto.client("swf"), DOMAIN)
@@ -175,7 +176,7 @@ def test_executions_and_an_encrypted_history_decoded_with_the_task_types(
 def test_a_png_timeline(
     encrypted_run: tuple[SWF, str, str], cli_on_moto: MotoServer, tmp_path: Path
 ) -> None:
-    pytest.importorskip("matplotlib", reason="a PNG timeline needs the timeline extra")
+    requires("matplotlib")
     _, workflow_id, _ = encrypted_run
     target = tmp_path / "run.png"
     argv = ["swf", "history", workflow_id, "--timeline", str(target)]
@@ -198,6 +199,8 @@ def test_render_html_names_what_it_counts() -> None:
     assert "START_TO_CLOSE" in page
 
 
+@needs("swf")
+@needs("moto")
 @pytest.mark.swf
 def test_the_docs_timeline_comes_from_a_real_run_of_the_example(tmp_path: Path) -> None:
     from examples.swf_timeline import ORDER, run_order

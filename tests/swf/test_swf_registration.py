@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from _extras import needs
 
 from flowwire.engines.swf.client import SWF, SWFError, make_client
 from flowwire.engines.swf.registration import (
@@ -46,6 +47,7 @@ def test_errors_are_mapped(moto_swf_client: Any) -> None:
     assert info.value.__cause__ is not None
 
 
+@needs("swf")
 def test_unreachable_endpoint_is_a_backend_error() -> None:
     client = make_client(
         region="us-east-1",
@@ -102,6 +104,8 @@ def test_reset_between_tests_second(moto_swf_client: Any, moto_s3_client: Any) -
     assert moto_s3_client.get_object(Bucket="flowwire-test", Key="k")["Body"].read() == b"v"
 
 
+@needs("swf")
+@needs("moto")
 def test_moto_server_lifecycle() -> None:
     server = MotoServer()
     with pytest.raises(ConfigurationError, match="not started"):
@@ -115,6 +119,7 @@ def test_moto_server_lifecycle() -> None:
     server.stop()  # idempotent
 
 
+@needs("swf")
 def test_make_client_needs_a_region(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
         monkeypatch.delenv(name, raising=False)

@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 import pytest
+from _extras import reason
 
 from flowwire.engines.swf.bindings import TaskRegistry, WorkflowReplayer
 from flowwire.engines.swf.client import SWF
@@ -29,7 +30,7 @@ from flowwire.transport.stages import Offload, S3Store
 
 from . import workflows as w
 
-pytest.importorskip("boto3", reason="needs the 'swf' extra (boto3)")
+pytest.importorskip("boto3", reason=reason("boto3"))
 
 
 class FlakyS3(S3Store):

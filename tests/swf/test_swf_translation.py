@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from _extras import reason
+
+pytest.importorskip("hypothesis", reason=reason("hypothesis"))
+
 from hypothesis import given
 from hypothesis import strategies as st
 

@@ -9,6 +9,10 @@ from __future__ import annotations
 import math
 
 import pytest
+from _extras import needs, reason
+
+pytest.importorskip("hypothesis", reason=reason("hypothesis"))
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -51,6 +55,7 @@ def test_every_transport_reads_both_armors(codec: str, writer: str, reader: str)
     assert values_equal(back, value)
 
 
+@needs("zstd")
 @pytest.mark.parametrize("codec", CODECS)
 @settings(max_examples=40, deadline=None)
 @given(value=values(max_leaves=12))

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from _extras import needs
+
 from flowwire.testing import TransportConformance, check_transport
 from flowwire.transport import JSONTransport
+
+pytestmark = needs("hypothesis")  # the conformance kit draws its values with hypothesis
 
 
 class TestBuiltinConformance(TransportConformance):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from _extras import needs, requires
 
 from flowwire.errors import PayloadTooLarge
 from flowwire.testing import TransportConformance, check_transport
@@ -20,9 +21,10 @@ LISTED = available_transports()
 
 
 def _zstd() -> None:
-    pytest.importorskip("zstandard", reason="the zstd stage needs the extra: flowwire[zstd]")
+    requires("zstandard")
 
 
+@needs("hypothesis")
 @pytest.mark.parametrize("name", LISTED)
 def test_every_listed_transport_passes_the_whole_check(name: str) -> None:
     check_transport(get_transport(name), max_examples=10)
@@ -50,6 +52,7 @@ class IgnoresItsLimit:
         return getattr(self._inner, attribute)
 
 
+@needs("hypothesis")
 @pytest.mark.parametrize("name", ["json", "msgpack", "json+zstd", "msgpack+zstd"])
 def test_a_transport_that_ignores_its_limit_is_caught(name: str) -> None:
     if "zstd" in name:

@@ -11,6 +11,10 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import pytest
+from _extras import reason
+
+pytest.importorskip("hypothesis", reason=reason("hypothesis"))
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -10,10 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _extras import reason
+
+pytest.importorskip("hypothesis", reason=reason("hypothesis"))
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-pytest.importorskip("cbor2")
+pytest.importorskip("cbor2", reason=reason("cbor2"))
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))

@@ -11,7 +11,11 @@ from typing import Any, Literal, NamedTuple, TypedDict
 from uuid import UUID
 
 import pytest
+from _extras import reason
 from _protobuf_helpers import load_order_pb2
+
+pytest.importorskip("hypothesis", reason=reason("hypothesis"))
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

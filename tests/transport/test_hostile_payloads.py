@@ -9,6 +9,7 @@ import textwrap
 from typing import Any
 
 import pytest
+from _extras import requires
 
 from flowwire import get_transport
 from flowwire.errors import ConfigurationError, DecodeError
@@ -21,7 +22,7 @@ from flowwire.transport import (
 )
 from flowwire.transport._protocols import DEFAULT_MAX_DECODED_BYTES
 
-zstandard = pytest.importorskip("zstandard", reason="needs the 'zstd' extra")
+zstandard = requires("zstandard")
 
 # A child process builds a bomb without holding its expansion (streamed compression), then
 # measures what reading it costs: peak RSS over the baseline taken just before, and time.

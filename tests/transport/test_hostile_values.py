@@ -14,6 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _extras import reason, requires
+
+pytest.importorskip("hypothesis", reason=reason("hypothesis"))
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -46,7 +50,7 @@ def test_big_integers_in_an_enveloped_plain_body_and_through_stages(number: int)
     for body in (b"=" + text, b"$" + text):
         payload = envelope.armor(envelope.pack("json", (), body), "base64")
         assert get_transport("json").deserialize_result(payload) == [number, "x"]
-    zstd = pytest.importorskip("zstandard", reason="needs the 'zstd' extra")
+    zstd = requires("zstandard")
     staged = get_transport("json", stages=["zstd"])
     frame = zstd.ZstdCompressor(write_content_size=True).compress(b"=" + text)
     params = (len(text) + 1).to_bytes(8, "big")

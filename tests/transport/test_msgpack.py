@@ -14,6 +14,10 @@ from zoneinfo import ZoneInfo
 
 import msgpack
 import pytest
+from _extras import reason
+
+pytest.importorskip("hypothesis", reason=reason("hypothesis"))
+
 from hypothesis import given
 
 from flowwire.errors import DecodeError, EncodeError

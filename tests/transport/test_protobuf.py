@@ -15,7 +15,11 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import pytest
+from _extras import reason
 from _protobuf_helpers import load_order_pb2
+
+pytest.importorskip("hypothesis", reason=reason("hypothesis"))
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

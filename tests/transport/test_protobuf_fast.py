@@ -13,7 +13,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from _extras import reason
 from _protobuf_helpers import varint
+
+pytest.importorskip("hypothesis", reason=reason("hypothesis"))
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

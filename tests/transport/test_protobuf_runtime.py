@@ -9,7 +9,11 @@ import math
 from typing import Any
 
 import pytest
+from _extras import reason
 from google.protobuf.message import DecodeError as PbDecodeError
+
+pytest.importorskip("hypothesis", reason=reason("hypothesis"))
+
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 

@@ -12,7 +12,11 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from _extras import reason
 from _protobuf_helpers import field, load_order_pb2
+
+pytest.importorskip("hypothesis", reason=reason("hypothesis"))
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

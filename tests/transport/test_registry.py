@@ -10,8 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import cbor2
 import pytest
+from _extras import reason
+
+pytest.importorskip("cbor2", reason=reason("cbor2"))
+
+import cbor2
 
 from flowwire import get_transport
 from flowwire.errors import (

@@ -12,8 +12,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from _extras import reason
 
-pytest.importorskip("mypy", reason="the typing test needs mypy (extra dev)")
+pytest.importorskip("mypy", reason=reason("mypy"))
 
 USER_CODE = """\
 from dataclasses import dataclass

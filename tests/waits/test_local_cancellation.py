@@ -13,6 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _extras import reason
+
+pytest.importorskip("hypothesis", reason=reason("hypothesis"))
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

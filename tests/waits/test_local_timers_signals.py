@@ -10,6 +10,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from _extras import reason
+
+pytest.importorskip("hypothesis", reason=reason("hypothesis"))
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
