@@ -35,12 +35,11 @@ import functools
 import math
 import os
 import re
+import sys
 import zoneinfo
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from google.protobuf.message import Message as _PbMessage
 
 from flowwire.errors import DecodeError, EncodeError
 from flowwire.transport.model import _lowerers as _adapters
@@ -70,8 +69,27 @@ __all__ = [
 MAX_DEPTH = 100
 
 
+class _NoMessage:
+    """Stands for ``google.protobuf.message.Message`` until protobuf is imported: no value is
+    an instance of it, as no protobuf message exists before its runtime is loaded."""
+
+
+_pb_message: type = _NoMessage
+
+
+def _message_class() -> type:
+    """``google.protobuf.message.Message`` once something imported protobuf, else a class
+    nothing is an instance of: this module does not import protobuf itself."""
+    global _pb_message
+    if _pb_message is _NoMessage:
+        module = sys.modules.get("google.protobuf.message")
+        if module is not None:
+            _pb_message = module.Message
+    return _pb_message
+
+
 def is_protobuf_message(value: object) -> bool:
-    return isinstance(value, _PbMessage)
+    return isinstance(value, _message_class())
 
 
 def path_key(path: str, key: object) -> str:
@@ -258,7 +276,7 @@ def lower(value: Any, path: str = "$", *, protobuf: Any = _protobuf_bytes) -> An
     form (by default its deterministic binary serialization). Raises :class:`EncodeError` for
     a value outside the model.
     """
-    if isinstance(value, _PbMessage):
+    if isinstance(value, _message_class()):
         return protobuf(value)
     fn = _adapters.lowerers.get(id(type(value)))
     if fn is None:  # a class met for the first time, or one without an adapter (raises)
@@ -317,7 +335,7 @@ def _extended_nonfinite(value: Any, depth: int) -> bool:
 
 
 def is_protobuf_message_class(cls: type) -> bool:
-    return isinstance(cls, type) and issubclass(cls, _PbMessage)
+    return isinstance(cls, type) and issubclass(cls, _message_class())
 
 
 def lower_fully(value: Any, path: str = "$", depth: int = 0, *, max_depth: int = MAX_DEPTH) -> Any:
