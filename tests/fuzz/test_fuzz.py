@@ -112,6 +112,35 @@ def test_generated_envelopes(name: str, data: bytes, prefix: str, hint: Any) -> 
 _BOMB_TARGETS = [n for n in target_names() if "zstd" in n and n.endswith("/base64")]
 
 
+def _measure(transport: Any, payload: str) -> tuple[int, float]:
+    """``(peak bytes, CPU seconds)`` of decoding ``payload`` as a result. Memory is traced in
+    one decode and time taken in others without tracing (tracemalloc multiplies the cost of
+    every allocation): the thread time of the faster of two when the first is over the
+    limit, to tell a slow input from a busy machine, as the fuzz runner does."""
+    import tracemalloc
+
+    from ._runner import TIME_LIMIT
+
+    def decode() -> None:
+        with contextlib.suppress(DecodeError):
+            transport.deserialize_result(payload)
+
+    tracemalloc.start()
+    try:
+        decode()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    seconds = float("inf")
+    for _ in range(2):
+        start = time.thread_time()
+        decode()
+        seconds = min(seconds, time.thread_time() - start)
+        if seconds <= TIME_LIMIT:
+            break
+    return peak, seconds
+
+
 @needs("crypto")
 @needs("zstd")
 @pytest.mark.parametrize("name", _BOMB_TARGETS)
@@ -120,7 +149,6 @@ def test_compressed_bombs_stay_within_the_memory_bound(name: str, mib: int) -> N
     """Generation: a small payload whose zstd frame expands to ``mib`` MiB of one letter (a
     few kilobytes on the wire). Decoding it must give a DecodeError or a value without
     allocating more than the bound, and within the time bound."""
-    import tracemalloc
 
     from ._runner import MEMORY_LIMIT, TIME_LIMIT, Finding
 
@@ -130,16 +158,9 @@ def test_compressed_bombs_stay_within_the_memory_bound(name: str, mib: int) -> N
     del body
     assert len(payload) < 64 * 1024  # small on the wire
     findings: list[Finding] = []
-    tracemalloc.start()
-    start = time.thread_time()
     try:
-        target.transport.deserialize_result(payload)
-    except DecodeError:
-        pass
+        peak, seconds = _measure(target.transport, payload)
     finally:
-        seconds = time.thread_time() - start
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
         target.purge()
     if peak > MEMORY_LIMIT:
         findings.append(Finding(name, -1, "result", "memory", f"peak {peak:,}", payload[:200]))
@@ -181,7 +202,6 @@ def _varint_field(data: bytes, *, tag: int) -> bytes:
 def test_a_mebibyte_of_empty_containers_stays_within_the_memory_bound(codec: str) -> None:
     """Generation: the issue's bound, 1 MiB of payload may cost at most 64 MiB, against the
     densest documents: one list of a million empty containers."""
-    import tracemalloc
 
     from flowwire.transport import get_transport
 
@@ -190,16 +210,7 @@ def test_a_mebibyte_of_empty_containers_stays_within_the_memory_bound(codec: str
     payload = _flat(codec, 2**20)
     assert len(payload) <= 2**20
     transport = get_transport(codec, armor="latin-1", max_payload_chars=None)
-    tracemalloc.start()
-    start = time.thread_time()
-    try:
-        transport.deserialize_result(payload)
-    except DecodeError:
-        pass
-    finally:
-        seconds = time.thread_time() - start
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
+    peak, seconds = _measure(transport, payload)
     name = f"{codec}/plain/latin-1"
     findings = []
     if peak > MEMORY_LIMIT:
