@@ -4,7 +4,12 @@ signalling another execution) with SWF-shaped histories fed to the decider."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,9 +29,12 @@ from flowwire.replay import replay
 from flowwire.result import wait
 from flowwire.task import Workflow, workflow
 from flowwire.testing.moto import MotoServer
+from flowwire.transport import get_transport
 from flowwire.waits import send_signal, wait_signal
 
 pytestmark = pytest.mark.swf
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -203,3 +211,41 @@ def test_a_signal_without_input_is_none() -> None:
 class Receiver(Workflow):
     def run(self, order: str, approver: str) -> Any:
         return wait_signal("approval")
+
+
+def test_flowwire_swf_signal_end_to_end(moto_server: MotoServer) -> None:
+    """``flowwire swf start`` and ``flowwire swf signal`` in their own processes, a worker
+    pool on moto deciding: the approval arrives by the command line."""
+    env = {**os.environ, **moto_server.env(), "PYTHONPATH": str(ROOT)}
+
+    def flowwire_swf(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "flowwire", "swf", *argv, "--domain", "signals"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    swf = SWF(moto_server.client("swf"), "signals")
+    with _pool(swf):
+        started = flowwire_swf(
+            "start", "examples.approval:Approval", "order 21", "ops", "--workflow-id", "order-21"
+        )
+        assert started.returncode == 0, started.stderr
+        ids = json.loads(started.stdout)
+        run = WorkflowRun(
+            swf, ids["workflowId"], ids["runId"], "examples.approval.request", "1",
+            get_transport("json"), workflow=Approval,
+        )  # fmt: skip
+        _wait_for(run, "TimerStarted")
+        sent = flowwire_swf(
+            "signal", "order-21", "approval", "true", "--workflow", "examples.approval:Approval"
+        )
+        assert sent.returncode == 0, sent.stderr
+        assert sent.stderr.strip() == "sent 'approval' to order-21"
+        assert run.result(timeout=60) == "approved order 21 (notified: ops)"
+    closed = flowwire_swf("signal", "order-21", "approval", "false")
+    assert closed.returncode == 2
+    assert "no open execution has the workflow id 'order-21'" in closed.stderr

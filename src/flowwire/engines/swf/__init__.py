@@ -34,7 +34,7 @@ from flowwire.engines.swf.registration import (
     register_workflow_type,
 )
 from flowwire.engines.swf.service import WorkerPool
-from flowwire.engines.swf.starter import WorkflowRun, signal, start
+from flowwire.engines.swf.starter import WorkflowRun, cancel, signal, start
 from flowwire.engines.swf.worker import ActivityTask, ActivityWorker, AsyncCompletion
 
 __all__ = [
@@ -53,6 +53,7 @@ __all__ = [
     "WorkflowRun",
     "WorkflowTypeSpec",
     "activity_runner",
+    "cancel",
     "make_client",
     "register_activity_type",
     "register_all",

@@ -20,7 +20,13 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from flowwire.decision import CompleteWorkflow, ContinueAsNew, Decision, FailWorkflow
+from flowwire.decision import (
+    CancelWorkflow,
+    CompleteWorkflow,
+    ContinueAsNew,
+    Decision,
+    FailWorkflow,
+)
 from flowwire.engines.swf.registration import ActivityTypeSpec, WorkflowTypeSpec
 from flowwire.engines.swf.worker import ActivityTask, Failed, Outcome, Runner
 from flowwire.errors import RegistrationError, StoreUnavailable, TaskError
@@ -128,7 +134,7 @@ def workflow_spec(meta: WorkflowMeta) -> WorkflowTypeSpec:
     )
 
 
-_CLOSING = (CompleteWorkflow, FailWorkflow, ContinueAsNew)
+_CLOSING = (CompleteWorkflow, FailWorkflow, ContinueAsNew, CancelWorkflow)
 
 
 class WorkflowReplayer:

@@ -46,9 +46,10 @@ from flowwire.engines.swf.bindings import TaskRegistry
 from flowwire.engines.swf.client import SWF, SWFError
 from flowwire.engines.swf.registration import ActivityTypeSpec, register_all
 from flowwire.engines.swf.service import WorkerPool
+from flowwire.engines.swf.starter import cancel as cancel_execution
 from flowwire.engines.swf.starter import signal as signal_execution
 from flowwire.engines.swf.starter import start
-from flowwire.errors import ConfigurationError, FlowwireError, TaskError
+from flowwire.errors import Cancelled, ConfigurationError, FlowwireError, TaskError
 from flowwire.scanner import find_type, scan
 from flowwire.task import Workflow, WorkflowMeta, declared_transport, meta_of
 from flowwire.transport import Transport, get_transport
@@ -249,6 +250,9 @@ def _cmd_start(args: argparse.Namespace) -> int:
         text = format_task_failure(exc, command="flowwire swf start", traceback=args.traceback)
         print(text, file=sys.stderr)
         return 1
+    except Cancelled as exc:
+        print(f"flowwire swf start: {exc}", file=sys.stderr)
+        return 1
     from flowwire.tools.jsonview import to_json
 
     print(to_json(value))
@@ -276,6 +280,12 @@ def _cmd_signal(args: argparse.Namespace) -> int:
         transport=transport,
     )
     print(f"sent {args.name!r} to {args.workflow_id}", file=sys.stderr)
+    return 0
+
+
+def _cmd_cancel(args: argparse.Namespace) -> int:
+    cancel_execution(_swf(args), args.workflow_id, run_id=args.run_id)
+    print(f"asked {args.workflow_id} to cancel", file=sys.stderr)
     return 0
 
 
@@ -419,6 +429,18 @@ def add_swf_commands(subparsers: Any) -> argparse.ArgumentParser:
     sig.add_argument("--run-id", help="only this run of the execution")
     _common(sig)
     sig.set_defaults(func=_guard(_cmd_signal))
+
+    cancel = commands.add_parser(
+        "cancel",
+        help="ask an open workflow execution to cancel",
+        description="Ask the open execution WORKFLOW_ID to cancel "
+        "(RequestCancelWorkflowExecution): its run() gets Cancelled at its next wait and may "
+        "clean up before it closes.",
+    )
+    cancel.add_argument("workflow_id", metavar="WORKFLOW_ID", help="the execution's workflow id")
+    cancel.add_argument("--run-id", help="only this run of the execution")
+    _common(cancel)
+    cancel.set_defaults(func=_guard(_cmd_cancel))
 
     from flowwire.engines.swf.history_cli import add_history_commands
 

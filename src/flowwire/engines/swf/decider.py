@@ -35,7 +35,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from flowwire._backoff import outage_delay
-from flowwire.decision import CompleteWorkflow, ContinueAsNew, Decision, FailWorkflow
+from flowwire.decision import (
+    CancelWorkflow,
+    CompleteWorkflow,
+    ContinueAsNew,
+    Decision,
+    FailWorkflow,
+)
 from flowwire.engines.swf.client import SWF, SWFError, poll_until
 from flowwire.engines.swf.decisions import to_swf_all
 from flowwire.engines.swf.events import HistoryBuilder
@@ -70,7 +76,7 @@ class Replayer(Protocol):
         ...
 
 
-_CLOSING = (CompleteWorkflow, FailWorkflow, ContinueAsNew)
+_CLOSING = (CompleteWorkflow, FailWorkflow, ContinueAsNew, CancelWorkflow)
 
 
 def default_identity() -> str:

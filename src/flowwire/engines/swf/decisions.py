@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from flowwire.decision import (
+    CancelTask,
+    CancelWorkflow,
     CompleteWorkflow,
     ContinueAsNew,
     Decision,
@@ -117,6 +119,26 @@ def to_swf(decision: Decision, *, workflow_id: str, workflow: str = "workflow") 
                     "input": decision.input,
                     "control": decision.key,
                 },
+            }
+        case CancelTask(kind="activity"):
+            _check_id(decision.key, f"activity id of {workflow}")
+            return {
+                "decisionType": "RequestCancelActivityTask",
+                "requestCancelActivityTaskDecisionAttributes": {"activityId": decision.key},
+            }
+        case CancelTask():
+            return {
+                "decisionType": "RequestCancelExternalWorkflowExecution",
+                "requestCancelExternalWorkflowExecutionDecisionAttributes": {
+                    "workflowId": child_workflow_id(workflow_id, decision.key),
+                    "control": decision.key,
+                },
+            }
+        case CancelWorkflow():
+            check_field(decision.details, MAX_DETAILS, f"cancellation details of {workflow}")
+            return {
+                "decisionType": "CancelWorkflowExecution",
+                "cancelWorkflowExecutionDecisionAttributes": {"details": decision.details},
             }
         case CompleteWorkflow():
             check_field(decision.result, MAX_RESULT, f"result of {workflow}")

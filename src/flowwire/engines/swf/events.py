@@ -15,9 +15,20 @@ Signals: ``WorkflowExecutionSignaled`` is a :class:`~flowwire.history.SignalRece
 (``SignalExternalWorkflowExecution``) carries its call key in ``control``; its outcome events
 refer to the initiating event.
 
+Cancellation: ``WorkflowExecutionCancelRequested`` is a
+:class:`~flowwire.history.WorkflowCancelRequested` (cause ``PARENT`` when SWF says
+``CHILD_POLICY_APPLIED`` or the request came from the execution's parent). The run's own
+requests to cancel a task, ``ActivityTaskCancelRequested``, ``RequestCancelActivityTaskFailed``
+(the activity had closed) and ``RequestCancelExternalWorkflowExecutionInitiated`` (a child, its
+call key in ``control``), are each a :class:`~flowwire.history.TaskCancelRequested`, so that
+replay asks once; what became of an external request (``ExternalWorkflowExecutionCancelRequested``,
+``RequestCancelExternalWorkflowExecutionFailed``) is not needed and skipped. A cancelled task
+closes with ``ActivityTaskCanceled`` or ``ChildWorkflowExecutionCanceled``: a
+:class:`~flowwire.history.TaskFailed` whose reason is that event type.
+
 Shapes accepted: real SWF's (``previousStartedEventId`` 0 or absent, fields that moto leaves
 out such as ``ActivityTaskFailed.details``) and moto's. Events that replay does not need
-(decision tasks, markers, cancellation requests, ...) are skipped.
+(decision tasks, markers, timer cancellations, ...) are skipped.
 """
 
 from __future__ import annotations
@@ -34,6 +45,7 @@ from flowwire.history import (
     SignalReceived,
     SignalSendFailed,
     SignalSent,
+    TaskCancelRequested,
     TaskCompleted,
     TaskFailed,
     TaskScheduled,
@@ -42,6 +54,7 @@ from flowwire.history import (
     TaskTimedOut,
     TimerFired,
     TimerStarted,
+    WorkflowCancelRequested,
     WorkflowStarted,
 )
 
@@ -95,13 +108,14 @@ class HistoryBuilder:
     then rebuild from the full history. :attr:`events` is the neutral history so far.
     """
 
-    __slots__ = ("_by_event_id", "events", "last_event_id", "workflow_id")
+    __slots__ = ("_by_event_id", "_parent", "events", "last_event_id", "workflow_id")
 
     def __init__(self, workflow_id: str) -> None:
         self.workflow_id = workflow_id
         self.events: list[Event] = []
         self.last_event_id = 0
         self._by_event_id: dict[int, str] = {}
+        self._parent: str | None = None  # the parent's workflow id, for a child
 
     def feed(self, events: Iterable[Mapping[str, Any]]) -> None:
         """Translate and append ``events`` (SWF event dicts) after the ones already fed."""
@@ -119,6 +133,14 @@ class HistoryBuilder:
             if translated is not None:
                 self.events.append(translated)
 
+    def _cancel_cause(self, attrs: Mapping[str, Any]) -> str:
+        cause = str(attrs.get("cause") or "")
+        external = attrs.get("externalWorkflowExecution")
+        by = external.get("workflowId") if isinstance(external, Mapping) else None
+        if cause == "CHILD_POLICY_APPLIED" or (by is not None and by == self._parent):
+            return "PARENT"
+        return cause
+
     def _key(self, event_id: object, event_type: str) -> str:
         try:
             return self._by_event_id[int(event_id)]  # type: ignore[call-overload]
@@ -132,7 +154,18 @@ class HistoryBuilder:
         a = _attrs(event, event_type)
         match event_type:
             case "WorkflowExecutionStarted":
+                parent = a.get("parentWorkflowExecution")
+                if isinstance(parent, Mapping) and parent.get("workflowId"):
+                    self._parent = str(parent["workflowId"])
                 return WorkflowStarted(input=a.get("input") or "")
+            case "WorkflowExecutionCancelRequested":
+                return WorkflowCancelRequested(cause=self._cancel_cause(a))
+            case "ActivityTaskCancelRequested" | "RequestCancelActivityTaskFailed":
+                return TaskCancelRequested(key=str(a["activityId"]))
+            case "RequestCancelExternalWorkflowExecutionInitiated":
+                control = a.get("control")
+                key = control or key_of_child(self.workflow_id, str(a["workflowId"]))
+                return TaskCancelRequested(key=str(key))
             case "ActivityTaskScheduled":
                 key = str(a["activityId"])
                 self._by_event_id[event_id] = key

@@ -10,6 +10,11 @@ followed to its last run.
 :func:`signal` (and :meth:`WorkflowRun.signal`) sends a signal to an open execution with
 ``SignalWorkflowExecution``, its value encoded by the workflow type's transport (the one its
 deciders decode ``wait_signal`` values with).
+
+:func:`cancel` (and :meth:`WorkflowRun.cancel`) asks an open execution to cancel with
+``RequestCancelWorkflowExecution``; a run that then closes as cancelled
+(``WorkflowExecutionCanceled``) makes :meth:`WorkflowRun.result` raise
+:class:`~flowwire.errors.Cancelled`.
 """
 
 from __future__ import annotations
@@ -23,14 +28,14 @@ from typing import Any
 from flowwire._checks import check_name, check_version
 from flowwire.engines.swf.client import SWF, SWFError
 from flowwire.engines.swf.limits import MAX_INPUT, check_field
-from flowwire.errors import ConfigurationError, TaskError, TaskTimedOutError
+from flowwire.errors import Cancelled, ConfigurationError, TaskError, TaskTimedOutError
 from flowwire.task import Workflow, WorkflowMeta
 from flowwire.tasktype import type_of
 from flowwire.transport import Transport, get_transport
 from flowwire.transport_rule import DEFAULT_TRANSPORT, TransportRule
 from flowwire.waits import check_signal_name, unknown_execution
 
-__all__ = ["WorkflowRun", "signal", "start"]
+__all__ = ["WorkflowRun", "cancel", "signal", "start"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +62,11 @@ class WorkflowRun:
         execution's open run (the one it continued as, if it did); see :func:`signal`."""
         signal(self.swf, self.workflow_id, name, value, transport=self.transport)
 
+    def cancel(self) -> None:
+        """Ask the execution's open run (the one it continued as, if it did) to cancel; see
+        :func:`cancel`."""
+        cancel(self.swf, self.workflow_id)
+
     def status(self) -> str:
         """``"OPEN"`` or ``"CLOSED"``."""
         answer = self.swf.call(
@@ -69,8 +79,8 @@ class WorkflowRun:
     def result(self, *, timeout: float | None = None, interval: float = 0.2) -> Any:
         """Wait for the execution (and the runs it continued as) to close; return its decoded
         result. Raises :class:`TaskError` with the workflow's error when it failed,
-        :class:`TaskTimedOutError` when it timed out, :class:`TimeoutError` when ``timeout``
-        seconds pass first."""
+        :class:`TaskTimedOutError` when it timed out, :class:`~flowwire.errors.Cancelled` when
+        it closed as cancelled, :class:`TimeoutError` when ``timeout`` seconds pass first."""
         deadline = None if timeout is None else time.monotonic() + timeout
         run_id = self.run_id
         while True:
@@ -97,6 +107,13 @@ class WorkflowRun:
                 raise error
             if kind == "WorkflowExecutionTimedOut":
                 raise TaskTimedOutError(f"timed out ({attrs.get('timeoutType')})", task=self.what)
+            if kind == "WorkflowExecutionCanceled":
+                details = str(attrs.get("details") or "")
+                raise Cancelled(
+                    f"{self.what} was cancelled" + (f": {details}" if details else ""),
+                    workflow_id=self.workflow_id,
+                    details=details,
+                )
             if kind == "WorkflowExecutionContinuedAsNew":
                 run_id = str(attrs["newExecutionRunId"])
                 continue
@@ -249,6 +266,31 @@ def signal(
         params["runId"] = run_id
     try:
         swf.call("SignalWorkflowExecution", **params)
+    except SWFError as exc:
+        if exc.code == "UnknownResourceFault":
+            raise unknown_execution(workflow_id, exc.message) from exc
+        raise
+
+
+def cancel(swf: SWF, workflow_id: str, *, run_id: str | None = None) -> None:
+    """Ask the open execution ``workflow_id`` (its run ``run_id`` only, when given) to cancel
+    (``RequestCancelWorkflowExecution``): SWF records ``WorkflowExecutionCancelRequested``,
+    and the workflow's ``run`` gets :class:`~flowwire.errors.Cancelled` at its next wait.
+
+    Raises:
+        UnknownExecutionError: SWF has no open execution with that id (unknown or closed).
+        ConfigurationError: ``workflow_id`` is empty.
+        SWFError: SWF refused the call for another reason.
+    """
+    if not isinstance(workflow_id, str) or not workflow_id:
+        raise ConfigurationError(
+            f"cancel(): the workflow id must be a non-empty string, got {workflow_id!r}"
+        )
+    params: dict[str, Any] = {"domain": swf.domain, "workflowId": workflow_id}
+    if run_id:
+        params["runId"] = run_id
+    try:
+        swf.call("RequestCancelWorkflowExecution", **params)
     except SWFError as exc:
         if exc.code == "UnknownResourceFault":
             raise unknown_execution(workflow_id, exc.message) from exc
