@@ -3,7 +3,8 @@
 * :mod:`.kernel`: events in, decisions out; timeouts, retries, the live-execution cache.
 * :mod:`.store`: the history-store protocol and its records; :mod:`.memory`: the in-memory
   store (the local engine's default); :mod:`.sqlite`: the SQLite store of the durable local
-  engine (:mod:`.sqlite_schema`, its schema; :mod:`.owners`, who holds a run).
+  engine (:mod:`.sqlite_schema`, its schema; :mod:`.sqlite_inbox`, its inbox of signals and
+  cancellation requests; :mod:`.owners`, who holds a run).
 * :mod:`.workers`: worker threads and processes that run activity attempts.
 """
 

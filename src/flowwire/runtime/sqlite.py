@@ -34,6 +34,7 @@ from typing import Any
 
 from flowwire.errors import StoreError
 from flowwire.history import Event, TaskScheduled
+from flowwire.runtime import sqlite_inbox
 from flowwire.runtime.owners import Owner, this_process
 from flowwire.runtime.sqlite_schema import (
     EVENT_COLUMNS,
@@ -442,24 +443,12 @@ class SQLiteStore:
                 "DELETE FROM timers WHERE run = ? AND key = ?",
                 [(self._number(t.run_id), t.key) for t in batch.fired],
             )
-        if batch.signals:
-            at = self.clock()
-            con.executemany(
-                "INSERT INTO inbox (workflow_id, kind, name, payload, at) "
-                "VALUES (?, 'signal', ?, ?, ?)",
-                [(wid, name, payload, at) for wid, name, payload in batch.signals],
-            )
-        if batch.consumed:
-            con.executemany("DELETE FROM inbox WHERE id = ?", [(i,) for i in batch.consumed])
         if closed_runs:
             gone = [(self._number(r.run_id),) for r in closed_runs]
             con.executemany("DELETE FROM attempts WHERE run = ?", gone)
             con.executemany("DELETE FROM timers WHERE run = ?", gone)
-            con.executemany(  # inputs for an execution that closed (not continued as new)
-                "DELETE FROM inbox WHERE workflow_id = ?1 AND NOT EXISTS "
-                "(SELECT 1 FROM runs WHERE workflow_id = ?1 AND status = 'open')",
-                [(r.workflow_id,) for r in closed_runs],
-            )
+        if batch.signals or batch.consumed or closed_runs:
+            sqlite_inbox.write(con, batch, closed_runs, self.clock())
 
     def _write_attempts(self, batch: Batch) -> None:
         con, owner = self._con, self.owner_id
@@ -591,51 +580,34 @@ class SQLiteStore:
         with self._lock, contextlib.suppress(sqlite3.Error):
             self._con.close()
 
-    # -- the inbox: external inputs for running executions -----------------------------------
+    # -- the inbox (its SQL: flowwire.runtime.sqlite_inbox) ------------------------------------
 
     def enqueue(self, ident: str, kind: str, name: str | None, payload: str | None) -> RunRecord:
-        """Queue an input of ``kind`` (``"signal"``) for the open execution with workflow id
-        (or run id) ``ident``, in one transaction with the check that it is open; returns the
-        open run's record. Whichever kernel holds the execution (any process) delivers it.
+        """Queue an input of ``kind`` (``"signal"``, ``"cancel"``) for the open execution with
+        workflow id (or run id) ``ident``, in one transaction with the check that it is open;
+        returns the open run's record. Whichever kernel holds the execution (any process)
+        delivers it.
 
         Raises:
             LookupError: no open execution has that id (unknown, or closed).
             StoreError: the file cannot be written.
         """
         with self._lock, self._errors("queue an input"), self._transaction() as con:
-            row = con.execute(
-                f"SELECT {_RUN_COLUMNS} FROM runs WHERE (run_id = ?1 OR workflow_id = ?1) "
-                "AND status = 'open' ORDER BY run_no DESC LIMIT 1",
-                (ident,),
-            ).fetchone()
-            if row is None:
-                raise LookupError(ident)
-            record = _record(row)
-            con.execute(
-                "INSERT INTO inbox (workflow_id, kind, name, payload, at) VALUES (?, ?, ?, ?, ?)",
-                (record.workflow_id, kind, name, payload, self.clock()),
-            )
-        return record
+            row = sqlite_inbox.queue(con, _RUN_COLUMNS, ident, kind, name, payload, self.clock())
+        if row is None:
+            raise LookupError(ident)
+        return _record(row)
 
     def inbox(self) -> list[InboxItem]:
         """The inputs waiting for the open executions this owner holds, in arrival order
         (they stay until a commit lists them in ``Batch.consumed``)."""
         with self._lock, self._errors("read the inbox"):
-            rows = self._con.execute(
-                "SELECT inbox.id, inbox.workflow_id, inbox.kind, inbox.name, inbox.payload, "
-                "inbox.at FROM inbox JOIN runs ON runs.workflow_id = inbox.workflow_id "
-                "AND runs.status = 'open' AND runs.owner = ? ORDER BY inbox.id",
-                (self.owner_id,),
-            ).fetchall()
-        return [InboxItem(*row) for row in rows]
+            return sqlite_inbox.waiting(self._con, self.owner_id)
 
     def is_open(self, workflow_id: str) -> bool:
         """Whether an open run of workflow id ``workflow_id`` is in the file."""
         with self._lock, self._errors("read a run"):
-            row = self._con.execute(
-                "SELECT 1 FROM runs WHERE workflow_id = ? AND status = 'open'", (workflow_id,)
-            ).fetchone()
-        return row is not None
+            return sqlite_inbox.is_open(self._con, workflow_id)
 
     # -- taking runs over -------------------------------------------------------------------
 
