@@ -1,10 +1,12 @@
 """A store outage while reading an offloaded payload is transient (issue 16).
 
 The store is a real :class:`LocalDirectoryStore` whose directory is moved away right after a
-write and moved back a little later, as an unmounted volume would be: decisions that need the
-object are retried with backoff and the run completes, on the in-memory engine (live and full
-replay) and on the durable engine; an activity retries reading its input. A missing object
-stays a permanent failure that names it.
+write, as an unmounted volume would be, and moved back by the reader's own failed reads (the
+second one, by default): the outage is driven by what the readers do, never by a timer, so the
+readers are sure to hit it however loaded the machine is. Decisions that need the object are
+retried with backoff and the run completes, on the in-memory engine (live and full replay) and
+on the durable engine; an activity retries reading its input. A missing object stays a
+permanent failure that names it.
 """
 
 from __future__ import annotations
@@ -27,32 +29,50 @@ SIZE = 5_000  # characters: offloaded with the 1,000-byte threshold below
 
 
 class Vanishing(LocalDirectoryStore):
-    """Moves its directory away after each of its first ``outages`` writes, and back
-    ``seconds`` later; counts the reads that failed meanwhile."""
+    """Moves its directory away after each of its first ``outages`` writes; the ``reads``-th
+    read that fails then moves it back (``None``: the next write does, before it writes).
+    Counts the reads that failed."""
 
-    def __init__(self, root: Path, *, outages: int = 1, seconds: float = 0.6) -> None:
+    def __init__(self, root: Path, *, outages: int = 1, reads: int | None = 2) -> None:
         super().__init__(root)
         self.outages = outages
-        self.seconds = seconds
+        self.reads = reads
         self.failed_reads = 0
-        self.timers: list[threading.Timer] = []
+        self._failed_now = 0  # reads failed in the current outage
+        self._away: Path | None = None
+        self._lock = threading.Lock()
 
     def put(self, key: str, data: bytes) -> None:
+        if self.reads is None:
+            self.restore()
         super().put(key, data)
-        if self.outages > 0:
-            self.outages -= 1
-            away = self.root.with_name(self.root.name + ".away")
-            self.root.rename(away)
-            timer = threading.Timer(self.seconds, away.rename, (self.root,))
-            self.timers.append(timer)
-            timer.start()
+        with self._lock:
+            if self.outages > 0:
+                self.outages -= 1
+                self._away = self.root.with_name(self.root.name + ".away")
+                self.root.rename(self._away)
+                self._failed_now = 0
 
     def get(self, key: str) -> bytes:
         try:
             return super().get(key)
         except OSError:
-            self.failed_reads += 1
+            with self._lock:
+                self.failed_reads += 1
+                self._failed_now += 1
+                if self.reads is not None and self._failed_now >= self.reads:
+                    self._restore()
             raise
+
+    def restore(self) -> None:
+        """End the outage (if there is one)."""
+        with self._lock:
+            self._restore()
+
+    def _restore(self) -> None:
+        if self._away is not None:
+            self._away.rename(self.root)
+            self._away = None
 
 
 class Forgetful(LocalDirectoryStore):
@@ -146,7 +166,7 @@ def test_a_result_read_during_an_outage_is_retried_until_the_store_is_back(
     engine = make_engine(tmp_path, store, engine_name)
     with caplog.at_level(logging.WARNING, logger="flowwire.kernel"):
         assert engine.run(ReadsResult, SIZE) == SIZE
-    assert store.failed_reads >= 1  # the decider did hit the outage
+    assert store.failed_reads == 2  # the decider did hit the outage, and read again
     assert "deciding again in" in caplog.text and "is unavailable" in caplog.text
 
 
@@ -156,7 +176,7 @@ def test_the_workflow_input_read_during_an_outage_is_retried(
     store = Vanishing(tmp_path / "blobs")
     engine = make_engine(tmp_path, store, engine_name)
     assert engine.run(BigInput, "z" * SIZE) == SIZE + 1
-    assert store.failed_reads >= 1
+    assert store.failed_reads == 2
 
 
 def test_a_result_forwarded_to_another_call_during_an_outage(
@@ -165,14 +185,14 @@ def test_a_result_forwarded_to_another_call_during_an_outage(
     store = Vanishing(tmp_path / "blobs")
     engine = make_engine(tmp_path, store, engine_name)
     assert engine.run(ForwardsResult, SIZE) == SIZE + 1
-    assert store.failed_reads >= 1
+    assert store.failed_reads == 2
 
 
 def test_an_activity_retries_reading_its_offloaded_input(tmp_path: Path) -> None:
     store = Vanishing(tmp_path / "blobs")
     engine = make_engine(tmp_path, store, "memory-live")
     assert engine.run(SendsArgument, SIZE) == SIZE
-    assert store.failed_reads >= 1
+    assert store.failed_reads == 2
 
 
 def test_an_activity_gives_up_after_its_wait_and_names_the_outage(
@@ -181,14 +201,10 @@ def test_an_activity_gives_up_after_its_wait_and_names_the_outage(
     from flowwire import task
 
     monkeypatch.setattr(task, "ARGUMENT_OUTAGE_WAIT", 0.3)
-    store = Vanishing(tmp_path / "blobs", seconds=30.0)
+    store = Vanishing(tmp_path / "blobs", reads=None)  # back when the failure is written
     engine = make_engine(tmp_path, store, "memory-live")
-    try:
-        with pytest.raises(TaskError, match="for now, the store is unavailable") as info:
-            engine.run(SendsArgument, SIZE)
-    finally:
-        for timer in store.timers:
-            timer.cancel()
+    with pytest.raises(TaskError, match="for now, the store is unavailable") as info:
+        engine.run(SendsArgument, SIZE)
     assert "StoreUnavailable" in str(info.value)  # the activity's error, carried up
     assert store.failed_reads >= 2  # retried before giving up
 
