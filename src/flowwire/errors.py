@@ -10,6 +10,9 @@
     │   ├── EncodeError             a value the transport cannot carry exactly
     │   ├── DecodeError             a payload the transport cannot read back
     │   │   └── StoreUnavailable    ... for now: its offload store is down (transient)
+    │   ├── StoreOutage             an offload store did not answer, for now (transient)
+    │   │   └── StoreWriteUnavailable  ... while a payload was offloaded
+    │   ├── StoreWriteFailed        an offload store stayed down past the write budget
     │   └── PayloadTooLarge         a payload over the backend's field limit
     ├── ApplicationError            raised by task code on purpose: attributes, no retry
     ├── TaskError                   a task (activity or child workflow) failed
@@ -46,7 +49,10 @@ __all__ = [
     "PayloadTooLarge",
     "RegistrationError",
     "StoreError",
+    "StoreOutage",
     "StoreUnavailable",
+    "StoreWriteFailed",
+    "StoreWriteUnavailable",
     "TaskError",
     "TaskTimedOutError",
     "TransportError",
@@ -99,7 +105,20 @@ class DecodeError(TransportError, ValueError):
         super().__init__(message if path is None else f"{message} (at {path})")
 
 
-class StoreUnavailable(DecodeError):
+class StoreOutage(TransportError):
+    """An offload store failed to answer *for now* (a network error, a throttled or failing
+    S3, a directory that is missing or unreadable): transient, the engines retry with backoff.
+
+    Two kinds: :class:`StoreUnavailable` (reading an offloaded payload) and
+    :class:`StoreWriteUnavailable` (offloading one). ``store`` and ``key`` name the object; the
+    store's exception is the ``__cause__``. Catch this class to handle both.
+    """
+
+    store: str
+    key: str
+
+
+class StoreUnavailable(DecodeError, StoreOutage):
     """An offloaded payload cannot be read *for now*: its blob store failed to answer (a
     network error, a throttled or failing S3, a directory that is missing or unreadable).
 
@@ -121,6 +140,51 @@ class StoreUnavailable(DecodeError):
 
 def _rebuild_unavailable(message: str, store: str, key: str) -> StoreUnavailable:
     return StoreUnavailable(message, store=store, key=key)
+
+
+class StoreWriteUnavailable(StoreOutage):
+    """A payload cannot be offloaded *for now*: its blob store failed to answer a write.
+
+    Transient: the write is tried again with backoff (by the activity worker for a result, by
+    the engine for a decision, by the starter for a start's input) until it succeeds or the
+    offload stage's ``write_wait`` has passed since the first failure; then the stage raises
+    :class:`StoreWriteFailed` instead. Not an :class:`EncodeError`: the value is fine.
+    ``size`` is the object's size in bytes.
+    """
+
+    def __init__(self, message: str, *, store: str, key: str, size: int) -> None:
+        self.store = store
+        self.key = key
+        self.size = size
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_write, (StoreWriteUnavailable, str(self), self.store, self.key, self.size))
+
+
+class StoreWriteFailed(TransportError):
+    """A payload could not be offloaded: its store stayed unavailable for longer than the
+    offload stage's ``write_wait``. Permanent for this write; the message names the store, the
+    object (key and size), the payload, how long and how often it was tried."""
+
+    def __init__(self, message: str, *, store: str, key: str, size: int) -> None:
+        self.store = store
+        self.key = key
+        self.size = size
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_write, (StoreWriteFailed, str(self), self.store, self.key, self.size))
+
+
+def _rebuild_write(
+    cls: type[StoreWriteUnavailable | StoreWriteFailed],
+    message: str,
+    store: str,
+    key: str,
+    size: int,
+) -> StoreWriteUnavailable | StoreWriteFailed:
+    return cls(message, store=store, key=key, size=size)
 
 
 class PayloadTooLarge(TransportError):

@@ -14,11 +14,14 @@ Two ways to drive it, which must produce identical decisions (the tests check th
 
 Call evaluation is one function (``Execution._advance``) for both paths.
 
-A payload whose offload store is unavailable (:class:`~flowwire.StoreUnavailable`, raised while
-decoding the workflow's input or a task's result) suspends the decision instead of failing the
-run: ``decide`` raises it, and the engine decides again later. A live execution keeps its place
-(the read is retried where it stopped, and the decisions made before it are returned then); a
-full replay is simply run again. The workflow's code never sees the error.
+A payload whose offload store is unavailable (:class:`~flowwire.StoreOutage`: raised while
+decoding the workflow's input, a task's result or failure, or while encoding a task's input,
+a signal, the workflow's result, restart arguments or failure) suspends the decision instead
+of failing the run: ``decide`` raises it, and the engine decides again later. A live execution
+keeps its place (the read or write is retried where it stopped, and the decisions made before
+it are returned then); a full replay is simply run again. The workflow's code never sees the
+error. A write the offload stage gave up on (:class:`~flowwire.StoreWriteFailed`) fails the
+run like any other error.
 
 Cancellation (a ``WorkflowCancelRequested`` at history index ``c``): the workflow is told with
 :class:`~flowwire.errors.Cancelled`, raised at the first wait that the history *before* ``c``
@@ -54,7 +57,8 @@ from flowwire.errors import (
     Cancelled,
     FlowwireError,
     NondeterminismError,
-    StoreUnavailable,
+    StoreOutage,
+    StoreWriteFailed,
     TaskError,
     TaskTimedOutError,
 )
@@ -96,6 +100,7 @@ _STATES: dict[type, str] = {
 }
 _CONTAINERS = (list, tuple, dict, set, frozenset)
 _CLOSES = (CompleteWorkflow, FailWorkflow, ContinueAsNew, CancelWorkflow)
+_REASON_LIMIT = 256  # characters of a failure's reason (SWF's limit, as the transports keep)
 
 #: decoded results per run id (full replay), most recently used last
 _RESULT_CACHE: OrderedDict[str, dict[str, Any]] = OrderedDict()
@@ -338,7 +343,9 @@ class Execution:
         self._ready: Callable[[], bool] | None = None
         self._aborted = False
         #: the store outage that stopped the last decision (it is resumed at the next one)
-        self._outage: StoreUnavailable | None = None
+        self._outage: StoreOutage | None = None
+        #: the failure whose details the decider's thread could not write (written next time)
+        self._failure: BaseException | None = None
 
     @staticmethod
     def _shared_cache(run_id: str) -> dict[str, Any]:
@@ -361,8 +368,8 @@ class Execution:
         execution is closed. Raises ``RuntimeError`` when called on a closed execution, or a
         second time on a full-replay (``live=False``) execution.
 
-        Raises :class:`~flowwire.StoreUnavailable` when a payload's store cannot be read for
-        now: decide again later (a live execution: this one, with the same or a longer
+        Raises :class:`~flowwire.StoreOutage` when a payload's store cannot be read or written
+        for now: decide again later (a live execution: this one, with the same or a longer
         history, and it returns the decisions made before the outage too; a full replay: a
         new execution).
         """
@@ -380,7 +387,9 @@ class Execution:
             self._decisions = []
         else:  # the previous decision stopped at an unavailable store: go on from there
             self._outage = None
-        if not self._started:
+        if self._failure is not None:  # its details met an unavailable store: write them now
+            self._fail(self._failure)
+        elif not self._started:
             self._started = True
             if self.live:
                 self._thread = threading.Thread(
@@ -488,12 +497,17 @@ class Execution:
             args, kwargs = self._read(lambda: instance._deserialize_arguments(payload))
             value = instance.run(*args, **kwargs)
             if isinstance(value, Restart):
-                payload = instance._serialize_restart_arguments(
-                    *unwrap(value.args), **unwrap(value.kwargs)
+                restart = value
+                payload = self._read(
+                    lambda: instance._serialize_restart_arguments(
+                        *unwrap(restart.args), **unwrap(restart.kwargs)
+                    )
                 )
                 final: Decision = ContinueAsNew(payload)
             else:
-                final = CompleteWorkflow(instance._serialize_result(unwrap(value)))
+                final = CompleteWorkflow(
+                    self._read(lambda: instance._serialize_result(unwrap(value)))
+                )
             self._check_all_visited()
             self._decisions.append(final)
         except Cancelled as exc:
@@ -519,13 +533,13 @@ class Execution:
             self._fail(exc)
 
     def _read(self, read: Callable[[], _T]) -> _T:
-        """``read()`` (a payload decode); while its store is unavailable, suspend the decision:
-        a full replay (or the decider's own thread) unwinds with ``_Outage``, a live ``run``
-        parks until the next decision and tries again."""
+        """``read()`` (a payload decode or encode); while its store is unavailable, suspend the
+        decision: a full replay (or the decider's own thread) unwinds with ``_Outage``, a live
+        ``run`` parks until the next decision and tries again."""
         while True:
             try:
                 return read()
-            except StoreUnavailable as exc:
+            except StoreOutage as exc:
                 self._outage = exc
                 if not self.live or threading.current_thread() is not self._thread:
                     raise _Outage from exc
@@ -535,7 +549,20 @@ class Execution:
         return self._outage is None
 
     def _fail(self, error: BaseException) -> None:
-        self._decisions = [FailWorkflow(*self._workflow_transport().serialize_error(error))]
+        transport = self._workflow_transport()
+        try:
+            reason, details = self._read(lambda: transport.serialize_error(error))
+        except _Outage:  # full replay: replayed again; the decider's thread: written next time
+            self._failure = error
+            return
+        except StoreWriteFailed as lost:  # the store stayed down: fail without the details
+            reason = (
+                f"{type(error).__qualname__} (its error details were not stored: "
+                f"StoreWriteFailed in store {lost.store!r})"
+            )[:_REASON_LIMIT]
+            details = ""
+        self._failure = None
+        self._decisions = [FailWorkflow(reason, details)]
 
     def _check_all_visited(self) -> None:
         """Raise ``NondeterminismError`` for the first key of the history that the code has
@@ -739,7 +766,7 @@ class Execution:
         if key not in self._sent and key not in self._emitted:
             target = None if workflow is None else type_of(workflow)
             transport = self._workflow_transport() if target is None else self._rule.of(target)
-            payload = transport.serialize_result(unwrap(value))
+            payload = self._read(lambda: transport.serialize_result(unwrap(value)))
             self._emitted.add(key)
             self._decisions.append(SignalExternal(key, workflow_id, name, payload))
         self._send_waits[key] = wait
@@ -842,7 +869,8 @@ class Execution:
             return retryable(call.spec.retry, call.attempt, timed_out=True)
         if not isinstance(event, TaskFailed):
             return False  # refused by the backend: the same refusal again
-        error = call.transport.deserialize_error(event.reason, event.details)
+        reason, details = event.reason, event.details
+        error = self._read(lambda: call.transport.deserialize_error(reason, details))
         return retryable(
             call.spec.retry,
             call.attempt,
@@ -852,6 +880,10 @@ class Execution:
         )
 
     def _settle(self, call: _Call, index: int, event: Event, key: str | None = None) -> None:
+        failure: TaskError | None = None
+        if isinstance(event, TaskFailed):  # first: an unavailable store leaves the call as is
+            reason, details = event.reason, event.details
+            failure = self._read(lambda: call.transport.deserialize_error(reason, details))
         spec, key = call.spec, key or call.key
         call.index = index
         call.args = call.kwargs = None
@@ -862,8 +894,8 @@ class Execution:
         if isinstance(event, TaskCompleted):
             call.state, call.result = _DONE, event.result
             return
-        if isinstance(event, TaskFailed):
-            error = call.transport.deserialize_error(event.reason, event.details)
+        if failure is not None:
+            error = failure
         elif isinstance(event, TaskTimedOut):
             attempts = "1 attempt" if call.attempt == 0 else f"{call.attempt + 1} attempts"
             error = TaskTimedOutError(f"timed out ({event.timeout_type}) after {attempts}")
@@ -895,10 +927,11 @@ class Execution:
             target, transport = call.spec.target, call.transport
             try:
                 if target is None:
-                    call.payload = transport.serialize_arguments(args, kwargs)
+                    call.payload = self._read(lambda: transport.serialize_arguments(args, kwargs))
                 else:  # the target class's override point (by default: the transport)
-                    call.payload = target.cls._serialize_arguments(
-                        args, kwargs, transport=transport
+                    cls = target.cls
+                    call.payload = self._read(
+                        lambda: cls._serialize_arguments(args, kwargs, transport=transport)
                     )
             except Exception as exc:
                 raise _Fail(

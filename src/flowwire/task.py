@@ -18,9 +18,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
-from flowwire._backoff import outage_delay
+from flowwire._backoff import outage_delay, retry_writes
 from flowwire._checks import check_name, check_seconds, check_version
-from flowwire.errors import RegistrationError, StoreUnavailable
+from flowwire.errors import RegistrationError, StoreOutage, StoreUnavailable, StoreWriteFailed
 from flowwire.result import SuspendTask
 from flowwire.retry import RetryPolicy, check_retry
 from flowwire.tasktype import TaskType, check_binding, run_signature, type_of
@@ -424,13 +424,19 @@ def run_activity(
     again with backoff, heartbeating in between, for up to ``ARGUMENT_OUTAGE_WAIT`` (60)
     seconds or until the heartbeat answers that the attempt is over; only then does the
     attempt fail, with that error.
+
+    A result (or a failure's details) whose store is unavailable while it is written
+    (:class:`~flowwire.StoreWriteUnavailable`) is written again with backoff, heartbeating in
+    between: the work is done, so ``run`` is not called again. The offload stage's
+    ``write_wait`` bounds the retries; past it the attempt fails with
+    :class:`~flowwire.StoreWriteFailed`, naming the store, object and size. A failure whose
+    details cannot be stored is reported by its type name alone, with the reason why.
     """
     try:
         instance = cls()
     except Exception as exc:
         chosen = transport or resolve_transport(cls.transport) or _DEFAULT_TRANSPORT
-        reason, details = chosen.serialize_error(exc)
-        return ActivityOutcome("failed", reason=reason, details=details)
+        return _failed(chosen, exc, None)
     if transport is not None:
         instance.transport = transport  # type: ignore[misc]
     instance._fw_token = token
@@ -438,13 +444,35 @@ def run_activity(
     try:
         args, kwargs = _read_arguments(instance, payload)
         value = instance.run(*args, **kwargs)
-        return ActivityOutcome("completed", result=instance._serialize_result(value))
+        result = retry_writes(
+            lambda: instance._serialize_result(value), keep_going=instance.heartbeat
+        )
+        return ActivityOutcome("completed", result=result)
     except SuspendTask:
         return ActivityOutcome("suspended")
     except Exception as exc:
-        reason, details = instance._transport().serialize_error(exc)
-        return ActivityOutcome("failed", reason=reason, details=details)
+        return _failed(instance._transport(), exc, instance.heartbeat)
 
+
+def _failed(
+    transport: Transport, exc: BaseException, keep_going: Callable[[], bool] | None
+) -> ActivityOutcome:
+    """The ``"failed"`` outcome of ``exc``; its details are written again while their store
+    is unavailable, and left out (the reason says so) once that has not worked."""
+    try:
+        reason, details = retry_writes(
+            lambda: transport.serialize_error(exc), keep_going=keep_going
+        )
+    except (StoreOutage, StoreWriteFailed) as lost:
+        reason = (
+            f"{type(exc).__qualname__} (its error details were not stored: "
+            f"{type(lost).__name__} in store {lost.store!r})"
+        )[:_REASON_LIMIT]
+        details = ""
+    return ActivityOutcome("failed", reason=reason, details=details)
+
+
+_REASON_LIMIT = 256  # characters of a failure's reason (SWF's limit, as the transports keep)
 
 ARGUMENT_OUTAGE_WAIT = 60.0
 """Seconds an activity attempt keeps retrying to read an input whose store is unavailable."""

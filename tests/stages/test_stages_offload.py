@@ -16,7 +16,13 @@ pytest.importorskip("hypothesis", reason=reason("hypothesis"))
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flowwire.errors import ConfigurationError, DecodeError, EncodeError, StoreUnavailable
+from flowwire.errors import (
+    ConfigurationError,
+    DecodeError,
+    EncodeError,
+    StoreUnavailable,
+    StoreWriteUnavailable,
+)
 from flowwire.transport._protocols import Stage, StageContext
 from flowwire.transport.stages import (
     BlobStore,
@@ -159,9 +165,12 @@ def test_also_read_serves_old_references(ctx: StageContext) -> None:
 
 def test_store_failures_are_wrapped(ctx: StageContext) -> None:
     stage = Offload(BrokenStore(name="broken"), threshold=0)
-    with pytest.raises(EncodeError, match=r"to object [0-9a-f]{64} in store 'broken'") as info:
+    with pytest.raises(
+        StoreWriteUnavailable, match=r"\(4 bytes\) to object [0-9a-f]{64} in store 'broken' for now"
+    ) as info:
         stage.encode(b"data", ctx)
-    assert isinstance(info.value.__cause__, OSError)
+    assert isinstance(info.value.__cause__, OSError) and info.value.size == 4
+    assert not isinstance(info.value, EncodeError)  # the value is fine: not an encode error
     params = OffloadReference("broken", hashlib.sha256(b"d").digest(), 1).to_params()
     with pytest.raises(StoreUnavailable, match=r"cannot read object [0-9a-f]{64} from store 'b"):
         stage.decode(b"", params, ctx)

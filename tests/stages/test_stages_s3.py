@@ -11,7 +11,7 @@ import pytest
 from _extras import needs
 from _stage_helpers import encode_one
 
-from flowwire.errors import ConfigurationError, DecodeError, EncodeError, StoreUnavailable
+from flowwire.errors import ConfigurationError, DecodeError, StoreUnavailable, StoreWriteFailed
 from flowwire.testing.moto import MotoServer
 from flowwire.transport import builtin_codecs
 from flowwire.transport._protocols import StageContext
@@ -65,8 +65,8 @@ def test_store_from_endpoint_url(
 
 
 def test_backend_errors_are_wrapped(moto_s3_client: Any, ctx: StageContext) -> None:
-    stage = Offload(S3Store("no-such-bucket", client=moto_s3_client), threshold=0)
-    with pytest.raises(EncodeError, match="in store 's3://no-such-bucket/'") as info:
+    stage = Offload(S3Store("no-such-bucket", client=moto_s3_client), threshold=0, write_wait=0)
+    with pytest.raises(StoreWriteFailed, match="in store 's3://no-such-bucket/': the st") as info:
         stage.encode(b"data", ctx)
     assert info.value.__cause__ is not None
     moto_s3_client.create_bucket(Bucket="other")

@@ -29,11 +29,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, ParamSpec, TypeVar, cast
 
+from flowwire._backoff import retry_writes
 from flowwire.engines.durable import Durable, Started
 from flowwire.errors import (
     Cancelled,
     ConfigurationError,
     PayloadTooLarge,
+    StoreWriteFailed,
     TaskError,
     TaskTimedOutError,
     UnknownTaskError,
@@ -459,7 +461,8 @@ class LocalEngine:
         task_type = None if kernel is None else kernel.run_type(execution_id)
         if kernel is None or task_type is None:
             raise unknown_execution(execution_id)
-        payload = kernel.rule.of(task_type).serialize_result(value)
+        transport = kernel.rule.of(task_type)
+        payload = retry_writes(lambda: transport.serialize_result(value))
         if not kernel.signal(execution_id, name, payload):
             raise unknown_execution(execution_id)
 
@@ -519,11 +522,22 @@ class LocalEngine:
         for each in self._types_of(workflow):
             self.rule.of(each)  # an offload stage without a store fails here, not mid-run
         transport = self.rule.of(task_type)
-        try:
-            payload = workflow._serialize_arguments(tuple(args), dict(kwargs), transport=transport)
+        try:  # an unavailable store is written again with backoff, within its write_wait
+            payload = retry_writes(
+                lambda: workflow._serialize_arguments(
+                    tuple(args), dict(kwargs), transport=transport
+                )
+            )
         except PayloadTooLarge as exc:
             exc.what = f"input of {task_type.describe()} ({exc.what})"
             raise
+        except StoreWriteFailed as exc:
+            raise StoreWriteFailed(
+                f"input of {task_type.describe()}: {exc}",
+                store=exc.store,
+                key=exc.key,
+                size=exc.size,
+            ) from exc
         return task_type, transport, payload
 
     # -- internals ----------------------------------------------------------------------
@@ -596,7 +610,8 @@ class LocalCompletionClient:
             EncodeError: the result cannot be carried by the transport.
         """
         kernel, attempt = self._kernel_and_attempt(token)
-        payload = kernel.rule.of(attempt.task_type).serialize_result(result)
+        transport = kernel.rule.of(attempt.task_type)
+        payload = retry_writes(lambda: transport.serialize_result(result))
         kernel.complete(token, ActivityOutcome("completed", result=payload))
 
     def fail(self, token: str, reason: str | BaseException) -> None:
@@ -608,7 +623,8 @@ class LocalCompletionClient:
         """
         kernel, attempt = self._kernel_and_attempt(token)
         exc = reason if isinstance(reason, BaseException) else TaskError(str(reason))
-        why, details = kernel.rule.of(attempt.task_type).serialize_error(exc)
+        transport = kernel.rule.of(attempt.task_type)
+        why, details = retry_writes(lambda: transport.serialize_error(exc))
         kernel.complete(token, ActivityOutcome("failed", reason=why, details=details))
 
     def heartbeat(self, token: str, details: str | None = None) -> bool:

@@ -46,11 +46,12 @@ a crash, or from a starter in another process): their state is rebuilt from the 
 deadlines and timers are re-armed from their stored times, and an attempt that a worker held
 when the previous owner stopped is lost (``WORKER_LOST``), retried like a timeout.
 
-A decision that cannot read a payload because its offload store is unavailable
-(:class:`~flowwire.StoreUnavailable`) is not a failure of the run: nothing is applied, and the
-run is decided again after a backoff (:func:`flowwire._backoff.outage_delay`), until the store
-answers or the run's ``workflow_duration`` ends it. A missing or corrupt object is still a
-``DecodeError`` that fails the run.
+A decision that cannot read or write a payload because its offload store is unavailable
+(:class:`~flowwire.StoreOutage`) is not a failure of the run: nothing is applied, and the run
+is decided again after a backoff (:func:`flowwire._backoff.outage_delay`), until the store
+answers or the run's ``workflow_duration`` ends it (a write: until the offload stage's
+``write_wait`` has passed, then its ``StoreWriteFailed`` fails the run). A missing or corrupt
+object is still a ``DecodeError`` that fails the run.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ from flowwire.decision import (
     StartChildWorkflow,
     StartTimer,
 )
-from flowwire.errors import RegistrationError, StoreUnavailable
+from flowwire.errors import RegistrationError, StoreOutage
 from flowwire.history import (
     Event,
     SignalDelivered,
@@ -605,14 +606,14 @@ class Kernel:
                 decisions = run.execution.decide(run.history)
             else:
                 decisions = replay(cls, run.history, run_id=run_id, rule=self.rule)
-        except StoreUnavailable as exc:
+        except StoreOutage as exc:
             self._store_outage(run, exc, now)
             return
         run.outages = 0
         if run.execution is not None and self.verify:
             try:
                 expected = replay(cls, run.history, rule=self.rule)
-            except StoreUnavailable:  # the store went away in between: nothing to compare
+            except StoreOutage:  # the store went away in between: nothing to compare
                 expected = decisions
             if decisions != expected:
                 raise AssertionError(
@@ -622,7 +623,7 @@ class Kernel:
         for decision in decisions:
             self._apply(run, decision, now)
 
-    def _store_outage(self, run: RunState, exc: StoreUnavailable, now: float) -> None:
+    def _store_outage(self, run: RunState, exc: StoreOutage, now: float) -> None:
         """Decide ``run`` again after a backoff: its store did not answer (nothing applied)."""
         run.outages += 1
         delay = outage_delay(run.outages)

@@ -229,7 +229,9 @@ class Transport(Protocol):
     Contract: ``deserialize_arguments(serialize_arguments(a, k))`` returns ``(tuple(a), k)``
     (with extended types rebuilt when ``signature`` annotates them), ``deserialize_result``
     likewise for ``serialize_result``; errors are :class:`~flowwire.EncodeError`,
-    :class:`~flowwire.DecodeError` and :class:`~flowwire.PayloadTooLarge` only.
+    :class:`~flowwire.DecodeError` and :class:`~flowwire.PayloadTooLarge` only, and, from an
+    offload stage whose store fails, :class:`~flowwire.StoreOutage` (transient: try again) and
+    :class:`~flowwire.StoreWriteFailed`.
     """
 
     name: str

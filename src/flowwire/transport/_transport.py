@@ -21,6 +21,7 @@ from flowwire.errors import (
     DecodeError,
     EncodeError,
     PayloadTooLarge,
+    StoreUnavailable,
     TaskError,
 )
 from flowwire.transport import codecs, envelope, registry
@@ -406,6 +407,8 @@ class CodecTransport:
             return TaskError(reason, reason=reason)
         try:
             info = self._decode_body(*self._open(details, "error details"))
+        except StoreUnavailable:  # transient: the details may be intact, read them again later
+            raise
         except DecodeError as exc:
             return TaskError(f"{reason} (error details unreadable: {exc})", reason=reason)
         if type(info) is not dict:

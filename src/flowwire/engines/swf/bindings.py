@@ -29,7 +29,7 @@ from flowwire.decision import (
 )
 from flowwire.engines.swf.registration import ActivityTypeSpec, WorkflowTypeSpec
 from flowwire.engines.swf.worker import ActivityTask, Failed, Outcome, Runner
-from flowwire.errors import RegistrationError, StoreUnavailable, TaskError
+from flowwire.errors import RegistrationError, StoreOutage, TaskError
 from flowwire.history import Event
 from flowwire.replay import Execution, forget
 from flowwire.task import (
@@ -157,7 +157,7 @@ class WorkflowReplayer:
         """The decisions of workflow type ``(name, version)`` for run ``run_id`` at ``history``.
 
         Raises :class:`RegistrationError` for a workflow type this worker does not know, and
-        :class:`~flowwire.StoreUnavailable` when a payload's store cannot be read for now
+        :class:`~flowwire.StoreOutage` when a payload's store cannot be read or written for now
         (the live execution is kept: deciding again resumes it).
         """
         cls = self.registry.workflows.get((name, version))
@@ -175,7 +175,7 @@ class WorkflowReplayer:
             execution = Execution(cls, run_id=run_id, rule=rule, live=True)
         try:
             decisions = execution.decide(history)
-        except StoreUnavailable:  # the execution resumes where it stopped, at the next try
+        except StoreOutage:  # the execution resumes where it stopped, at the next try
             with self._lock:
                 self._live[run_id] = execution
             raise

@@ -18,10 +18,12 @@ are not repeated by the core. A decision task whose run is closed or whose token
 reported in the log and dropped. An error inside replay that the core does not turn into a
 decision fails the execution with that error, so it never loops silently.
 
-The exception is an offload store that does not answer (:class:`~flowwire.StoreUnavailable`):
-the object may be intact, so the run must not fail. The decider decides again with backoff
-for up to ``outage_wait`` seconds; if the store is still down it does not answer the task at
-all, so SWF times it out (after the type's ``decision_duration``) and schedules a new one.
+The exception is an offload store that does not answer, read or written
+(:class:`~flowwire.StoreOutage`): the object may be intact, so the run must not fail. The
+decider decides again with backoff for up to ``outage_wait`` seconds; if the store is still
+down it does not answer the task at all, so SWF times it out (after the type's
+``decision_duration``) and schedules a new one. A write the offload stage gave up on (its
+``write_wait`` passed: :class:`~flowwire.StoreWriteFailed`) fails the run.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ from flowwire.engines.swf.client import SWF, SWFError, poll_until
 from flowwire.engines.swf.decisions import to_swf_all
 from flowwire.engines.swf.events import HistoryBuilder
 from flowwire.engines.swf.limits import MAX_DETAILS, MAX_REASON
-from flowwire.errors import BackendError, FlowwireError, StoreUnavailable, TaskError
+from flowwire.errors import BackendError, FlowwireError, StoreOutage, TaskError
 from flowwire.history import Event
 
 __all__ = ["Decider", "DecisionTask", "HistoryCache", "Replayer", "default_identity"]
@@ -307,7 +309,7 @@ class Decider:
         while True:
             try:
                 return self.replayer.decide(name, version, task.run_id, task.history)
-            except StoreUnavailable as exc:
+            except StoreOutage as exc:
                 failures += 1
                 delay = outage_delay(failures)
                 if waited + delay > self.outage_wait:

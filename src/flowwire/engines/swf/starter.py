@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from flowwire._backoff import retry_writes
 from flowwire._checks import check_name, check_version
 from flowwire.engines.swf.client import SWF, SWFError
 from flowwire.engines.swf.limits import MAX_INPUT, check_field
@@ -195,10 +196,14 @@ def start(
     if len(tags) > 5:
         raise ConfigurationError(f"SWF allows at most 5 tags per execution, got {len(tags)}")
     what = f"workflow {name!r} v{version}"
-    if cls is None:
-        payload = resolved.serialize_arguments(tuple(args), dict(kwargs or {}))
+    arguments, keywords = tuple(args), dict(kwargs or {})
+    if cls is None:  # an unavailable store is written again with backoff, within its write_wait
+        payload = retry_writes(lambda: resolved.serialize_arguments(arguments, keywords))
     else:
-        payload = cls._serialize_arguments(tuple(args), dict(kwargs or {}), transport=resolved)
+        workflow_cls = cls
+        payload = retry_writes(
+            lambda: workflow_cls._serialize_arguments(arguments, keywords, transport=resolved)
+        )
     check_field(payload, MAX_INPUT, f"input of {what}")
     workflow_id = workflow_id or str(uuid.uuid4())
     params: dict[str, Any] = {
@@ -254,7 +259,7 @@ def signal(
         resolved = (registry.rule if registry is not None else TransportRule()).of(task_type)
     else:
         resolved = get_transport(DEFAULT_TRANSPORT)
-    payload = resolved.serialize_result(value)
+    payload = retry_writes(lambda: resolved.serialize_result(value))
     check_field(payload, MAX_INPUT, f"value of signal {name!r} to {workflow_id!r}")
     params: dict[str, Any] = {
         "domain": swf.domain,

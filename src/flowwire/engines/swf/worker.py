@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from flowwire._backoff import retry_writes
 from flowwire.engines.swf.client import SWF, SWFError, poll_until
 from flowwire.engines.swf.decider import default_identity
 from flowwire.engines.swf.limits import MAX_DETAILS, MAX_REASON, MAX_RESULT, check_field
@@ -264,14 +265,14 @@ class AsyncCompletion:
 
     def complete(self, token: str, result: Any = None) -> None:
         """Complete the task with ``result`` (a value, encoded by the transport)."""
-        payload = self.transport.serialize_result(result)
+        payload = retry_writes(lambda: self.transport.serialize_result(result))
         check_field(payload, MAX_RESULT, "async completion result")
         self._respond("RespondActivityTaskCompleted", token, result=payload)
 
     def fail(self, token: str, reason: str | BaseException) -> None:
         """Fail the task with an exception, or a message (carried as a :class:`TaskError`)."""
         exc = reason if isinstance(reason, BaseException) else TaskError(str(reason))
-        why, details = self.transport.serialize_error(exc)
+        why, details = retry_writes(lambda: self.transport.serialize_error(exc))
         why, details = _fit_failure(why, details, "async completion")
         self._respond("RespondActivityTaskFailed", token, reason=why, details=details)
 

@@ -19,15 +19,31 @@ or hash mismatch, a malformed reference or an unconfigured store are permanent: 
 :class:`~flowwire.DecodeError`. Any other exception from the store's ``get`` (a network error,
 a throttled S3, a directory that is unreadable or gone) says nothing about the object, so it is
 a :class:`~flowwire.StoreUnavailable`, which the engines retry with backoff.
+
+A failure to write (any exception from the store's ``exists`` or ``put``) is an outage too:
+:class:`~flowwire.StoreWriteUnavailable`, which the callers retry with backoff (the stage
+itself never sleeps: a decision must not hold its engine while it waits). The stage keeps the
+budget: once ``write_wait`` seconds have passed since the first failed write of an object (with
+no success since), it raises :class:`~flowwire.StoreWriteFailed`, which is not retried.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import struct
+import threading
+import time
 from collections.abc import Iterable
 
-from flowwire.errors import ConfigurationError, DecodeError, EncodeError, StoreUnavailable
+from flowwire._backoff import CAP, WRITE_WAIT
+from flowwire.errors import (
+    ConfigurationError,
+    DecodeError,
+    StoreUnavailable,
+    StoreWriteFailed,
+    StoreWriteUnavailable,
+)
 from flowwire.transport._protocols import StageContext
 from flowwire.transport.stages.stores import BlobStore
 
@@ -36,6 +52,7 @@ __all__ = ["Offload", "OffloadReference", "UnconfiguredOffload"]
 _VERSION = 1
 _DIGEST_SIZE = 32
 _SIZE = struct.Struct(">Q")
+_TRACKED = 1024  # failing writes remembered before stale ones are forgotten
 
 
 class OffloadReference:
@@ -101,8 +118,14 @@ class Offload:
     while migrating to a new one); only ``store`` is written. A transport without a limit
     (``max_payload_chars=None``) never offloads unless ``threshold`` is given.
 
+    ``write_wait`` (seconds, default 60) is the budget of a write while the store is down: a
+    failed write raises :class:`~flowwire.StoreWriteUnavailable` (transient, retried by the
+    caller with backoff) until ``write_wait`` seconds have passed since the object's first
+    failed write, then :class:`~flowwire.StoreWriteFailed`. ``0`` fails at the first error.
+
     Raises:
-        ConfigurationError: if two stores share a name or ``threshold`` is negative.
+        ConfigurationError: if two stores share a name, ``threshold`` is negative or
+            ``write_wait`` is not a finite number >= 0.
     """
 
     name = "offload"
@@ -115,12 +138,26 @@ class Offload:
         threshold: int | None = None,
         dedupe: bool = True,
         also_read: Iterable[BlobStore] = (),
+        write_wait: float = WRITE_WAIT,
     ) -> None:
         if threshold is not None and threshold < 0:
             raise ConfigurationError(f"offload threshold must be >= 0, got {threshold}")
+        if (
+            isinstance(write_wait, bool)
+            or not isinstance(write_wait, (int, float))
+            or not math.isfinite(write_wait)
+            or write_wait < 0
+        ):
+            raise ConfigurationError(
+                f"offload write_wait must be a finite number of seconds >= 0, got {write_wait!r}"
+            )
         self.store = store
         self.threshold = threshold
         self.dedupe = dedupe
+        self.write_wait = float(write_wait)
+        #: key -> (first failure, last failure, failures) of writes failing since
+        self._failing: dict[str, tuple[float, float, int]] = {}
+        self._failing_lock = threading.Lock()
         self._stores: dict[str, BlobStore] = {}
         for s in (store, *also_read):
             if s.name in self._stores:
@@ -136,8 +173,11 @@ class Offload:
         """Store ``data`` and return ``(b"", reference params)``, or ``None`` to keep it inline.
 
         Raises:
-            EncodeError: if the store fails to write (the message names the store, key and
-                size; the store's exception is the ``__cause__``).
+            StoreWriteUnavailable: the store failed to write, for now (transient: try again
+                after a backoff); the message names the store, key and size, and the store's
+                exception is the ``__cause__``.
+            StoreWriteFailed: the store has failed to write this object for ``write_wait``
+                seconds (permanent).
         """
         if not self._should_offload(len(data), ctx):
             return None
@@ -146,11 +186,46 @@ class Offload:
             if not (self.dedupe and self.store.exists(ref.key)):
                 self.store.put(ref.key, data)
         except Exception as exc:
-            raise EncodeError(
-                f"cannot offload {ctx.what} ({len(data):,} bytes) to object {ref.key} in "
-                f"store {self.store.name!r}: {type(exc).__name__}: {exc}"
-            ) from exc
+            raise self._write_failed(ref, ctx, exc) from exc
+        if self._failing:
+            with self._failing_lock:
+                self._failing.pop(ref.key, None)
         return b"", ref.to_params()
+
+    def _write_failed(
+        self, ref: OffloadReference, ctx: StageContext, exc: Exception
+    ) -> StoreWriteUnavailable | StoreWriteFailed:
+        """The error for a failed write of ``ref``, counting it against the write budget."""
+        now = time.monotonic()
+        forget_after = self.write_wait + 2 * CAP  # retries come at most CAP apart
+        with self._failing_lock:
+            failing = self._failing
+            entry = failing.get(ref.key)
+            if entry is None or now - entry[1] > forget_after:  # a new outage
+                first, failures = now, 1
+            else:
+                first, failures = entry[0], entry[2] + 1
+            failing[ref.key] = (first, now, failures)
+            if len(failing) > _TRACKED:
+                for key in [k for k, e in failing.items() if now - e[1] > forget_after]:
+                    del failing[key]
+        what = f"{ctx.what} ({ref.size:,} bytes) to object {ref.key} in store {ref.store!r}"
+        cause = f"{type(exc).__name__}: {exc}"
+        if now - first >= self.write_wait:  # the message is the same at every replay
+            return StoreWriteFailed(
+                f"cannot offload {what}: the store stayed unavailable past the stage's "
+                f"write_wait of {self.write_wait:g} s; last error: {cause}",
+                store=ref.store,
+                key=ref.key,
+                size=ref.size,
+            )
+        return StoreWriteUnavailable(
+            f"cannot offload {what} for now, the store is unavailable (transient, try "
+            f"{failures}; {cause})",
+            store=ref.store,
+            key=ref.key,
+            size=ref.size,
+        )
 
     def decode(self, data: bytes, params: bytes, ctx: StageContext) -> bytes:
         """Read the referenced object and verify its size and sha256.
@@ -177,7 +252,9 @@ class Offload:
         return _fetch(store, ref, ctx)
 
     def __repr__(self) -> str:
-        return f"Offload({self.store!r}, threshold={self.threshold!r})"
+        return (
+            f"Offload({self.store!r}, threshold={self.threshold!r}, write_wait={self.write_wait:g})"
+        )
 
 
 def _fetch(store: BlobStore, ref: OffloadReference, ctx: StageContext) -> bytes:

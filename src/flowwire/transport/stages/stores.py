@@ -154,8 +154,14 @@ class LocalDirectoryStore:
         return self.root / head / key
 
     def put(self, key: str, data: bytes) -> None:
-        """Write ``data`` under ``key`` atomically (temporary file + :func:`os.replace`)."""
+        """Write ``data`` under ``key`` atomically (temporary file + :func:`os.replace`).
+
+        A missing *root* directory is an outage, as for :meth:`get`: :class:`OSError`, never
+        a new empty root (an object written there would be hidden once the volume is back).
+        """
         path = self._path(key)
+        if not self.root.is_dir():
+            raise OSError(f"the store directory {self.root} is missing")
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
         try:
