@@ -12,6 +12,7 @@ not); once it is spent the stage raises :class:`~flowwire.StoreWriteFailed`.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -31,6 +32,8 @@ WRITE_WAIT = 60.0
 ``Offload(write_wait=...)``)."""
 
 _T = TypeVar("_T")
+
+log = logging.getLogger("flowwire.store")
 
 
 def outage_delay(failures: int, *, first: float = FIRST, cap: float = CAP) -> float:
@@ -52,14 +55,22 @@ def retry_writes(
     The offload stage ends the retries: past its ``write_wait`` it raises
     :class:`~flowwire.StoreWriteFailed`, which propagates, as does any other exception.
     ``keep_going()`` is asked before each wait (an activity heartbeats there); ``False``
-    re-raises the outage at once.
+    re-raises the outage at once. Each wait is logged (logger ``flowwire.store``, warning).
     """
     failures = 0
     while True:
         try:
             return write()
-        except StoreWriteUnavailable:
+        except StoreWriteUnavailable as exc:
             failures += 1
             if keep_going is not None and not keep_going():
                 raise
-            sleep(outage_delay(failures))
+            delay = outage_delay(failures)
+            log.warning(
+                "store %r is unavailable, writing again in %.1f s (outage %d): %s",
+                exc.store,
+                delay,
+                failures,
+                exc,
+            )
+            sleep(delay)

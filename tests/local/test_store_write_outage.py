@@ -13,6 +13,7 @@ and task. Error details read during an outage are retried like any read.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from pathlib import Path
@@ -215,11 +216,15 @@ def engine_name(request: pytest.FixtureRequest) -> str:
 
 
 def test_an_activity_result_written_during_an_outage_is_written_again_not_run_again(
-    tmp_path: Path, engine_name: str
+    tmp_path: Path, engine_name: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     store = Refusing(tmp_path / "blobs", down=3)
     engine = make_engine(tmp_path, store, engine_name)
-    assert engine.run(ActivityResult, SIZE) == SIZE
+    with caplog.at_level(logging.WARNING, logger="flowwire.store"):
+        assert engine.run(ActivityResult, SIZE) == SIZE
+    assert "is unavailable, writing again in 0.4 s (outage 3): cannot offload result" in (
+        caplog.text
+    )
     assert store.refused == 3 and RUNS == {"text": 1}
 
 
@@ -240,11 +245,15 @@ def test_a_decision_or_start_written_during_an_outage_is_written_again(
     argument: Any,
     expected: Any,
     runs: dict[str, int],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     store = Refusing(tmp_path / "blobs", down=2)
     engine = make_engine(tmp_path, store, engine_name)
-    assert engine.run(workflow_class, argument) == expected
+    with caplog.at_level(logging.WARNING, logger="flowwire"):
+        assert engine.run(workflow_class, argument) == expected
     assert store.refused == 2 and runs == RUNS
+    again = "writing again in" if workflow_class is OwnInput else "deciding again in"
+    assert f"store 'local' is unavailable, {again} 0.2 s (outage 2)" in caplog.text
 
 
 def test_error_details_written_during_an_outage_are_written_again(

@@ -22,7 +22,7 @@ from flowwire.engines.swf.client import SWF
 from flowwire.engines.swf.registration import register_all
 from flowwire.engines.swf.service import WorkerPool
 from flowwire.engines.swf.starter import start
-from flowwire.errors import TaskError
+from flowwire.errors import StoreWriteFailed, TaskError
 from flowwire.testing.moto import MotoServer
 from flowwire.transport import MsgpackTransport
 from flowwire.transport.stages import Offload, S3Store
@@ -132,4 +132,17 @@ def test_a_result_past_the_write_budget_fails_naming_the_store_and_the_activity(
     assert "activity 'huge' v1" in text and "StoreWriteFailed" in text, text
     assert "cannot offload result (50,0" in text and "bytes) to object " in text
     assert "in store 's3://payloads/write-outage/'" in text and "write_wait of 0.5 s" in text
+    assert store.refused >= 2
+
+
+def test_a_start_past_the_write_budget_raises_naming_the_workflow(
+    swf: SWF, moto_server: MotoServer
+) -> None:
+    store = _store(moto_server, "", forever=True)
+    transport = MsgpackTransport(stages=[Offload(store, threshold=1_000, write_wait=0.2)])
+    with pytest.raises(
+        StoreWriteFailed, match=r"^input of workflow 'spread' v1: cannot off"
+    ) as info:
+        start(swf, w.Spread, ["x" * 50_000, 1], transport=transport)
+    assert info.value.store == "s3://payloads/write-outage/" and info.value.size > 50_000
     assert store.refused >= 2

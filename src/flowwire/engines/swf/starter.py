@@ -29,7 +29,13 @@ from flowwire._backoff import retry_writes
 from flowwire._checks import check_name, check_version
 from flowwire.engines.swf.client import SWF, SWFError
 from flowwire.engines.swf.limits import MAX_INPUT, check_field
-from flowwire.errors import Cancelled, ConfigurationError, TaskError, TaskTimedOutError
+from flowwire.errors import (
+    Cancelled,
+    ConfigurationError,
+    StoreWriteFailed,
+    TaskError,
+    TaskTimedOutError,
+)
 from flowwire.task import Workflow, WorkflowMeta
 from flowwire.tasktype import type_of
 from flowwire.transport import Transport, get_transport
@@ -197,13 +203,18 @@ def start(
         raise ConfigurationError(f"SWF allows at most 5 tags per execution, got {len(tags)}")
     what = f"workflow {name!r} v{version}"
     arguments, keywords = tuple(args), dict(kwargs or {})
-    if cls is None:  # an unavailable store is written again with backoff, within its write_wait
-        payload = retry_writes(lambda: resolved.serialize_arguments(arguments, keywords))
-    else:
-        workflow_cls = cls
-        payload = retry_writes(
-            lambda: workflow_cls._serialize_arguments(arguments, keywords, transport=resolved)
-        )
+    workflow_cls = cls
+    try:  # an unavailable store is written again with backoff, within its write_wait
+        if workflow_cls is None:
+            payload = retry_writes(lambda: resolved.serialize_arguments(arguments, keywords))
+        else:
+            payload = retry_writes(
+                lambda: workflow_cls._serialize_arguments(arguments, keywords, transport=resolved)
+            )
+    except StoreWriteFailed as exc:
+        raise StoreWriteFailed(
+            f"input of {what}: {exc}", store=exc.store, key=exc.key, size=exc.size
+        ) from exc
     check_field(payload, MAX_INPUT, f"input of {what}")
     workflow_id = workflow_id or str(uuid.uuid4())
     params: dict[str, Any] = {
