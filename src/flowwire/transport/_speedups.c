@@ -13,6 +13,9 @@
  * all_finite(value, budget): no NaN or infinite float anywhere inside plain dicts, lists and
  *     tuples of base values (the JSON codec: orjson writes NaN and infinities as null).
  * digit_run(text, n): n or more ASCII digits in a row in a str or bytes (big integers in JSON).
+ * msgpack_containers(data, set_weight, stop): how many containers msgpack-python builds from a
+ *     MessagePack body, walking its structure (str, bin and ext bodies are skipped by their
+ *     lengths), or where a container claims more items than the bytes after it can hold.
  * json_exact(value, budget, classes): all_finite, also through the classes orjson writes by
  *     itself, as ``classes`` (a dict the JSON codec fills, by id of the class) describes them:
  *     a class mapped to
@@ -674,9 +677,157 @@ static PyObject *speedups_digit_run(PyObject *module, PyObject *const *args, Py_
     return NULL;
 }
 
+/* The MessagePack walk of msgpack_containers. It reads the body the way msgpack-python's
+ * unpacker does, one object with its items, and counts the containers it builds: maps and
+ * arrays 1, the ext types 2 (tuple) 1 and 3, 4 (set, frozenset) set_weight, plus what their ext
+ * data (one MessagePack object, unpacked by the codec's ext hook) holds. It stops at the first
+ * truncated or malformed byte, since the unpacker stops there too (what comes after is never
+ * built), so the count is exact or an overestimate. Items still expected ("pending") each take
+ * at least one byte: a header that makes them more than the bytes left in its document claims
+ * items that cannot be there (the unpacker would fail, after preallocating them: an array of n
+ * items allocates 8n bytes at its header). Returns 0 (count is in *count, more than stop when
+ * it stopped early), 1 (a claim beyond the end: the header's offset in *at), 2 (not sure: ext
+ * data nested deeper than C_MAX_DEPTH) or 3 (truncated or malformed: the count so far, as the
+ * unpacker stops there, also inside ext data, whose failure fails the whole body). */
+static int mp_walk(const unsigned char *p, Py_ssize_t i, Py_ssize_t end, int depth,
+                   Py_ssize_t set_weight, Py_ssize_t stop, Py_ssize_t *count, Py_ssize_t *at)
+{
+    Py_ssize_t pending = 1; /* at most end - i, checked at every header */
+    while (pending > 0 && i < end) {
+        Py_ssize_t start = i, n = -1, skip = 0, k;
+        unsigned char c = p[i++];
+        pending--;
+        if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3) {
+            continue; /* fixint, nil, false, true */
+        }
+        if (c <= 0x8f) {
+            n = 2 * (Py_ssize_t)(c & 0x0f);
+        }
+        else if (c <= 0x9f) {
+            n = c & 0x0f;
+        }
+        else if (c <= 0xbf) {
+            skip = c & 0x1f; /* fixstr */
+        }
+        else {
+            int width = 0, ext = 0;
+            switch (c) {
+            case 0xc1:
+                return 3; /* never used: the unpacker stops here */
+            case 0xc4: case 0xd9: width = 1; break; /* bin 8, str 8 */
+            case 0xc5: case 0xda: width = 2; break;
+            case 0xc6: case 0xdb: width = 4; break;
+            case 0xc7: width = 1; ext = 1; break; /* ext 8/16/32: length, type, data */
+            case 0xc8: width = 2; ext = 1; break;
+            case 0xc9: width = 4; ext = 1; break;
+            case 0xca: skip = 4; break; /* float 32 */
+            case 0xcb: skip = 8; break;
+            case 0xcc: case 0xd0: skip = 1; break; /* (u)int 8 */
+            case 0xcd: case 0xd1: skip = 2; break;
+            case 0xce: case 0xd2: skip = 4; break;
+            case 0xcf: case 0xd3: skip = 8; break;
+            case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8: /* fixext 1..16 */
+                ext = 2;
+                skip = (Py_ssize_t)1 << (c - 0xd4);
+                break;
+            case 0xdc: case 0xde: width = 2; n = 0; break; /* array 16, map 16 */
+            case 0xdd: case 0xdf: width = 4; n = 0; break;
+            }
+            if (width) {
+                Py_ssize_t len = 0;
+                if (end - i < width) {
+                    return 3;
+                }
+                for (k = 0; k < width; k++) {
+                    len = (len << 8) | p[i++];
+                }
+                if (n == 0) {
+                    n = (c == 0xde || c == 0xdf) ? 2 * len : len;
+                }
+                else {
+                    skip = len;
+                }
+            }
+            if (ext) {
+                signed char code;
+                if (i >= end) {
+                    return 3;
+                }
+                code = (signed char)p[i++];
+                if (skip > end - i) {
+                    return 3;
+                }
+                if (code >= 2 && code <= 4) { /* tuple, set, frozenset: one object inside */
+                    int status;
+                    *count += code == 2 ? 1 : set_weight;
+                    if (*count > stop) {
+                        return 0;
+                    }
+                    if (depth >= C_MAX_DEPTH) {
+                        return 2;
+                    }
+                    status = mp_walk(p, i, i + skip, depth + 1, set_weight, stop, count, at);
+                    if (status != 0 || *count > stop) {
+                        return status;
+                    }
+                }
+            }
+        }
+        if (n >= 0) { /* a map or an array */
+            *count += 1;
+            if (*count > stop) {
+                return 0;
+            }
+            if (n > end - i - pending) { /* certainly truncated */
+                *at = start;
+                return 1;
+            }
+            pending += n;
+        }
+        else if (skip > end - i) {
+            return 3;
+        }
+        else {
+            i += skip;
+        }
+    }
+    return pending > 0 ? 3 : 0;
+}
+
+/* msgpack_containers(data, set_weight, stop): see mp_walk. An int >= 0 (the count; once it is
+ * over stop, the walk stops), -1 - offset for a claim beyond the end, or None (not sure). */
+static PyObject *speedups_msgpack_containers(PyObject *module, PyObject *const *args,
+                                             Py_ssize_t nargs)
+{
+    Py_ssize_t set_weight, stop, count = 0, at = 0;
+    int status;
+    (void)module;
+    if (nargs != 3 || !PyBytes_Check(args[0]) || !PyLong_Check(args[1]) ||
+        !PyLong_Check(args[2])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "msgpack_containers(data: bytes, set_weight: int, stop: int)");
+        return NULL;
+    }
+    set_weight = PyLong_AsSsize_t(args[1]);
+    stop = PyLong_AsSsize_t(args[2]);
+    if ((set_weight == -1 || stop == -1) && PyErr_Occurred()) {
+        return NULL;
+    }
+    status = mp_walk((const unsigned char *)PyBytes_AS_STRING(args[0]), 0,
+                     PyBytes_GET_SIZE(args[0]), 0, set_weight, stop, &count, &at);
+    if (status == 2) {
+        Py_RETURN_NONE;
+    }
+    return PyLong_FromSsize_t(status == 1 ? -1 - at : count);
+}
+
 static PyMethodDef speedups_methods[] = {
     {"digit_run", (PyCFunction)(void (*)(void))speedups_digit_run, METH_FASTCALL,
      "digit_run(text, n) -> True if text holds n or more ASCII digits in a row."},
+    {"msgpack_containers", (PyCFunction)(void (*)(void))speedups_msgpack_containers,
+     METH_FASTCALL,
+     "msgpack_containers(data, set_weight, stop) -> the containers a MessagePack body builds "
+     "(-1 - offset: a header claims items beyond the end; None: not sure)."},
     {"make_plan", (PyCFunction)(void (*)(void))speedups_make_plan, METH_FASTCALL,
      "make_plan(mode, kinds, convs, names, nreq, keywords, cls_ref, retry, direct) -> a Plan."},
     {"str_keys", (PyCFunction)(void (*)(void))speedups_str_keys, METH_FASTCALL,

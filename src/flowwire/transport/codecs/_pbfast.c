@@ -13,6 +13,11 @@
  * payload is wrong; it only answers faster when the payload is plainly right. It reads only
  * inside the bytes object, checks every length against the end of its enclosing message before
  * use, and allocates in proportion to the input.
+ *
+ * The one exception is memory: an empty set takes 2 bytes of wire and over 200 bytes of
+ * Python. Given a third argument empty_sets >= 0, both functions build at most that many empty
+ * sets and frozensets and return the TOO_MANY_EMPTY_SETS sentinel (the caller refuses the
+ * body) instead of building one more; the Python reader keeps the same count.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -28,9 +33,13 @@ static PyObject *FALLBACK; /* the sentinel: "decode this with the Python reader"
 enum { K_DATETIME, K_DATE, K_TIME, K_TIMEDELTA, K_UUID, K_DECIMAL, K_COUNT };
 static PyObject *KIND_FUNCS[K_COUNT];
 
+static PyObject *TOO_MANY_EMPTY_SETS; /* the sentinel: "more empty sets than allowed" */
+
 typedef struct {
     const unsigned char *buf;
     int max_depth;
+    Py_ssize_t empty_sets; /* how many more empty sets may be built; < 0: any number */
+    int too_many;          /* set when one more was asked for: FALLBACK then unwinds */
 } Reader;
 
 /* Read a varint of at most 64 bits at buf[*pos], before end. 0 on success, -1 otherwise. */
@@ -268,11 +277,15 @@ static PyObject *decode_value(Reader *r, Py_ssize_t i, Py_ssize_t end, int depth
                 if (key == ((10 << 3) | 2)) {
                     other = PyList_AsTuple(out);
                 }
-                else if (key == ((11 << 3) | 2)) {
-                    other = PySet_New(out);
+                else if (PyList_GET_SIZE(out) == 0 && r->empty_sets == 0) {
+                    r->too_many = 1; /* FALLBACK unwinds; the caller returns the sentinel */
+                    other = Py_NewRef(FALLBACK);
                 }
                 else {
-                    other = PyFrozenSet_New(out);
+                    if (PyList_GET_SIZE(out) == 0 && r->empty_sets > 0) {
+                        r->empty_sets--;
+                    }
+                    other = key == ((11 << 3) | 2) ? PySet_New(out) : PyFrozenSet_New(out);
                 }
                 if (other == NULL && key != ((10 << 3) | 2)) {
                     /* unhashable (lowered) items: the Python reader returns the list */
@@ -340,23 +353,48 @@ static PyObject *decode_value(Reader *r, Py_ssize_t i, Py_ssize_t end, int depth
     return out;
 }
 
+/* The arguments of decode and decode_arguments: (data, max_depth[, empty_sets]). */
+static int read_args(PyObject *const *args, Py_ssize_t nargs, Reader *r, const char *usage)
+{
+    long max_depth;
+    Py_ssize_t empty_sets = -1;
+    if ((nargs != 2 && nargs != 3) || !PyBytes_CheckExact(args[0]) || !PyLong_Check(args[1]) ||
+        (nargs == 3 && !PyLong_Check(args[2]))) {
+        PyErr_SetString(PyExc_TypeError, usage);
+        return -1;
+    }
+    max_depth = PyLong_AsLong(args[1]);
+    if (max_depth == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    if (nargs == 3) {
+        empty_sets = PyLong_AsSsize_t(args[2]);
+        if (empty_sets == -1 && PyErr_Occurred()) {
+            return -1;
+        }
+    }
+    r->buf = (const unsigned char *)PyBytes_AS_STRING(args[0]);
+    r->max_depth = max_depth > C_MAX_DEPTH ? C_MAX_DEPTH : (int)(max_depth < 0 ? 0 : max_depth);
+    r->empty_sets = empty_sets < 0 ? -1 : empty_sets;
+    r->too_many = 0;
+    return 0;
+}
+
 static PyObject *pbfast_decode(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     Reader r;
     PyObject *out;
-    long max_depth;
     (void)module;
-    if (nargs != 2 || !PyBytes_CheckExact(args[0]) || !PyLong_Check(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "decode(data: bytes, max_depth: int)");
+    if (read_args(args, nargs, &r, "decode(data: bytes, max_depth: int, empty_sets: int = -1)") <
+        0) {
         return NULL;
     }
-    max_depth = PyLong_AsLong(args[1]);
-    if (max_depth == -1 && PyErr_Occurred()) {
-        return NULL;
-    }
-    r.buf = (const unsigned char *)PyBytes_AS_STRING(args[0]);
-    r.max_depth = max_depth > C_MAX_DEPTH ? C_MAX_DEPTH : (int)(max_depth < 0 ? 0 : max_depth);
     out = decode_value(&r, 0, PyBytes_GET_SIZE(args[0]), 0);
+    if (r.too_many) {
+        Py_XDECREF(out);
+        PyErr_Clear();
+        return Py_NewRef(TOO_MANY_EMPTY_SETS);
+    }
     if (out == NULL) { /* invalid UTF-8, out of memory...: the Python reader decides */
         PyErr_Clear();
         return Py_NewRef(FALLBACK);
@@ -371,18 +409,11 @@ static PyObject *pbfast_decode_arguments(PyObject *module, PyObject *const *args
     Reader r;
     PyObject *list, *dict, *out;
     Py_ssize_t i = 0, end;
-    long max_depth;
     (void)module;
-    if (nargs != 2 || !PyBytes_CheckExact(args[0]) || !PyLong_Check(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "decode_arguments(data: bytes, max_depth: int)");
+    if (read_args(args, nargs, &r,
+                  "decode_arguments(data: bytes, max_depth: int, empty_sets: int = -1)") < 0) {
         return NULL;
     }
-    max_depth = PyLong_AsLong(args[1]);
-    if (max_depth == -1 && PyErr_Occurred()) {
-        return NULL;
-    }
-    r.buf = (const unsigned char *)PyBytes_AS_STRING(args[0]);
-    r.max_depth = max_depth > C_MAX_DEPTH ? C_MAX_DEPTH : (int)(max_depth < 0 ? 0 : max_depth);
     end = PyBytes_GET_SIZE(args[0]);
     list = PyList_New(0);
     dict = PyDict_New();
@@ -427,12 +458,12 @@ static PyObject *pbfast_decode_arguments(PyObject *module, PyObject *const *args
 fallback:
     Py_XDECREF(list);
     Py_XDECREF(dict);
-    return Py_NewRef(FALLBACK);
+    return Py_NewRef(r.too_many ? TOO_MANY_EMPTY_SETS : FALLBACK);
 fail:
     Py_XDECREF(list);
     Py_XDECREF(dict);
     PyErr_Clear();
-    return Py_NewRef(FALLBACK);
+    return Py_NewRef(r.too_many ? TOO_MANY_EMPTY_SETS : FALLBACK);
 }
 
 static PyObject *pbfast_configure(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
@@ -458,9 +489,11 @@ static PyObject *pbfast_configure(PyObject *module, PyObject *const *args, Py_ss
 
 static PyMethodDef pbfast_methods[] = {
     {"decode", (PyCFunction)(void (*)(void))pbfast_decode, METH_FASTCALL,
-     "decode(data, max_depth) -> value or FALLBACK: the common shapes of a serialized Value."},
+     "decode(data, max_depth, empty_sets=-1) -> value, FALLBACK or TOO_MANY_EMPTY_SETS: the "
+     "common shapes of a serialized Value."},
     {"decode_arguments", (PyCFunction)(void (*)(void))pbfast_decode_arguments, METH_FASTCALL,
-     "decode_arguments(data, max_depth) -> (args, kwargs) or FALLBACK: one Arguments."},
+     "decode_arguments(data, max_depth, empty_sets=-1) -> (args, kwargs), FALLBACK or "
+     "TOO_MANY_EMPTY_SETS: one Arguments."},
     {"configure", (PyCFunction)(void (*)(void))pbfast_configure, METH_FASTCALL,
      "configure(datetime, date, time, timedelta, uuid, decimal): the extended kinds' "
      "constructors (without them, those kinds fall back)."},
@@ -488,6 +521,13 @@ PyMODINIT_FUNC PyInit__pbfast(void)
     FALLBACK = PyObject_CallNoArgs((PyObject *)&PyBaseObject_Type);
     if (FALLBACK == NULL || PyModule_AddObjectRef(module, "FALLBACK", FALLBACK) < 0) {
         Py_XDECREF(FALLBACK);
+        Py_DECREF(module);
+        return NULL;
+    }
+    TOO_MANY_EMPTY_SETS = PyObject_CallNoArgs((PyObject *)&PyBaseObject_Type);
+    if (TOO_MANY_EMPTY_SETS == NULL ||
+        PyModule_AddObjectRef(module, "TOO_MANY_EMPTY_SETS", TOO_MANY_EMPTY_SETS) < 0) {
+        Py_XDECREF(TOO_MANY_EMPTY_SETS);
         Py_DECREF(module);
         return NULL;
     }

@@ -14,11 +14,17 @@ item sequences, a map entry's ``value`` twice is the merge of both Values); the 
 occurrence of a scalar wins, every occurrence of a string is checked to be UTF-8; a varint's
 bits beyond 64 are dropped. Where flowwire has no value for what the runtime reads (a Value
 with no kind, a map with a key twice), it raises.
+
+Memory: an empty set or frozenset is 2 bytes of wire and over 200 bytes of Python. While
+:func:`limit_empty_sets` has set a limit for this thread, the reader builds at most that many
+and raises :class:`TooManyEmptySets` instead of building one more (the C reader keeps the same
+count; the codec sets the limit for long bodies).
 """
 
 from __future__ import annotations
 
 import struct
+import threading
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from uuid import UUID
@@ -57,6 +63,30 @@ from flowwire.transport.model import _model
 _unpack_double = struct.Struct("<d").unpack_from
 
 # -- decoding ------------------------------------------------------------------------------------
+
+
+class TooManyEmptySets(Exception):
+    """More empty sets than :func:`limit_empty_sets` allows: the body is refused whole (not a
+    problem of one value, so containers do not add their keys to it)."""
+
+
+_limits = threading.local()  # .empty_sets: how many more may be built; < 0 or unset: any
+
+
+def limit_empty_sets(count: int) -> int:
+    """From now on, on this thread, build at most ``count`` empty sets and frozensets (< 0:
+    any number); returns the previous limit, to be set back."""
+    previous: int = getattr(_limits, "empty_sets", -1)
+    _limits.empty_sets = count
+    return previous
+
+
+def _take_empty_set() -> None:
+    left: int = getattr(_limits, "empty_sets", -1)
+    if left >= 0:
+        if left == 0:
+            raise TooManyEmptySets
+        _limits.empty_sets = left - 1
 
 
 WIRE_START_GROUP = 3
@@ -283,6 +313,8 @@ def _decode_kind(data: bytes, field: int, a: int, b: int, depth: int, limit: int
             return items
         if field == F_TUPLE:
             return tuple(items)
+        if not items:
+            _take_empty_set()
         try:
             return set(items) if field == F_SET else frozenset(items)
         except TypeError:  # unhashable (lowered) items: the annotation rebuilds them
@@ -331,7 +363,7 @@ def decode_items(data: bytes, i: int, end: int, depth: int, limit: int) -> list[
     """The items of a ValueList in ``data[i:end]``.
 
     The fast path reads an item with a one-byte length holding a short string, a small int, a
-    double or a bool directly; its conditions imply that the item is well formed (every length
+    double or an empty set directly; its conditions imply that the item is well formed (every length
     is checked against the item's end). Everything else goes through :func:`decode_value`.
     """
     out: list[Any] = []
@@ -350,6 +382,9 @@ def decode_items(data: bytes, i: int, end: int, depth: int, limit: int) -> list[
                         append((b >> 1) ^ -(b & 1))
                     elif t == 0x29 and n == 9:
                         append(_unpack_double(data, i + 3)[0])
+                    elif (t == 0x5A or t == 0x62) and n == 2 and data[i + 3] == 0:
+                        _take_empty_set()  # an empty set or frozenset: counted, cheaply
+                        append(set() if t == 0x5A else frozenset())
                     else:
                         append(decode_value(data, i + 2, j, depth, limit))
                     i = j

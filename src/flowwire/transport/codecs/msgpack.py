@@ -23,16 +23,24 @@ Enums, dataclasses and protobuf messages are lowered (value, map of fields, seri
 and rebuilt from annotations. Map keys must be strings. Unknown ext codes raise DecodeError.
 
 Memory: MessagePack writes an empty map or array in one byte, and Python spends about 64 bytes
-on each. A body over 512 KiB whose bytes could start more containers than one per 2 bytes (a
-count of the container and ext marker bytes, an ext weighing 4 as a set does, at C speed) is
-therefore read with an exact count of its containers (maps, arrays, and tuples, sets and
-frozensets): more than one per 2 bytes of body is refused as a memory bomb, which keeps a 1 MiB
-body under about 50 MiB of Python objects. Other bodies are read without any count (a body of
-512 KiB or less costs at most 64 times its size).
+on each. A body over 512 KiB that holds more containers than one per 2 bytes of body (maps,
+arrays, and tuples, sets and frozensets, a set weighing 4 as it costs about 4 times an empty
+list) is therefore refused as a memory bomb, which keeps a 1 MiB body under about 50 MiB of
+Python objects; a body of 512 KiB or less costs at most 64 times its size. The count comes from
+a walk of the body's structure before it is read (``_speedups.msgpack_containers`` in C, which
+skips str, bin and ext bodies by their lengths, so 1 MiB of bytes costs one step): with the C
+extension every body over 4 KiB is walked, and the walk also refuses a container header that
+claims more items than the rest of the body can hold (msgpack-python preallocates 8 bytes per
+claimed array item at the header, before it finds the body truncated: 1,000 nested headers
+cost about 80 MB from a 16 KiB body). Without the C extension, a body over 512 KiB is walked in
+Python up to 512 objects; one with more is read with an exact count of its containers as it
+is built if a count of the bytes that could start a container (at C speed) says it might hold
+too many.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
@@ -122,21 +130,127 @@ def _only_str_keys(obj: dict[Any, Any]) -> dict[Any, Any]:
     return obj
 
 
-#: Bodies longer than this are read with a container count (see the module docstring).
+#: Bodies longer than this are refused when they hold more containers than one per 2 bytes.
 _COUNT_ABOVE = 512 * 1024
+#: With the C extension, bodies longer than this are walked before they are read.
+_WALK_ABOVE = 4 * 1024
+#: Without it, the Python walk of a body over _COUNT_ABOVE gives up after this many objects.
+_PY_WALK_STEPS = 512
 _SET_WEIGHT = 4  # a set or frozenset costs about 4 times an empty list
 #: ``bytes.translate`` delete-tables keeping only the bytes that can start a map or an array
 #: (fixmap, fixarray, map 16/32, array 16/32), and those that can start an ext value.
 _NOT_CONTAINER = bytes(b for b in range(256) if not (0x80 <= b <= 0x9F or 0xDC <= b <= 0xDF))
 _NOT_EXT = bytes(b for b in range(256) if not (0xC7 <= b <= 0xC9 or 0xD4 <= b <= 0xD8))
 
+_c_containers: Callable[[bytes, int, int], int | None] | None
+try:
+    from flowwire.transport._speedups import msgpack_containers as _c_containers
+except ImportError:  # pragma: no cover - exercised by installs without a compiler
+    _c_containers = None
+
 
 def _may_be_a_bomb(data: bytes) -> bool:
     """True if ``data`` could hold more than one container per 2 bytes (an upper bound: the
-    marker bytes may also be inside strings, numbers and binary values)."""
+    marker bytes may also be inside strings, numbers and binary values). O(bytes), at C speed:
+    only for bodies the structure walk gave up on."""
     most = len(data.translate(None, _NOT_CONTAINER))
     most += _SET_WEIGHT * len(data.translate(None, _NOT_EXT))
     return most > len(data) // 2
+
+
+def _fixed_sizes() -> tuple[int, ...]:
+    """Per first byte: the size of an object that it alone determines (0: read its length)."""
+    sizes = [0] * 256
+    for b in (*range(0x00, 0x80), *range(0xE0, 0x100), 0xC0, 0xC2, 0xC3):
+        sizes[b] = 1  # fixint, nil, false, true
+    for b in range(0xA0, 0xC0):
+        sizes[b] = 1 + (b & 0x1F)  # fixstr
+    for b, size in zip(range(0xCA, 0xD4), (5, 9, 2, 3, 5, 9, 2, 3, 5, 9), strict=True):
+        sizes[b] = size  # float 32/64, uint 8..64, int 8..64
+    return tuple(sizes)
+
+
+_FIXED = _fixed_sizes()
+_LENGTH_WIDTH = {0xC4: 1, 0xC5: 2, 0xC6: 4, 0xD9: 1, 0xDA: 2, 0xDB: 4}  # bin, str
+_EXT_WIDTH = {0xC7: 1, 0xC8: 2, 0xC9: 4}
+_COUNT_WIDTH = {0xDC: 2, 0xDD: 4, 0xDE: 2, 0xDF: 4}  # array 16/32, map 16/32
+
+
+def _walk(data: bytes, stop: int, steps: int) -> int | None:
+    """``_speedups.msgpack_containers`` in Python (see _speedups.c), giving up (None) after
+    ``steps`` objects: the containers msgpack-python builds from ``data`` (an overestimate
+    where the body is truncated or malformed, as the unpacker stops there), more than
+    ``stop`` once it stops early, or ``-1 - offset`` for a header claiming more items than the
+    rest of its document holds."""
+    count = 0
+    i, end, pending = 0, len(data), 1
+    outer: list[tuple[int, int, int]] = []  # around an ext value's data: (next, end, pending)
+    fixed = _FIXED
+    while True:
+        if pending > 0 and i >= end:
+            return count  # truncated (here or in ext data): the unpacker stops here
+        if pending <= 0:
+            if not outer:
+                return count
+            i, end, pending = outer.pop()
+            continue
+        steps -= 1
+        if steps < 0:
+            return None
+        start = i
+        c = data[i]
+        i += 1
+        pending -= 1
+        size = fixed[c]
+        if size:
+            i += size - 1
+            if i > end:
+                return count  # truncated: the unpacker stops here
+            continue
+        n = -1
+        if 0x80 <= c <= 0x9F:
+            n = (c & 0x0F) * (2 if c <= 0x8F else 1)
+        elif c in _COUNT_WIDTH:
+            width = _COUNT_WIDTH[c]
+            if end - i < width:
+                return count
+            n = int.from_bytes(data[i : i + width], "big") * (2 if c >= 0xDE else 1)
+            i += width
+        else:
+            if c in _LENGTH_WIDTH or c in _EXT_WIDTH:
+                width = _LENGTH_WIDTH.get(c) or _EXT_WIDTH[c]
+                if end - i < width:
+                    return count
+                skip = int.from_bytes(data[i : i + width], "big")
+                i += width
+            elif 0xD4 <= c <= 0xD8:
+                skip = 1 << (c - 0xD4)  # fixext
+            else:
+                return count  # 0xc1, never used: the unpacker stops here
+            if c >= 0xC7 and c <= 0xD8:  # an ext value: its type, then its data
+                if i >= end:
+                    return count
+                code = data[i]
+                i += 1
+                if skip > end - i:
+                    return count
+                if 2 <= code <= 4:  # tuple, set, frozenset: one MessagePack object inside
+                    count += 1 if code == 2 else _SET_WEIGHT
+                    if count > stop:
+                        return count
+                    outer.append((i + skip, end, pending))
+                    end, pending = i + skip, 1
+                    continue
+            if skip > end - i:
+                return count
+            i += skip
+            continue
+        count += 1
+        if count > stop:
+            return count
+        if n > end - i - pending:  # certainly truncated
+            return -1 - start
+        pending += n
 
 
 class _Budget:
@@ -348,7 +462,7 @@ class MsgpackCodec:
 
     def decode(self, data: bytes) -> Any:
         try:
-            if len(data) > _COUNT_ABOVE and _may_be_a_bomb(data):
+            if len(data) > _WALK_ABOVE and self._check_size(data):
                 self._local.budget = _Budget(len(data))
                 try:
                     return self._unpackb(data)
@@ -364,6 +478,31 @@ class MsgpackCodec:
         except Exception as exc:  # ExtraData, FormatError, StackError, ValueError, ...
             detail = str(exc) or type(exc).__name__
             raise DecodeError(f"malformed MessagePack payload: {detail}") from exc
+
+    @staticmethod
+    def _check_size(data: bytes) -> bool:
+        """Walk a body over ``_WALK_ABOVE`` bytes (see the module docstring): raises
+        DecodeError for a memory bomb or a claim beyond the end; True if the body must be read
+        with a count of its containers (the walk gave up and it may be a bomb)."""
+        size = len(data)
+        counted = size > _COUNT_ABOVE
+        stop = size // 2 if counted else sys.maxsize
+        if _c_containers is not None:
+            found = _c_containers(data, _SET_WEIGHT, stop)
+        elif counted:
+            found = _walk(data, stop, _PY_WALK_STEPS)
+        else:
+            return False
+        if found is None:
+            return counted and _may_be_a_bomb(data)
+        if found < 0:
+            raise DecodeError(
+                f"malformed MessagePack payload: the containers open at byte {-1 - found:,} "
+                "claim more items than the rest of the body can hold (truncated)"
+            )
+        if found > stop:
+            _Budget(size).take(found)  # raises
+        return False
 
 
 class MsgpackTransport(CodecTransport):

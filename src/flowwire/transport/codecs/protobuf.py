@@ -41,9 +41,11 @@ from flowwire.errors import ConfigurationError, DecodeError, EncodeError
 from flowwire.transport._protocols import CodecTraits
 from flowwire.transport._transport import CodecTransport
 from flowwire.transport.codecs._protobuf_decode import (
+    TooManyEmptySets,
     decode_entries,
     decode_items,
     decode_value,
+    limit_empty_sets,
     next_field,
 )
 from flowwire.transport.codecs._protobuf_encode import (
@@ -56,16 +58,17 @@ from flowwire.transport.codecs._protobuf_encode import (
 from flowwire.transport.model import _model
 from flowwire.transport.model._model import MAX_DEPTH, path_key
 
-_fast_decode: Callable[[bytes, int], Any] | None
-_fast_arguments: Callable[[bytes, int], Any] | None
+_fast_decode: Callable[[bytes, int, int], Any] | None
+_fast_arguments: Callable[[bytes, int, int], Any] | None
 try:  # the optional C reader (setup.py builds it where a C compiler is available)
     from flowwire.transport.codecs import _pbfast
     from flowwire.transport.codecs._pbfast import FALLBACK as _FALLBACK
+    from flowwire.transport.codecs._pbfast import TOO_MANY_EMPTY_SETS as _TOO_MANY
     from flowwire.transport.codecs._pbfast import decode as _fast_decode
     from flowwire.transport.codecs._pbfast import decode_arguments as _fast_arguments
 except ImportError:  # pragma: no cover - exercised by installs without a compiler
     _fast_decode = _fast_arguments = None
-    _FALLBACK = None
+    _FALLBACK = _TOO_MANY = None
 else:  # the extended kinds, built by the same functions the Python reader uses
     _pbfast.configure(
         lambda text: _model.parse_datetime(text, "$"),
@@ -84,22 +87,26 @@ __all__ = ["ProtobufCodec", "ProtobufTransport"]
 # -- the codec -----------------------------------------------------------------------------------
 
 _ARGS_DEPTH = 2  # values in args/kwargs nest as in {"args": [...], "kwargs": {...}} elsewhere
-#: Bodies longer than this are checked for empty sets before reading (see ``_check_sets``).
+#: Bodies longer than this may hold at most one empty set per 8 bytes (see ``_empty_sets``).
 _COUNT_ABOVE = 512 * 1024
-_EMPTY_SETS = (b"\x5a\x00", b"\x62\x00")  # set_value / frozenset_value of length 0
 
 
-def _check_sets(data: bytes) -> None:
-    """Refuse a body that is mostly empty sets: 2 bytes of wire each (4 in a list), over
-    200 bytes of Python each. Every other shape costs under 20 bytes per byte of body; this
-    keeps a 1 MiB body under 64 MiB. (An upper bound: the pairs may also occur inside
-    strings, which a body made mostly of such strings would need.)"""
-    sets = data.count(_EMPTY_SETS[0]) + data.count(_EMPTY_SETS[1])
-    if sets > len(data) // 8:
-        raise DecodeError(
-            f"protobuf body of {len(data):,} bytes holds up to {sets:,} empty sets, over "
-            f"{len(data) // 8:,} (one per 8 bytes): refused as a memory bomb"
-        )
+def _empty_sets(data: bytes) -> int:
+    """How many empty sets and frozensets the readers may build from ``data`` (-1: any).
+
+    An empty set is 2 bytes of wire (4 in a list) and over 200 bytes of Python; every other
+    shape costs under 40 bytes per byte of body. A body over ``_COUNT_ABOVE`` may therefore
+    hold at most one per 8 bytes, which keeps a 1 MiB body under 64 MiB. Both readers count the
+    empty sets as they build them (no scan of the bytes: 1 MiB of ``bytes`` costs nothing
+    more) and stop at the first one over."""
+    return len(data) // 8 if len(data) > _COUNT_ABOVE else -1
+
+
+def _too_many_sets(data: bytes) -> DecodeError:
+    return DecodeError(
+        f"protobuf body of {len(data):,} bytes holds more than {len(data) // 8:,} empty sets "
+        "(one per 8 bytes): refused as a memory bomb"
+    )
 
 
 def _as_bytes(data: Any) -> bytes:
@@ -151,17 +158,27 @@ class ProtobufCodec:
         """The value of one serialized ``Value``. Raises only :class:`~flowwire.DecodeError`."""
         if type(data) is not bytes:
             data = _as_bytes(data)
-        if len(data) > _COUNT_ABOVE:
-            _check_sets(data)
+        sets = _empty_sets(data)
         if _fast_decode is not None:  # the common shapes, in C; anything else comes back
-            value = _fast_decode(data, self.max_depth)
+            value = _fast_decode(data, self.max_depth, sets)
             if value is not _FALLBACK:
+                if value is _TOO_MANY:
+                    raise _too_many_sets(data)
                 return value
         end = len(data)
+        previous = limit_empty_sets(sets)
         try:
-            return decode_value(data, 0, end, 0, self.max_depth)
-        except Exception:  # again, through the error boundary that locates the problem
-            return self._decode("$", decode_value, data, 0, end, 0, self.max_depth)
+            try:
+                return decode_value(data, 0, end, 0, self.max_depth)
+            except TooManyEmptySets:
+                raise
+            except Exception:  # again, through the error boundary that locates the problem
+                limit_empty_sets(sets)
+                return self._decode("$", decode_value, data, 0, end, 0, self.max_depth)
+        except TooManyEmptySets:
+            raise _too_many_sets(data) from None
+        finally:
+            limit_empty_sets(previous)
 
     def encode_arguments(self, args: list[Any], kwargs: dict[str, Any]) -> bytes:
         """One serialized ``Arguments``: paths in errors are ``$.args[i]`` / ``$.kwargs["k"]``."""
@@ -178,16 +195,26 @@ class ProtobufCodec:
         """``(args, kwargs)`` of one serialized ``Arguments``. Raises only DecodeError."""
         if type(data) is not bytes:
             data = _as_bytes(data)
-        if len(data) > _COUNT_ABOVE:  # arguments are values too: the same bound
-            _check_sets(data)
+        sets = _empty_sets(data)  # arguments are values too: the same bound
         if _fast_arguments is not None:  # the common shapes, in C; anything else comes back
-            found = _fast_arguments(data, self.max_depth)
+            found = _fast_arguments(data, self.max_depth, sets)
             if found is not _FALLBACK:
+                if found is _TOO_MANY:
+                    raise _too_many_sets(data)
                 return found  # type: ignore[no-any-return]
+        previous = limit_empty_sets(sets)
         try:
-            return self._decode_arguments(data, False)
-        except Exception:  # again, through the error boundaries that locate the problem
-            return self._decode_arguments(data, True)
+            try:
+                return self._decode_arguments(data, False)
+            except TooManyEmptySets:
+                raise
+            except Exception:  # again, through the error boundaries that locate the problem
+                limit_empty_sets(sets)
+                return self._decode_arguments(data, True)
+        except TooManyEmptySets:
+            raise _too_many_sets(data) from None
+        finally:
+            limit_empty_sets(previous)
 
     def _decode_arguments(self, data: bytes, locate: bool) -> tuple[list[Any], dict[str, Any]]:
         limit = self.max_depth
@@ -278,6 +305,8 @@ class ProtobufCodec:
             ) from None
         except DecodeError as exc:  # from the _model parsers, which know no path
             raise DecodeError(exc.reason, path=root) from None
+        except TooManyEmptySets:
+            raise  # the caller refuses the whole body
         except UnicodeDecodeError as exc:
             raise DecodeError(f"string is not valid UTF-8: {exc.reason}", path=root) from None
         except Exception as exc:  # a guard: the decoder must never leak another exception type
