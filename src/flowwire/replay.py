@@ -41,6 +41,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, TypeVar
 
 from flowwire.decision import (
@@ -101,6 +102,7 @@ _STATES: dict[type, str] = {
 _CONTAINERS = (list, tuple, dict, set, frozenset)
 _CLOSES = (CompleteWorkflow, FailWorkflow, ContinueAsNew, CancelWorkflow)
 _REASON_LIMIT = 256  # characters of a failure's reason (SWF's limit, as the transports keep)
+_TASK_CLOSES = (TaskCompleted, TaskFailed, TaskTimedOut, TaskScheduleFailed)
 
 #: decoded results per run id (full replay), most recently used last
 _RESULT_CACHE: OrderedDict[str, dict[str, Any]] = OrderedDict()
@@ -161,7 +163,14 @@ class _Call:
     )
 
     def __init__(
-        self, execution: Execution, seq: int, spec: ProxySpec, base: str, args: Any, kwargs: Any
+        self,
+        execution: Execution,
+        seq: int,
+        spec: ProxySpec,
+        base: str,
+        args: Any,
+        kwargs: Any,
+        transport: Transport,
     ) -> None:
         self.execution = execution
         self.seq = seq
@@ -181,7 +190,7 @@ class _Call:
         self.index = -1
         self.scanned_plain: bool | None = None
         #: writes the call's input and reads its result (the engine's transport rule)
-        self.transport: Transport = execution._rule.for_spec(spec)
+        self.transport = transport
 
     def finished(self) -> bool:
         return self.state >= _DONE
@@ -299,6 +308,7 @@ class Execution:
         self._unvisited: dict[str, None] = {}
         self._emitted: set[str] = set()
         self._counters: dict[str, int] = {}
+        self._transports: dict[int, tuple[ProxySpec, Transport]] = {}
         self._seq = 0
         # timers and signals (flowwire.waits): user timers waiting to fire, by key; signals
         # received per name (history index, payload); how many waits each name had; the waits
@@ -432,17 +442,20 @@ class Execution:
             self._to_decider.release()
 
     def _live_step(self) -> None:
-        keys = self._dirty
-        count = len(keys)
+        keys, by_key = self._dirty, self._by_key
         # one task changed (often twice: scheduled, then closed): the usual decision
-        if not self._deferred and (count == 1 or (count == 2 and keys[0] == keys[1])):
-            found = self._by_key.get(keys[0])
+        if not self._deferred and (len(keys) == 1 or (len(keys) == 2 and keys[0] == keys[1])):
+            found = by_key.get(keys[0])
             calls: list[_Call] = [] if found is None else [found]
         else:
-            dirty = {id(c): c for c in (self._by_key.get(k) for k in keys) if c is not None}
+            dirty: dict[int, _Call] = {}
+            for key in keys:
+                found = by_key.get(key)
+                if found is not None:
+                    dirty[id(found)] = found
             for call in self._deferred:
                 dirty[id(call)] = call
-            calls = sorted(dirty.values(), key=_seq_of)
+            calls = sorted(dirty.values(), key=_seq_of) if len(dirty) > 1 else [*dirty.values()]
         keys.clear()
         done = 0
         try:
@@ -532,18 +545,22 @@ class Execution:
         except Exception as exc:
             self._fail(exc)
 
-    def _read(self, read: Callable[[], _T]) -> _T:
+    def _read(self, read: Callable[[], _T], failed: StoreOutage | None = None) -> _T:
         """``read()`` (a payload decode or encode); while its store is unavailable, suspend the
         decision: a full replay (or the decider's own thread) unwinds with ``_Outage``, a live
-        ``run`` parks until the next decision and tries again."""
+        ``run`` parks until the next decision and tries again. ``failed``: what the caller's
+        own first ``read()`` raised (the read is not repeated before the suspension)."""
         while True:
-            try:
-                return read()
-            except StoreOutage as exc:
-                self._outage = exc
-                if not self.live or threading.current_thread() is not self._thread:
-                    raise _Outage from exc
-                self.block_until(self._store_retry)
+            if failed is None:
+                try:
+                    return read()
+                except StoreOutage as exc:
+                    failed = exc
+            self._outage = failed
+            if not self.live or threading.current_thread() is not self._thread:
+                raise _Outage from failed
+            self.block_until(self._store_retry)
+            failed = None
 
     def _store_retry(self) -> bool:
         return self._outage is None
@@ -612,18 +629,29 @@ class Execution:
 
     def _ingest(self, events: Sequence[Event]) -> None:
         start = self._seen
+        visited, emitted, dirty, by_key = self._visited, self._emitted, self._dirty, self._by_key
         for index in range(start, len(events)):
             event = events[index]
             kind = type(event)
             if kind is TaskScheduled:
                 assert isinstance(event, TaskScheduled)
-                self._scheduled[event.key] = event
-                self._recorded_key(event.key)
-                self._dirty.append(event.key)  # live: check it against the call waiting on it
-            elif kind in (TaskCompleted, TaskFailed, TaskTimedOut, TaskScheduleFailed):
-                key: str = event.key  # type: ignore[union-attr]
+                key = event.key
+                self._scheduled[key] = event
+                if key not in visited:
+                    self._unvisited[key] = None
+                # live: check it against the call waiting on it (unless it is what this
+                # execution decided for that call, the usual case)
+                call = by_key.get(key) if key in emitted else None
+                if call is None or (
+                    event.name != call.spec.name
+                    or event.version != call.spec.version
+                    or event.kind != call.spec.kind
+                ):
+                    dirty.append(key)
+            elif kind in _TASK_CLOSES:
+                key = event.key  # type: ignore[union-attr]
                 self._closed[key] = (index, event)
-                self._dirty.append(key)
+                dirty.append(key)
                 if kind is TaskScheduleFailed and key not in self._scheduled:
                     assert isinstance(event, TaskScheduleFailed)  # refused without scheduling
                     self._scheduled[key] = TaskScheduled(key, event.name, event.version, event.kind)
@@ -788,7 +816,10 @@ class Execution:
         number = self._counters.get(spec.attribute, 0)
         self._counters[spec.attribute] = number + 1
         self._seq += 1
-        call = _Call(self, self._seq, spec, f"{spec.attribute}-{number}", args, kwargs)
+        known = self._transports.get(id(spec))
+        if known is None or known[0] is not spec:  # (the rule's answer, kept per proxy)
+            known = self._transports[id(spec)] = (spec, self._rule.for_spec(spec))
+        call = _Call(self, self._seq, spec, f"{spec.attribute}-{number}", args, kwargs, known[1])
         self._advance(call)
         if self.live and call.state == _WAITING:
             self._deferred.append(call)
@@ -948,15 +979,20 @@ class Execution:
             return cache[key]
         assert call.result is not None
         spec, transport, payload = call.spec, call.transport, call.result
+        read: Callable[[], Any]
         if spec.target is None:
-            value = self._read(
-                lambda: transport.deserialize_result(payload, type_hint=spec.returns)
-            )
+            read = partial(transport.deserialize_result, payload, type_hint=spec.returns)
         else:
-            cls, hint = spec.target.cls, spec.returns
-            value = self._read(
-                lambda: cls._deserialize_result(payload, transport=transport, type_hint=hint)
+            read = partial(
+                spec.target.cls._deserialize_result,
+                payload,
+                transport=transport,
+                type_hint=spec.returns,
             )
+        try:
+            value = read()
+        except StoreOutage as exc:  # suspend until the store answers
+            value = self._read(read, exc)
         cache[key] = value
         return value
 

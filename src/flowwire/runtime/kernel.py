@@ -100,6 +100,7 @@ from flowwire.history import (
 )
 from flowwire.replay import Execution, forget, replay
 from flowwire.runtime.store import (
+    OPEN,
     AttemptRecord,
     Batch,
     HistoryStore,
@@ -243,20 +244,25 @@ class Kernel:
         for fifo in self._fifos.values():
             while fifo and fifo[0][0] <= now:
                 self._check(fifo.popleft()[1], now)
-        while self._dirty:
-            runs = list(self._dirty.values())
-            self._dirty.clear()
+        dirty = self._dirty
+        while dirty:
+            if len(dirty) == 1:  # the usual cycle: one run had news
+                runs: Iterable[RunState] = (dirty.popitem()[1],)
+            else:
+                runs = list(dirty.values())
+                dirty.clear()
             for run in runs:
-                if run.record.is_open:
+                if run.record.status == OPEN:
                     self._decide(run, now)
         claimed = self._claim(now) if self._queue else None
-        if batch:
+        if batch.events or batch:
             self.store.commit(batch)
         if claimed:
             submit, rule = self.workers.submit, self.rule
             for attempt in claimed:
                 submit(attempt, rule.of(attempt.task_type))
-        if batch.closed_runs or self._next_deadline() < self._wake_at:
+        wake_at = self._wake_at  # -inf: the waiting thread is awake and looks by itself
+        if batch.closed_runs or (wake_at != _AWAKE and self._next_deadline() < wake_at):
             self._notify()
 
     def _next_deadline(self) -> float:
@@ -945,7 +951,7 @@ class Kernel:
 
     def finished(self, attempt: AttemptRecord, outcome: ActivityOutcome) -> None:
         """A worker finished ``attempt`` with ``outcome`` (any thread)."""
-        self.post(lambda now: self._outcome(attempt, outcome, now, held=True))
+        self.post(partial(self._outcome, attempt, outcome, True))
 
     def lost(self, attempt: AttemptRecord, why: str) -> None:
         """A worker lost ``attempt`` (its process died): retried like a timeout."""
@@ -954,14 +960,14 @@ class Kernel:
     def complete(self, token: str, outcome: ActivityOutcome) -> None:
         """Finish an open attempt from outside a worker (async completion)."""
         attempt = self._attempts[token]
-        self.post(lambda now: self._outcome(attempt, outcome, now, held=False))
+        self.post(partial(self._outcome, attempt, outcome, False))
 
     def _lose(self, attempt: AttemptRecord, now: float) -> None:
         self._running -= 1
         self._timeout(attempt, WORKER_LOST, now)
 
     def _outcome(
-        self, attempt: AttemptRecord, outcome: ActivityOutcome, now: float, *, held: bool
+        self, attempt: AttemptRecord, outcome: ActivityOutcome, held: bool, now: float
     ) -> None:
         if held:
             self._running -= 1
@@ -999,6 +1005,7 @@ class Kernel:
 
 
 _NEVER = float("inf")
+_AWAKE = float("-inf")
 _INBOX_KINDS = ("signal", "cancel")
 _VIRTUAL_POLL = 0.005  # seconds of real time between looks while a virtual clock waits
 _ACTIVITY_OPTIONS = (
