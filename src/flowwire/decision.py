@@ -3,7 +3,8 @@
 An engine turns each decision into its own terms (the local engine runs it, the SWF engine
 sends ``RespondDecisionTaskCompleted`` with the matching decision types). Payload fields are
 strings made by a transport; timeouts are whole seconds, ``None`` meaning the registered
-default.
+default. Decisions are values (compared and hashed by their fields) that nothing changes once
+made, like the history's events (see :mod:`flowwire.history`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class ScheduleActivity:
     key: str
     name: str
@@ -37,7 +38,7 @@ class ScheduleActivity:
     start_to_close: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class StartChildWorkflow:
     key: str
     name: str
@@ -48,13 +49,13 @@ class StartChildWorkflow:
     decision_duration: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class StartTimer:
     key: str
     seconds: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class SignalExternal:
     """Send the signal ``name`` with the payload ``input`` to the execution ``workflow_id``
     (its open run); ``key`` names the send in the history."""
@@ -65,7 +66,7 @@ class SignalExternal:
     input: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class CancelTask:
     """Ask for the run's task under ``key`` to be cancelled: ``kind`` ``"activity"`` (its
     worker's ``heartbeat()`` answers ``False``; one not started yet is dropped) or
@@ -75,7 +76,7 @@ class CancelTask:
     kind: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class CancelWorkflow:
     """Close the execution as cancelled (after a cancellation request); ``details`` is plain
     text for whoever waits for it."""
@@ -83,18 +84,18 @@ class CancelWorkflow:
     details: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class CompleteWorkflow:
     result: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class FailWorkflow:
     reason: str
     details: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class ContinueAsNew:
     input: str
     task_list: str | None = None

@@ -13,6 +13,11 @@ A signal has no key: the ``N``-th ``wait_signal(name)`` of a run gets the ``N``-
 :class:`SignalReceived` of that name. A signal the run sends to another execution is keyed
 ``signal.N`` (its ``N``-th send).
 
+Events are values: one event object is shared by a run's history, its store and the decider,
+so nothing may change it once made. They compare and hash by their fields; they are not
+``frozen`` dataclasses because a frozen one costs several times as much to build, and engines
+build a few per task (``docs/local-engine.md``).
+
 Cancellation: :class:`WorkflowCancelRequested` is a request to cancel this execution (replay
 reads the first one; the workflow is told at its first wait that the history before the
 request cannot satisfy, see :mod:`flowwire.replay`). :class:`TaskCancelRequested` records that
@@ -44,14 +49,14 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class WorkflowStarted:
     """The execution started with this input payload."""
 
     input: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class TaskScheduled:
     """A task was scheduled (activity) or initiated (child workflow).
 
@@ -73,14 +78,14 @@ class TaskScheduled:
     input: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class TaskStarted:
     """A worker picked the task up (informational; replay does not need it)."""
 
     key: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class TaskCompleted:
     """The task finished with this result payload."""
 
@@ -88,7 +93,7 @@ class TaskCompleted:
     result: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class TaskFailed:
     """The task failed; ``reason``/``details`` are what the transport's serialize_error made."""
 
@@ -97,7 +102,7 @@ class TaskFailed:
     details: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class TaskTimedOut:
     """The task timed out; ``timeout_type`` is e.g. ``START_TO_CLOSE`` or ``HEARTBEAT``."""
 
@@ -105,7 +110,7 @@ class TaskTimedOut:
     timeout_type: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class TaskScheduleFailed:
     """The backend refused to schedule the task (unknown type, bad parameters, ...).
 
@@ -120,7 +125,7 @@ class TaskScheduleFailed:
     kind: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class TimerStarted:
     """A timer was started (a retry's delay, or a ``sleep``/``timer`` of ``run``);
     ``seconds`` is its duration as the backend recorded it (``None`` when it did not). Events
@@ -130,12 +135,12 @@ class TimerStarted:
     seconds: int | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class TimerFired:
     key: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class SignalReceived:
     """The signal ``name`` reached the execution; ``input`` is its value's payload, made by
     the workflow type's transport (``serialize_result``)."""
@@ -144,7 +149,7 @@ class SignalReceived:
     input: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class SignalSent:
     """The run asked for the signal ``name`` (payload ``input``) to be sent to the execution
     ``workflow_id``; ``key`` is the send's (``signal.N``)."""
@@ -155,14 +160,14 @@ class SignalSent:
     input: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class SignalDelivered:
     """The signal sent under ``key`` reached its execution."""
 
     key: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class SignalSendFailed:
     """The signal sent under ``key`` did not reach an execution (``cause``: for example
     ``UNKNOWN_EXTERNAL_WORKFLOW_EXECUTION``)."""
@@ -171,7 +176,7 @@ class SignalSendFailed:
     cause: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class WorkflowCancelRequested:
     """Someone asked for this execution to be cancelled; ``cause`` says who when the backend
     records it (``"PARENT"``: its parent workflow was cancelled; SWF's ``CHILD_POLICY_APPLIED``),
@@ -180,7 +185,7 @@ class WorkflowCancelRequested:
     cause: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class TaskCancelRequested:
     """The run asked for its task under ``key`` (an activity, or a child workflow started
     under that call key) to be cancelled. The task still closes with its own event: a

@@ -395,7 +395,7 @@ def workflow(
 # -- running an activity -----------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class ActivityOutcome:
     """What running an activity produced: ``status`` is ``"completed"`` (``result`` set),
     ``"failed"`` (``reason``/``details`` set) or ``"suspended"`` (left open)."""

@@ -148,7 +148,7 @@ class Recovered(NamedTuple):
     timers: list[TimerRecord]
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Batch:
     """What the kernel commits at once (see :meth:`HistoryStore.commit`).
 
@@ -158,21 +158,48 @@ class Batch:
     ``closed_attempts`` are attempts whose closing event is in ``events`` (or whose run
     closed); ``timers`` are started and ``fired`` fired; ``closed_runs`` carry their final
     status and fields (a run may be in ``runs`` and ``closed_runs`` of one batch).
+    Every field is a list, empty unless given.
     """
 
-    runs: list[RunRecord] = field(default_factory=list)
-    events: list[StoredEvent] = field(default_factory=list)
-    attempts: list[AttemptRecord] = field(default_factory=list)
-    started: list[AttemptRecord] = field(default_factory=list)
-    closed_attempts: list[AttemptRecord] = field(default_factory=list)
-    timers: list[TimerRecord] = field(default_factory=list)
-    fired: list[TimerRecord] = field(default_factory=list)
-    closed_runs: list[RunRecord] = field(default_factory=list)
+    runs: list[RunRecord]
+    events: list[StoredEvent]
+    attempts: list[AttemptRecord]
+    started: list[AttemptRecord]
+    closed_attempts: list[AttemptRecord]
+    timers: list[TimerRecord]
+    fired: list[TimerRecord]
+    closed_runs: list[RunRecord]
     #: signals for open runs that another kernel holds, as ``(workflow id, name, payload)``
     #: tuples, to queue in a durable store's inbox (a store without other kernels gets none)
-    signals: list[tuple[str, str, str]] = field(default_factory=list)
+    signals: list[tuple[str, str, str]]
     #: the ids of inbox entries whose events are in ``events`` (a durable store deletes them)
-    consumed: list[int] = field(default_factory=list)
+    consumed: list[int]
+
+    # Written out (a dataclass's default factories cost a call per field): the kernel makes
+    # one batch per cycle.
+    def __init__(
+        self,
+        runs: list[RunRecord] | None = None,
+        events: list[StoredEvent] | None = None,
+        attempts: list[AttemptRecord] | None = None,
+        started: list[AttemptRecord] | None = None,
+        closed_attempts: list[AttemptRecord] | None = None,
+        timers: list[TimerRecord] | None = None,
+        fired: list[TimerRecord] | None = None,
+        closed_runs: list[RunRecord] | None = None,
+        signals: list[tuple[str, str, str]] | None = None,
+        consumed: list[int] | None = None,
+    ) -> None:
+        self.runs = [] if runs is None else runs
+        self.events = [] if events is None else events
+        self.attempts = [] if attempts is None else attempts
+        self.started = [] if started is None else started
+        self.closed_attempts = [] if closed_attempts is None else closed_attempts
+        self.timers = [] if timers is None else timers
+        self.fired = [] if fired is None else fired
+        self.closed_runs = [] if closed_runs is None else closed_runs
+        self.signals = [] if signals is None else signals
+        self.consumed = [] if consumed is None else consumed
 
     def __bool__(self) -> bool:
         return bool(
