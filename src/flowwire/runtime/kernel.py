@@ -193,9 +193,13 @@ class Kernel:
         # First timeout checks of scheduled attempts, one FIFO per offset from scheduling: the
         # offsets are the task types' timeouts, so each FIFO is in deadline order for free.
         self._fifos: dict[int, deque[tuple[float, AttemptRecord]]] = {}
-        #: activity decisions' options as asked -> (task type, the options it gets): types are
-        #: only ever added, so an answer stays true
-        self._resolved: dict[tuple[Any, ...], tuple[TaskType, dict[str, Any]]] = {}
+        #: activity decisions' options as asked -> (task type, the options it gets, the FIFO
+        #: and offset of its first timeout check): types are only ever added, so an answer
+        #: stays true
+        self._resolved: dict[
+            tuple[Any, ...],
+            tuple[TaskType, dict[str, Any], deque[tuple[float, AttemptRecord]], int],
+        ] = {}
         self._seq = itertools.count()
         self._ids = itertools.count(1)
         self._run_ids = new_run_id
@@ -842,10 +846,10 @@ class Kernel:
     # -- activities -----------------------------------------------------------------------
 
     def _schedule_activity(self, run: RunState, decision: ScheduleActivity, now: float) -> None:
-        key = decision.key
+        key, name, version = decision.key, decision.name, decision.version
         asked = (
-            decision.name,
-            decision.version,
+            name,
+            version,
             decision.task_list,
             decision.heartbeat,
             decision.schedule_to_close,
@@ -854,44 +858,56 @@ class Kernel:
         )
         resolved = self._resolved.get(asked)
         if resolved is None:
-            task_type = self.types.get("activity", decision.name, decision.version)
+            task_type = self.types.get("activity", name, version)
             if task_type is None:
                 self._refuse(run, decision, "activity", _ACTIVITY_OPTIONS, now)
                 return
-            resolved = self._resolved[asked] = _resolve_options(task_type, decision)
-        task_type, options = resolved
+            resolved = self._resolved[asked] = self._resolve(task_type, decision)
+        task_type, options, fifo, offset = resolved
         task_list, heartbeat, schedule_to_close, schedule_to_start, start_to_close = (
             options.values()
         )
-        run_id = run.record.run_id
+        run_id, payload = run.record.run_id, decision.input
+        at = now + offset
         attempt = AttemptRecord(
             f"{run_id}:{key}",
             run_id,
             key,
-            decision.name,
-            decision.version,
-            decision.input,
+            name,
+            version,
+            payload,
             task_list,
             now,
             heartbeat,
             schedule_to_close,
             schedule_to_start,
             start_to_close,
-            task_type=task_type,
+            None,  # started_at
+            0.0,  # last_beat
+            False,  # closed
+            task_type,
+            at,  # check_at: the first look at its timeouts, through its FIFO
         )
-        scheduled = TaskScheduled(
-            key, decision.name, decision.version, "activity", options, decision.input
-        )
-        self._record(run, scheduled, now)
+        scheduled = TaskScheduled(key, name, version, "activity", options, payload)
+        run.history.append(scheduled)  # self._record, inlined
+        batch = self._batch
+        batch.events.append(StoredEvent(run_id, scheduled, now))
         self._attempts[attempt.token] = attempt
-        self._batch.attempts.append(attempt)
+        batch.attempts.append(attempt)
         self._queue.append(attempt)
-        offset = min(schedule_to_start, schedule_to_close)
-        attempt.check_at = at = now + offset
+        fifo.append((at, attempt))
+
+    def _resolve(
+        self, task_type: TaskType, decision: ScheduleActivity
+    ) -> tuple[TaskType, dict[str, Any], deque[tuple[float, AttemptRecord]], int]:
+        """An activity decision's task type, its options (the registered defaults filled in),
+        and the FIFO of first timeout checks its attempts go to, with that FIFO's offset."""
+        options = _resolve_options(task_type, decision)
+        offset = min(options["schedule_to_start"], options["schedule_to_close"])
         fifo = self._fifos.get(offset)
         if fifo is None:
             fifo = self._fifos[offset] = deque()
-        fifo.append((at, attempt))
+        return task_type, options, fifo, offset
 
     def _refuse(
         self,
@@ -971,17 +987,21 @@ class Kernel:
     ) -> None:
         if held:
             self._running -= 1
-        if attempt.closed or outcome.status == "suspended":
+        status = outcome.status
+        if attempt.closed or status == "suspended":
             return
         self._close_attempt(attempt)
         run = self._runs.get(attempt.run_id)
         if run is None:
             return
         if attempt.saw_cancel:  # the activity was told: what it reports is the cancellation
-            details = outcome.result if outcome.status == "completed" else outcome.details
+            details = outcome.result if status == "completed" else outcome.details
             self._event(run, TaskFailed(attempt.key, ACTIVITY_CANCELED, details), now)
-        elif outcome.status == "completed":
-            self._event(run, TaskCompleted(attempt.key, outcome.result), now)
+        elif status == "completed":
+            event = TaskCompleted(attempt.key, outcome.result)
+            run.history.append(event)  # self._event, inlined
+            self._batch.events.append(StoredEvent(attempt.run_id, event, now))
+            self._dirty[attempt.run_id] = run
         else:
             self._event(run, TaskFailed(attempt.key, outcome.reason, outcome.details), now)
 
@@ -1022,10 +1042,8 @@ def _tick(now: float) -> None:
     """A message that does nothing: the cycle it wakes fires the deadlines that fell due."""
 
 
-def _resolve_options(
-    task_type: TaskType, decision: ScheduleActivity
-) -> tuple[TaskType, dict[str, Any]]:
-    """The task type of an activity decision and its options, the registered defaults filled
+def _resolve_options(task_type: TaskType, decision: ScheduleActivity) -> dict[str, Any]:
+    """The options of an activity decision, the registered defaults of its task type filled
     in, in the order ``AttemptRecord`` takes them (the dict is shared by the ``TaskScheduled``
     events of every decision that asked the same: events are never changed)."""
     meta: Any = task_type.meta
@@ -1036,4 +1054,4 @@ def _resolve_options(
         "schedule_to_start": decision.schedule_to_start or meta.schedule_to_start,
         "start_to_close": decision.start_to_close or meta.start_to_close,
     }
-    return task_type, options
+    return options
