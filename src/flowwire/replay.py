@@ -87,7 +87,16 @@ from flowwire.task import Workflow
 from flowwire.tasktype import type_of
 from flowwire.transport import Transport
 from flowwire.transport_rule import TransportRule
-from flowwire.waits import DONE, ERROR, OPEN, WAITING, Wait, set_current, unknown_execution
+from flowwire.waits import (
+    DONE,
+    ERROR,
+    OPEN,
+    WAITING,
+    Record,
+    Wait,
+    set_current,
+    unknown_execution,
+)
 
 __all__ = ["Execution", "forget", "replay", "timer_key"]
 
@@ -138,18 +147,13 @@ class _Fail(BaseException):
         self.error = error
 
 
-class _Call:
+class _Call(Record):
     """The decider's record of one proxy call."""
 
     __slots__ = (
         "args",
         "attempt",
         "base",
-        "error",
-        "execution",
-        "has_value",
-        "index",
-        "key",
         "kwargs",
         "own_error",
         "payload",
@@ -157,10 +161,10 @@ class _Call:
         "scanned_plain",
         "seq",
         "spec",
-        "state",
         "transport",
-        "value",
     )
+
+    error: TaskError | None
 
     def __init__(
         self,
@@ -183,44 +187,39 @@ class _Call:
         self.key = f"{base}-0"
         self.payload: str | None = None
         self.result: str | None = None
-        self.value: Any = None
-        self.has_value = False
-        self.error: TaskError | None = None
+        self.value = None
+        self.decoded = False
+        self.error = None
         self.own_error = False
         self.index = -1
         self.scanned_plain: bool | None = None
         #: writes the call's input and reads its result (the engine's transport rule)
         self.transport = transport
 
-    def finished(self) -> bool:
-        return self.state >= _DONE
-
-    def visible(self) -> bool:
-        """Finished before the execution's horizon (see the module docstring)."""
-        return self.state >= _DONE and self.index < self.execution.horizon
-
-    def finish_index(self) -> int:
-        return self.index
-
-    def block_until(self, ready: Callable[[], bool]) -> None:
-        self.execution.block_until(ready)
-
-    def journal(self) -> list[Any]:
-        return self.execution.journal
-
-    def horizon(self) -> int:
-        return self.execution.horizon
-
-    def get(self) -> Any:
-        if self.state < _DONE or self.index >= self.execution.horizon:
-            self.execution.block_until(self.visible)
-        if self.state == _ERROR:
-            assert self.error is not None
-            raise self.error.with_traceback(None)
-        if not self.has_value:
-            self.value = self.execution._decode(self)
-            self.has_value = True
-        return self.value
+    def read_value(self) -> Any:
+        """The decoded result, cached per execution (full replay: per run id)."""
+        execution, key = self.execution, self.key
+        cache = execution._cache
+        if key in cache:
+            return cache[key]
+        assert self.result is not None
+        spec, transport, payload = self.spec, self.transport, self.result
+        read: Callable[[], Any]
+        if spec.target is None:
+            read = partial(transport.deserialize_result, payload, type_hint=spec.returns)
+        else:
+            read = partial(
+                spec.target.cls._deserialize_result,
+                payload,
+                transport=transport,
+                type_hint=spec.returns,
+            )
+        try:
+            value = read()
+        except StoreOutage as exc:  # suspend until the store answers
+            value = execution._read(read, exc)
+        cache[key] = value
+        return value
 
 
 def _scan(value: Any) -> tuple[bool, _Call | None]:
@@ -956,14 +955,16 @@ class Execution:
                 finally:
                     self.horizon = horizon
             target, transport = call.spec.target, call.transport
+            write: Callable[[], str]
+            if target is None:
+                write = partial(transport.serialize_arguments, args, kwargs)
+            else:  # the target class's override point (by default: the transport)
+                write = partial(target.cls._serialize_arguments, args, kwargs, transport=transport)
             try:
-                if target is None:
-                    call.payload = self._read(lambda: transport.serialize_arguments(args, kwargs))
-                else:  # the target class's override point (by default: the transport)
-                    cls = target.cls
-                    call.payload = self._read(
-                        lambda: cls._serialize_arguments(args, kwargs, transport=transport)
-                    )
+                try:
+                    call.payload = write()
+                except StoreOutage as outage:  # suspend until the store answers
+                    call.payload = self._read(write, outage)
             except Exception as exc:
                 raise _Fail(
                     TaskError(
@@ -972,29 +973,6 @@ class Execution:
                     )
                 ) from exc
         return call.payload
-
-    def _decode(self, call: _Call) -> Any:
-        cache, key = self._cache, call.key
-        if key in cache:
-            return cache[key]
-        assert call.result is not None
-        spec, transport, payload = call.spec, call.transport, call.result
-        read: Callable[[], Any]
-        if spec.target is None:
-            read = partial(transport.deserialize_result, payload, type_hint=spec.returns)
-        else:
-            read = partial(
-                spec.target.cls._deserialize_result,
-                payload,
-                transport=transport,
-                type_hint=spec.returns,
-            )
-        try:
-            value = read()
-        except StoreOutage as exc:  # suspend until the store answers
-            value = self._read(read, exc)
-        cache[key] = value
-        return value
 
 
 def replay(

@@ -123,31 +123,22 @@ def check_signal_name(value: object, where: str) -> str:
     return value
 
 
-class Wait:
-    """The decider's record of one timer, signal wait or signal send (private; what a
-    ``TaskResult`` needs of a call, and what argument scanning reads: ``state``, ``index``,
-    ``error``)."""
+class Record:
+    """What the decider keeps of one thing ``run`` can wait on (private): a proxy call
+    (``flowwire.replay._Call``) or a :class:`Wait`. It is what a ``TaskResult`` and the
+    result helpers need of it (``flowwire.result``), and what argument scanning reads:
+    ``state``, ``index``, ``error``. ``value`` is read by :meth:`read_value` the first time
+    :meth:`get` needs it, unless ``decoded``."""
 
-    __slots__ = ("decode", "error", "execution", "index", "key", "payload", "state", "value")
+    __slots__ = ("decoded", "error", "execution", "index", "key", "state", "value")
 
-    def __init__(self, execution: Execution, key: str) -> None:
-        self.execution = execution
-        self.key = key
-        self.state = OPEN
-        self.index = -1
-        self.value: Any = None
-        self.payload: str | None = None
-        self.decode: Callable[[str], Any] | None = None
-        self.error: FlowwireError | None = None
-
-    def settle(self, index: int, payload: str | None = None) -> None:
-        """Finished at history ``index`` (with a signal's ``payload`` to decode on use)."""
-        self.state, self.index, self.payload = DONE, index, payload
-        self.execution.journal.append(self)
-
-    def fail(self, index: int, error: FlowwireError) -> None:
-        self.state, self.index, self.error = ERROR, index, error
-        self.execution.journal.append(self)
+    execution: Execution
+    key: str
+    state: int
+    index: int  # the history index it finished at (-1: not yet)
+    error: FlowwireError | None
+    value: Any
+    decoded: bool
 
     def finished(self) -> bool:
         return self.state >= DONE
@@ -174,11 +165,50 @@ class Wait:
         if self.state == ERROR:
             assert self.error is not None
             raise self.error.with_traceback(None)
-        if self.decode is not None and self.payload is not None:
-            # an empty payload: a signal sent without a value (SWF's input left out)
-            self.value = self.decode(self.payload) if self.payload else None
-            self.decode = None
+        if not self.decoded:
+            self.value = self.read_value()
+            self.decoded = True
         return self.value
+
+    def read_value(self) -> Any:
+        """The value of a record that finished (``get`` calls it once, when it succeeds)."""
+        raise NotImplementedError
+
+
+class Wait(Record):
+    """The decider's record of one timer, signal wait or signal send (private)."""
+
+    __slots__ = ("decode", "payload")
+
+    def __init__(self, execution: Execution, key: str) -> None:
+        self.execution = execution
+        self.key = key
+        self.state = OPEN
+        self.index = -1
+        self.value = None
+        self.decoded = True  # a timer's or a send's value is None
+        self.payload: str | None = None
+        self.decode: Callable[[str], Any] | None = None
+        self.error = None
+
+    def settle(self, index: int, payload: str | None = None) -> None:
+        """Finished at history ``index`` (with a signal's ``payload`` to decode on use)."""
+        self.state, self.index, self.payload = DONE, index, payload
+        self.decoded = payload is None
+        self.execution.journal.append(self)
+
+    def fail(self, index: int, error: FlowwireError) -> None:
+        self.state, self.index, self.error = ERROR, index, error
+        self.execution.journal.append(self)
+
+    def read_value(self) -> Any:
+        decode, payload = self.decode, self.payload
+        if decode is None or payload is None:
+            return self.value
+        # an empty payload: a signal sent without a value (SWF's input left out)
+        value = decode(payload) if payload else None
+        self.decode = None
+        return value
 
 
 def current(what: str) -> Execution:
