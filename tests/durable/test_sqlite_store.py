@@ -69,6 +69,17 @@ def run_record(run_id: str = "r-1", workflow_id: str = "w-1", **fields: Any) -> 
     return RunRecord(run_id=run_id, workflow_id=workflow_id, **values)
 
 
+# the open attempts (schema version 4: on their TaskScheduled rows)
+OPEN_ATTEMPTS = "SELECT count(*) FROM events WHERE attempt_token IS NOT NULL"
+COUNT_TIMERS = "SELECT count(*) FROM timers"
+
+
+def scheduled(a: AttemptRecord) -> StoredEvent:
+    """The ``TaskScheduled`` event that comes with attempt ``a`` in its batch."""
+    event = TaskScheduled(a.key, a.name, a.version, "activity", {}, a.input)
+    return StoredEvent(a.run_id, event, a.scheduled_at)
+
+
 def attempt(run_id: str, key: str, **fields: Any) -> AttemptRecord:
     return AttemptRecord(
         f"{run_id}:{key}",
@@ -119,22 +130,20 @@ def test_events_round_trip_exactly_in_commit_order(
 
 def test_a_batch_that_fails_stores_nothing(store: SQLiteStore) -> None:
     store.commit(Batch(runs=[run_record()], events=[StoredEvent("r-1", WorkflowStarted("[]"), 1)]))
+    queued = attempt("r-1", "b-0")
     bad = Batch(
-        events=[StoredEvent("r-1", TaskCompleted("a-0", "1"), 2)],
-        attempts=[attempt("r-1", "b-0")],
+        events=[StoredEvent("r-1", TaskCompleted("a-0", "1"), 2), scheduled(queued)],
+        attempts=[queued],
         timers=[TimerRecord("r-1", "t", 9.0)],
         runs=[run_record("r-2", "w-2", input="\ud800")],  # not Unicode: the insert fails
     )
     with pytest.raises(
-        StoreError, match=r"flow\.db: cannot commit 1 event\(s\).*not valid Unicode"
+        StoreError, match=r"flow\.db: cannot commit 2 event\(s\).*not valid Unicode"
     ):
         store.commit(bad)
     assert store.history("r-1") == [WorkflowStarted("[]")]
     assert store.run("r-2") is None
-    counts = [
-        store._con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-        for t in ("attempts", "timers")
-    ]
+    counts = [store._con.execute(q).fetchone()[0] for q in (OPEN_ATTEMPTS, COUNT_TIMERS)]
     assert counts == [0, 0]
     store.commit(Batch(events=[StoredEvent("r-1", TaskCompleted("a-0", "1"), 2)]))  # usable
     assert store.history("r-1")[-1] == TaskCompleted("a-0", "1")
@@ -142,13 +151,15 @@ def test_a_batch_that_fails_stores_nothing(store: SQLiteStore) -> None:
 
 def test_closing_a_run_and_continuing_it_in_one_batch(store: SQLiteStore) -> None:
     first = run_record()
-    store.commit(Batch(runs=[first], attempts=[attempt("r-1", "a-0")]))
+    queued = attempt("r-1", "a-0")
+    store.commit(Batch(runs=[first], attempts=[queued], events=[scheduled(queued)]))
+    assert store._con.execute(OPEN_ATTEMPTS).fetchone()[0] == 1
     first.status, first.closed_at, first.next_run_id = "continued", 1002.0, "r-2"
     second = run_record("r-2")  # the same workflow id: unique among open runs only
     store.commit(Batch(closed_runs=[first], runs=[second]))
     assert [r.status for r in store.chain("w-1")] == ["continued", "open"]
     assert store.find("w-1").run_id == "r-2"  # type: ignore[union-attr]
-    assert store._con.execute("SELECT count(*) FROM attempts").fetchone()[0] == 0
+    assert store._con.execute(OPEN_ATTEMPTS).fetchone()[0] == 0
     with pytest.raises(StoreError, match="UNIQUE"):
         store.commit(Batch(runs=[run_record("r-3")]))  # a second open run of w-1
 
@@ -174,7 +185,7 @@ def test_a_newer_schema_is_refused_by_name_and_left_unchanged(tmp_path: Path) ->
         SQLiteStore(path)
     assert str(caught.value) == (
         f"{path} is not a usable flowwire database: its schema flowwire-sqlite/7 is newer than "
-        "flowwire-sqlite/3, the newest this flowwire reads: upgrade flowwire to use this file "
+        "flowwire-sqlite/4, the newest this flowwire reads: upgrade flowwire to use this file "
         "(nothing was changed)"
     )
     assert caught.value.path == str(path)
@@ -188,16 +199,159 @@ def test_an_older_schema_is_migrated_step_by_step(
 ) -> None:
     path = tmp_path / "flow.db"
     SQLiteStore(path).close()
-    monkeypatch.setattr(sqlite_schema, "VERSION", 4)
+    monkeypatch.setattr(sqlite_schema, "VERSION", 5)
     monkeypatch.setitem(
-        sqlite_schema.MIGRATIONS, 3, ["ALTER TABLE runs ADD COLUMN note TEXT DEFAULT 'v4'"]
+        sqlite_schema.MIGRATIONS, 4, ["ALTER TABLE runs ADD COLUMN note TEXT DEFAULT 'v5'"]
     )
-    with pytest.raises(StoreError, match="older than flowwire-sqlite/4: open it once"):
+    with pytest.raises(StoreError, match="older than flowwire-sqlite/5: open it once"):
         SQLiteStore(path, readonly=True)
     SQLiteStore(path).close()
     con = sqlite3.connect(path)
-    assert con.execute("SELECT value FROM flowwire_meta WHERE key='version'").fetchone() == ("4",)
+    assert con.execute("SELECT value FROM flowwire_meta WHERE key='version'").fetchone() == ("5",)
     assert "note" in [row[1] for row in con.execute("PRAGMA table_info(runs)")]
+
+
+def _version_3_file(path: Path) -> None:
+    """A file as flowwire-sqlite/3 wrote it: run r-1 with a completed attempt, one held by a
+    worker and one queued, each open one a row of ``attempts``."""
+    con = sqlite3.connect(path)
+    con.executescript(sqlite_schema._V1 + sqlite_schema._V2)
+    con.executemany(
+        "INSERT INTO flowwire_meta VALUES (?, ?)", [("schema", "flowwire-sqlite"), ("version", "3")]
+    )
+    con.execute(
+        "INSERT INTO runs (run_no, run_id, workflow_id, name, version, task_list, input, "
+        "started_at, deadline, status) VALUES (1, 'r-1', 'w-1', 'wf', '1', 'tl', '[]', 1000.0, "
+        "5000.0, 'open')"
+    )
+    base = 1 << 32
+    con.executemany(
+        "INSERT INTO events (id, at, kind, key, name, version, payload, task_kind) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (base, 1000.0, "WorkflowStarted", None, None, None, "[]", None),
+            (base + 1, 1001.0, "TaskScheduled", "a-0", "act", "1", "[0]", "activity"),
+            (base + 2, 1001.5, "TaskCompleted", "a-0", None, None, "1", None),
+            (base + 3, 1002.0, "TaskScheduled", "b-0", "act", "1", "[1]", "activity"),
+            (base + 4, 1002.0, "TaskScheduled", "c-0", "act", "1", "[2]", "activity"),
+        ],
+    )
+    con.executemany(
+        "INSERT INTO attempts (token, run, key, name, version, task_list, scheduled_at, "
+        "heartbeat, schedule_to_close, schedule_to_start, start_to_close, started_at, "
+        "last_beat, owner) VALUES (?, 1, ?, 'act', '1', 'tl', 1002.0, ?, 60, 30, 20, ?, ?, ?)",
+        [
+            ("r-1:b-0", "b-0", 5, 1003.0, 1004.0, "gone"),
+            ("r-1:c-0", "c-0", None, None, 0.0, None),
+        ],
+    )
+    con.commit()
+    con.close()
+
+
+def test_a_version_3_file_keeps_its_open_attempts_on_migration(tmp_path: Path) -> None:
+    path = tmp_path / "v3.db"
+    _version_3_file(path)
+    with pytest.raises(StoreError, match="flowwire-sqlite/3 is older than flowwire-sqlite/4"):
+        SQLiteStore(path, readonly=True)
+    store = SQLiteStore(path)  # migrates
+    store.register()
+    [item] = store.adopt(lambda n, v: True)
+    held, queued = sorted(item.attempts, key=lambda a: a.key)
+    assert (held.token, held.input, held.heartbeat, held.started_at, held.last_beat) == (
+        "r-1:b-0",
+        "[1]",
+        5,
+        1003.0,
+        1004.0,
+    )
+    assert (queued.token, queued.input, queued.started_at, queued.task_list) == (
+        "r-1:c-0",
+        "[2]",
+        None,
+        "tl",
+    )
+    assert (queued.schedule_to_close, queued.schedule_to_start, queued.start_to_close) == (
+        60,
+        30,
+        20,
+    )
+    tables = {r[0] for r in store._con.execute("SELECT name FROM sqlite_master")}
+    assert "attempts" not in tables
+    meta = dict(store._con.execute("SELECT key, value FROM flowwire_meta"))
+    assert meta["version"] == "4"
+    # the migrated attempts close as any other: their rows are cleared with the closing event
+    held.started_at = None
+    store.commit(
+        Batch(
+            events=[StoredEvent("r-1", TaskTimedOut("b-0", "WORKER_LOST"), 1010.0)],
+            closed_attempts=[held],
+        )
+    )
+    assert store._con.execute(OPEN_ATTEMPTS).fetchone()[0] == 1
+    store.close()
+
+
+def test_attempts_live_on_their_scheduled_rows_until_they_close(store: SQLiteStore) -> None:
+    """Scheduled and handed out in one commit (a sequential step), handed out later (queued),
+    scheduled and closed in one commit: each open attempt is its TaskScheduled row's, with its
+    lease, and the commit of its closing event clears it."""
+    store.register()
+    run = run_record()
+    now = attempt("r-1", "a-0", started_at=1001.0, last_beat=1001.0)
+    later = attempt("r-1", "b-0")
+    at_once = attempt("r-1", "c-0")
+    store.commit(
+        Batch(
+            runs=[run],
+            events=[scheduled(now), scheduled(later), scheduled(at_once)],
+            attempts=[now, later, at_once],
+            started=[now],
+            closed_attempts=[at_once],
+        )
+    )
+    rows = store._con.execute(
+        "SELECT key, attempt_token, attempt_started_at, attempt_owner FROM events ORDER BY id"
+    ).fetchall()
+    assert rows == [
+        ("a-0", "r-1:a-0", 1001.0, store.owner_id),
+        ("b-0", "r-1:b-0", None, None),
+        ("c-0", None, None, None),
+    ]
+    later.started_at = later.last_beat = 1005.0
+    store.commit(
+        Batch(
+            events=[StoredEvent("r-1", TaskCompleted("a-0", "1"), 1006.0)],
+            started=[later],
+            closed_attempts=[now],
+        )
+    )
+    rows = store._con.execute(
+        "SELECT key, attempt_token, attempt_started_at FROM events "
+        "WHERE kind = 'TaskScheduled' ORDER BY id"
+    ).fetchall()
+    assert rows == [("a-0", None, None), ("b-0", "r-1:b-0", 1005.0), ("c-0", None, None)]
+    assert store.attempt_starts("r-1") == {"a-0": 1001.0}
+    other = SQLiteStore(store.path)  # another process: reads the rows, not this one's memory
+    other.register()
+    store.release()
+    [item] = other.adopt(lambda n, v: True)
+    assert [(a.token, a.started_at) for a in item.attempts] == [("r-1:b-0", 1005.0)]
+    other.commit(
+        Batch(
+            events=[StoredEvent("r-1", TaskTimedOut("b-0", "WORKER_LOST"), 1007.0)],
+            closed_attempts=[item.attempts[0]],
+        )
+    )
+    assert other._con.execute(OPEN_ATTEMPTS).fetchone()[0] == 0
+    other.close()
+
+
+def test_an_attempt_without_its_scheduled_event_is_refused(store: SQLiteStore) -> None:
+    lonely = attempt("r-1", "a-0")
+    with pytest.raises(StoreError, match="r-1:a-0 of run r-1: its TaskScheduled event is not"):
+        store.commit(Batch(runs=[run_record()], attempts=[lonely]))
+    assert store.run("r-1") is None
 
 
 def test_other_files_are_refused_with_the_reason(tmp_path: Path) -> None:

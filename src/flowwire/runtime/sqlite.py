@@ -23,6 +23,8 @@ times faster. See the schema in :mod:`flowwire.runtime.sqlite_schema`.
 from __future__ import annotations
 
 import contextlib
+import itertools
+import operator
 import os
 import sqlite3
 import threading
@@ -37,6 +39,7 @@ from flowwire.history import Event, TaskScheduled
 from flowwire.runtime import sqlite_inbox
 from flowwire.runtime.owners import Owner, this_process
 from flowwire.runtime.sqlite_schema import (
+    ATTEMPT_COLUMNS,
     EVENT_COLUMNS,
     SchemaProblem,
     event_from_row,
@@ -62,10 +65,33 @@ _RUN_COLUMNS = (
     "run_id, workflow_id, name, version, task_list, input, started_at, deadline, parent_run, "
     "parent_key, status, closed_at, result, reason, details, next_run_id"
 )
-_ATTEMPT_COLUMNS = (
-    "token, key, name, version, task_list, scheduled_at, heartbeat, schedule_to_close, "
-    "schedule_to_start, start_to_close, started_at, last_beat"
+# An event row: id, at, the event's columns, when the attempt it closes started, and (on a
+# TaskScheduled row whose attempt is open) the attempt's columns (schema version 4). A row
+# binds only its values that are not None (the others are NULL by default): the sqlite3 module
+# binds None through its adapters, several times slower than a number or a string.
+_ROW_COLUMNS = (*EVENT_COLUMNS.split(", "), "started", *ATTEMPT_COLUMNS.split(", "))
+_NONES = (None,) * len(_ROW_COLUMNS)
+_INSERTS: dict[tuple[bool, ...], str] = {}  # which of _ROW_COLUMNS a row has -> its INSERT
+
+
+def _insert_for(present: tuple[bool, ...]) -> str:
+    columns = ", ".join(itertools.compress(_ROW_COLUMNS, present))
+    marks = ", ".join("?" * (2 + sum(present)))
+    sql = _INSERTS[present] = f"INSERT INTO events (id, at, {columns}) VALUES ({marks})"
+    return sql
+
+
+_START_ATTEMPT = (
+    "UPDATE events SET attempt_started_at = ?, attempt_last_beat = ?, attempt_owner = ? "
+    "WHERE id = ?"
 )
+_CLEAR = ", ".join(f"{column} = NULL" for column in ATTEMPT_COLUMNS.split(", "))
+_CLOSE_ATTEMPT = f"UPDATE events SET {_CLEAR} WHERE id = ?"
+_CLOSE_RUN_ATTEMPTS = (
+    f"UPDATE events SET {_CLEAR} WHERE id BETWEEN ? AND ? AND attempt_token IS NOT NULL"
+)
+_is_not = operator.is_not
+_FIND_ATTEMPT = "SELECT id FROM events WHERE id BETWEEN ? AND ? AND attempt_token = ?"
 
 
 def _record(row: Sequence[Any]) -> RunRecord:
@@ -134,6 +160,8 @@ class SQLiteStore:
         self._lock = threading.RLock()
         self._numbers: dict[str, int] = {}  # run id -> run_no, for runs this store has seen
         self._next: dict[str, int] = {}  # run id -> the id of its next event
+        self._rows: dict[str, int] = {}  # open attempt's token -> its TaskScheduled row's id
+        self._placed: list[tuple[str, int | None]] = []  # the batch's changes to _rows
         self._fenced_at = float("-inf")
         self._con = self._connect(busy_timeout)
 
@@ -351,6 +379,7 @@ class SQLiteStore:
         """
         with self._lock:  # the hot path: no generator-based context managers
             con = self._con
+            placed = self._placed
             try:
                 con.execute("BEGIN IMMEDIATE")
                 try:
@@ -361,9 +390,18 @@ class SQLiteStore:
                         with contextlib.suppress(sqlite3.Error):
                             con.execute("ROLLBACK")
                     self._next.clear()  # event ids of the failed batch are free again
+                    placed.clear()
                     raise
             except (sqlite3.Error, SchemaProblem, UnicodeEncodeError) as exc:
                 raise self._error(f"commit {len(batch.events)} event(s)", exc) from exc
+            if placed:  # committed: where the batch's open attempts are (or that they closed)
+                rows = self._rows
+                for token, ident in placed:
+                    if ident is None:
+                        rows.pop(token, None)
+                    else:
+                        rows[token] = ident
+                placed.clear()
 
     def _write(self, batch: Batch) -> None:
         con = self._con
@@ -413,26 +451,13 @@ class SQLiteStore:
             assert cursor.lastrowid is not None
             numbers[run.run_id] = cursor.lastrowid
             self._next[run.run_id] = cursor.lastrowid << 32
+        attempts, closed = batch.attempts, batch.closed_attempts
         if batch.events:
-            following, rows = self._next, []
-            # when the worker started each attempt that closes now (on its closing event)
-            starts: dict[tuple[str, Any], float | None] = {
-                (a.run_id, a.key): a.started_at for a in batch.closed_attempts
-            }
-            for run_id, event, at in batch.events:
-                ident = following.get(run_id)
-                if ident is None:
-                    ident = self._next_event(run_id)
-                following[run_id] = ident + 1
-                started = starts.get((run_id, getattr(event, "key", None))) if starts else None
-                rows.append((ident, at, *event_row(event), started))
-            con.executemany(
-                f"INSERT INTO events (id, at, {EVENT_COLUMNS}, started) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
-        if batch.attempts or batch.started or batch.closed_attempts:
-            self._write_attempts(batch)
+            self._write_events(batch)
+        if batch.started or closed:
+            self._write_leases(batch)
+        elif attempts and not batch.events:
+            raise _unplaced(self.path, attempts[0])
         if batch.timers:
             con.executemany(
                 "INSERT OR REPLACE INTO timers (run, key, fire_at) VALUES (?, ?, ?)",
@@ -445,54 +470,99 @@ class SQLiteStore:
             )
         if closed_runs:
             gone = [(self._number(r.run_id),) for r in closed_runs]
-            con.executemany("DELETE FROM attempts WHERE run = ?", gone)
+            con.executemany(
+                _CLOSE_RUN_ATTEMPTS, [(n << 32, n << 32 | _SEQ) for (n,) in gone]
+            )  # the kernel closed them already (closed_attempts): this is a safety net
             con.executemany("DELETE FROM timers WHERE run = ?", gone)
         if batch.signals or batch.consumed or closed_runs:
             sqlite_inbox.write(con, batch, closed_runs, self.clock())
 
-    def _write_attempts(self, batch: Batch) -> None:
-        con, owner = self._con, self.owner_id
-        closed = {id(a) for a in batch.closed_attempts}
+    def _write_events(self, batch: Batch) -> None:
+        """Insert the batch's events; an attempt scheduled in it and still open goes on its
+        ``TaskScheduled`` row (with its lease when it was handed out in the same batch)."""
+        following, owner, placed = self._next, self.owner_id, self._placed
+        attempts, closed = batch.attempts, batch.closed_attempts
+        # open attempts scheduled now, by (run id, key): their TaskScheduled rows carry them
+        fresh: dict[tuple[str, str], AttemptRecord] | None = None
+        if attempts:
+            fresh = {(a.run_id, a.key): a for a in attempts}
+        # when the worker started each attempt that closes now (on its closing event)
+        starts: dict[tuple[str, Any], float | None] | None = None
+        if closed:
+            starts = {(a.run_id, a.key): a.started_at for a in closed}
+        closing = {id(a) for a in closed} if closed and attempts else ()
+        inserts: dict[str, list[tuple[Any, ...]]] = {}
+        for run_id, event, at in batch.events:
+            ident = following.get(run_id)
+            if ident is None:
+                ident = self._next_event(run_id)
+            following[run_id] = ident + 1
+            key = getattr(event, "key", None)
+            started = starts.get((run_id, key)) if starts else None
+            attempt = None
+            if fresh and type(event) is TaskScheduled:
+                attempt = fresh.pop((run_id, event.key), None)
+            if attempt is None or id(attempt) in closing:  # none, or scheduled and closed now
+                row: tuple[Any, ...] = (*event_row(event), started)
+            else:
+                row = (
+                    *event_row(event),
+                    started,
+                    attempt.token,
+                    attempt.task_list,
+                    attempt.scheduled_at,
+                    attempt.heartbeat,
+                    attempt.schedule_to_close,
+                    attempt.schedule_to_start,
+                    attempt.start_to_close,
+                    attempt.started_at,
+                    attempt.last_beat,
+                    None if attempt.started_at is None else owner,
+                )
+                placed.append((attempt.token, ident))
+            present = tuple(map(_is_not, row, _NONES))
+            sql = _INSERTS.get(present) or _insert_for(present)
+            values = (ident, at, *itertools.compress(row, present))
+            rows = inserts.get(sql)
+            if rows is None:
+                inserts[sql] = [values]
+            else:
+                rows.append(values)
+        if fresh:  # an attempt must come with its TaskScheduled event
+            raise _unplaced(self.path, next(iter(fresh.values())))
+        con = self._con
+        for sql, rows in inserts.items():
+            con.executemany(sql, rows)
+
+    def _write_leases(self, batch: Batch) -> None:
+        """Record the attempts handed out now that were scheduled before, and clear the rows of
+        the attempts that closed (their closing events are in the batch)."""
+        con, owner, placed = self._con, self.owner_id, self._placed
         new = {id(a) for a in batch.attempts}
-        rows = [
-            (
-                self._number(a.run_id),
-                None if a.started_at is None else owner,
-                a.token,
-                a.key,
-                a.name,
-                a.version,
-                a.task_list,
-                a.scheduled_at,
-                a.heartbeat,
-                a.schedule_to_close,
-                a.schedule_to_start,
-                a.start_to_close,
-                a.started_at,
-                a.last_beat,
-            )
-            for a in batch.attempts
-            if id(a) not in closed  # scheduled and closed in one batch: nothing to keep
-        ]
-        if rows:
-            con.executemany(
-                f"INSERT INTO attempts (run, owner, {_ATTEMPT_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
+        closing = {id(a) for a in batch.closed_attempts}
         started = [
-            (a.started_at, a.last_beat, owner, a.token)
+            (a.started_at, a.last_beat, owner, self._row_of(a))
             for a in batch.started
-            if id(a) not in new and id(a) not in closed
+            if id(a) not in new and id(a) not in closing
         ]
         if started:
-            con.executemany(
-                "UPDATE attempts SET started_at = ?, last_beat = ?, owner = ? WHERE token = ?",
-                started,
-            )
-        gone = [(a.token,) for a in batch.closed_attempts if id(a) not in new]
+            con.executemany(_START_ATTEMPT, started)
+        gone = []
+        for a in batch.closed_attempts:
+            if id(a) not in new:
+                gone.append((self._row_of(a),))
+                placed.append((a.token, None))
         if gone:
-            con.executemany("DELETE FROM attempts WHERE token = ?", gone)
+            con.executemany(_CLOSE_ATTEMPT, gone)
+
+    def _row_of(self, attempt: AttemptRecord) -> int | None:
+        """The id of the ``TaskScheduled`` row that holds open ``attempt`` (``None``: none)."""
+        ident = self._rows.get(attempt.token)
+        if ident is None:
+            low = self._number(attempt.run_id) << 32
+            row = self._con.execute(_FIND_ATTEMPT, (low, low | _SEQ, attempt.token)).fetchone()
+            ident = None if row is None else row[0]
+        return ident
 
     def _number(self, run_id: str) -> int:
         number = self._numbers.get(run_id)
@@ -665,14 +735,18 @@ class SQLiteStore:
         ).fetchall()
         self._next.pop(run_id, None)  # read from the file at the next commit
         history = [event_from_row(*row[1:]) for row in rows]
-        inputs = {e.key: e.input or "" for e in history if type(e) is TaskScheduled}
-        attempts = [
-            AttemptRecord(row[0], run_id, row[1], row[2], row[3], inputs.get(row[1], ""), *row[4:])
-            for row in con.execute(
-                f"SELECT {_ATTEMPT_COLUMNS} FROM attempts WHERE run = ? ORDER BY scheduled_at",
-                (number,),
+        attempts = []
+        for row in con.execute(
+            f"SELECT id, key, name, version, payload, {ATTEMPT_COLUMNS} FROM events "
+            "WHERE id BETWEEN ? AND ? AND attempt_token IS NOT NULL "
+            "ORDER BY attempt_scheduled_at, id",
+            (number << 32, number << 32 | _SEQ),
+        ):
+            ident, key, name, version, payload, token, *fields, _owner = row
+            attempts.append(
+                AttemptRecord(token, run_id, key, name, version, payload or "", *fields)
             )
-        ]
+            self._rows[token] = ident
         timers = [
             TimerRecord(run_id, key, fire_at)
             for key, fire_at in con.execute(
@@ -708,6 +782,7 @@ class SQLiteStore:
             con.executemany("DELETE FROM runs WHERE run_no = ?", numbers)
         self._numbers.clear()
         self._next.clear()
+        self._rows.clear()
         return len(numbers)
 
     def vacuum(self) -> None:
@@ -728,6 +803,14 @@ class SQLiteStore:
 
     def __repr__(self) -> str:
         return f"SQLiteStore({self.path!r}, synchronous={self.synchronous!r})"
+
+
+def _unplaced(path: str, attempt: AttemptRecord) -> StoreError:
+    return StoreError(
+        f"{path}: cannot commit attempt {attempt.token} of run {attempt.run_id}: its "
+        "TaskScheduled event is not in the same batch (a kernel bug; nothing was written)",
+        path=path,
+    )
 
 
 def _families(

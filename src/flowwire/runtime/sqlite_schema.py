@@ -19,10 +19,11 @@ in ``reason``; a ``TaskScheduled`` event's ``kind`` of task and the ``options`` 
 scheduled with, as JSON, in ``task_kind`` and ``options`` (a ``TimerStarted`` event's duration
 there too, ``{"seconds": N}``); on an attempt's closing event, when
 its worker started it, in ``started``; the view ``history`` shows them with their run ids),
-``attempts`` (open activity attempts: the task queue; ``started_at`` and ``owner`` are the
-lease of the worker that holds one; an attempt's input is its ``TaskScheduled`` event's, not
-copied), ``timers`` (pending timers: a run's timer by key with its fire time), ``owners`` (the
-kernels writing to the file, see :mod:`flowwire.runtime.owners`).
+``attempts`` (versions 1 to 3: open activity attempts, the task queue; ``started_at`` and
+``owner`` are the lease of the worker that holds one; an attempt's input is its
+``TaskScheduled`` event's, not copied), ``timers`` (pending timers: a run's timer by key with
+its fire time), ``owners`` (the kernels writing to the file, see
+:mod:`flowwire.runtime.owners`).
 
 Version 2 adds ``inbox``: external inputs waiting for the kernel that holds an execution, one
 row each (``id`` in arrival order, ``workflow_id`` of the execution, ``kind`` of input, its
@@ -40,6 +41,18 @@ Version 3 stores the cancellation events (``WorkflowCancelRequested``: its cause
 ``reason``; ``TaskCancelRequested``: ``key``), which a version-2 reader would not know; the
 tables are those of version 2 (the inbox's ``'cancel'`` rows carry no name or payload), so
 the migration only records the version.
+
+Version 4 keeps an open activity attempt on its ``TaskScheduled`` event row instead of a row of
+its own in ``attempts`` (dropped): ``attempt_token`` (set while the attempt is open: the task
+queue is the rows where it is not null), its task list and timeouts (``attempt_task_list``,
+``attempt_heartbeat``, ``attempt_schedule_to_close``, ``attempt_schedule_to_start``,
+``attempt_start_to_close``), when it was scheduled (``attempt_scheduled_at``) and its lease
+(``attempt_started_at``, ``attempt_last_beat``, ``attempt_owner``: the worker holding it). The
+commit that closes the attempt (its closing event) sets them all back to null in the same
+transaction. So a sequential step (an activity's completion and the next one scheduled and
+handed out) inserts two rows and updates one, all in the run's range of ``events``, usually one
+database page, where version 3 also inserted and deleted ``attempts`` rows. The migration adds
+the columns, copies each open attempt onto its ``TaskScheduled`` row and drops ``attempts``.
 """
 
 from __future__ import annotations
@@ -72,6 +85,7 @@ from flowwire.history import (
 
 __all__ = [
     "APPLICATION_ID",
+    "ATTEMPT_COLUMNS",
     "EVENT_COLUMNS",
     "MIGRATIONS",
     "SCHEMA",
@@ -83,7 +97,7 @@ __all__ = [
 ]
 
 SCHEMA = "flowwire-sqlite"
-VERSION = 3
+VERSION = 4
 APPLICATION_ID = 0x46574C57
 
 _V1 = """
@@ -132,9 +146,50 @@ CREATE TABLE inbox (
 CREATE INDEX inbox_workflow_id ON inbox (workflow_id);
 """
 
+ATTEMPT_COLUMNS = (
+    "attempt_token, attempt_task_list, attempt_scheduled_at, attempt_heartbeat, "
+    "attempt_schedule_to_close, attempt_schedule_to_start, attempt_start_to_close, "
+    "attempt_started_at, attempt_last_beat, attempt_owner"
+)
+"""The columns of ``events`` that hold an open attempt on its ``TaskScheduled`` row (version
+4), in the order of :class:`~flowwire.runtime.store.AttemptRecord`'s fields (``token``,
+``task_list``, ``scheduled_at``, the four timeouts, ``started_at``, ``last_beat``), then the
+owner holding it."""
+
+_ATTEMPT_TYPES = (
+    "TEXT",
+    "TEXT",
+    "REAL",
+    "INTEGER",
+    "INTEGER",
+    "INTEGER",
+    "INTEGER",
+    "REAL",
+    "REAL",
+    "TEXT",
+)
+
+_V4 = [
+    f"ALTER TABLE events ADD COLUMN {name} {kind}"
+    for name, kind in zip(ATTEMPT_COLUMNS.split(", "), _ATTEMPT_TYPES, strict=True)
+] + [
+    # each open attempt onto its TaskScheduled row (the run's range of ids, the same key)
+    f"UPDATE events SET ({ATTEMPT_COLUMNS}) = (SELECT a.token, a.task_list, a.scheduled_at, "
+    "a.heartbeat, a.schedule_to_close, a.schedule_to_start, a.start_to_close, "
+    "a.started_at, a.last_beat, a.owner FROM attempts AS a "
+    "WHERE a.run = events.id >> 32 AND a.key = events.key) "
+    "WHERE kind = 'TaskScheduled' AND EXISTS (SELECT 1 FROM attempts AS a "
+    "WHERE a.run = events.id >> 32 AND a.key = events.key)",
+    "DROP TABLE attempts",
+]
+
 #: ``MIGRATIONS[v]`` turns a version-``v`` file into version ``v + 1`` (statements run in the
 #: open transaction).
-MIGRATIONS: dict[int, list[str]] = {1: [s.strip() for s in _V2.split(";") if s.strip()], 2: []}
+MIGRATIONS: dict[int, list[str]] = {
+    1: [s.strip() for s in _V2.split(";") if s.strip()],
+    2: [],
+    3: _V4,
+}
 
 
 class SchemaProblem(Exception):
@@ -157,7 +212,7 @@ def prepare(con: sqlite3.Connection, *, create: bool) -> int:
     if not tables:
         if not create:
             raise SchemaProblem("it has no flowwire tables (no engine has written to it yet)")
-        for statement in _statements(_V1) + _statements(_V2):
+        for statement in _statements(_V1) + _statements(_V2) + _V4:
             con.execute(statement)
         con.executemany(
             "INSERT INTO flowwire_meta (key, value) VALUES (?, ?)",
