@@ -16,7 +16,10 @@ Every job runs on a fresh SQLite file each round; rounds are interleaved and med
 
 DBOS runs in a subprocess per round (``peers/dbos_engine.py``) and is skipped with a note when
 it is not installed (``pip install dbos==3.4.0``; never a dependency of flowwire); raw
-``sqlite3`` is ``peers/raw_sqlite3.py``. Run by ``python bench/run.py --only durable``.
+``sqlite3`` is ``peers/raw_sqlite3.py``. Run by ``python bench/run.py --only durable``. DBOS
+pulls in SQLAlchemy and psycopg; to keep them out of the environment that runs flowwire,
+install it in a virtual environment of its own and name that environment's Python in
+``FLOWWIRE_BENCH_DBOS_PYTHON`` (its rounds then run there, interleaved with the others).
 """
 
 from __future__ import annotations
@@ -39,8 +42,8 @@ from typing import Any
 
 from engine_tasks import FanOut, Sequential
 from peers import raw_sqlite3
+from summary_table import print_summaries
 
-from flowwire.benchmark.report import need
 from flowwire.engines.local import LocalEngine
 
 HERE = Path(__file__).resolve().parent
@@ -76,9 +79,14 @@ def _flowwire(workflow: Any, n: int, synchronous: str, path: Path) -> None:
     assert result == expected, result
 
 
+def _dbos_python() -> str:
+    """The Python that runs the DBOS peer: ``$FLOWWIRE_BENCH_DBOS_PYTHON``, else this one."""
+    return os.environ.get("FLOWWIRE_BENCH_DBOS_PYTHON") or sys.executable
+
+
 def _dbos(mode: str, n: int, path: Path) -> float:
     done = subprocess.run(
-        [sys.executable, str(HERE / "peers" / "dbos_engine.py"), str(path), mode, str(n)],
+        [_dbos_python(), str(HERE / "peers" / "dbos_engine.py"), str(path), mode, str(n)],
         capture_output=True,
         text=True,
         timeout=600,
@@ -91,12 +99,21 @@ def _dbos(mode: str, n: int, path: Path) -> float:
 
 
 def dbos_version() -> str | None:
-    """The installed DBOS version, or ``None``."""
-    if importlib.util.find_spec("dbos") is None:
-        return None
-    from importlib.metadata import version
+    """The DBOS version installed for the peer's Python (:func:`_dbos_python`), or ``None``."""
+    python = _dbos_python()
+    if python == sys.executable:
+        if importlib.util.find_spec("dbos") is None:
+            return None
+        from importlib.metadata import version
 
-    return version("dbos")
+        return version("dbos")
+    asked = subprocess.run(
+        [python, "-c", "import importlib.metadata as m; print(m.version('dbos'))"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return asked.stdout.strip() or None if asked.returncode == 0 else None
 
 
 def recovery(steps: int = 1000) -> dict[str, Any]:
@@ -243,16 +260,10 @@ def run_durable_bench(
 
 def render_durable(console: Any, figures: dict[str, Any]) -> None:
     peer = f", DBOS {figures['dbos']}" if figures.get("dbos") else ""
-    table = need("rich.table").Table(
-        title=f"durable local engine (SQLite{peer}; medians of {figures['rounds']} interleaved "
-        "rounds, a fresh file each)",
-        title_justify="left",
+    title = (
+        f"durable local engine (SQLite{peer}; medians of {figures['rounds']} interleaved "
+        "rounds, a fresh file each)"
     )
-    table.add_column("measure")
-    table.add_column("value", justify="right")
-    for name, value in figures.items():
-        if isinstance(value, dict) and "summary" in value:
-            table.add_row(name, value["summary"])
-    console.print(table)
+    print_summaries(console, title, figures)
     if figures.get("note"):
         console.print(figures["note"])

@@ -21,8 +21,8 @@ from typing import Any
 from engine_tasks import FanOut, Sequential
 from local_engine import render_engine, run_engine_bench, time_run
 from peers import flowy_engine, thread_pool
+from summary_table import print_summaries
 
-from flowwire.benchmark.report import need
 from flowwire.engines.local import LocalEngine
 
 #: Steps of the sequential workflow flowy runs (quick: 100).
@@ -134,17 +134,11 @@ def compare_with_thread_pool(quick: bool, *, smoke: bool = False) -> dict[str, A
 
 
 def render_pool(console: Any, figures: dict[str, Any]) -> None:
-    table = need("rich.table").Table(
-        title=f"local engine vs a bare ThreadPoolExecutor (medians of {figures['repeats']} "
-        "interleaved rounds)",
-        title_justify="left",
+    title = (
+        f"local engine vs a bare ThreadPoolExecutor (medians of {figures['repeats']} "
+        "interleaved rounds)"
     )
-    table.add_column("measure")
-    table.add_column("value", justify="right")
-    for name, value in figures.items():
-        if isinstance(value, dict) and "summary" in value:
-            table.add_row(name, value["summary"])
-    console.print(table)
+    print_summaries(console, title, figures)
 
 
 def run(quick: bool, *, smoke: bool = False, flowy: bool = True) -> dict[str, Any]:

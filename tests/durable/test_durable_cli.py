@@ -15,20 +15,14 @@ import time
 from pathlib import Path
 
 import pytest
+from _durable_processes import env as _env
+from _durable_processes import run_command as _flowwire
 
 from flowwire.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 PAGE = ROOT / "docs" / "durable-engine.md"
-
-
-def _env(tmp_path: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env["FLOWWIRE_TEST_DIR"] = str(tmp_path)
-    env["FLOWWIRE_EXAMPLE_LOG"] = str(tmp_path / "steps.log")
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(HERE), env.get("PYTHONPATH", "")])
-    return env
 
 
 def _command(line: str) -> list[str]:
@@ -84,17 +78,6 @@ def test_the_documented_kill_9_and_resume_flow(tmp_path: Path) -> None:
     assert sorted(set(steps)) == list(range(1, 11))
     assert all(steps.count(n) == 1 for n in committed)  # committed: never run again
     assert len(steps) <= 11  # at most the step in flight ran twice
-
-
-def _flowwire(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "flowwire", *args],
-        cwd=tmp_path,
-        env=_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_start_worker_executions_history_prune_and_backup(tmp_path: Path) -> None:

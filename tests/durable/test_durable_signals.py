@@ -5,17 +5,15 @@ execution run in this process, the inbox table, and the schema migration from ve
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _durable_processes import kill, read_history, run_command, start_worker, until
 
 from examples.approval import Approval
 from flowwire import LocalEngine, UnknownExecutionError
@@ -23,72 +21,19 @@ from flowwire.history import SignalReceived, TimerFired, TimerStarted
 from flowwire.runtime.sqlite import SQLiteStore
 from flowwire.runtime.sqlite_schema import _V1, VERSION
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
-    return env
-
-
-def _flowwire(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "flowwire", *args],
-        cwd=tmp_path,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-def _worker(tmp_path: Path, db: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "flowwire", "worker", "--db", db, "examples.approval"],
-        cwd=tmp_path,
-        env=_env(),
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def _history(db: str, workflow_id: str) -> list[Any]:
-    if not os.path.exists(db):
-        return []
-    store = SQLiteStore(db, readonly=True)
-    try:
-        found = store.find(workflow_id)
-        return [] if found is None else list(store.history(found.run_id))
-    finally:
-        store.close()
-
-
-def _until(what: str, ready: Any, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not ready():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-
-
-def _kill(worker: subprocess.Popen[str]) -> None:
-    os.kill(worker.pid, signal.SIGKILL)
-    worker.wait(timeout=30)
-    assert worker.returncode == -signal.SIGKILL
-
 
 def test_approval_across_a_killed_worker_then_the_signal(tmp_path: Path) -> None:
     db = str(tmp_path / "flow.db")
-    started = _flowwire(
+    started = run_command(
         tmp_path, "start", "--db", db, "examples.approval:Approval", "order 17", "ops",
         "--id", "order-17",
     )  # fmt: skip
     assert started.returncode == 0, started.stderr
-    worker = _worker(tmp_path, db)
+    worker = start_worker(tmp_path, db, "examples.approval")
     try:
-        _until("the 48-hour timer", lambda: TimerStarted("timer.0") in _history(db, "order-17"))
+        until("the 48-hour timer", lambda: TimerStarted("timer.0") in read_history(db, "order-17"))
     finally:
-        _kill(worker)  # kill -9 while the execution waits for the approval
+        kill(worker)  # kill -9 while the execution waits for the approval
     con = sqlite3.connect(db)
     [(fire_at, started_at)] = con.execute(
         "SELECT timers.fire_at, runs.started_at FROM timers JOIN runs ON timers.run = runs.run_no"
@@ -96,7 +41,7 @@ def test_approval_across_a_killed_worker_then_the_signal(tmp_path: Path) -> None
     con.close()
     assert 48 * 3600 <= fire_at - started_at < 48 * 3600 + 60  # the deadline is in the file
     # the signal goes to the file's inbox while no worker runs: it waits there
-    sent = _flowwire(tmp_path, "signal", "--db", db, "order-17", "approval", "true")
+    sent = run_command(tmp_path, "signal", "--db", db, "order-17", "approval", "true")
     assert sent.returncode == 0, sent.stderr
     assert sent.stderr.strip() == f"flowwire signal: sent 'approval' to order-17 in {db}"
     con = sqlite3.connect(db)
@@ -104,20 +49,22 @@ def test_approval_across_a_killed_worker_then_the_signal(tmp_path: Path) -> None
         ("order-17", "signal", "approval", "true")
     ]
     con.close()
-    worker = _worker(tmp_path, db)  # a new worker takes the execution over
+    worker = start_worker(
+        tmp_path, db, "examples.approval"
+    )  # a new worker takes the execution over
     try:
         result = LocalEngine(db=db).result(Approval, "order-17", timeout=60)
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=60)
     assert result == "approved order 17 (notified: ops)"
-    history = _history(db, "order-17")
+    history = read_history(db, "order-17")
     assert SignalReceived("approval", "true") in history
     assert TimerFired("timer.0") not in history
     con = sqlite3.connect(db)
     assert con.execute("SELECT count(*) FROM inbox").fetchone() == (0,)  # delivered once
     con.close()
-    closed = _flowwire(tmp_path, "signal", "--db", db, "order-17", "approval", "false")
+    closed = run_command(tmp_path, "signal", "--db", db, "order-17", "approval", "false")
     assert closed.returncode == 1
     assert "UnknownExecutionError: no open execution has the workflow id 'order-17'" in (
         closed.stderr
@@ -126,7 +73,7 @@ def test_approval_across_a_killed_worker_then_the_signal(tmp_path: Path) -> None
 
 def test_a_timer_that_fell_due_while_no_worker_ran_fires_at_once(tmp_path: Path) -> None:
     db = str(tmp_path / "flow.db")
-    started = _flowwire(
+    started = run_command(
         tmp_path,
         "start",
         "--db",
@@ -139,13 +86,13 @@ def test_a_timer_that_fell_due_while_no_worker_ran_fires_at_once(tmp_path: Path)
         "order-18",
     )  # fmt: skip  (0.0005 hours: a 2-second timer)
     assert started.returncode == 0, started.stderr
-    worker = _worker(tmp_path, db)
+    worker = start_worker(tmp_path, db, "examples.approval")
     try:
-        _until("the timer", lambda: TimerStarted("timer.0") in _history(db, "order-18"))
+        until("the timer", lambda: TimerStarted("timer.0") in read_history(db, "order-18"))
     finally:
-        _kill(worker)
+        kill(worker)
     time.sleep(2.5)  # the deadline passes while nobody runs the execution
-    worker = _worker(tmp_path, db)
+    worker = start_worker(tmp_path, db, "examples.approval")
     try:
         result = LocalEngine(db=db).result(Approval, "order-18", timeout=60)
     finally:
@@ -167,7 +114,7 @@ def test_signal_an_execution_running_in_this_process(tmp_path: Path) -> None:
     )
     runner.start()
     try:
-        _until("the timer", lambda: TimerStarted("timer.0") in _history(str(db), "order-19"))
+        until("the timer", lambda: TimerStarted("timer.0") in read_history(str(db), "order-19"))
         LocalEngine(db=db).signal("order-19", "approval", False)  # another engine, same file
     finally:
         runner.join(60)
@@ -180,13 +127,13 @@ def test_signal_errors(tmp_path: Path) -> None:
     SQLiteStore(db).close()
     with pytest.raises(UnknownExecutionError, match="'nobody'"):
         engine.signal("nobody", "approval", True)
-    missing = _flowwire(tmp_path, "signal", "--db", str(db), "nobody", "approval")
+    missing = run_command(tmp_path, "signal", "--db", str(db), "nobody", "approval")
     assert missing.returncode == 1
     assert "UnknownExecutionError" in missing.stderr
-    bad = _flowwire(tmp_path, "signal", "--db", str(db), "nobody", "a|b")
+    bad = run_command(tmp_path, "signal", "--db", str(db), "nobody", "a|b")
     assert bad.returncode == 2
     assert "signal name 'a|b' contains '|'" in bad.stderr
-    broken = _flowwire(tmp_path, "signal", "--db", str(db), "nobody", "x", "[1,")
+    broken = run_command(tmp_path, "signal", "--db", str(db), "nobody", "x", "[1,")
     assert broken.returncode == 2
     assert "VALUE" in broken.stderr
 
