@@ -146,12 +146,12 @@ def test_start_worker_executions_history_prune_and_backup(tmp_path: Path) -> Non
         lines[3],
     ]
     assert re.fullmatch(
-        r" +2  \+ +\d\.\d{3}s  TaskScheduled  step-0-0  activity "
+        r" +2  \+ +\d+\.\d{3}s  TaskScheduled  step-0-0  activity "
         r"'tests\.durable\.step' v1",
         lines[3],
     )
     assert lines[4] == '                  input: {"args": [0, "s0"], "kwargs": {}}'
-    assert re.fullmatch(r" +6  \+ +\d\.\d{3}s  WorkflowCompleted", lines[-2])
+    assert re.fullmatch(r" +6  \+ +\d+\.\d{3}s  WorkflowCompleted", lines[-2])
     assert lines[-1] == "                  result: 2"
 
     document = json.loads(_flowwire(tmp_path, "history", "--db", db, "c", "--json").stdout)
