@@ -9,7 +9,10 @@
 
 Keys come from a JSON keyring in an environment variable (``--keyring-env NAME``, default
 ``FLOWWIRE_KEYRING`` when it is set) or a file (``--keyring-file PATH``), never from the
-command line. Offloaded payloads are read from the stores given with ``--store`` (a local
+command line. With a keyring, unencrypted payloads are read too: this is an operator's tool,
+not a worker, so it does not require encryption (``require_encryption=False``) as a transport
+with an ``aesgcm`` stage does; each payload's stages are printed, so one without ``aesgcm``
+shows as such. Offloaded payloads are read from the stores given with ``--store`` (a local
 directory, ``NAME=DIR``, or ``s3://bucket/prefix/``) and from the local engine's default
 offload directory when it exists. ``--type module:Class`` rebuilds typed values (a task
 class's ``run`` signature and return type, or any annotation class). ``--json`` prints one
@@ -207,7 +210,9 @@ def add_decode_command(subparsers: Any) -> argparse.ArgumentParser:
         description=__doc__.split("\n\n")[0].split(": ", 1)[1],
         epilog=(
             "Values are printed as JSON; NaN, infinities, bytes and big integers as "
-            'escape objects such as {"$float": "nan"} (see the command-line docs page).'
+            'escape objects such as {"$float": "nan"} (see the command-line docs page). '
+            "With a keyring, unencrypted payloads are read too (unlike a transport with an "
+            "aesgcm stage, which refuses them): the stages printed show which were encrypted."
         ),
     )
     parser.add_argument(

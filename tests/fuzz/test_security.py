@@ -122,11 +122,17 @@ def test_zstd_size_before_the_ciphertext_is_authenticated() -> None:
         transport.deserialize_result(forged)
 
 
-def test_an_encrypting_reader_reads_unencrypted_payloads() -> None:
-    """Stated on the security page: encryption is not required of what a reader accepts."""
+def test_an_encrypting_reader_refuses_unencrypted_payloads() -> None:
+    """Stated on the security page: a transport with AESGCM requires it of what it reads,
+    unless require_encryption=False (the migration switch)."""
     reader = CodecTransport(get_codec("msgpack"), stages=[AESGCM(KEYRING)])
     plain = CodecTransport(get_codec("msgpack")).serialize_result({"amount": 10**6})
-    assert reader.deserialize_result(plain) == {"amount": 10**6}
+    with pytest.raises(DecodeError, match="result payload is not encrypted"):
+        reader.deserialize_result(plain)
+    migrating = CodecTransport(
+        get_codec("msgpack"), stages=[AESGCM(KEYRING)], require_encryption=False
+    )
+    assert migrating.deserialize_result(plain) == {"amount": 10**6}
 
 
 @needs("zstd")

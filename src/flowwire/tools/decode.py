@@ -157,7 +157,9 @@ def reader_transport(
 ) -> CodecTransport:
     """A transport that reads payloads of ``codec`` with the given keyring (an
     :class:`~flowwire.transport.stages.Keyring`) and offload stores. Without them, a payload
-    that needs them is refused naming the key id or store, as any transport refuses it.
+    that needs them is refused naming the key id or store, as any transport refuses it. With
+    a keyring it reads unencrypted payloads too (``require_encryption=False``): an operator
+    inspects whatever a history holds, and sees from the stages reported which were encrypted.
 
     Raises:
         UnknownTransportError: ``codec`` is not registered.
@@ -172,7 +174,11 @@ def reader_transport(
     if stores:
         stages.append(Offload(stores[0], also_read=stores[1:]))
     return CodecTransport(
-        registry.get_codec(codec), stages=stages, accept={codec}, max_payload_chars=None
+        registry.get_codec(codec),
+        stages=stages,
+        accept={codec},
+        max_payload_chars=None,
+        require_encryption=False,
     )
 
 

@@ -184,6 +184,15 @@ class CodecTransport:
         decoders: where a payload's codec other than ``codec``, and a stage to undo that this
             transport did not configure, are found (:class:`~flowwire.transport.Decoders`);
             default ``flowwire.transport.registry.DECODERS``, everything registered.
+        require_encryption: whether every payload read must have gone through this
+            transport's encrypting stages (those whose ``redacts`` trait is true, such as
+            ``aesgcm``). ``None`` (the default): true exactly when such a stage is configured,
+            so that whoever can write a history cannot hand an encrypting reader a plain
+            value. A payload without the stage is then refused with :class:`DecodeError`
+            naming the stage, whatever it is (arguments, result, restart arguments, error
+            details). ``False`` is the migration switch: both encrypted and plain payloads are
+            read, for histories written before encryption was enabled; set it back once they
+            are gone. ``True`` without an encrypting stage is a :class:`ConfigurationError`.
     """
 
     def __init__(
@@ -199,6 +208,7 @@ class CodecTransport:
         armor: str = "base64",
         unknown_fields: str = "refuse",
         decoders: Decoders | None = None,
+        require_encryption: bool | None = None,
     ) -> None:
         codec_name = getattr(codec, "name", None)
         if not isinstance(codec_name, str) or not envelope.valid_name(codec_name):
@@ -224,10 +234,21 @@ class CodecTransport:
                 f"max_decoded_bytes must be an int >= 0, got {max_decoded_bytes!r}"
             )
         self.max_decoded_bytes = max_decoded_bytes
+        if require_encryption not in (None, True, False):
+            raise ConfigurationError(
+                f"require_encryption must be None, True or False, got {require_encryption!r}"
+            )
+        self._require_encryption = require_encryption
         self._context = TransportContext()
         self._configure_stages(
             tuple(registry.get_stage(s) if isinstance(s, str) else s for s in stages)
         )
+        if require_encryption and not self._encrypting:
+            configured = ", ".join(repr(s.name) for s in self.stages) or "none"
+            raise ConfigurationError(
+                "require_encryption=True needs an encrypting stage (one whose 'redacts' trait "
+                f"is true, such as AESGCM) among the stages; configured: {configured}"
+            )
         self.name = name or "+".join([codec.name, *(s.name for s in self.stages)])
         self._codecs: dict[str, Codec] = {codec.name: codec}
         self._arguments: dict[str, ArgumentsCodec | None] = {
@@ -250,6 +271,11 @@ class CodecTransport:
         self._text: TextCodec | None = text  # type: ignore[assignment]
         self._stage_by_name = {s.name: s for s in stages}
         self._redacts = any(getattr(s, "redacts", False) for s in stages)
+        #: the names of the encrypting stages every payload read must carry (see
+        #: require_encryption); empty when nothing is required
+        self._encrypting = tuple(s.name for s in stages if getattr(s, "redacts", False))
+        required = self._require_encryption is not False and bool(self._encrypting)
+        self._required = self._encrypting if required else ()
         self._contexts: dict[tuple[str, tuple[tuple[str, int], ...]], StageContext] = {}
         # A binary codec without stages takes a shorter path (same bytes, same errors).
         self._direct = not stages and self._text is None
@@ -260,6 +286,12 @@ class CodecTransport:
     def __repr__(self) -> str:
         stages = ", ".join(repr(s) for s in self.stages)
         return f"{type(self).__name__}(codec={self.codec.name!r}, stages=[{stages}])"
+
+    @property
+    def require_encryption(self) -> bool:
+        """Whether payloads read must carry this transport's encrypting stages (the option's
+        effective value: ``None`` resolved)."""
+        return bool(self._required)
 
     @property
     def context(self) -> TransportContext:
@@ -504,6 +536,8 @@ class CodecTransport:
             if result is not None:
                 body, params = result
                 applied.append((stage.name, params))
+        if self._required:
+            self._check_encrypted([name for name, _ in applied], what, writing=True)
         if applied:
             text = envelope.armor(envelope.pack(codec_name, applied, body), armor)
         else:  # every stage skipped this payload (below thresholds): the bare header
@@ -558,21 +592,50 @@ class CodecTransport:
         if first == envelope.ARMOR_PREFIX or first == envelope.LATIN1_PREFIX:
             data = envelope.dearmor(payload)
             if data.startswith(self._bare_header) and self.codec.name in self.accept:
+                if self._required:
+                    self._check_encrypted((), what)
                 return self.codec, data[len(self._bare_header) :]
             env = envelope.unpack(data)
+            stages = env.stages
+            if self._required:
+                self._check_encrypted([name for name, _ in stages], what)
             codec = self._codec(env.codec)
             body = env.body
-            stages = env.stages
             for i in range(len(stages) - 1, -1, -1):
                 name, params = stages[i]
                 header = envelope.pack(env.codec, stages[:i], b"")  # what came before it
                 body = self._undo_stage(name, params, body, what, header)
             return codec, body
         if first in envelope.JSON_START:
+            if self._required:
+                self._check_encrypted((), what, form="plain JSON text")
             return self._codec("json"), payload
         raise DecodeError(
             f"{what} payload starts with {first!r}: neither '~' nor 'F' (an armored envelope) "
             "nor the start of a JSON text"
+        )
+
+    def _check_encrypted(
+        self, names: Sequence[str], what: str, *, form: str = "", writing: bool = False
+    ) -> None:
+        """Raise unless every required encrypting stage is among the stage ``names`` of a
+        payload (read, or being written when ``writing``)."""
+        missing = [name for name in self._required if name not in names]
+        if not missing:
+            return
+        need = " and ".join(repr(n) for n in missing)
+        carries = f"only {', '.join(repr(n) for n in names)}" if names else "no stage"
+        if writing:  # an encrypting stage skipped the payload: its own reader would refuse it
+            raise EncodeError(
+                f"{what} payload would not be encrypted: stage {need} skipped it, and this "
+                f"transport ({self.name}) requires encryption (the payload carries {carries})"
+            )
+        raise DecodeError(
+            f"{what} payload is not encrypted: this transport ({self.name}) requires stage "
+            f"{need}, and the payload ({form or 'an envelope'}) carries {carries}. A payload "
+            "without encryption is refused so that whoever can write a history cannot bypass "
+            "it; to read payloads written before encryption was enabled, configure "
+            "require_encryption=False (a migration switch)"
         )
 
     def _decode_body(self, codec: Codec, body: bytes | str) -> Any:
