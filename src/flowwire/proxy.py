@@ -372,9 +372,10 @@ class BoundProxy(Generic[P, R]):
         self._owner = owner
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
-        # A TaskResult that stands for the value: typed as the value, as code uses it.
-        result: Any = self._call(self._spec, args, kwargs)
-        return typing.cast(R, result)
+        # A TaskResult that stands for the value: typed as the value, as code uses it (an
+        # annotation, not typing.cast, which would be a function call per task).
+        result: R = self._call(self._spec, args, kwargs)
+        return result
 
     def options(self, **options: Any) -> BoundProxy[P, R]:
         """This proxy with ``options`` overriding its own for the calls made through the

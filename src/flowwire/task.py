@@ -447,7 +447,7 @@ def run_activity(
         result = retry_writes(
             lambda: instance._serialize_result(value), keep_going=instance.heartbeat
         )
-        return ActivityOutcome("completed", result=result)
+        return ActivityOutcome("completed", result)
     except SuspendTask:
         return ActivityOutcome("suspended")
     except Exception as exc:
