@@ -637,14 +637,20 @@ def proxy_targets(workflow: type) -> list[type]:
     skipped. Engines register these so a workflow's own classes need no explicit listing."""
     found: dict[int, type] = {}
     todo = [workflow]
+    kinds = (ActivityProxy, WorkflowProxy)  # (a tuple: ``A | B`` would be built per value)
     while todo:
         cls = todo.pop()
         for klass in cls.__mro__:
+            if klass in _NO_PROXIES:  # flowwire's base classes (and object) hold none
+                continue
             for value in vars(klass).values():
-                if not isinstance(value, ActivityProxy | WorkflowProxy):
+                if not isinstance(value, kinds):
                     continue
                 target = value._core._target
                 if isinstance(target, type) and id(target) not in found:
                     found[id(target)] = target
                     todo.append(target)
     return list(found.values())
+
+
+_NO_PROXIES = frozenset((*Workflow.__mro__, *Activity.__mro__))
