@@ -51,9 +51,9 @@ def check_structure(data: bytes, max_depth: int = MAX_DEPTH) -> None:
     so it costs time in proportion to the number of items and no memory beyond the open
     containers. A count of array items, map entries or string bytes is checked against the
     bytes that remain before anything is allocated for it: a five-byte input cannot make the
-    decoder reserve gigabytes. Depth counts enclosing containers, as ``lower_fully`` does on
-    encode: the top-level item is at depth 0, the items of a top-level array at depth 1, and
-    no item may be deeper than ``max_depth``.
+    decoder reserve gigabytes. Depth counts nested containers, as ``lower_fully`` and the
+    built-in codecs do: ``max_depth`` arrays and maps may nest, one more is refused (the
+    top-level item is at depth 0, and a container may start at depth ``max_depth - 1`` at most).
 
     Raises:
         DecodeError: naming the problem and the byte offset where it was found.
@@ -69,8 +69,6 @@ def check_structure(data: bytes, max_depth: int = MAX_DEPTH) -> None:
             if stack:
                 stack[-1][0] -= 1
             continue
-        if len(stack) > max_depth + 1:  # the root frame is depth 0
-            raise DecodeError(f"CBOR nesting deeper than max_depth={max_depth} at byte {pos}")
         is_key = frame[1] and frame[0] % 2 == 0
         start = pos
         major, argument, pos = _header(data, pos, end)
@@ -95,6 +93,8 @@ def check_structure(data: bytes, max_depth: int = MAX_DEPTH) -> None:
                     f"CBOR {'array' if major == 4 else 'map'} at byte {start} declares "
                     f"{argument} items, only {end - pos} bytes remain"
                 )
+            if len(stack) > max_depth:  # this container is at depth len(stack) - 1
+                raise DecodeError(f"CBOR nesting deeper than max_depth={max_depth} at byte {start}")
             stack.append([slots, major == 5, set() if major == 5 else None])
             continue  # the container counts as done when its frame is popped
         elif major == 6:

@@ -105,9 +105,9 @@ def test_max_depth_is_the_same_on_both_sides() -> None:
     codec = CBORCodec(max_depth=5)
     allowed: Any
     deeper: Any
-    for allowed in (_nested(6), [[[[[[]]]]]]):  # five lists around a scalar; six lists
+    for allowed in (_nested(6), [[[[[]]]]]):  # five lists, around a scalar or empty
         assert codec.decode(codec.encode(allowed)) == allowed
-    for deeper in (_nested(7), [[[[[[[]]]]]]]):
+    for deeper in (_nested(7), [[[[[[]]]]]]):  # six lists: as the built-in codecs count
         with pytest.raises(EncodeError, match="max_depth=5"):
             codec.encode(deeper)
         with pytest.raises(DecodeError, match="max_depth=5"):

@@ -21,9 +21,6 @@ pytestmark = pytest.mark.usefixtures("implementation")
 LIMIT = DEFAULT_MAX_PAYLOAD_CHARS
 
 
-JSON_PLAIN_DEPTH = 254  # orjson's encoder limit for lists and dicts
-
-
 def nested(depth: int, kind: type = list, leaf: Any = 0) -> Any:
     value: Any = leaf
     for _ in range(depth):
@@ -164,13 +161,6 @@ def test_values_within_max_depth_round_trip(transport: CodecTransport, kind: typ
 def test_lists_deeper_than_max_depth_raise_encode_error(
     transport: CodecTransport, depth: int
 ) -> None:
-    if transport.codec.name == "json" and depth < JSON_PLAIN_DEPTH:
-        # Documented: plain JSON's depth is orjson's (254), not max_depth (a precise walk
-        # costs more than orjson itself); the value still round-trips exactly.
-        assert transport.deserialize_result(transport.serialize_result(nested(depth))) == (
-            nested(depth)
-        )
-        return
     with pytest.raises(EncodeError) as info:
         transport.serialize_result(nested(depth))
     assert "nesting" in str(info.value) or "deep" in str(info.value)
@@ -183,26 +173,17 @@ def test_dicts_deeper_than_max_depth_raise_encode_error(
     value: Any = 0
     for _ in range(depth):
         value = {"k": value}
-    if transport.codec.name == "json" and depth < JSON_PLAIN_DEPTH:
-        assert transport.deserialize_result(transport.serialize_result(value)) == value
-        return
-    with pytest.raises(EncodeError):
+    with pytest.raises(EncodeError, match="max_depth=100"):
         transport.serialize_result(value)
 
 
 def test_custom_max_depth_is_enforced(transport: CodecTransport) -> None:
-    if transport.codec.name == "json":
-        # plain JSON follows orjson's limits; the tagged path (bytes, NaN, ...) uses max_depth
-        shallow_json = get_transport("json", max_depth=10)
-        with pytest.raises(EncodeError):
-            shallow_json.serialize_result(nested(15, leaf=b"x"))
-        return
     shallow = get_transport(transport.codec.name, max_depth=10)
     shallow.serialize_result(nested(9))
     with pytest.raises(EncodeError):
         shallow.serialize_result(nested(15))
-    if transport.codec.name == "msgpack":
-        return  # decode depth: bounded by msgpack-python's own stack (documented limitation)
+    with pytest.raises(EncodeError):
+        shallow.serialize_result(nested(15, leaf=b"x"))  # the tagged JSON form too
     deep_payload = get_transport(transport.codec.name).serialize_result(nested(15))
     with pytest.raises(DecodeError):
         shallow.deserialize_result(deep_payload)
@@ -210,10 +191,8 @@ def test_custom_max_depth_is_enforced(transport: CodecTransport) -> None:
 
 def test_payloads_deeper_than_max_depth_raise_decode_error(transport: CodecTransport) -> None:
     # A receiver must refuse what a sender with the same configuration could not have written.
-    if transport.codec.name in ("msgpack", "json"):
-        pytest.skip(f"{transport.codec.name} decode depth is bounded by the library (documented)")
-    deep_writer = get_transport(transport.codec.name, max_depth=1_000)
-    payload = deep_writer.serialize_result(nested(150))
+    deep_writer = get_transport(transport.codec.name, max_depth=120)
+    payload = deep_writer.serialize_result(nested(110))
     with pytest.raises(DecodeError):
         transport.deserialize_result(payload)
 

@@ -165,7 +165,12 @@ class CodecTransport:
             one in this transport's own codec when ``accept`` is given without it.
         max_payload_chars: the maximum length of a payload string (``None``: unlimited).
             Over it, :class:`PayloadTooLarge` is raised; configure an offload stage instead.
-        max_depth: the maximum nesting depth of values (passed to the codecs).
+        max_depth: the maximum nesting depth of values, on writing and reading: that many
+            nested containers are carried, one more is an :class:`EncodeError` or
+            :class:`DecodeError` naming ``max_depth`` and the path. Passed to the codecs of
+            payloads written in other codecs; a codec whose library has a lower hard limit
+            (JSON: 126, MessagePack: 1,024) refuses it with :class:`ConfigurationError`
+            (a payload in that codec is then a :class:`DecodeError` saying so).
         max_decoded_bytes: the most bytes a stage that expands its input may produce when
             reading a payload (the uncompressed size of a ``zstd`` frame); default 1 MiB
             (:data:`DEFAULT_MAX_DECODED_BYTES`). Over it, :class:`DecodeError` is raised
@@ -665,6 +670,11 @@ class CodecTransport:
             codec = self.decoders.codec(name, max_depth=self.max_depth)
         except LookupError as exc:
             raise DecodeError(f"payload codec {name!r} is not installed here: {exc}") from exc
+        except ConfigurationError as exc:  # max_depth over what that codec can enforce
+            raise DecodeError(
+                f"payload codec {name!r} cannot read with this transport's "
+                f"max_depth={self.max_depth}: {exc}"
+            ) from exc
         self._codecs[name] = codec
         return codec
 

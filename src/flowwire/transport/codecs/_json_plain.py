@@ -39,6 +39,7 @@ __all__ = [
     "c_exact",
     "classes",
     "default",
+    "learn_classes",
     "mark_unsafe",
     "plain",
     "protobuf_json",
@@ -47,7 +48,8 @@ __all__ = [
 OPTIONS = _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS
 _LOWERED = _OPTIONS | orjson.OPT_PASSTHROUGH_DATACLASS
 _dumps = orjson.dumps
-BUDGET = _BUDGET = 2 * MAX_DEPTH
+#: the default depth budget of the walks: the default max_depth (codecs pass their own)
+BUDGET = _BUDGET = MAX_DEPTH
 _NONE = repeat(None)
 
 _c_all_finite: Callable[[Any, int], bool | None] | None
@@ -115,34 +117,35 @@ def mark_unsafe(cls: type) -> None:
 evolution.on_keep(mark_unsafe)
 
 
-def plain(value: Any) -> bytes | None:
+def plain(value: Any, budget: int = BUDGET) -> bytes | None:
     """Plain JSON for ``value``, exact, or None when it needs the tagged form.
 
     orjson is called only once a walk bounded by depth has seen the whole value: orjson stops
     lists and dicts at 254 levels but recurses into tuples without limit, and a tuple nested
-    10,000 deep overflows the C stack. Too deep, the value goes to the tagged form, which
-    raises EncodeError naming the depth and the limit."""
+    10,000 deep overflows the C stack. ``budget`` is the codec's ``max_depth``: a value whose
+    containers nest deeper goes to the tagged form, which raises EncodeError naming the depth,
+    the limit and the path."""
     if adapters.user_adapters or c_exact is None:
-        return _lowered(value)
-    exact = c_exact(value, _BUDGET, classes)
+        return _lowered(value, budget)
+    exact = c_exact(value, budget, classes)
     if exact is False:
         return None
     if exact is None:  # an extended value, or deeper than the C walk goes
-        verdict = _walk(value, 0)
+        verdict = _walk(value, 0, budget)
         if verdict == "nan":
             return None
         if verdict == "lower":
-            return _lowered(value)
+            return _lowered(value, budget)
     try:
         return _dumps(value, default=default, option=_OPTIONS)
     except TypeError:  # orjson.JSONEncodeError is a TypeError
         return None  # bytes, big ints, non-str keys, unsupported types: the tagged form
 
 
-def _lowered(value: Any) -> bytes | None:
+def _lowered(value: Any, budget: int = BUDGET) -> bytes | None:
     """orjson's text with dataclasses lowered by flowwire; None if it needs the tagged form."""
-    if not (_c_all_finite is not None and _c_all_finite(value, _BUDGET) is not None) and (
-        not _within_budget(value, 0)
+    if not (_c_all_finite is not None and _c_all_finite(value, budget) is not None) and (
+        not _within_budget(value, 0, budget)
     ):
         return None  # too deep for orjson (see plain): the tagged form raises EncodeError
     try:
@@ -171,16 +174,17 @@ def _class_code(cls: type) -> int | None:
     return len(names)
 
 
-def _walk(value: Any, depth: int) -> str:
-    """ "ok" (orjson's text is exact), "nan" (a float was lost) or "lower" (a dataclass must be
-    lowered by flowwire); learns the classes it meets."""
+def _walk(value: Any, depth: int, budget: int = BUDGET) -> str:
+    """ "ok" (orjson's text is exact), "nan" (a float was lost, or containers nest deeper than
+    ``budget``: the tagged form decides) or "lower" (a dataclass must be lowered by flowwire);
+    learns the classes it meets."""
     cls = type(value)
     if cls is float:
         return "ok" if math.isfinite(value) else "nan"
     if value is None or cls is str or cls is int or cls is bool or cls is bytes:
         return "ok"
-    if depth > _BUDGET:
-        return "nan"  # too deep to tell: the tagged form checks max_depth
+    if depth >= budget:
+        return "nan"  # too deep: the tagged form checks max_depth
     if cls is dict:
         items: Any = value.values()
     elif cls is list or cls is tuple:
@@ -196,7 +200,7 @@ def _walk(value: Any, depth: int) -> str:
         if code == _LOWER:
             return "lower"
         if code == _ENUM:
-            return _walk(value.value, depth + 1)
+            return _walk(value.value, depth + 1, budget)
         if code is not None:
             d = value.__dict__
             if len(d) != code or any(k.startswith("_") for k in d):
@@ -209,10 +213,10 @@ def _walk(value: Any, depth: int) -> str:
                 return "ok"  # orjson's default raised already had it mattered
             if lowered is value:
                 return "ok"
-            return _walk(lowered, depth + 1)
+            return _walk(lowered, depth + 1, budget)
     worst = "ok"
     for item in items:
-        verdict = _walk(item, depth + 1)
+        verdict = _walk(item, depth + 1, budget)
         if verdict == "nan":
             return "nan"
         if verdict == "lower":
@@ -220,11 +224,17 @@ def _walk(value: Any, depth: int) -> str:
     return worst
 
 
+def learn_classes(value: Any, budget: int = BUDGET) -> None:
+    """Teach the C walk the classes inside ``value`` (the MessagePack codec's depth check
+    reads its answers through the same table)."""
+    _walk(value, 0, budget)
+
+
 _SCALARS = frozenset({str, int, float, bool, bytes, type(None)})
 
 
-def _within_budget(value: Any, depth: int) -> bool:
-    """True if ``value`` nests at most ``BUDGET`` containers deep, lowered values included (the
+def _within_budget(value: Any, depth: int, budget: int = BUDGET) -> bool:
+    """True if ``value`` nests at most ``budget`` containers deep, lowered values included (the
     path without the C walk; its recursion stops at the budget)."""
     cls = type(value)
     if cls is dict:
@@ -240,11 +250,11 @@ def _within_budget(value: Any, depth: int) -> bool:
             return True  # orjson's default raises on it before any depth matters
         if lowered is value:
             return True
-        return _within_budget(lowered, depth + 1)
-    if depth >= _BUDGET:
+        return _within_budget(lowered, depth + 1, budget)
+    if depth >= budget:
         return False
     scalars = _SCALARS
-    return all(type(item) in scalars or _within_budget(item, depth + 1) for item in items)
+    return all(type(item) in scalars or _within_budget(item, depth + 1, budget) for item in items)
 
 
 def _safe_nulls(value: Any, out: bytes) -> bool:

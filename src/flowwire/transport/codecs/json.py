@@ -15,6 +15,14 @@ Two forms:
 Reading, an integer of any size in the text is read exactly as an ``int``, as other languages
 write them: orjson reads one beyond 64 bits as a float, so a text with 19 digits in a row
 (every such integer has at least 19) is read again by Python's exact parser.
+
+Depth: ``max_depth`` (default 100) is enforced on both forms, writing and reading: that many
+nested lists and objects are carried, one more is an ``EncodeError`` or ``DecodeError`` naming
+``max_depth`` and the value's path. orjson writes at most 254 nested lists and objects and
+the tagged form may take two of them for one level of a value (``{"$dict": {...}}``) and one
+for an escape object, so ``max_depth`` over :data:`JSON_DEPTH_LIMIT` (126) is refused at
+construction with ``ConfigurationError``. A text nested deeper than orjson reads (1,024
+levels) is a ``DecodeError`` naming that limit.
 """
 
 from __future__ import annotations
@@ -38,7 +46,11 @@ from flowwire.transport.codecs._json_plain import plain, protobuf_json
 from flowwire.transport.model import _model, adapters
 from flowwire.transport.model._model import MAX_DEPTH, lower, path_key
 
-__all__ = ["JSONCodec", "JSONTransport"]
+__all__ = ["JSON_DEPTH_LIMIT", "JSONCodec", "JSONTransport"]
+
+#: The largest ``max_depth`` the JSON codec takes (see the module docstring).
+JSON_DEPTH_LIMIT = 126
+_ORJSON_READ_DEPTH = 1024  # orjson.loads refuses deeper texts ("depth limit exceeded")
 
 _INT_MIN = -(2**63)
 _INT_LIMIT = 2**64
@@ -46,7 +58,6 @@ _DIGITS = re.compile(r"-?[0-9]+\Z")
 _FLOAT_TAGS = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 _PLAIN = b"="
 _OPTIONS = _json_plain.OPTIONS
-_BUDGET = _json_plain.BUDGET
 _dumps = orjson.dumps
 _default = _json_plain.default
 _classes = _json_plain.classes
@@ -61,10 +72,35 @@ _DIGIT_RUN_TEXT = re.compile(f"[0-9]{{{_BIG_DIGITS}}}")
 _DIGIT_RUN_BYTES = re.compile(_DIGIT_RUN_TEXT.pattern.encode())
 
 _c_digit_run: Callable[[str | bytes, int], bool] | None
-try:  # the optional C scan (setup.py builds it where a C compiler is available)
+_c_str_keys: Callable[[Any, int], bool | None] | None
+try:  # the optional C scans (setup.py builds them where a C compiler is available)
     from flowwire.transport._speedups import digit_run as _c_digit_run
+    from flowwire.transport._speedups import str_keys as _c_str_keys
 except ImportError:  # pragma: no cover - exercised by installs without a compiler
-    _c_digit_run = None
+    _c_digit_run = _c_str_keys = None
+
+
+def _check_depth(value: Any, data: str | bytes, max_depth: int) -> Any:
+    """``value``, read from the JSON text ``data``, if its lists and objects nest at most
+    ``max_depth`` deep; else DecodeError naming the path. A text too short to nest deeper
+    (2 characters a level) is not walked; else one C walk answers, or the exact Python walk
+    (which names the path)."""
+    if len(data) > 2 * max_depth + 1 and (
+        _c_str_keys is None or _c_str_keys(value, max_depth) is not True
+    ):
+        _model.check_depth(value, max_depth)
+    return value
+
+
+def _read_failure(exc: Exception, max_depth: int | None, what: str) -> DecodeError:
+    """The DecodeError for orjson's (or Python's) refusal ``exc`` of a JSON text."""
+    if isinstance(exc, RecursionError) or "depth limit exceeded" in str(exc):
+        limit = "" if max_depth is None else f"max_depth={max_depth}: "
+        return DecodeError(
+            f"{what} nested deeper than {limit}more than {_ORJSON_READ_DEPTH:,} levels, where "
+            "orjson stops reading"
+        )
+    return DecodeError(f"malformed {what}: {exc}")
 
 
 def _refuse_constant(name: str) -> Any:
@@ -86,10 +122,10 @@ def _may_hold_big_int(data: str | bytes) -> bool:
     return _DIGIT_RUN_BYTES.search(data) is not None
 
 
-def loads(data: str | bytes) -> Any:
+def loads(data: str | bytes, max_depth: int | None = None) -> Any:
     """orjson's reading of a JSON text, with integers beyond 64 bits read exactly (orjson reads
     them as floats, or refuses those beyond a double's range). Raises DecodeError for
-    malformed text."""
+    malformed text, and for lists and objects nested deeper than ``max_depth`` (when given)."""
     failure: orjson.JSONDecodeError | None = None
     try:
         value = _loads(data)
@@ -97,17 +133,18 @@ def loads(data: str | bytes) -> Any:
         failure = exc
     if not _may_hold_big_int(data) or (failure is not None and "number" not in str(failure)):
         if failure is not None:
-            raise DecodeError(f"malformed JSON payload: {failure}") from failure
-        return value
+            raise _read_failure(failure, max_depth, "JSON payload") from failure
+        return value if max_depth is None else _check_depth(value, data, max_depth)
     # orjson accepted the text (or refused only a number), so it is valid JSON without lone
     # surrogates: Python's reader gives the same value with exact integers (floats are read
     # the same way, correctly rounded; NaN, infinities and out-of-range floats are refused).
     try:
-        return _stdlib_json.loads(data, parse_constant=_refuse_constant, parse_float=_finite_float)
-    except RecursionError:
-        raise DecodeError("JSON payload nested too deeply to read exactly") from None
+        value = _stdlib_json.loads(data, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except RecursionError as exc:
+        raise _read_failure(exc, max_depth, "JSON payload") from None
     except ValueError as exc:  # also an integer over sys.get_int_max_str_digits()
         raise DecodeError(f"malformed JSON payload: {failure or exc}") from exc
+    return value if max_depth is None else _check_depth(value, data, max_depth)
 
 
 class JSONCodec:
@@ -119,17 +156,24 @@ class JSONCodec:
     traits = CodecTraits(text=True)
 
     def __init__(self, *, max_depth: int = MAX_DEPTH) -> None:
-        self.max_depth = max_depth
+        self.max_depth = _model.check_max_depth(
+            "JSONCodec",
+            max_depth,
+            JSON_DEPTH_LIMIT,
+            "orjson writes at most 254 nested lists and objects, and the tagged form may take "
+            'two for one level of a value (an object with one "$" key is wrapped in '
+            '{"$dict": ...}) and one for an escape object',
+        )
 
     # -- text form (no envelope) ---------------------------------------------------------
 
     def encode_text(self, value: Any) -> str | None:
         """Plain JSON text, or None when the value needs the tagged form."""
-        out = plain(value)
+        out = plain(value, self.max_depth)
         return None if out is None else out.decode()
 
     def decode_text(self, text: str) -> Any:
-        return loads(text)
+        return loads(text, self.max_depth)
 
     # -- binary form (inside an envelope) ------------------------------------------------
 
@@ -156,14 +200,14 @@ class JSONCodec:
         try:
             value = orjson.loads(memoryview(data)[1:])
         except orjson.JSONDecodeError as exc:
-            if not _may_hold_big_int(data):
-                raise DecodeError(f"malformed JSON body: {exc}") from exc
+            if not _may_hold_big_int(data) or "depth limit exceeded" in str(exc):
+                raise _read_failure(exc, self.max_depth, "JSON body") from exc
             value = loads(bytes(data[1:]))  # maybe an integer beyond a double's range
         else:
             if _may_hold_big_int(data):
                 value = loads(bytes(data[1:]))
         if prefix == _PLAIN:
-            return value
+            return _check_depth(value, data, self.max_depth)
         if prefix == _TAGGED:
             return self._untag(value, "$", 0)
         raise DecodeError(f"unknown JSON body form {prefix!r} (expected '=' or '$')")
@@ -171,11 +215,9 @@ class JSONCodec:
     # -- internals -----------------------------------------------------------------------
 
     def _encode_plain(self, value: Any) -> bytes | None:
-        out = plain(value)
-        # Depth on the plain path is orjson's own: lists and dicts stop at 254 levels when
-        # encoding, 1,024 when decoding. A precise walk here costs several times orjson itself
-        # on wide payloads (measured: 3 ms against 0.34 ms on a 1,000-record batch).
-        return out
+        # The exactness walk (C where built) stops at max_depth: deeper goes to the tagged
+        # form, which raises EncodeError with the path.
+        return plain(value, self.max_depth)
 
     def _tag(self, value: Any, path: str, depth: int) -> Any:
         cls = type(value)
@@ -219,6 +261,8 @@ class JSONCodec:
     def _untag(self, node: Any, path: str, depth: int) -> Any:
         cls = type(node)
         if cls is list:
+            if depth >= self.max_depth:
+                raise DecodeError(f"nesting deeper than max_depth={self.max_depth}", path=path)
             return [self._untag(v, path_key(path, i), depth + 1) for i, v in enumerate(node)]
         if cls is not dict:
             return node
@@ -226,6 +270,8 @@ class JSONCodec:
             ((key, item),) = node.items()
             if key.startswith("$"):
                 return self._escape(key, item, path, depth)
+        if depth >= self.max_depth:
+            raise DecodeError(f"nesting deeper than max_depth={self.max_depth}", path=path)
         return {k: self._untag(v, path_key(path, k), depth + 1) for k, v in node.items()}
 
     def _escape(self, key: str, item: Any, path: str, depth: int) -> Any:
@@ -241,6 +287,8 @@ class JSONCodec:
             except ValueError as exc:
                 raise DecodeError(f"invalid integer text in $int: {exc}", path=path) from exc
         if key == "$dict" and type(item) is dict:
+            if depth >= self.max_depth:
+                raise DecodeError(f"nesting deeper than max_depth={self.max_depth}", path=path)
             return {k: self._untag(v, path_key(path, k), depth + 1) for k, v in item.items()}
         raise DecodeError(f"unknown or malformed JSON escape {key!r:.40}", path=path)
 
@@ -257,6 +305,7 @@ class JSONTransport(CodecTransport):
     def __init__(self, **options: Any) -> None:
         max_depth = options.get("max_depth", MAX_DEPTH)
         self._json = JSONCodec(max_depth=max_depth)
+        self._depth = self._json.max_depth
         super().__init__(self._json, **options)
         self._fast = not self.stages
         self._fast_in = self._fast and "json" in self.accept  # reading: the accept-list
@@ -266,7 +315,7 @@ class JSONTransport(CodecTransport):
 
     def serialize_result(self, value: Any) -> str:
         if self._fast:
-            out = plain(value)
+            out = plain(value, self._depth)
             if out is not None:
                 text = out.decode()
                 limit = self.max_payload_chars
@@ -286,15 +335,15 @@ class JSONTransport(CodecTransport):
             if c_exact is not None and not adapters.user_adapters:
                 # plain(), inlined: a tiny call is a few hundred nanoseconds. The C walk comes
                 # first: it is bounded by depth, orjson is not for tuples (see plain)
-                exact = c_exact(value, _BUDGET, _classes)
+                exact = c_exact(value, self._depth, _classes)
                 if exact is True:
                     # orjson.JSONEncodeError is a TypeError: bytes, big ints -> tagged form
                     with contextlib.suppress(TypeError):
                         out = _dumps(value, default=_default, option=_OPTIONS)
                 elif exact is None:
-                    out = plain(value)
+                    out = plain(value, self._depth)
             else:
-                out = plain(value)
+                out = plain(value, self._depth)
             if out is not None:
                 text = out.decode()
                 limit = self.max_payload_chars
@@ -316,10 +365,13 @@ class JSONTransport(CodecTransport):
             try:
                 value = _loads(payload)
             except orjson.JSONDecodeError:
-                value = loads(payload)  # raises DecodeError, or reads a number orjson cannot
+                # raises DecodeError, or reads a number orjson cannot
+                value = loads(payload, self._depth)
             else:
                 if _may_hold_big_int(payload):
-                    value = loads(payload)
+                    value = loads(payload, self._depth)
+                elif len(payload) > 2 * self._depth + 1:  # shorter cannot nest deeper
+                    _check_depth(value, payload, self._depth)
             if type_hint is Any:
                 return value
             return self._typed_result(value, type_hint)
@@ -332,10 +384,13 @@ class JSONTransport(CodecTransport):
             try:
                 value = _loads(payload)
             except orjson.JSONDecodeError:
-                value = loads(payload)  # raises DecodeError, or reads a number orjson cannot
+                # raises DecodeError, or reads a number orjson cannot
+                value = loads(payload, self._depth)
             else:
                 if _may_hold_big_int(payload):
-                    value = loads(payload)
+                    value = loads(payload, self._depth)
+                elif len(payload) > 2 * self._depth + 1:  # shorter cannot nest deeper
+                    _check_depth(value, payload, self._depth)
             try:  # the shape every writer produces, checked with two lookups
                 args, kwargs = value["args"], value["kwargs"]
                 if type(args) is not list or type(kwargs) is not dict or len(value) != 2:

@@ -22,6 +22,13 @@ code  type            ext data
 Enums, dataclasses and protobuf messages are lowered (value, map of fields, serialized bytes)
 and rebuilt from annotations. Map keys must be strings. Unknown ext codes raise DecodeError.
 
+Depth: ``max_depth`` (default 100) counts nested maps, arrays, tuples, sets and frozensets,
+writing and reading: that many are carried, one more is an ``EncodeError`` or ``DecodeError``
+naming ``max_depth`` and the path. msgpack-python reads at most 1,024 levels (deeper is a
+``DecodeError`` naming that limit), so ``max_depth`` over :data:`MSGPACK_DEPTH_LIMIT` (1,024) is
+refused at construction with ``ConfigurationError``. Tuples and sets nest through Python
+calls: too deep for the Python stack, they are an error saying so.
+
 Memory: MessagePack writes an empty map or array in one byte, and Python spends about 64 bytes
 on each. A body over 512 KiB that holds more containers than one per 2 bytes of body (maps,
 arrays, and tuples, sets and frozensets, a set weighing 4 as it costs about 4 times an empty
@@ -54,10 +61,15 @@ import orjson
 from flowwire.errors import DecodeError, EncodeError
 from flowwire.transport._protocols import CodecTraits
 from flowwire.transport._transport import CodecTransport
+from flowwire.transport.codecs import _json_plain
 from flowwire.transport.model import _model
 from flowwire.transport.model._model import MAX_DEPTH, lower
 
-__all__ = ["MsgpackCodec", "MsgpackTransport"]
+__all__ = ["MSGPACK_DEPTH_LIMIT", "MsgpackCodec", "MsgpackTransport"]
+
+#: The largest ``max_depth`` the MessagePack codec takes: msgpack-python's reader stops at
+#: 1,024 nested maps and arrays (``StackError``).
+MSGPACK_DEPTH_LIMIT = 1024
 
 EXT_BIGINT = 1
 EXT_TUPLE = 2
@@ -103,6 +115,7 @@ def _str_keys(value: Any, budget: int = 1 << 30) -> bool:
 
 
 _CONTAINERS = frozenset({dict, list})
+_EXT_CONTAINERS = frozenset({tuple, set, frozenset})
 _BIN_MARKERS = (0xC4, 0xC5, 0xC6)  # bin 8/16/32: the only way a bytes key can be written
 
 
@@ -113,6 +126,20 @@ def _ignore(obj: Any) -> None:
 _orjson_dumps = orjson.dumps
 #: Up to this many packed bytes, map keys are checked through orjson rather than walked.
 _ORJSON_CHECK_MAX_BYTES = 64 * 1024
+
+
+def _deeper_than(value: Any, budget: int) -> bool:
+    """Whether containers nest deeper than ``budget`` in ``value`` as it is written, lowered
+    values included: ``_speedups.json_exact`` answers True (within budget, and exactly
+    writable as JSON) at C speed for plain containers, tuples and the dataclasses the JSON
+    codec has learnt; otherwise the JSON codec's walk learns the classes met, and the Python
+    walk decides."""
+    if _json_plain.c_exact is not None and _json_plain.c_exact(value, budget, _json_plain.classes):
+        return False
+    if _json_plain.c_exact is not None:
+        _json_plain.learn_classes(value, budget)
+    return _model.deeper_than(value, budget)
+
 
 _c_str_keys: Callable[[Any, int], bool | None] | None
 try:  # the optional C check (setup.py builds it where a C compiler is available)
@@ -285,7 +312,12 @@ class MsgpackCodec:
     )
 
     def __init__(self, *, max_depth: int = MAX_DEPTH) -> None:
-        self.max_depth = max_depth
+        self.max_depth = _model.check_max_depth(
+            "MsgpackCodec",
+            max_depth,
+            MSGPACK_DEPTH_LIMIT,
+            "msgpack-python reads at most 1,024 nested maps and arrays",
+        )
         self._local = threading.local()  # nesting depth of ext values, per thread
         self._encoders: dict[type, Callable[[Any], msgpack.ExtType]] = {
             int: lambda v: msgpack.ExtType(EXT_BIGINT, _int_bytes(v)),
@@ -313,12 +345,17 @@ class MsgpackCodec:
         for _ in range(16):
             encoder = self._encoders.get(type(obj))
             if encoder is not None:
+                if type(obj) in _EXT_CONTAINERS:
+                    self._local.nested = True  # encode() checks the depth of the whole value
                 return encoder(obj)
             if isinstance(obj, tuple):  # named tuples travel as tuples
+                self._local.nested = True
                 return self._encoders[tuple](obj)
             obj = lower(obj)
-            if (type(obj) is dict or type(obj) is list) and not _str_keys(obj):
-                raise TypeError("map keys must be strings")  # encode() finds the path
+            if type(obj) is dict or type(obj) is list:
+                self._local.nested = True
+                if not _str_keys(obj):
+                    raise TypeError("map keys must be strings")  # encode() finds the path
             if type(obj) in _NATIVE and (type(obj) is not int or _INT_MIN <= obj < _INT_LIMIT):
                 return obj
         raise EncodeError(f"a value of type {type(obj).__qualname__} does not lower to the model")
@@ -328,7 +365,7 @@ class MsgpackCodec:
         try:
             if depth > self.max_depth:
                 raise EncodeError(f"nesting deeper than max_depth={self.max_depth}")
-            if not _str_keys(items, self.max_depth - depth):
+            if not _str_keys(items, self.max_depth - depth + 1):  # items: the tuple's level
                 raise TypeError("map keys must be strings")
             return msgpack.packb(items, default=self._default, strict_types=True, use_bin_type=True)  # type: ignore[no-any-return]
         finally:
@@ -337,6 +374,8 @@ class MsgpackCodec:
     def encode(self, value: Any) -> bytes:
         local = self._local.__dict__  # this thread's: ext nesting depth, idle Packer
         budget = self.max_depth - local.get("depth", 0)
+        outer = local.get("nested", False)
+        local["nested"] = False  # set by _default for a tuple, set or lowered container
         try:
             # A Packer is taken out while in use: a value whose lowering encodes another value
             # on this codec and thread gets a fresh one.
@@ -370,19 +409,32 @@ class MsgpackCodec:
                     pass
             if not checked and not _str_keys(value, budget):
                 raise TypeError("map keys must be strings")
+            # The checks above count plain maps and arrays; through tuples, sets and lowered
+            # values (dataclasses...) the JSON codec's C walk counts every level where it knows
+            # the classes, else the Python walk of the whole value.
+            if local.get("nested") and _deeper_than(value, budget):
+                raise EncodeError(f"nesting deeper than max_depth={self.max_depth}")
             return data
         except (EncodeError, TypeError, ValueError, OverflowError, RecursionError) as exc:
-            # raises EncodeError with the offending value's path
-            _model.lower_fully(value, max_depth=self.max_depth)
+            try:  # raises EncodeError with the offending value's path
+                _model.lower_fully(value, max_depth=self.max_depth)
+            except RecursionError:
+                raise EncodeError(
+                    f"value nested too deeply for the Python stack (max_depth={self.max_depth})"
+                    "; lower max_depth"
+                ) from exc
             if isinstance(exc, EncodeError):
                 raise
             raise EncodeError(f"cannot encode as MessagePack: {exc}") from exc
+        finally:
+            local["nested"] = outer
 
     # -- decoding ------------------------------------------------------------------------
 
     def _ext_hook(self, code: int, data: bytes) -> Any:
         try:
             if code in (EXT_TUPLE, EXT_SET, EXT_FROZENSET):
+                self._local.read_ext = True  # decode() checks the depth of the whole value
                 budget: _Budget | None = getattr(self._local, "budget", None)
                 if budget is not None:
                     budget.take(1 if code == EXT_TUPLE else _SET_WEIGHT)
@@ -409,6 +461,8 @@ class MsgpackCodec:
         except (UnicodeDecodeError, InvalidOperation, TypeError) as exc:
             raise DecodeError(f"malformed msgpack ext type {code}: {exc}") from exc
         except DecodeError as exc:  # the hook cannot know the path: do not claim "$"
+            if exc.reason.startswith("msgpack ext type"):  # said by a nested hook
+                raise
             raise DecodeError(f"msgpack ext type {code}: {exc.reason}") from exc
         raise DecodeError(f"unknown msgpack ext type {code}")
 
@@ -461,6 +515,17 @@ class MsgpackCodec:
         )
 
     def decode(self, data: bytes) -> Any:
+        if len(data) <= self.max_depth:  # cannot nest deeper: a byte a level at least
+            return self._read(data)
+        local = self._local
+        local.read_ext = False  # set by _ext_hook for a tuple, set or frozenset
+        value = self._read(data)
+        # One C walk counts maps and arrays; through tuples and sets only the Python walk does.
+        if local.read_ext or _c_str_keys is None or _c_str_keys(value, self.max_depth) is not True:
+            _model.check_depth(value, self.max_depth)
+        return value
+
+    def _read(self, data: bytes) -> Any:
         try:
             if len(data) > _WALK_ABOVE and self._check_size(data):
                 self._local.budget = _Budget(len(data))
@@ -475,7 +540,17 @@ class MsgpackCodec:
             return msgpack.unpackb(data, ext_hook=self._ext_hook, timestamp=3)
         except DecodeError:
             raise
-        except Exception as exc:  # ExtraData, FormatError, StackError, ValueError, ...
+        except msgpack.StackError as exc:  # msgpack-python's own depth limit
+            raise DecodeError(
+                f"MessagePack body nested deeper than max_depth={self.max_depth}: more than "
+                f"{MSGPACK_DEPTH_LIMIT:,} levels, where msgpack-python stops reading"
+            ) from exc
+        except RecursionError as exc:  # tuples and sets nest through the ext hook's calls
+            raise DecodeError(
+                f"MessagePack body nested too deeply for the Python stack "
+                f"(max_depth={self.max_depth})"
+            ) from exc
+        except Exception as exc:  # ExtraData, FormatError, ValueError, ...
             detail = str(exc) or type(exc).__name__
             raise DecodeError(f"malformed MessagePack payload: {detail}") from exc
 

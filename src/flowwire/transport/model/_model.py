@@ -41,13 +41,16 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flowwire.errors import DecodeError, EncodeError
+from flowwire.errors import ConfigurationError, DecodeError, EncodeError
 from flowwire.transport.model import _lowerers as _adapters
 
 __all__ = [
     "FOLD_TAG",
     "MAX_DEPTH",
+    "check_depth",
+    "check_max_depth",
     "contains_nonfinite",
+    "deeper_than",
     "format_datetime",
     "format_time",
     "is_protobuf_message",
@@ -339,9 +342,11 @@ def is_protobuf_message_class(cls: type) -> bool:
 
 
 def lower_fully(value: Any, path: str = "$", depth: int = 0, *, max_depth: int = MAX_DEPTH) -> Any:
-    """Lower ``value`` recursively to base types only (what the JSON codec carries)."""
-    if depth > max_depth:
-        raise EncodeError(f"nesting deeper than max_depth={max_depth}", path=path)
+    """Lower ``value`` recursively to base types only (what the JSON codec carries).
+
+    Raises EncodeError naming the path of the first container nested deeper than
+    ``max_depth`` (a container at ``depth`` max_depth or more: ``max_depth`` containers nest,
+    one more does not), as every codec counts."""
     cls = type(value)
     if cls is str:
         try:
@@ -351,6 +356,8 @@ def lower_fully(value: Any, path: str = "$", depth: int = 0, *, max_depth: int =
         return value
     if value is None or cls is int or cls is float or cls is bool or cls is bytes:
         return value
+    if depth >= max_depth and (cls is list or cls is dict):
+        raise EncodeError(f"nesting deeper than max_depth={max_depth}", path=path)
     if cls is list:
         return [
             lower_fully(v, path_key(path, i), depth + 1, max_depth=max_depth)
@@ -368,6 +375,76 @@ def lower_fully(value: Any, path: str = "$", depth: int = 0, *, max_depth: int =
             for k, v in value.items()
         }
     return lower_fully(lower(value, path), path, depth, max_depth=max_depth)
+
+
+_CONTAINER_TYPES = frozenset({dict, list, tuple, set, frozenset})
+
+
+def check_depth(value: Any, max_depth: int) -> None:
+    """Raise DecodeError naming the path of the first container in a decoded ``value`` that
+    nests deeper than ``max_depth`` (the codecs' rule: ``max_depth`` containers nest, one more
+    does not). Iterative: a value as deep as a library builds (1,024) is walked safely."""
+    containers = _CONTAINER_TYPES
+    if type(value) not in containers:
+        return
+    # (node, its depth, the trail to it: (parent trail, key) or None for the root)
+    stack: list[tuple[Any, int, Any]] = [(value, 0, None)]
+    while stack:
+        node, depth, trail = stack.pop()
+        if depth >= max_depth:
+            keys = []
+            while trail is not None:
+                trail, key = trail
+                keys.append(key)
+            path = "$"
+            for key in reversed(keys):
+                path = path_key(path, key)
+            raise DecodeError(f"nesting deeper than max_depth={max_depth}", path=path)
+        items: Any = node.items() if type(node) is dict else enumerate(node)
+        for key, item in items:
+            if type(item) in containers:
+                stack.append((item, depth + 1, (trail, key)))
+
+
+def deeper_than(value: Any, max_depth: int) -> bool:
+    """Whether containers nest deeper than ``max_depth`` in ``value`` as a codec writes it:
+    extended values count as what they lower to (a tuple as a list, a dataclass as an
+    object, at their own level). Iterative; what does not lower is left to the encoder."""
+    scalars = _PLAIN_SCALARS
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        cls = type(node)
+        if cls is dict:
+            items: Any = node.values()
+        elif cls is list or cls is tuple or cls is set or cls is frozenset:
+            items = node
+        elif cls in scalars or cls is float:
+            continue
+        else:
+            try:
+                lowered = lower(node)
+            except Exception:
+                continue  # the encoder names what cannot be carried
+            if lowered is not node:
+                stack.append((lowered, depth))
+            continue
+        if depth >= max_depth:
+            return True
+        stack.extend((item, depth + 1) for item in items if type(item) not in scalars)
+    return False
+
+
+def check_max_depth(owner: str, max_depth: Any, limit: int | None = None, why: str = "") -> int:
+    """``max_depth`` if it is an int from 0 to ``limit``, else ConfigurationError naming
+    ``owner`` (a codec class) and, over the limit, ``why`` it has one."""
+    if type(max_depth) is not int or max_depth < 0:
+        raise ConfigurationError(f"{owner}(max_depth=...) must be an int >= 0, got {max_depth!r}")
+    if limit is not None and max_depth > limit:
+        raise ConfigurationError(
+            f"{owner}(max_depth={max_depth}) is over {limit}, the most it can enforce: {why}"
+        )
+    return max_depth
 
 
 def nesting_depth(value: Any) -> int:
