@@ -39,3 +39,17 @@ def test_readme_main_job_prints_the_documented_result() -> None:
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "21"
+
+
+def test_ci_runs_the_readmes_test_command_verbatim() -> None:
+    """CI must run exactly what the README tells a reader to run: the README's second set-up
+    command is a command line of ``.ci/run`` as written (not a comment, not a variant)."""
+    commands = re.findall(r"```sh\n(.*?)```", README, flags=re.S)
+    assert len(commands) >= 2, "the README lost its test command"
+    test_command = commands[1].strip()
+    ci = (ROOT / ".ci" / "run").read_text()
+    lines = [line.strip() for line in ci.splitlines()]
+    assert test_command in lines, f".ci/run does not run the README's test command {test_command!r}"
+    # Nothing before it ends the script early.
+    before = lines[: lines.index(test_command)]
+    assert not [line for line in before if re.match(r"(exit|exec)\b", line)], before
