@@ -1,5 +1,6 @@
-"""The layers import downwards only (docs/architecture.md): no import cycle among the core
-modules, and the core never imports the runtime, an engine or a CLI.
+"""The layers import downwards only: the drawing of the layers on docs/architecture.md agrees
+with every import of src/flowwire, there is no import cycle among the core modules, and the
+core never imports the runtime, an engine or a CLI.
 
 Imports are read from the source (every ``import``/``from`` statement, also inside functions,
 except those under ``if TYPE_CHECKING:``), so a cycle hidden in a function body counts too.
@@ -8,6 +9,8 @@ except those under ``if TYPE_CHECKING:``), so a cycle hidden in a function body 
 from __future__ import annotations
 
 import ast
+import functools
+import re
 from pathlib import Path
 
 import pytest
@@ -262,3 +265,120 @@ def test_a_codec_module_imports_no_other_codec() -> None:
     for module in public:
         others = sorted(set(public) & _all_imports(module))
         assert others == [], f"{module} imports {others}"
+
+
+# -- the layers drawn on docs/architecture.md are the real imports --------------------------
+
+PAGE = SRC.parents[1] / "docs" / "architecture.md"
+ALL_MODULES = sorted(_module_name(p) for p in SRC.rglob("*.py"))
+
+
+def drawn_layers(page: str) -> list[tuple[str, list[str]]]:
+    """``(layer, module names)`` of the page's ``:name: layers`` drawing, from the top: a line
+    that starts in the first column opens a layer (its name ends at two spaces), an indented
+    one continues it; every ``flowwire...`` word on its lines is a module of it."""
+    match = re.search(r"```\{code-block\} text\n:name: layers\n\n(.*?)```", page, re.S)
+    assert match, f"{PAGE.name} has no ```{{code-block}} text block with :name: layers"
+    layers: list[tuple[str, list[str]]] = []
+    for line in match.group(1).splitlines():
+        if not line.strip():
+            continue
+        if not line[0].isspace():
+            name, _, line = line.partition("  ")
+            layers.append((name.strip(), []))
+        assert layers, f"a continuation line before any layer: {line!r}"
+        layers[-1][1].extend(re.findall(r"\bflowwire[\w.]*", line))
+    return layers
+
+
+def upward_exceptions(page: str) -> set[tuple[str, str]]:
+    """The function-level upward imports the page lists: ``- `a` -> `b`: why``."""
+    return set(re.findall(r"^- `(flowwire[\w.]*)` -> `(flowwire[\w.]*)`:", page, re.M))
+
+
+def layer_map(layers: list[tuple[str, list[str]]]) -> dict[str, tuple[int, str]]:
+    """``module -> (height, layer)`` for every module of src/flowwire (0 is the bottom): the
+    longest drawn name that is the module or a package holding it; ``flowwire`` is the
+    package's ``__init__`` only."""
+    drawn: dict[str, tuple[int, str]] = {}
+    for height, (layer, names) in enumerate(reversed(layers)):
+        for name in names:
+            assert name in ALL_MODULES, f"layer {layer!r} names {name}, which is not a module"
+            assert name not in drawn, f"{name} is drawn in two layers"
+            drawn[name] = (height, layer)
+    found: dict[str, tuple[int, str]] = {}
+    for module in ALL_MODULES:
+        holders = [
+            n for n in drawn if module == n or (n != "flowwire" and module.startswith(n + "."))
+        ]
+        if holders:
+            found[module] = drawn[max(holders, key=len)]
+    return found
+
+
+@functools.cache
+def _split_imports(module: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The modules of src/flowwire that ``module`` imports when it is imported, and those it
+    imports only inside functions."""
+    source = _source(module).read_text(encoding="utf-8")
+    known = set(ALL_MODULES)
+    at_import = module_level_imports(source, module, known)
+    in_functions = module_level_imports(source, module, known, functions=True) - at_import
+    return frozenset(at_import), frozenset(in_functions)
+
+
+def layer_violations(
+    layers: list[tuple[str, list[str]]], exceptions: set[tuple[str, str]]
+) -> list[str]:
+    """Everything the drawing gets wrong about the real imports, one line each."""
+    where = layer_map(layers)
+    wrong = [f"{m} is in no layer" for m in ALL_MODULES if m not in where]
+    upward_in_functions: set[tuple[str, str]] = set()
+    for module in sorted(where):
+        at_import, in_functions = _split_imports(module)
+        for imported in sorted(at_import | in_functions):
+            if imported not in where or where[imported][0] <= where[module][0]:
+                continue
+            if imported in at_import:
+                wrong.append(
+                    f"{module} ({where[module][1]}) imports {imported} ({where[imported][1]}), "
+                    "a layer above it"
+                )
+            else:
+                upward_in_functions.add((module, imported))
+    for module, imported in sorted(upward_in_functions - exceptions):
+        wrong.append(
+            f"{module} imports {imported} (a layer above) inside a function, and the page does "
+            "not list it as an exception"
+        )
+    for module, imported in sorted(exceptions - upward_in_functions):
+        wrong.append(f"the page lists {module} -> {imported}, which is no upward import")
+    return wrong
+
+
+def test_the_drawn_layers_are_the_real_imports() -> None:
+    page = PAGE.read_text(encoding="utf-8")
+    wrong = layer_violations(drawn_layers(page), upward_exceptions(page))
+    assert wrong == [], "docs/architecture.md and the imports disagree:\n" + "\n".join(wrong)
+
+
+def test_the_layer_check_fails_when_the_drawing_is_wrong() -> None:
+    """The check itself: swapping two layers, dropping a module or an exception, or listing
+    an exception that does not exist is each reported."""
+    page = PAGE.read_text(encoding="utf-8")
+    layers, exceptions = drawn_layers(page), upward_exceptions(page)
+    names = [layer for layer, _ in layers]
+    assert len(layers) >= 8 and "engines" in names and "runtime" in names
+    assert exceptions, "the page lists no exception: the check below would test nothing"
+    swapped = list(layers)
+    e, r = names.index("engines"), names.index("runtime")
+    swapped[e], swapped[r] = swapped[r], swapped[e]
+    assert any(
+        "flowwire.engines" in w and "a layer above it" in w
+        for w in layer_violations(swapped, exceptions)
+    )
+    dropped = [(layer, [m for m in mods if m != "flowwire.replay"]) for layer, mods in layers]
+    assert "flowwire.replay is in no layer" in layer_violations(dropped, exceptions)
+    assert any("inside a function" in w for w in layer_violations(layers, set()))
+    made_up = {*exceptions, ("flowwire.errors", "flowwire.engines.local")}
+    assert any("which is no upward import" in w for w in layer_violations(layers, made_up))
