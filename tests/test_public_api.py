@@ -26,6 +26,7 @@ TRANSPORT_NAMES = [
 CORE_NAMES = [
     "Activity",
     "ActivityProxy",
+    "BoundProxy",  # the type of self.<proxy> in run(), with options(...)
     "SuspendTask",
     "Workflow",
     "WorkflowProxy",
@@ -87,3 +88,37 @@ def test_unknown_attribute_raises_attribute_error() -> None:
 def test_core_names_are_public(name: str) -> None:
     assert name in flowwire.__all__
     assert getattr(flowwire, name) is not None
+
+
+def test_bound_proxy_is_what_a_workflow_sees_as_its_proxy() -> None:
+    """``BoundProxy`` is public because users meet it: ``self.<proxy>`` inside ``run`` is one
+    (and its ``options(...)`` returns one), so they can name it in annotations."""
+    from flowwire import (
+        Activity,
+        ActivityProxy,
+        BoundProxy,
+        LocalEngine,
+        Workflow,
+        activity,
+        workflow,
+    )
+    from flowwire.proxy import BoundProxy as defined
+
+    assert BoundProxy is defined
+    seen: list[type] = []
+
+    @activity("tests.public_api.echo", "1", "tl-public-api")
+    class Echo(Activity):
+        def run(self, value: int) -> int:
+            return value
+
+    @workflow("tests.public_api.uses_proxy", "1", "tl-public-api")
+    class UsesProxy(Workflow):
+        echo = ActivityProxy(Echo)
+
+        def run(self, value: int) -> int:
+            seen.extend([type(self.echo), type(self.echo.options(retry=1))])
+            return self.echo(value)
+
+    assert LocalEngine([Echo]).run(UsesProxy, 7) == 7
+    assert seen and set(seen) == {BoundProxy}

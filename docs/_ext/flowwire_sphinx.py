@@ -12,7 +12,8 @@
   directive on the same page documented, so a name added to ``__all__`` always appears.
   Names of ``:from:`` that are the same object as a name of a module listed in
   ``flowwire_public_modules`` before it are skipped (they are documented there). Content
-  lines name what comes first; ``:only:`` and ``:strict:`` are described on the directive.
+  lines name what comes first (a name missing from ``__all__`` is a warning, so ``-W`` fails);
+  ``:only:`` and ``:strict:`` are described on the directive.
 
 * Private-path references: signatures and ``show-inheritance`` name objects by their defining
   module (``flowwire.errors.TaskError``); a ``missing-reference`` handler resolves them to the
@@ -21,8 +22,9 @@
 * API links: inline code that names a documented object (```Workflow```,
   ```LocalEngine.run```, ```run_workflow()```) links to its reference, in pages and docstrings.
 
-* Public signatures: ``Bases:`` lines skip private classes, and a default that is a private
-  object (a sentinel) is shown as ``...``.
+* Public signatures: ``Bases:`` lines skip private classes, a default that is a private
+  object (a sentinel) is shown as ``...``, and a class users never construct
+  (``NOT_CONSTRUCTED``, such as ``BoundProxy``) has no constructor signature.
 
 * ``local_inventory``: builds an intersphinx inventory from a small text file so the build
   never needs the network.
@@ -288,8 +290,10 @@ class FlowwireApiDirective(SphinxDirective):
     """``.. flowwire-api:: [module ...]`` with options ``:from:`` and ``:rest:``.
 
     Optional content: public names, one per line, documented first and in that order; the
-    others follow grouped by kind and defining module, in source order. With ``:only:``, only
-    the listed names are documented (for modules whose other public names are plumbing).
+    others follow grouped by kind and defining module, in source order. A listed name that is
+    not in ``__all__`` of ``:from:`` is reported as a warning (never silently dropped). With
+    ``:only:``, only the listed names are documented (for modules whose other public names are
+    plumbing).
     With ``:rest:`` and ``:strict:``, every name left over is documented *and* reported as a
     warning, so a name added to ``__all__`` fails the build until a section claims it.
     """
@@ -317,6 +321,16 @@ class FlowwireApiDirective(SphinxDirective):
             raise self.error(f"flowwire-api: module {source!r} has no __all__")
         done: set[str] = self.env.temp_data.setdefault("flowwire_api_done", set())  # type: ignore[assignment]
         first = [line.strip() for line in self.content if line.strip()]
+        for name in first:
+            if name not in public:  # it would be dropped: say so (-W fails the build)
+                logger.warning(
+                    "flowwire-api: %r is listed but is not in %s.__all__: export it from %s "
+                    "or remove it from the list",
+                    name,
+                    source,
+                    source,
+                    location=self.get_location(),
+                )
         only = "only" in self.options
         chosen: list[tuple[tuple[int, int, str, int], str, Any]] = []
         for name in public:
@@ -440,6 +454,11 @@ def _resolve_private(
 _PRIVATE_DEFAULT = re.compile(r"(=\s*)_[A-Za-z]\w*(?=\s*[,)])")
 
 
+#: Public classes that users are handed but never construct (the engine does): documented
+#: without a constructor signature, whose parameters are private plumbing.
+NOT_CONSTRUCTED = frozenset({"flowwire.proxy.BoundProxy"})
+
+
 def _public_signature(
     app: Sphinx,
     what: str,
@@ -450,8 +469,12 @@ def _public_signature(
     return_annotation: str | None,
 ) -> tuple[str, str | None] | None:
     """Signatures as users call them: a ``typing.Protocol`` is not constructed by users (no
-    ``(*args, **kwargs)``), and private defaults are not shown by name."""
+    ``(*args, **kwargs)``), nor is a class of :data:`NOT_CONSTRUCTED`, and private defaults are
+    not shown by name."""
     if what in ("class", "exception") and getattr(obj, "_is_protocol", False):
+        return "", return_annotation
+    where = f"{getattr(obj, '__module__', '')}.{getattr(obj, '__qualname__', '')}"
+    if what == "class" and where in NOT_CONSTRUCTED:
         return "", return_annotation
     if signature and _PRIVATE_DEFAULT.search(signature):
         return _PRIVATE_DEFAULT.sub(r"\1...", signature), return_annotation

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
         UnknownTaskError,
         UnknownTransportError,
     )
-    from flowwire.proxy import ActivityProxy, TaskClass, WorkflowProxy
+    from flowwire.proxy import ActivityProxy, BoundProxy, TaskClass, WorkflowProxy
     from flowwire.result import (
         SuspendTask,
         TaskResult,
@@ -81,6 +81,7 @@ __all__ = [
     "ActivityProxy",
     "ApplicationError",
     "BackendError",
+    "BoundProxy",
     "Cancelled",
     "Codec",
     "CodecTransport",
@@ -168,6 +169,7 @@ _LAZY: dict[str, str] = {
     "UnknownTaskError": "flowwire.errors",
     "UnknownTransportError": "flowwire.errors",
     "ActivityProxy": "flowwire.proxy",
+    "BoundProxy": "flowwire.proxy",
     "TaskClass": "flowwire.proxy",
     "WorkflowProxy": "flowwire.proxy",
     "SuspendTask": "flowwire.result",
