@@ -377,3 +377,19 @@ def test_protobuf_the_limit_is_set_back_after_a_refusal() -> None:
         codec.decode(bomb)
     small = codec.encode([set()] * 1000)  # short: no limit, whatever came before
     assert codec.decode(small) == [set()] * 1000
+
+
+@pytest.mark.usefixtures("implementation")
+def test_protobuf_a_malformed_body_with_empty_sets_is_named_malformed() -> None:
+    """A reader that fails reads again to locate the problem; its count starts again too, so
+    the error names what is wrong instead of taking the second reading for a bomb."""
+    empty = _field(_ITEM, bytes((_SET, 0)))
+    blob = _field(_ITEM, _field(_BYTES, os.urandom(320 * 1024)))
+    body = _field(_LIST, empty * 70_000 + blob + b"\x0a\x05\x18")  # the last item is cut
+    assert len(body) > 512 * 1024 and len(body) // 8 >= 70_000
+    with pytest.raises(DecodeError, match="malformed protobuf body") as info:
+        ProtobufCodec().decode(body)
+    assert "empty sets" not in str(info.value)
+    arguments = empty * 70_000 + blob + b"\x0a\x05\x18"
+    with pytest.raises(DecodeError, match=r"malformed protobuf (Arguments|body)"):
+        ProtobufCodec().decode_arguments(arguments)

@@ -70,15 +70,21 @@ class TooManyEmptySets(Exception):
     problem of one value, so containers do not add their keys to it)."""
 
 
-_limits = threading.local()  # .empty_sets: how many more may be built; < 0 or unset: any
+#: .empty_sets: how many more may be built (< 0 or unset: any); .limit: what it started at.
+_limits = threading.local()
 
 
 def limit_empty_sets(count: int) -> int:
     """From now on, on this thread, build at most ``count`` empty sets and frozensets (< 0:
     any number); returns the previous limit, to be set back."""
-    previous: int = getattr(_limits, "empty_sets", -1)
-    _limits.empty_sets = count
+    previous: int = getattr(_limits, "limit", -1)
+    _limits.empty_sets = _limits.limit = count
     return previous
+
+
+def rearm_empty_sets() -> None:
+    """Start the count again (a reader that failed reads again, to locate the problem)."""
+    _limits.empty_sets = getattr(_limits, "limit", -1)
 
 
 def _take_empty_set() -> None:

@@ -47,6 +47,7 @@ from flowwire.transport.codecs._protobuf_decode import (
     decode_value,
     limit_empty_sets,
     next_field,
+    rearm_empty_sets,
 )
 from flowwire.transport.codecs._protobuf_encode import (
     WIRE_LEN,
@@ -165,20 +166,25 @@ class ProtobufCodec:
                 if value is _TOO_MANY:
                     raise _too_many_sets(data)
                 return value
-        end = len(data)
+        if sets < 0:
+            return self._decode_value(data)
         previous = limit_empty_sets(sets)
         try:
-            try:
-                return decode_value(data, 0, end, 0, self.max_depth)
-            except TooManyEmptySets:
-                raise
-            except Exception:  # again, through the error boundary that locates the problem
-                limit_empty_sets(sets)
-                return self._decode("$", decode_value, data, 0, end, 0, self.max_depth)
+            return self._decode_value(data)
         except TooManyEmptySets:
             raise _too_many_sets(data) from None
         finally:
             limit_empty_sets(previous)
+
+    def _decode_value(self, data: bytes) -> Any:
+        end = len(data)
+        try:
+            return decode_value(data, 0, end, 0, self.max_depth)
+        except TooManyEmptySets:
+            raise
+        except Exception:  # again, through the error boundary that locates the problem
+            rearm_empty_sets()
+            return self._decode("$", decode_value, data, 0, end, 0, self.max_depth)
 
     def encode_arguments(self, args: list[Any], kwargs: dict[str, Any]) -> bytes:
         """One serialized ``Arguments``: paths in errors are ``$.args[i]`` / ``$.kwargs["k"]``."""
@@ -202,19 +208,24 @@ class ProtobufCodec:
                 if found is _TOO_MANY:
                     raise _too_many_sets(data)
                 return found  # type: ignore[no-any-return]
+        if sets < 0:
+            return self._read_arguments(data)
         previous = limit_empty_sets(sets)
         try:
-            try:
-                return self._decode_arguments(data, False)
-            except TooManyEmptySets:
-                raise
-            except Exception:  # again, through the error boundaries that locate the problem
-                limit_empty_sets(sets)
-                return self._decode_arguments(data, True)
+            return self._read_arguments(data)
         except TooManyEmptySets:
             raise _too_many_sets(data) from None
         finally:
             limit_empty_sets(previous)
+
+    def _read_arguments(self, data: bytes) -> tuple[list[Any], dict[str, Any]]:
+        try:
+            return self._decode_arguments(data, False)
+        except TooManyEmptySets:
+            raise
+        except Exception:  # again, through the error boundaries that locate the problem
+            rearm_empty_sets()
+            return self._decode_arguments(data, True)
 
     def _decode_arguments(self, data: bytes, locate: bool) -> tuple[list[Any], dict[str, Any]]:
         limit = self.max_depth
