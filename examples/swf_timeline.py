@@ -1,7 +1,7 @@
 """Draw a real execution: run one order of ``examples/swf_orders.py`` on an in-process moto
 server, read its history back and write its timeline (``.svg``, ``.html`` or ``.png``)::
 
-    python examples/swf_timeline.py order.html
+    python -m examples.swf_timeline order.html
 
 The same picture, for any execution on SWF, comes from the command line::
 
