@@ -108,9 +108,39 @@ def test_the_c_digit_scan_agrees_with_a_regex(text: str, n: int) -> None:
 
 # -- zone keys are checked before any lookup ----------------------------------------------------
 
-_PLANTED = textwrap.dedent(
+#: The first lines of a child process's script: with ``pure`` its Python refuses to import the C
+#: extensions, as on an install without a compiler; either way it checks which reader it got.
+_IMPLEMENTATION = textwrap.dedent(
     """
     import sys
+    C_EXTENSIONS = ("flowwire.transport._speedups", "flowwire.transport.codecs._pbfast")
+
+
+    class _WithoutC:
+        def find_spec(self, name, path=None, target=None):
+            if name in C_EXTENSIONS:
+                raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+            return None
+
+
+    if PURE:
+        sys.meta_path.insert(0, _WithoutC())
+    from flowwire.transport.codecs import protobuf as _protobuf
+    from flowwire.transport.model import _fast
+
+    assert _protobuf.C_ACCELERATED is (not PURE), "the C reader is (not) in use"
+    assert (_fast._make_plan is None) is PURE, "the C plans are (not) in use"
+    """
+)
+
+
+def _script(body: str, implementation: str) -> str:
+    """``body`` run with (``"c"``) or without (``"pure-python"``) the C extensions."""
+    return f"PURE = {implementation == 'pure-python'}\n{_IMPLEMENTATION}{body}"
+
+
+_PLANTED = textwrap.dedent(
+    """
     from datetime import datetime
     from flowwire import get_transport
     from flowwire.errors import DecodeError
@@ -142,8 +172,8 @@ _PLANTED = textwrap.dedent(
 def test_a_zone_key_cannot_import_a_planted_package(
     tmp_path: Path, codec: str, key: str, implementation: str
 ) -> None:
-    if implementation == "pure-python":
-        pytest.skip("the child process reads with the C reader where built; one run is enough")
+    # the child reads as the parent's parametrisation says: with the C extensions (skipped where
+    # they are not built) and without them (always)
     marker = tmp_path / "imported"
     evil = tmp_path / "planted" / "tzdata" / "zoneinfo" / "Evil"
     evil.mkdir(parents=True)
@@ -153,7 +183,13 @@ def test_a_zone_key_cannot_import_a_planted_package(
     (evil / "Zone").write_bytes(b"TZif")
     (evil.parent / "Evil").mkdir(exist_ok=True)
     done = subprocess.run(
-        [sys.executable, "-c", _PLANTED, codec, f"2024-01-01T00:00:00+01:00[{key}]"],
+        [
+            sys.executable,
+            "-c",
+            _script(_PLANTED, implementation),
+            codec,
+            f"2024-01-01T00:00:00+01:00[{key}]",
+        ],
         capture_output=True,
         text=True,
         timeout=60,
