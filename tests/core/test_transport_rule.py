@@ -1,6 +1,9 @@
 """The one transport rule, over every combination of workflow, activity, proxy and engine
 transports, on the local engine and on SWF (moto): the codec and armor in each payload's header
-must be the ones the rule names (flowwire.transport_rule's table).
+must be the ones the rule names (flowwire.transport_rule's table). The matrix workflow calls an
+activity that answers and one that fails (the error's details are a payload too); on the local
+engine a second matrix also calls a child workflow (``WorkflowProxy``: its input and result) and
+continues as new (the restart input). Moto has neither child workflows nor continue-as-new.
 
 Each transport of the matrix writes a distinguishable signature (codec + armor), so a payload
 says which transport wrote it:
@@ -31,11 +34,15 @@ from flowwire import (
     ActivityProxy,
     JSONTransport,
     LocalEngine,
+    TaskError,
     Workflow,
+    WorkflowProxy,
     activity,
+    restart,
+    wait,
     workflow,
 )
-from flowwire.history import TaskCompleted, TaskScheduled, WorkflowStarted
+from flowwire.history import TaskCompleted, TaskFailed, TaskScheduled, WorkflowStarted
 from flowwire.transport import envelope, get_transport
 
 ENGINE = get_transport("msgpack", armor="latin-1")
@@ -70,6 +77,7 @@ def expected(combo: tuple[bool, bool, bool, bool]) -> dict[str, str]:
         "workflow input": SIGNATURES[workflow_side],
         "call input": SIGNATURES["proxy" if has_proxy else activity_side],
         "call result": SIGNATURES[activity_side],
+        "call failure": SIGNATURES[activity_side],  # written by the activity's worker
         "workflow result": SIGNATURES[workflow_side],
     }
 
@@ -79,8 +87,9 @@ def label(combo: tuple[bool, bool, bool, bool]) -> str:
     return "+".join(n for n, on in zip(names, combo, strict=True) if on) or "none"
 
 
-def make_classes(combo: tuple[bool, bool, bool, bool], task_list: str) -> tuple[type, type]:
-    """An activity and a workflow declaring the transports ``combo`` switches on."""
+def make_classes(combo: tuple[bool, bool, bool, bool], task_list: str) -> tuple[type, ...]:
+    """Two activities (one answers, one fails) and a workflow calling both, declaring the
+    transports ``combo`` switches on."""
     has_workflow, has_activity, has_proxy, _ = combo
     name = f"tests.rule.{label(combo)}"
 
@@ -89,38 +98,137 @@ def make_classes(combo: tuple[bool, bool, bool, bool], task_list: str) -> tuple[
         def run(self, x: int) -> int:
             return 2 * x
 
+    @activity(f"{name}.refuse", "1", task_list, transport=ACTIVITY if has_activity else None)
+    class Refuse(Activity):
+        def run(self, x: int) -> int:
+            raise ValueError(f"refused {x}")
+
     @workflow(name, "1", task_list, transport=WORKFLOW if has_workflow else None)
     class Matrix(Workflow):
         double = ActivityProxy(Double, transport=PROXY if has_proxy else None)
+        refuse = ActivityProxy(Refuse, transport=PROXY if has_proxy else None, error_handling=True)
 
         def run(self, x: int) -> int:
-            return self.double(x) + 1
+            doubled, refused = self.double(x), self.refuse(x)  # both in the first decision
+            try:
+                wait(refused)
+            except TaskError as exc:  # the proxy's side read the error's details
+                assert exc.message == f"refused {x}", exc.message
+            else:
+                return -1
+            return doubled + 1
 
-    return Double, Matrix
+    return Double, Refuse, Matrix
 
 
 def observed(engine: LocalEngine) -> dict[str, str]:
     [(run_id, history)] = engine.histories.items()
     [start] = [e for e in history if isinstance(e, WorkflowStarted)]
-    [scheduled] = [e for e in history if isinstance(e, TaskScheduled)]
+    scheduled = {e.key: e for e in history if isinstance(e, TaskScheduled)}
     [done] = [e for e in history if isinstance(e, TaskCompleted)]
+    failed = [e for e in history if isinstance(e, TaskFailed)]
     assert engine.store is not None
     record = engine.store.run(run_id)
     assert record is not None and record.result is not None
-    return {
+    seen = {
         "workflow input": signature(start.input),
-        "call input": signature(scheduled.input or ""),
+        "call input": signature(scheduled[done.key].input or ""),
         "call result": signature(done.result),
         "workflow result": signature(record.result),
     }
+    if failed:  # the matrix's refusing call: written like any call's input
+        [failure] = failed
+        assert signature(scheduled[failure.key].input or "") == seen["call input"]
+        seen["call failure"] = signature(failure.details)
+    return seen
 
 
 @pytest.mark.parametrize("combo", COMBINATIONS, ids=label)
 def test_local_engine_payloads_follow_the_rule(combo: tuple[bool, bool, bool, bool]) -> None:
-    activity_cls, workflow_cls = make_classes(combo, "tl-rule")
-    engine = LocalEngine([activity_cls], transport=ENGINE if combo[3] else None, verify_replay=True)
+    *activities, workflow_cls = make_classes(combo, "tl-rule")
+    engine = LocalEngine(activities, transport=ENGINE if combo[3] else None, verify_replay=True)
     assert engine.run(workflow_cls, 20) == 41
     assert observed(engine) == expected(combo)
+
+
+# -- child workflows and restarts (the local engine) --------------------------------------
+
+
+def make_parent(combo: tuple[bool, bool, bool, bool], task_list: str) -> tuple[type, type]:
+    """A child workflow declaring the transport an activity of the matrix would (it is the
+    target of a call like one), and a parent that continues as new once, then calls it."""
+    has_workflow, has_activity, has_proxy, _ = combo
+    name = f"tests.rule.parent.{label(combo)}"
+
+    @workflow(f"{name}.child", "1", task_list, transport=ACTIVITY if has_activity else None)
+    class Triple(Workflow):
+        def run(self, x: int) -> int:
+            return 3 * x
+
+    @workflow(name, "1", task_list, transport=WORKFLOW if has_workflow else None)
+    class Parent(Workflow):
+        triple = WorkflowProxy(Triple, transport=PROXY if has_proxy else None)
+
+        def run(self, x: int, first: bool = True) -> int:
+            if first:
+                return restart(x, first=False)
+            return wait(self.triple(x)) + 1
+
+    return Triple, Parent
+
+
+def expected_of_parent(combo: tuple[bool, bool, bool, bool]) -> dict[str, str]:
+    """What the rule names for the restart and the child call of :func:`make_parent`."""
+    rule = expected(combo)
+    return {
+        "workflow input": rule["workflow input"],
+        "restart input": rule["workflow result"],  # the workflow type's transport too
+        "child input": rule["call input"],
+        "child's own input": rule["call input"],  # the same payload, as the parent wrote it
+        "child result": rule["call result"],
+        "child's own result": rule["call result"],
+        "workflow result": rule["workflow result"],
+    }
+
+
+def observed_of_parent(engine: LocalEngine) -> dict[str, str]:
+    assert engine.store is not None
+    runs = {run_id: engine.store.run(run_id) for run_id in engine.histories}
+    first, second = sorted(
+        (run for run in runs.values() if run is not None and run.parent is None),
+        key=lambda run: run.next_run_id is None,  # the run that continued as new first
+    )
+    [child_run] = [run for run in runs.values() if run is not None and run.parent is not None]
+    assert first.next_run_id == second.run_id and child_run.parent is not None
+    assert child_run.parent[0] == second.run_id
+    assert second.result is not None and child_run.result is not None
+    history = engine.histories[second.run_id]
+    [call] = [e for e in history if isinstance(e, TaskScheduled)]
+    [done] = [e for e in history if isinstance(e, TaskCompleted)]
+    assert call.kind == "workflow" and done.key == call.key == child_run.parent[1]
+    [child_start] = [
+        e for e in engine.histories[child_run.run_id] if isinstance(e, WorkflowStarted)
+    ]
+    [restart_start] = [e for e in history if isinstance(e, WorkflowStarted)]
+    return {
+        "workflow input": signature(first.input),
+        "restart input": signature(restart_start.input),
+        "child input": signature(call.input or ""),
+        "child's own input": signature(child_start.input),
+        "child result": signature(done.result),
+        "child's own result": signature(child_run.result),
+        "workflow result": signature(second.result),
+    }
+
+
+@pytest.mark.parametrize("combo", COMBINATIONS, ids=label)
+def test_local_engine_children_and_restarts_follow_the_rule(
+    combo: tuple[bool, bool, bool, bool],
+) -> None:
+    child_cls, parent_cls = make_parent(combo, "tl-rule")
+    engine = LocalEngine([child_cls], transport=ENGINE if combo[3] else None, verify_replay=True)
+    assert engine.run(parent_cls, 20) == 61
+    assert observed_of_parent(engine) == expected_of_parent(combo)
 
 
 def test_the_issue_example_completes_with_the_codecs_the_rule_names() -> None:
@@ -159,7 +267,7 @@ def swf_pools(moto_server: Any) -> Iterator[Any]:
     from flowwire.engines.swf import SWF, TaskRegistry, WorkerPool, register_all
 
     swf = SWF(moto_server.client("swf"), "rule")
-    built: dict[tuple[bool, bool, bool, bool], tuple[type, type]] = {}
+    built: dict[tuple[bool, bool, bool, bool], tuple[type, ...]] = {}
     registries = {}
     for has_engine in (False, True):
         task_list = "rule-engine" if has_engine else "rule-plain"
@@ -197,7 +305,7 @@ def test_swf_payloads_follow_the_rule(swf_pools: Any) -> None:
     runs = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for combo, (_, workflow_cls) in built.items():
+        for combo, (*_, workflow_cls) in built.items():
             runs[combo] = start(swf, workflow_cls, [20], registry=registries[combo[3]])
     deadline = time.monotonic() + 120
     for combo, run in runs.items():
@@ -212,6 +320,7 @@ def test_swf_payloads_follow_the_rule(swf_pools: Any) -> None:
             "workflow input": signature(field(by_type, "WorkflowExecutionStarted", "input")),
             "call input": signature(field(by_type, "ActivityTaskScheduled", "input")),
             "call result": signature(field(by_type, "ActivityTaskCompleted", "result")),
+            "call failure": signature(field(by_type, "ActivityTaskFailed", "details")),
             "workflow result": signature(field(by_type, "WorkflowExecutionCompleted", "result")),
         }
         assert seen == expected(combo), label(combo)
