@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import os
 import sys
 import time
 from pathlib import Path
@@ -109,7 +110,7 @@ def _missing_peers(args: argparse.Namespace, sections: list[str]) -> list[dict[s
             out.append({"section": "engine", "candidate": flowy_engine.NAME, "reason": reason})
     if "durable" in sections and not args.no_dbos:
         reason = peers.missing("dbos", "dbos==3.4.0")
-        if reason:
+        if reason and not os.environ.get("FLOWWIRE_BENCH_DBOS_PYTHON"):  # its own venv
             out.append({"section": "durable", "candidate": "DBOS", "reason": reason})
     return out
 

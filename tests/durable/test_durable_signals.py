@@ -183,3 +183,43 @@ def test_inbox_kinds_a_kernel_does_not_know_stay(tmp_path: Path) -> None:
     con.close()
     store.close()
     assert json.dumps(started.workflow_id)
+
+
+def test_a_signal_written_during_a_store_outage_is_written_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``signal()`` on the durable engine writes a payload again after a store outage
+    (``StoreWriteUnavailable``) instead of failing, as the in-memory engine's does."""
+    from flowwire.errors import StoreWriteUnavailable
+    from flowwire.tasktype import type_of
+
+    db = tmp_path / "flow.db"
+    SQLiteStore(db).close()
+    engine = LocalEngine(db=db)
+    results: list[Any] = []
+    runner = threading.Thread(
+        target=lambda: results.append(
+            engine.execute(Approval, ["order 20", "ops"], workflow_id="order-20")
+        ),
+        daemon=True,
+    )
+    runner.start()
+    try:
+        until("the timer", lambda: TimerStarted("timer.0") in read_history(str(db), "order-20"))
+        signaller = LocalEngine(db=db)
+        cls = type(signaller.rule.of(type_of(Approval)))
+        real = cls.serialize_result
+        refusals = [2]
+
+        def flaky(self: Any, value: Any) -> str:
+            if value is False and refusals[0] > 0:  # only the signal's payload
+                refusals[0] -= 1
+                raise StoreWriteUnavailable("the store is down", store="s", key="k", size=1)
+            return real(self, value)
+
+        monkeypatch.setattr(cls, "serialize_result", flaky)
+        signaller.signal("order-20", "approval", False)
+        assert refusals == [0]
+    finally:
+        runner.join(60)
+    assert results == ["rejected order 20 (notified: ops)"]

@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from flowwire._backoff import retry_writes
 from flowwire.errors import ConfigurationError, StoreError
 from flowwire.history import WorkflowStarted
 from flowwire.runtime.kernel import Kernel
@@ -312,7 +313,8 @@ class Durable:
             if found is None or not found.is_open:
                 raise unknown_execution(execution_id)
             task_type = self.engine._registry.get("workflow", found.name, found.version)
-            payload = self.engine.rule.of(task_type).serialize_result(value)
+            transport = self.engine.rule.of(task_type)
+            payload = retry_writes(lambda: transport.serialize_result(value))
             try:
                 store.enqueue(found.workflow_id, "signal", name, payload)
             except LookupError:  # it closed in between
