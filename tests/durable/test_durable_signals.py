@@ -4,11 +4,13 @@ execution run in this process, the inbox table, and the schema migration from ve
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -101,23 +103,33 @@ def test_a_timer_that_fell_due_while_no_worker_ran_fires_at_once(tmp_path: Path)
     assert result == "expired order 18 (reminded: ops)"
 
 
-def test_signal_an_execution_running_in_this_process(tmp_path: Path) -> None:
-    db = tmp_path / "flow.db"
+@contextlib.contextmanager
+def approval_waiting(db: Path, order: str, results: list[Any]) -> Iterator[None]:
+    """Runs the approval workflow for ``order`` (workflow id ``order`` with a dash) on a thread
+    of this process until its timer has started; on exit, waits for it to finish into
+    ``results``."""
     SQLiteStore(db).close()
     engine = LocalEngine(db=db)
-    results: list[Any] = []
+    workflow_id = order.replace(" ", "-")
     runner = threading.Thread(
         target=lambda: results.append(
-            engine.execute(Approval, ["order 19", "ops"], workflow_id="order-19")
+            engine.execute(Approval, [order, "ops"], workflow_id=workflow_id)
         ),
         daemon=True,
     )
     runner.start()
     try:
-        until("the timer", lambda: TimerStarted("timer.0") in read_history(str(db), "order-19"))
-        LocalEngine(db=db).signal("order-19", "approval", False)  # another engine, same file
+        until("the timer", lambda: TimerStarted("timer.0") in read_history(str(db), workflow_id))
+        yield
     finally:
         runner.join(60)
+
+
+def test_signal_an_execution_running_in_this_process(tmp_path: Path) -> None:
+    db = tmp_path / "flow.db"
+    results: list[Any] = []
+    with approval_waiting(db, "order 19", results):
+        LocalEngine(db=db).signal("order-19", "approval", False)  # another engine, same file
     assert results == ["rejected order 19 (notified: ops)"]
 
 
@@ -194,18 +206,8 @@ def test_a_signal_written_during_a_store_outage_is_written_again(
     from flowwire.tasktype import type_of
 
     db = tmp_path / "flow.db"
-    SQLiteStore(db).close()
-    engine = LocalEngine(db=db)
     results: list[Any] = []
-    runner = threading.Thread(
-        target=lambda: results.append(
-            engine.execute(Approval, ["order 20", "ops"], workflow_id="order-20")
-        ),
-        daemon=True,
-    )
-    runner.start()
-    try:
-        until("the timer", lambda: TimerStarted("timer.0") in read_history(str(db), "order-20"))
+    with approval_waiting(db, "order 20", results):
         signaller = LocalEngine(db=db)
         cls = type(signaller.rule.of(type_of(Approval)))
         real = cls.serialize_result
@@ -220,6 +222,4 @@ def test_a_signal_written_during_a_store_outage_is_written_again(
         monkeypatch.setattr(cls, "serialize_result", flaky)
         signaller.signal("order-20", "approval", False)
         assert refusals == [0]
-    finally:
-        runner.join(60)
     assert results == ["rejected order 20 (notified: ops)"]
