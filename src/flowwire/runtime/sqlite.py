@@ -218,7 +218,7 @@ class SQLiteStore:
                     finally:
                         con.execute("COMMIT")
                     return con
-                mode = con.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                mode = _journal_mode_wal(con, busy_timeout)
                 if mode != "wal":
                     raise StoreError(
                         f"{path}: SQLite cannot use WAL mode on this file system (journal "
@@ -845,3 +845,17 @@ def _families(
         if len(families) >= limit:
             break
     return families
+
+
+def _journal_mode_wal(con: sqlite3.Connection, busy_timeout: float) -> str:
+    """``PRAGMA journal_mode = WAL``, tried again while another process opening the same new
+    file holds it: SQLite answers that pragma "database is locked" at once, without waiting
+    for ``busy_timeout`` (two workers starting together on one new file)."""
+    deadline = time.monotonic() + busy_timeout
+    while True:
+        try:
+            return str(con.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
