@@ -63,6 +63,15 @@ class Silent(Activity):
         return "done"
 
 
+@activity("sleeping", "1", "tl", start_to_close=10)
+class Sleeping(Activity):
+    """Sleeps; shares no state with the tests that watch Silent."""
+
+    def run(self, seconds: float) -> str:
+        time.sleep(seconds)
+        return "done"
+
+
 @activity("beating", "1", "tl", heartbeat=1, start_to_close=5)
 class Beating(Activity):
     def run(self, seconds: float) -> str:
@@ -246,10 +255,10 @@ class Missing(Workflow):
 
 @workflow("too_long", "1", "tl", workflow_duration=1)
 class TooLong(Workflow):
-    silent = ActivityProxy(Silent, heartbeat=3)
+    sleeping = ActivityProxy(Sleeping)
 
     def run(self) -> Any:
-        return wait(self.silent(1.5))
+        return wait(self.sleeping(4))
 
 
 @workflow("custom_format", "1", "tl")
