@@ -116,12 +116,22 @@ def dbos_version() -> str | None:
     return asked.stdout.strip() or None if asked.returncode == 0 else None
 
 
-def recovery(steps: int = 1000) -> dict[str, Any]:
-    """Kill a ``steps``-step durable workflow halfway; time its resumption in a new process."""
+def recovery(steps: int = 1000, *, bytecode: bool = True) -> dict[str, Any]:
+    """Kill a ``steps``-step durable workflow halfway; time its resumption in a new process.
+
+    ``bytecode``: the processes may write and read compiled bytecode (in a directory of the
+    round's own, ``PYTHONPYCACHEPREFIX``), as an installed worker does (pip compiles what it
+    installs); the first process compiles, the resumed one reads. An environment with
+    ``PYTHONDONTWRITEBYTECODE`` (this one's) would otherwise make the resumed process compile
+    every flowwire module from source again, which no deployed worker does.
+    """
     env = dict(os.environ)
     with _fresh_file() as path:
         log = path.with_name("steps.log")
         env["FLOWWIRE_BENCH_LOG"] = str(log)
+        if bytecode:
+            env.pop("PYTHONDONTWRITEBYTECODE", None)
+            env["PYTHONPYCACHEPREFIX"] = str(path.with_name("pycache"))
         command = [sys.executable, "-c", RECOVERY, str(path), str(steps), str(HERE)]
         first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
         deadline = time.monotonic() + 120

@@ -96,3 +96,27 @@ def test_an_unknown_name_is_still_an_attribute_error() -> None:
         flowwire.LocalEngin  # type: ignore[attr-defined]  # noqa: B018
     with pytest.raises(AttributeError, match="has no attribute '_private'"):
         flowwire._private  # type: ignore[attr-defined]  # noqa: B018
+
+
+@pytest.mark.parametrize("command", ["worker", "run", "start", "history"])
+def test_a_local_command_line_loads_no_other_engine_or_package_metadata(command: str) -> None:
+    """The parser of a local command (``flowwire worker ...``) is built without the optional
+    commands' modules (``swf``, ``bench``, ``decode``) and without ``importlib.metadata``
+    (``--version`` reads it when asked); the whole parser still has them all."""
+    added = loaded_by(f"from flowwire.cli import build_parser; build_parser({command!r})")
+    for heavy in (
+        "flowwire.engines.swf",
+        "flowwire.benchmark",
+        "flowwire.decode_cli",
+        "importlib.metadata",
+        "email",
+        "boto3",
+        "botocore",
+        "google.protobuf",
+    ):
+        found = [m for m in added if m == heavy or m.startswith(heavy + ".")]
+        assert not found, f"the parser of {command!r} loads {', '.join(found)}"
+    from flowwire.cli import build_parser
+
+    whole = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    assert {"decode", "swf", "bench", command} <= set(whole)

@@ -27,14 +27,12 @@ need their extras; without them they say which extra to install.
 from __future__ import annotations
 
 import argparse
-import difflib
 import importlib
 import os
 import sys
 import threading
 import time
 from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from flowwire import cli_durable
@@ -112,6 +110,8 @@ def _load_workflow(target: str) -> Any:
         try:
             obj = getattr(obj, part)
         except AttributeError:
+            import difflib
+
             available = _workflows_in(module)
             close = difflib.get_close_matches(part, available, n=1)
             hint = f"; did you mean {module_name}:{close[0]}?" if close else ""
@@ -243,17 +243,39 @@ def _transports(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``flowwire`` command, with optional sub-commands added."""
+#: The sub-commands :func:`build_parser` always has (the others come from modules with optional
+#: dependencies, imported only when the command line may need them).
+LOCAL_COMMANDS = frozenset(
+    {"run", "transports", *cli_durable.COMMANDS},
+)
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: the installed version, read from the package metadata only when asked
+    (``importlib.metadata`` costs more to import than the rest of a worker's command line)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        print(f"flowwire {_version()}")
+        parser.exit()
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser of the ``flowwire`` command, with optional sub-commands added.
+
+    ``command``: the sub-command the command line names, when known; a local one
+    (:data:`LOCAL_COMMANDS`) gets a parser without the optional sub-commands (``decode``,
+    ``swf``, ``bench``), whose modules are then not imported: a worker starts sooner.
+    """
     parser = argparse.ArgumentParser(
         prog="flowwire",
         description=DESCRIPTION,
         epilog="Results and decoded values are printed as JSON; NaN, infinities, bytes and "
         'integers beyond 64 bits as escape objects such as {"$float": "nan"}.',
     )
-    parser.add_argument(
-        "--version", action="version", version=f"flowwire {_version()}", help="print the version"
-    )
+    parser.add_argument("--version", action=_VersionAction, help="print the version")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser(
@@ -317,6 +339,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     transports.set_defaults(func=_transports)
     cli_durable.add_durable_commands(sub)
+    if command in LOCAL_COMMANDS:
+        return parser
 
     # parts with optional dependencies register their own sub-commands
     for command, module_name, function, extra in (
@@ -352,6 +376,8 @@ def _add_missing_extra(sub: Any, command: str, extra: str, error: ImportError) -
 
 
 def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version("flowwire")
     except PackageNotFoundError:  # running from a source tree that is not installed
@@ -408,7 +434,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     previous = _interrupt_here_only()
     try:
-        args = build_parser().parse_args(argv)
+        arguments = sys.argv[1:] if argv is None else list(argv)
+        command = arguments[0] if arguments else None  # options first: the whole parser
+        args = build_parser(command).parse_args(arguments)
         status: int = args.func(args)
     except KeyboardInterrupt:
         return _interrupted()

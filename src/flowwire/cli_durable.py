@@ -38,7 +38,10 @@ from typing import Any
 from flowwire._cli_args import non_negative_float, positive_float, positive_int
 from flowwire.errors import Cancelled, ConfigurationError, FlowwireError, StoreError, TaskError
 
-__all__ = ["add_durable_commands", "add_run_options", "run_durable"]
+__all__ = ["COMMANDS", "add_durable_commands", "add_run_options", "run_durable"]
+
+#: The sub-commands :func:`add_durable_commands` adds.
+COMMANDS = ("worker", "start", "signal", "cancel", "executions", "history", "prune", "backup")
 
 Printer = Callable[[str], None]
 
