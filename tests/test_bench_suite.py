@@ -269,3 +269,18 @@ def test_swf_round_trips_over_moto(monkeypatch: pytest.MonkeyPatch) -> None:
         ("fan-out", 3),
     ]
     assert all(r["result_ok"] and r["seconds"] > 0 for r in figures["runs"])
+
+
+def test_the_engine_bench_prints_the_cpu_time_ratios_against_the_pool() -> None:
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "engine_bench.py"), "--cpu", "--smoke", "--processes", "2"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert "CPU time (time.process_time)" in lines[0] and "medians of 2 subprocesses" in lines[0]
+    assert lines[1].startswith("  fan-out 20: ") and "of the pool's rate" in lines[1]
+    assert lines[2].startswith("  fan-out 40: ") and "target >= 50%" in lines[2]
+    assert lines[3].startswith("  sequential 10: ") and "x the pool per activity" in lines[3]

@@ -48,9 +48,13 @@ def retry_writes(
     *,
     keep_going: Callable[[], bool] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    failed: StoreWriteUnavailable | None = None,
 ) -> _T:
     """Return ``write()``, calling it again with backoff while it raises
     :class:`~flowwire.StoreWriteUnavailable` (a store outage while offloading).
+
+    ``failed``: what the caller's own first ``write()`` raised; the retries start with the
+    wait after it (a hot path calls ``write`` directly and comes here only on an outage).
 
     The offload stage ends the retries: past its ``write_wait`` it raises
     :class:`~flowwire.StoreWriteFailed`, which propagates, as does any other exception.
@@ -59,18 +63,21 @@ def retry_writes(
     """
     failures = 0
     while True:
-        try:
-            return write()
-        except StoreWriteUnavailable as exc:
-            failures += 1
-            if keep_going is not None and not keep_going():
-                raise
-            delay = outage_delay(failures)
-            log.warning(
-                "store %r is unavailable, writing again in %.1f s (outage %d): %s",
-                exc.store,
-                delay,
-                failures,
-                exc,
-            )
-            sleep(delay)
+        if failed is None:
+            try:
+                return write()
+            except StoreWriteUnavailable as exc:
+                failed = exc
+        outage, failed = failed, None
+        failures += 1
+        if keep_going is not None and not keep_going():
+            raise outage
+        delay = outage_delay(failures)
+        log.warning(
+            "store %r is unavailable, writing again in %.1f s (outage %d): %s",
+            outage.store,
+            delay,
+            failures,
+            outage,
+        )
+        sleep(delay)

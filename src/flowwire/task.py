@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from flowwire._backoff import outage_delay, retry_writes
 from flowwire._checks import check_name, check_seconds, check_version
-from flowwire.errors import RegistrationError, StoreOutage, StoreUnavailable, StoreWriteFailed
+from flowwire.errors import (
+    RegistrationError,
+    StoreOutage,
+    StoreUnavailable,
+    StoreWriteFailed,
+    StoreWriteUnavailable,
+)
 from flowwire.result import SuspendTask
 from flowwire.retry import RetryPolicy, check_retry
 from flowwire.tasktype import TaskType, check_binding, run_signature, type_of
@@ -444,8 +450,12 @@ def run_activity(
     try:
         args, kwargs = _read_arguments(instance, payload)
         value = instance.run(*args, **kwargs)
+        try:  # written once; only an unavailable store enters the retries
+            return ActivityOutcome("completed", instance._serialize_result(value))
+        except StoreWriteUnavailable as exc:
+            outage = exc  # retried outside this handler: a later error is not chained to it
         result = retry_writes(
-            lambda: instance._serialize_result(value), keep_going=instance.heartbeat
+            lambda: instance._serialize_result(value), keep_going=instance.heartbeat, failed=outage
         )
         return ActivityOutcome("completed", result)
     except SuspendTask:

@@ -436,3 +436,16 @@ def test_a_directory_store_whose_root_is_gone_refuses_writes(tmp_path: Path) -> 
     with pytest.raises(OSError, match=r"store directory .* is missing"):
         store.put("ab" * 32, b"x")
     assert not (tmp_path / "blobs").exists()
+
+
+def test_retry_writes_given_the_callers_first_failure_waits_before_writing_again() -> None:
+    from flowwire._backoff import retry_writes
+
+    first = StoreWriteUnavailable("down", store="local", key="k", size=1)
+    calls: list[str] = []
+    slept: list[float] = []
+    result = retry_writes(lambda: calls.append("write") or "ok", sleep=slept.append, failed=first)
+    assert result == "ok" and calls == ["write"] and slept == [0.1]  # outage 1 was the caller's
+    with pytest.raises(StoreWriteUnavailable) as info:  # the attempt is over: not written again
+        retry_writes(lambda: calls.append("again"), keep_going=lambda: False, failed=first)
+    assert info.value is first and calls == ["write"]
