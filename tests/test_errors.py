@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import pickle
 import re
 
 import pytest
@@ -174,6 +175,23 @@ def test_task_error_copies_keep_every_attribute(cls: type[TaskError]) -> None:
             "T",
             "tb",
             "r",
+        )
+
+
+@pytest.mark.parametrize("cls", [StoreWriteUnavailable, StoreWriteFailed])
+def test_the_write_errors_keep_store_key_and_size_across_copies_and_pickle(
+    cls: type[StoreWriteUnavailable | StoreWriteFailed],
+) -> None:
+    """Their keyword-only arguments defeat an exception's default ``__reduce__``, and what a
+    worker process (runtime/workers.py's ProcessPoolExecutor) hands back arrives pickled."""
+    err = cls("cannot offload result (5 bytes)", store="local", key="ab" * 32, size=5)
+    for twin in (copy.copy(err), copy.deepcopy(err), pickle.loads(pickle.dumps(err))):
+        assert type(twin) is cls
+        assert (str(twin), twin.store, twin.key, twin.size) == (
+            "cannot offload result (5 bytes)",
+            "local",
+            "ab" * 32,
+            5,
         )
 
 

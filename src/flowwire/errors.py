@@ -35,7 +35,7 @@ it: the same class, and reading the name warns with ``DeprecationWarning``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 __all__ = [
     "ApplicationError",
@@ -142,7 +142,35 @@ def _rebuild_unavailable(message: str, store: str, key: str) -> StoreUnavailable
     return StoreUnavailable(message, store=store, key=key)
 
 
-class StoreWriteUnavailable(StoreOutage):
+if TYPE_CHECKING:
+    _Mixin = Exception  # what the mixin below is mixed into, for the type checker
+else:
+    _Mixin = object  # at run time a plain mixin: the tree, and each class's bases, stay as drawn
+
+
+class _StoreWrite(_Mixin):
+    """What both write errors share: ``store``, ``key`` and the object's ``size`` in bytes,
+    kept across ``copy`` and a pickle round trip (the default one loses keyword-only
+    arguments). A mixin, listed first so that its ``__init__`` runs; each subclass takes its
+    place in the tree from its other base."""
+
+    def __init__(self, message: str, *, store: str, key: str, size: int) -> None:
+        self.store = store
+        self.key = key
+        self.size = size
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_write, (type(self), str(self), self.store, self.key, self.size))
+
+
+def _rebuild_write(
+    cls: type[_StoreWrite], message: str, store: str, key: str, size: int
+) -> _StoreWrite:
+    return cls(message, store=store, key=key, size=size)
+
+
+class StoreWriteUnavailable(_StoreWrite, StoreOutage):
     """A payload cannot be offloaded *for now*: its blob store failed to answer a write.
 
     Transient: the write is tried again with backoff (by the activity worker for a result, by
@@ -152,39 +180,11 @@ class StoreWriteUnavailable(StoreOutage):
     ``size`` is the object's size in bytes.
     """
 
-    def __init__(self, message: str, *, store: str, key: str, size: int) -> None:
-        self.store = store
-        self.key = key
-        self.size = size
-        super().__init__(message)
 
-    def __reduce__(self) -> tuple[object, ...]:
-        return (_rebuild_write, (StoreWriteUnavailable, str(self), self.store, self.key, self.size))
-
-
-class StoreWriteFailed(TransportError):
+class StoreWriteFailed(_StoreWrite, TransportError):
     """A payload could not be offloaded: its store stayed unavailable for longer than the
     offload stage's ``write_wait``. Permanent for this write; the message names the store, the
     object (key and size), the payload, how long and how often it was tried."""
-
-    def __init__(self, message: str, *, store: str, key: str, size: int) -> None:
-        self.store = store
-        self.key = key
-        self.size = size
-        super().__init__(message)
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (_rebuild_write, (StoreWriteFailed, str(self), self.store, self.key, self.size))
-
-
-def _rebuild_write(
-    cls: type[StoreWriteUnavailable | StoreWriteFailed],
-    message: str,
-    store: str,
-    key: str,
-    size: int,
-) -> StoreWriteUnavailable | StoreWriteFailed:
-    return cls(message, store=store, key=key, size=size)
 
 
 class PayloadTooLarge(TransportError):

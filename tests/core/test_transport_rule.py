@@ -87,26 +87,37 @@ def label(combo: tuple[bool, bool, bool, bool]) -> str:
     return "+".join(n for n, on in zip(names, combo, strict=True) if on) or "none"
 
 
+def declared(combo: tuple[bool, bool, bool, bool]) -> tuple[Any, Any, Any]:
+    """The transports the workflow type, the activity types and the proxies declare (``None``
+    where ``combo`` switches theirs off); the engine's is the caller's."""
+    has_workflow, has_activity, has_proxy, _ = combo
+    return (
+        WORKFLOW if has_workflow else None,
+        ACTIVITY if has_activity else None,
+        PROXY if has_proxy else None,
+    )
+
+
 def make_classes(combo: tuple[bool, bool, bool, bool], task_list: str) -> tuple[type, ...]:
     """Two activities (one answers, one fails) and a workflow calling both, declaring the
     transports ``combo`` switches on."""
-    has_workflow, has_activity, has_proxy, _ = combo
+    on_workflow, on_activity, on_proxy = declared(combo)
     name = f"tests.rule.{label(combo)}"
 
-    @activity(f"{name}.double", "1", task_list, transport=ACTIVITY if has_activity else None)
+    @activity(f"{name}.double", "1", task_list, transport=on_activity)
     class Double(Activity):
         def run(self, x: int) -> int:
             return 2 * x
 
-    @activity(f"{name}.refuse", "1", task_list, transport=ACTIVITY if has_activity else None)
+    @activity(f"{name}.refuse", "1", task_list, transport=on_activity)
     class Refuse(Activity):
         def run(self, x: int) -> int:
             raise ValueError(f"refused {x}")
 
-    @workflow(name, "1", task_list, transport=WORKFLOW if has_workflow else None)
+    @workflow(name, "1", task_list, transport=on_workflow)
     class Matrix(Workflow):
-        double = ActivityProxy(Double, transport=PROXY if has_proxy else None)
-        refuse = ActivityProxy(Refuse, transport=PROXY if has_proxy else None, error_handling=True)
+        double = ActivityProxy(Double, transport=on_proxy)
+        refuse = ActivityProxy(Refuse, transport=on_proxy, error_handling=True)
 
         def run(self, x: int) -> int:
             doubled, refused = self.double(x), self.refuse(x)  # both in the first decision
@@ -157,17 +168,17 @@ def test_local_engine_payloads_follow_the_rule(combo: tuple[bool, bool, bool, bo
 def make_parent(combo: tuple[bool, bool, bool, bool], task_list: str) -> tuple[type, type]:
     """A child workflow declaring the transport an activity of the matrix would (it is the
     target of a call like one), and a parent that continues as new once, then calls it."""
-    has_workflow, has_activity, has_proxy, _ = combo
+    on_workflow, on_activity, on_proxy = declared(combo)
     name = f"tests.rule.parent.{label(combo)}"
 
-    @workflow(f"{name}.child", "1", task_list, transport=ACTIVITY if has_activity else None)
+    @workflow(f"{name}.child", "1", task_list, transport=on_activity)
     class Triple(Workflow):
         def run(self, x: int) -> int:
             return 3 * x
 
-    @workflow(name, "1", task_list, transport=WORKFLOW if has_workflow else None)
+    @workflow(name, "1", task_list, transport=on_workflow)
     class Parent(Workflow):
-        triple = WorkflowProxy(Triple, transport=PROXY if has_proxy else None)
+        triple = WorkflowProxy(Triple, transport=on_proxy)
 
         def run(self, x: int, first: bool = True) -> int:
             if first:

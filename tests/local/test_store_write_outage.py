@@ -1,27 +1,41 @@
 """A store outage while WRITING an offloaded payload is transient too (issue 16).
 
-The store is a real :class:`LocalDirectoryStore` that refuses its next ``down`` writes with
-``OSError`` (after letting ``skip`` through): the outage is counted in writes, never timed, so
-every test is deterministic. Each payload kind that can be offloaded is written during an
-outage: an activity's result (the activity is not run again), an activity's failure, an
-activity's input and a signal (decided by the workflow), the workflow's result and restart
-arguments, and a start's input. The run completes on the in-memory engine (live, full replay,
-verified) and on the durable engine. A store that stays down past the offload stage's
-``write_wait`` fails with :class:`~flowwire.StoreWriteFailed`, naming the store, object, size
-and task. Error details read during an outage are retried like any read.
+The store is a real :class:`LocalDirectoryStore` (``Refusing``, from tests/_outage_stores.py)
+that refuses its next ``down`` writes with ``OSError`` (after letting ``skip`` through): the
+outage is counted in writes, never timed, so every test is deterministic. Each payload kind
+that can be offloaded is written during an outage: an activity's result (the activity is not
+run again), an activity's failure, an activity's input and a signal (decided by the workflow),
+the workflow's result and restart arguments, and a start's input. The run completes on the
+in-memory engine (live, full replay, verified) and on the durable engine. A store that stays
+down past the offload stage's ``write_wait`` fails with :class:`~flowwire.StoreWriteFailed`,
+naming the store, object, size and task. Error details read during an outage are retried like
+any read.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _outage_stores import (
+    ENGINES,
+    KEY,
+    RUNS,
+    SIZE,
+    BigArgument,
+    BigResult,
+    Forgetful,
+    Refusing,
+    Text,
+    Vanishing,
+    make_engine,
+    ran,
+)
 
-from flowwire import LocalEngine, TaskError
+from flowwire import TaskError
 from flowwire.errors import StoreWriteFailed, StoreWriteUnavailable
 from flowwire.proxy import ActivityProxy
 from flowwire.result import restart
@@ -29,97 +43,10 @@ from flowwire.task import Activity, Workflow, activity, run_activity, workflow
 from flowwire.transport import JSONTransport
 from flowwire.transport.stages import LocalDirectoryStore, Offload
 
-SIZE = 5_000  # characters: offloaded with the thresholds below
-KEY = r"[0-9a-f]{64}"
-
-
-class Refusing(LocalDirectoryStore):
-    """Lets ``skip`` writes through, then refuses the next ``down`` ones (``None``: all of
-    them) with ``OSError``; counts the refusals."""
-
-    def __init__(self, root: Path, *, down: int | None = 2, skip: int = 0) -> None:
-        super().__init__(root)
-        self.down, self.skip = down, skip
-        self.refused = 0
-        self._lock = threading.Lock()
-
-    def put(self, key: str, data: bytes) -> None:
-        with self._lock:
-            if self.skip > 0:
-                self.skip -= 1
-            elif self.down is None or self.down > 0:
-                if self.down is not None:
-                    self.down -= 1
-                self.refused += 1
-                raise OSError(5, "Input/output error (the store is down)")
-        super().put(key, data)
-
-
-class Vanishing(LocalDirectoryStore):
-    """Moves its directory away after its first write; the second read that fails moves it
-    back (the outage ends when the reader has met it twice)."""
-
-    def __init__(self, root: Path) -> None:
-        super().__init__(root)
-        self.failed_reads = 0
-        self._away: Path | None = None
-        self._done = False
-        self._lock = threading.Lock()
-
-    def put(self, key: str, data: bytes) -> None:
-        super().put(key, data)
-        with self._lock:
-            if not self._done:
-                self._done = True
-                self._away = self.root.with_name("away")
-                self.root.rename(self._away)
-
-    def get(self, key: str) -> bytes:
-        try:
-            return super().get(key)
-        except OSError:
-            with self._lock:
-                self.failed_reads += 1
-                if self.failed_reads >= 2 and self._away is not None:
-                    self._away.rename(self.root)
-                    self._away = None
-            raise
-
-
-class Forgetful(LocalDirectoryStore):
-    """Loses every object it is given: a missing object, not an outage."""
-
-    def put(self, key: str, data: bytes) -> None:
-        super().put(key, data)
-        self._path(key).unlink()
-
-
-RUNS: dict[str, int] = {}
-_RUNS_LOCK = threading.Lock()
-
-
-def ran(name: str) -> None:
-    with _RUNS_LOCK:
-        RUNS[name] = RUNS.get(name, 0) + 1
-
 
 @pytest.fixture(autouse=True)
 def _fresh_counts() -> None:
     RUNS.clear()
-
-
-@activity("tests.write_outage.text", "1", "tl-write-outage")
-class Text(Activity):
-    def run(self, size: int) -> str:
-        ran("text")
-        return "ab" * (size // 2)
-
-
-@activity("tests.write_outage.length", "1", "tl-write-outage")
-class Length(Activity):
-    def run(self, text: str) -> int:
-        ran("length")
-        return len(text)
 
 
 @activity("tests.write_outage.fail", "1", "tl-write-outage")
@@ -127,26 +54,6 @@ class Fails(Activity):
     def run(self, size: int) -> None:
         ran("fail")
         raise RuntimeError("e" * size)
-
-
-@workflow("tests.write_outage.result", "1", "tl-write-outage")
-class ActivityResult(Workflow):
-    """Its activity's result is offloaded."""
-
-    text = ActivityProxy(Text)
-
-    def run(self, size: int) -> int:
-        return len(self.text(size))
-
-
-@workflow("tests.write_outage.argument", "1", "tl-write-outage")
-class ActivityInput(Workflow):
-    """Its decision offloads an activity's input."""
-
-    length = ActivityProxy(Length)
-
-    def run(self, size: int) -> int:
-        return int(self.length("x" * size))
 
 
 @workflow("tests.write_outage.own_result", "1", "tl-write-outage")
@@ -191,25 +98,6 @@ class CatchesFailure(Workflow):
         return "no error"
 
 
-ENGINES = {
-    "memory-live": {},
-    "memory-replay": {"live": False},
-    "memory-verify": {"verify_replay": True},
-    "durable": {"db": "flow.db"},
-}
-
-
-def make_engine(
-    tmp_path: Path, store: LocalDirectoryStore, name: str, **offload: Any
-) -> LocalEngine:
-    options: dict[str, Any] = dict(ENGINES[name])
-    if "db" in options:
-        options["db"] = tmp_path / options["db"]
-    offload.setdefault("threshold", 1_000)
-    transport = JSONTransport(stages=[Offload(store, **offload)])
-    return LocalEngine(transport=transport, max_workers=2, **options)
-
-
 @pytest.fixture(params=list(ENGINES))
 def engine_name(request: pytest.FixtureRequest) -> str:
     return str(request.param)
@@ -221,7 +109,7 @@ def test_an_activity_result_written_during_an_outage_is_written_again_not_run_ag
     store = Refusing(tmp_path / "blobs", down=3)
     engine = make_engine(tmp_path, store, engine_name)
     with caplog.at_level(logging.WARNING, logger="flowwire.store"):
-        assert engine.run(ActivityResult, SIZE) == SIZE
+        assert engine.run(BigResult, SIZE) == SIZE
     assert "is unavailable, writing again in 0.4 s (outage 3): cannot offload result" in (
         caplog.text
     )
@@ -231,7 +119,7 @@ def test_an_activity_result_written_during_an_outage_is_written_again_not_run_ag
 @pytest.mark.parametrize(
     ("workflow_class", "argument", "expected", "runs"),
     [
-        (ActivityInput, SIZE, SIZE, {"length": 1}),
+        (BigArgument, SIZE, SIZE, {"length": 1}),
         (OwnResult, SIZE, "r" * SIZE, {}),
         (Restarts, SIZE, SIZE, {}),
         (OwnInput, "i" * SIZE, SIZE, {}),
@@ -321,32 +209,37 @@ def test_the_missing_error_details_message_names_the_object(tmp_path: Path) -> N
 # -- past the budget ------------------------------------------------------------------------
 
 
-def test_an_activity_result_past_the_write_budget_fails_naming_store_object_and_task(
-    tmp_path: Path, engine_name: str
-) -> None:
+def _run_past_the_write_budget(
+    tmp_path: Path, engine_name: str, workflow_class: type[Workflow]
+) -> str:
+    """Runs ``workflow_class`` with a store that never comes back (a 0.3 s ``write_wait``,
+    inline payloads up to 4,000 bytes); the message of the ``TaskError`` it fails with."""
     store = Refusing(tmp_path / "blobs", down=None)
     engine = make_engine(tmp_path, store, engine_name, threshold=4_000, write_wait=0.3)
     with pytest.raises(TaskError) as info:
-        engine.run(ActivityResult, SIZE)
-    text = str(info.value)
-    assert "activity 'tests.write_outage.text' v1" in text
+        engine.run(workflow_class, SIZE)
+    assert store.refused >= 2
+    return str(info.value)
+
+
+def test_an_activity_result_past_the_write_budget_fails_naming_store_object_and_task(
+    tmp_path: Path, engine_name: str
+) -> None:
+    text = _run_past_the_write_budget(tmp_path, engine_name, BigResult)
+    assert "activity 'tests.outage.text' v1" in text
     assert "StoreWriteFailed" in text
     assert re.search(rf"result \(5,0\d\d bytes\) to object {KEY} in store 'local'", text)
     assert "stayed unavailable past the stage's write_wait of 0.3 s" in text
-    assert RUNS == {"text": 1} and store.refused >= 2
+    assert RUNS == {"text": 1}
 
 
 def test_a_decision_past_the_write_budget_fails_the_run_naming_store_object_and_task(
     tmp_path: Path, engine_name: str
 ) -> None:
-    store = Refusing(tmp_path / "blobs", down=None)
-    engine = make_engine(tmp_path, store, engine_name, threshold=4_000, write_wait=0.3)
-    with pytest.raises(TaskError) as info:
-        engine.run(ActivityInput, SIZE)
-    text = str(info.value)
-    assert "cannot encode the input of activity 'tests.write_outage.length' v1" in text
+    text = _run_past_the_write_budget(tmp_path, engine_name, BigArgument)
+    assert "cannot encode the input of activity 'tests.outage.length' v1" in text
     assert "to object " in text and "in store 'local': the store stayed unavailable" in text
-    assert RUNS == {} and store.refused >= 2
+    assert RUNS == {}
 
 
 def test_a_start_past_the_write_budget_raises_naming_store_object_and_workflow(

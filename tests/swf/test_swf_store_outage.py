@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from _extras import reason
+from _outage_stores import history, s3_and_a_dead_twin
 
 from flowwire.engines.swf.bindings import TaskRegistry, WorkflowReplayer
 from flowwire.engines.swf.client import SWF
@@ -76,29 +77,7 @@ def swf(moto_server: MotoServer) -> SWF:
 
 
 def _stores(moto_server: MotoServer, **options: Any) -> FlakyS3:
-    import boto3
-    from botocore.config import Config
-
-    s3 = moto_server.client("s3")
-    s3.create_bucket(Bucket="payloads")
-    dead = boto3.client(
-        "s3",
-        endpoint_url="http://127.0.0.1:9",  # discard port: nothing listens
-        region_name="us-east-1",
-        aws_access_key_id="x",
-        aws_secret_access_key="x",
-        config=Config(retries={"max_attempts": 1}, connect_timeout=0.2, read_timeout=0.2),
-    )
-    return FlakyS3(s3, dead, **options)
-
-
-def _history(swf: SWF, run: Any) -> list[dict[str, Any]]:
-    events: list[dict[str, Any]] = swf.call(
-        "GetWorkflowExecutionHistory",
-        domain=swf.domain,
-        execution={"workflowId": run.workflow_id, "runId": run.run_id},
-    )["events"]
-    return events
+    return FlakyS3(*s3_and_a_dead_twin(moto_server), **options)
 
 
 def test_the_decider_waits_out_an_s3_outage(swf: SWF, moto_server: MotoServer) -> None:
@@ -110,7 +89,7 @@ def test_the_decider_waits_out_an_s3_outage(swf: SWF, moto_server: MotoServer) -
         run = start(swf, w.TooBig, [50_000], transport=transport)
         assert run.result(timeout=30) == 50_000
     assert store.failed_reads >= 1
-    kinds = [e["eventType"] for e in _history(swf, run)]
+    kinds = [e["eventType"] for e in history(swf, run)]
     assert "WorkflowExecutionFailed" not in kinds
 
 
@@ -125,7 +104,7 @@ def test_an_activity_waits_out_an_outage_of_its_input(swf: SWF, moto_server: Mot
         run = start(swf, w.Spread, ["x" * 50_000, 1], transport=transport)
         assert run.result(timeout=30) == 50_000
     assert store.failed_reads >= 1 and store.outages == 0
-    kinds = [e["eventType"] for e in _history(swf, run)]
+    kinds = [e["eventType"] for e in history(swf, run)]
     assert kinds.count("ActivityTaskScheduled") == 1 and "ActivityTaskFailed" not in kinds
 
 
@@ -147,14 +126,14 @@ def test_a_long_outage_leaves_the_decision_task_unanswered(
             time.sleep(0.05)
         while not decider.poll_once():  # the activity's completion: its result is unreadable
             pass
-        kinds = [e["eventType"] for e in _history(swf, run)]
+        kinds = [e["eventType"] for e in history(swf, run)]
         assert kinds.count("DecisionTaskCompleted") == 1  # the second one was not answered
         assert "WorkflowExecutionFailed" not in kinds and store.failed_reads >= 2
         store.restore()
         deadline = time.monotonic() + 20
         while "DecisionTaskTimedOut" not in kinds and time.monotonic() < deadline:
             decider.poll_once()
-            kinds = [e["eventType"] for e in _history(swf, run)]
+            kinds = [e["eventType"] for e in history(swf, run)]
         while run.status() == "OPEN" and time.monotonic() < deadline:
             decider.poll_once()
         assert run.result(timeout=5) == 50_000

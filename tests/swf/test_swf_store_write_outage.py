@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from _extras import reason
+from _outage_stores import history, s3_and_a_dead_twin
 
 from flowwire.engines.swf.bindings import TaskRegistry
 from flowwire.engines.swf.client import SWF
@@ -58,29 +59,11 @@ def swf(moto_server: MotoServer) -> SWF:
 
 
 def _store(moto_server: MotoServer, pattern: str, **options: Any) -> RefusingS3:
-    import boto3
-    from botocore.config import Config
-
-    s3 = moto_server.client("s3")
-    s3.create_bucket(Bucket="payloads")
-    dead = boto3.client(
-        "s3",
-        endpoint_url="http://127.0.0.1:9",  # discard port: nothing listens
-        region_name="us-east-1",
-        aws_access_key_id="x",
-        aws_secret_access_key="x",
-        config=Config(retries={"max_attempts": 1}, connect_timeout=0.2, read_timeout=0.2),
-    )
-    return RefusingS3(s3, dead, pattern, **options)
+    return RefusingS3(*s3_and_a_dead_twin(moto_server), pattern, **options)
 
 
 def _kinds(swf: SWF, run: Any) -> list[str]:
-    events = swf.call(
-        "GetWorkflowExecutionHistory",
-        domain=swf.domain,
-        execution={"workflowId": run.workflow_id, "runId": run.run_id},
-    )["events"]
-    return [e["eventType"] for e in events]
+    return [e["eventType"] for e in history(swf, run)]
 
 
 def test_an_activity_writes_its_result_again_during_an_outage(
