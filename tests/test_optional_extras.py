@@ -31,7 +31,7 @@ CASES = [
         [
             "tests/stages/test_stages_zstd.py",
             "tests/stages/test_stages_registry.py",
-            "tests/stages/test_stages_example.py",
+            "tests/docs/test_examples_run.py::test_example_runs_as_a_script[stages_workflow]",
             "tests/local/test_local_offload.py",
             "tests/transport/test_hostile_payloads.py",
             "tests/transport/test_conformance_limits.py",

@@ -123,13 +123,3 @@ def test_store_unavailable_is_a_decode_error_that_says_transient() -> None:
     error = StoreUnavailable("result: cannot read object k for now", store="s", key="k")
     assert isinstance(error, ValueError) and (error.store, error.key) == ("s", "k")
     assert "transient" in (StoreUnavailable.__doc__ or "")
-
-
-def test_the_example_waits_out_its_outage(capsys: pytest.CaptureFixture[str]) -> None:
-    import runpy
-
-    example = Path(__file__).resolve().parents[2] / "examples" / "store_outage.py"
-    runpy.run_path(str(example), run_name="__main__")
-    out = capsys.readouterr().out
-    assert "store 'local' is unavailable, deciding again in 0.1 s (outage 1)" in out
-    assert out.rstrip().endswith("result: 5000")

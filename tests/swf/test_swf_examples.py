@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _extras import needs
 
 from flowwire.engines.swf.bindings import TaskRegistry
 from flowwire.engines.swf.cli import parse_argument
@@ -182,21 +181,3 @@ def test_examples_with_each_transport(moto_server: MotoServer, transport: str) -
             else:
                 value = run.result(timeout=60)
                 assert expected is None or value == expected, argv
-
-
-@needs("swf")
-@needs("moto")
-def test_swf_orders_example_runs_on_its_own() -> None:
-    done = subprocess.run(
-        [sys.executable, "examples/swf_orders.py", "--moto"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout) == {
-        "order": "o-1",
-        "receipt": "receipt-o-1-15.00",
-        "status": "shipped",
-    }
