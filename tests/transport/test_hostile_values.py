@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from _extras import reason, requires
+from _without import C_EXTENSIONS, blocking
 
 pytest.importorskip("hypothesis", reason=reason("hypothesis"))
 
@@ -108,23 +109,11 @@ def test_the_c_digit_scan_agrees_with_a_regex(text: str, n: int) -> None:
 
 # -- zone keys are checked before any lookup ----------------------------------------------------
 
-#: The first lines of a child process's script: with ``pure`` its Python refuses to import the C
-#: extensions, as on an install without a compiler; either way it checks which reader it got.
+#: The first lines of a child process's script, after ``blocking(*C_EXTENSIONS)`` where it must
+#: be pure Python (as on an install without a compiler): it checks which reader it got.
 _IMPLEMENTATION = textwrap.dedent(
     """
     import sys
-    C_EXTENSIONS = ("flowwire.transport._speedups", "flowwire.transport.codecs._pbfast")
-
-
-    class _WithoutC:
-        def find_spec(self, name, path=None, target=None):
-            if name in C_EXTENSIONS:
-                raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-            return None
-
-
-    if PURE:
-        sys.meta_path.insert(0, _WithoutC())
     from flowwire.transport.codecs import protobuf as _protobuf
     from flowwire.transport.model import _fast
 
@@ -136,7 +125,8 @@ _IMPLEMENTATION = textwrap.dedent(
 
 def _script(body: str, implementation: str) -> str:
     """``body`` run with (``"c"``) or without (``"pure-python"``) the C extensions."""
-    return f"PURE = {implementation == 'pure-python'}\n{_IMPLEMENTATION}{body}"
+    pure = implementation == "pure-python"
+    return f"PURE = {pure}\n{blocking(*C_EXTENSIONS) if pure else ''}{_IMPLEMENTATION}{body}"
 
 
 _PLANTED = textwrap.dedent(

@@ -11,6 +11,7 @@ import textwrap
 from typing import Any
 
 import pytest
+from _without import C_EXTENSIONS, blocking
 
 from flowwire import get_transport
 from flowwire.errors import DecodeError, EncodeError, PayloadTooLarge
@@ -209,23 +210,10 @@ def test_very_deep_payloads_raise_decode_error(transport: CodecTransport) -> Non
             transport.deserialize_result(payload)
 
 
-#: A child process's first lines: with ``pure`` its Python refuses to import the C extensions, as
-#: on an install without a compiler; either way it checks which implementation it got.
+#: A child process's first lines, after ``blocking(*C_EXTENSIONS)`` where it must be pure Python
+#: (as on an install without a compiler): it checks which implementation it got.
 _IMPLEMENTATION = textwrap.dedent(
     """
-    import sys
-    C_EXTENSIONS = ("flowwire.transport._speedups", "flowwire.transport.codecs._pbfast")
-
-
-    class _WithoutC:
-        def find_spec(self, name, path=None, target=None):
-            if name in C_EXTENSIONS:
-                raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
-            return None
-
-
-    if {pure!r}:
-        sys.meta_path.insert(0, _WithoutC())
     from flowwire.transport.codecs import _json_plain, msgpack
 
     assert (_json_plain.c_exact is None) is {pure!r}, "the C checks are (not) in use"
@@ -261,7 +249,9 @@ def test_deep_tuples_raise_encode_error_without_crashing(
     # child encodes with the C extensions (skipped where they are not built) and without them
     # (always), as the parametrisation of ``implementation`` says.
     pure = implementation == "pure-python"
-    script = (_IMPLEMENTATION + _DEEP_TUPLE_SCRIPT).format(depth=depth, codec=codec_name, pure=pure)
+    script = (blocking(*C_EXTENSIONS) if pure else "") + (
+        _IMPLEMENTATION + _DEEP_TUPLE_SCRIPT
+    ).format(depth=depth, codec=codec_name, pure=pure)
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
     )
