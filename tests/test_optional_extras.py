@@ -60,6 +60,7 @@ CASES = [
             "tests/stages/test_stages_s3.py",
         ],
     ),
+    ("s3", ("boto3", "botocore", "moto"), ["tests/docs/test_docs_build.py::test_doctests_pass"]),
     ("testing", ("moto",), ["tests/swf/test_swf_registration.py"]),
     (
         "testing",

@@ -106,7 +106,9 @@ def test_the_site_reads_as_documented(html: Path) -> None:
     assert "copybutton.js" in index
 
 
-# The doctests run the examples: the stages, the CBOR codec, the pydantic adapter, strategies.
+# The doctests run the examples: the stages, the CBOR codec, the pydantic adapter, strategies;
+# the stages and SWF pages build an S3Store, which needs boto3 (without it: 7 failures).
+@needs("s3")
 @needs("zstd")
 @needs("crypto")
 @needs("cbor2")
