@@ -112,14 +112,15 @@ def test_a_long_outage_leaves_the_decision_task_unanswered(
     swf: SWF, moto_server: MotoServer
 ) -> None:
     """The decider is driven by hand, one decision task at a time; moto times out the task
-    left unanswered (a 1-second ``decision_duration``) and schedules another."""
+    left unanswered (a 3-second ``decision_duration``: 1 s was too short for the first, answered
+    task on a loaded machine) and schedules another."""
     store = _stores(moto_server, seconds=3600.0)  # restored by hand below
     transport = MsgpackTransport(stages=[Offload(store, threshold=1_000)])
     registry = TaskRegistry(w.ALL, transport=transport)
     register_all(swf, registry.specs())
     decider = Decider(swf, w.DECISIONS, WorkflowReplayer(registry), outage_wait=0.5)
     with WorkerPool(swf, registry, deciders=0, activity_threads=1, stagger=0.25):
-        run = start(swf, w.TooBig, [50_000], transport=transport, decision_duration=1)
+        run = start(swf, w.TooBig, [50_000], transport=transport, decision_duration=3)
         assert decider.poll_once()  # schedules the activity, whose result write starts it
         deadline = time.monotonic() + 20
         while store.client is not store.dead and time.monotonic() < deadline:
