@@ -4,7 +4,6 @@ never from the clock; a non-retryable decline runs once and its code reaches the
 
 from __future__ import annotations
 
-import runpy
 import sys
 from pathlib import Path
 from typing import Any
@@ -65,14 +64,3 @@ def test_a_non_retryable_error_runs_once_and_brings_its_details(
     assert result == {"declined": "CardDeclined", "code": "stolen_card"}
     assert attempt_keys(history) == ["charge-0-0"]
     assert delays(history) == []
-
-
-def test_the_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
-    runpy.run_path(str(ROOT / "examples" / "retry_policy.py"), run_name="__main__")
-    out = capsys.readouterr().out.splitlines()
-    assert out == [
-        "{'receipt': 'charged 12 to 4242'}",
-        "retried after [1, 2] seconds",
-        "{'declined': 'CardDeclined', 'code': 'stolen_card'}",
-        "retried after [] seconds",
-    ]

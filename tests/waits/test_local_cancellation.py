@@ -7,7 +7,6 @@ unknown and closed executions, a bad proxy option, Cancelled raised without a re
 from __future__ import annotations
 
 import contextlib
-import runpy
 import threading
 from pathlib import Path
 from typing import Any
@@ -347,11 +346,3 @@ def test_live_and_replay_tell_the_workflow_at_the_same_point(at: int, keep_going
         assert last == [CancelWorkflow("cancellation requested")]
     else:
         assert isinstance(last[-1], CompleteWorkflow)
-
-
-def test_the_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
-    runpy.run_path(str(ROOT / "examples" / "cancellation.py"), run_name="__main__")
-    assert capsys.readouterr().out.splitlines() == [
-        "cancelled after 2 hours (cancellation requested)",
-        "clean-up first: released (reserved order 17)",
-    ]
