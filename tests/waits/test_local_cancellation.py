@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -51,7 +50,6 @@ from . import _cancel_tasks as tasks
 from ._cancel_tasks import DAY, Child, Parent, Queued, RaisesItself, Step, Steps, StopsLong
 
 STEPS_ID = "cancel.steps-1"
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(params=[True, False], ids=["live", "replay"])
