@@ -299,7 +299,10 @@ class Execution:
         self._seen = 0
         self._input: str | None = None
         self._scheduled: dict[str, TaskScheduled] = {}
-        self._closed: dict[str, tuple[int, Event]] = {}
+        # the closing event of each task key, and its history index (two dicts rather than a
+        # tuple per task: nothing more for the garbage collector to track)
+        self._closed: dict[str, Event] = {}
+        self._closed_at: dict[str, int] = {}
         self._timers: set[str] = set()
         self._fired: dict[str, int] = {}
         self._visited: set[str] = set()
@@ -598,7 +601,7 @@ class Execution:
     def _recorded(self, key: str, recorded: TaskScheduled) -> str:
         """What the history holds under ``key``: ``activity 'charge' v1 (completed)``."""
         closed = self._closed.get(key)
-        state = "still open" if closed is None else _STATES[type(closed[1])]
+        state = "still open" if closed is None else _STATES[type(closed)]
         kind = _KINDS.get(recorded.kind or "", "task")
         return f"{kind} {recorded.name!r} v{recorded.version} ({state})"
 
@@ -629,27 +632,32 @@ class Execution:
     def _ingest(self, events: Sequence[Event]) -> None:
         start = self._seen
         visited, emitted, dirty, by_key = self._visited, self._emitted, self._dirty, self._by_key
+        scheduled = self._scheduled
         for index in range(start, len(events)):
             event = events[index]
             kind = type(event)
-            if kind is TaskScheduled:
-                assert isinstance(event, TaskScheduled)
+            if type(event) is TaskScheduled:
                 key = event.key
-                self._scheduled[key] = event
-                if key not in visited:
+                scheduled[key] = event
+                if key in emitted:  # (a key is visited before it is emitted)
+                    # live: check it against the call waiting on it; what this execution
+                    # decided for that call (the usual case) needs no new look
+                    call = by_key.get(key)
+                    if call is not None:
+                        spec = call.spec
+                        if (
+                            event.name == spec.name
+                            and event.version == spec.version
+                            and event.kind == spec.kind
+                        ):
+                            continue
+                elif key not in visited:
                     self._unvisited[key] = None
-                # live: check it against the call waiting on it (unless it is what this
-                # execution decided for that call, the usual case)
-                call = by_key.get(key) if key in emitted else None
-                if call is None or (
-                    event.name != call.spec.name
-                    or event.version != call.spec.version
-                    or event.kind != call.spec.kind
-                ):
-                    dirty.append(key)
+                dirty.append(key)
             elif kind in _TASK_CLOSES:
                 key = event.key  # type: ignore[union-attr]
-                self._closed[key] = (index, event)
+                self._closed[key] = event
+                self._closed_at[key] = index
                 dirty.append(key)
                 if kind is TaskScheduleFailed and key not in self._scheduled:
                     assert isinstance(event, TaskScheduleFailed)  # refused without scheduling
@@ -868,12 +876,12 @@ class Execution:
                     # keeps the error of its last one (and the key of the one not started)
                     previous = f"{call.base}-{call.attempt - 1}"
                     self._by_key.pop(tkey, None)
-                    self._settle(call, fired, self._closed[previous][1], previous)
+                    self._settle(call, fired, self._closed[previous], previous)
                     return
-            closed = self._closed.get(key)
-            if closed is None:
+            event = self._closed.get(key)
+            if event is None:
                 break
-            index, event = closed
+            index = self._closed_at[key]
             retry = spec.retry
             if (
                 type(event) is TaskTimedOut and call.attempt < retry

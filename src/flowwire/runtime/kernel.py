@@ -192,13 +192,16 @@ class Kernel:
         self._deadlines: list[tuple[float, int, Callable[[float], None]]] = []
         # First timeout checks of scheduled attempts, one FIFO per offset from scheduling: the
         # offsets are the task types' timeouts, so each FIFO is in deadline order for free.
-        self._fifos: dict[int, deque[tuple[float, AttemptRecord]]] = {}
+        # Entries name the attempt by its token (an attempt that closed is no longer found):
+        # a closed attempt is not kept alive, nor traversed by the garbage collector, until
+        # its first check falls due.
+        self._fifos: dict[int, deque[tuple[float, str]]] = {}
         #: activity decisions' options as asked -> (task type, the options it gets, the FIFO
         #: and offset of its first timeout check): types are only ever added, so an answer
         #: stays true
         self._resolved: dict[
             tuple[Any, ...],
-            tuple[TaskType, dict[str, Any], deque[tuple[float, AttemptRecord]], int],
+            tuple[TaskType, dict[str, Any], deque[tuple[float, str]], int],
         ] = {}
         self._seq = itertools.count()
         self._ids = itertools.count(1)
@@ -245,9 +248,12 @@ class Kernel:
         deadlines = self._deadlines
         while deadlines and deadlines[0][0] <= now:
             heapq.heappop(deadlines)[2](now)
+        attempts = self._attempts
         for fifo in self._fifos.values():
             while fifo and fifo[0][0] <= now:
-                self._check(fifo.popleft()[1], now)
+                attempt = attempts.get(fifo.popleft()[1])
+                if attempt is not None:
+                    self._check(attempt, now)
         dirty = self._dirty
         while dirty:
             if len(dirty) == 1:  # the usual cycle: one run had news
@@ -597,12 +603,12 @@ class Kernel:
     def _record(self, run: RunState, event: Event, now: float) -> None:
         """Append an event the run's own decision caused (the run needs no new decision)."""
         run.history.append(event)
-        self._batch.events.append(StoredEvent(run.record.run_id, event, now))
+        self._batch.events.append(_stored(StoredEvent, (run.record.run_id, event, now)))
 
     def _event(self, run: RunState, event: Event, now: float) -> None:
         """Append an event that happened to the run (it needs a decision)."""
         run.history.append(event)
-        self._batch.events.append(StoredEvent(run.record.run_id, event, now))
+        self._batch.events.append(_stored(StoredEvent, (run.record.run_id, event, now)))
         self._dirty[run.record.run_id] = run
 
     # -- decisions ------------------------------------------------------------------------
@@ -631,7 +637,10 @@ class Kernel:
                     f"{run_id} after {len(run.history)} events"
                 )
         for decision in decisions:
-            self._apply(run, decision, now)
+            if type(decision) is ScheduleActivity:  # the usual decision, without _apply
+                self._schedule_activity(run, decision, now)
+            else:
+                self._apply(run, decision, now)
 
     def _store_outage(self, run: RunState, exc: StoreOutage, now: float) -> None:
         """Decide ``run`` again after a backoff: its store did not answer (nothing applied)."""
@@ -891,15 +900,15 @@ class Kernel:
         scheduled = TaskScheduled(key, name, version, "activity", options, payload)
         run.history.append(scheduled)  # self._record, inlined
         batch = self._batch
-        batch.events.append(StoredEvent(run_id, scheduled, now))
+        batch.events.append(_stored(StoredEvent, (run_id, scheduled, now)))
         self._attempts[attempt.token] = attempt
         batch.attempts.append(attempt)
         self._queue.append(attempt)
-        fifo.append((at, attempt))
+        fifo.append((at, attempt.token))
 
     def _resolve(
         self, task_type: TaskType, decision: ScheduleActivity
-    ) -> tuple[TaskType, dict[str, Any], deque[tuple[float, AttemptRecord]], int]:
+    ) -> tuple[TaskType, dict[str, Any], deque[tuple[float, str]], int]:
         """An activity decision's task type, its options (the registered defaults filled in),
         and the FIFO of first timeout checks its attempts go to, with that FIFO's offset."""
         options = _resolve_options(task_type, decision)
@@ -967,7 +976,8 @@ class Kernel:
 
     def finished(self, attempt: AttemptRecord, outcome: ActivityOutcome) -> None:
         """A worker finished ``attempt`` with ``outcome`` (any thread)."""
-        self.post(partial(self._outcome, attempt, outcome, True))
+        self._inbox.append(partial(self._outcome, attempt, outcome, True))  # self.post, inlined
+        self.pump()
 
     def lost(self, attempt: AttemptRecord, why: str) -> None:
         """A worker lost ``attempt`` (its process died): retried like a timeout."""
@@ -990,8 +1000,13 @@ class Kernel:
         status = outcome.status
         if attempt.closed or status == "suspended":
             return
-        self._close_attempt(attempt)
-        run = self._runs.get(attempt.run_id)
+        attempt.closed = True  # self._close_attempt, inlined
+        self._attempts.pop(attempt.token, None)
+        batch = self._batch
+        batch.closed_attempts.append(attempt)
+        self.activities_done += 1
+        run_id = attempt.run_id
+        run = self._runs.get(run_id)
         if run is None:
             return
         if attempt.saw_cancel:  # the activity was told: what it reports is the cancellation
@@ -1000,8 +1015,8 @@ class Kernel:
         elif status == "completed":
             event = TaskCompleted(attempt.key, outcome.result)
             run.history.append(event)  # self._event, inlined
-            self._batch.events.append(StoredEvent(attempt.run_id, event, now))
-            self._dirty[attempt.run_id] = run
+            batch.events.append(_stored(StoredEvent, (run_id, event, now)))
+            self._dirty[run_id] = run
         else:
             self._event(run, TaskFailed(attempt.key, outcome.reason, outcome.details), now)
 
@@ -1025,6 +1040,8 @@ class Kernel:
 
 
 _NEVER = float("inf")
+#: builds a ``StoredEvent`` from a tuple without the Python-level ``__new__`` of a NamedTuple
+_stored = tuple.__new__
 _AWAKE = float("-inf")
 _INBOX_KINDS = ("signal", "cancel")
 _VIRTUAL_POLL = 0.005  # seconds of real time between looks while a virtual clock waits
