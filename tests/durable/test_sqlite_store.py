@@ -56,7 +56,14 @@ events: st.SearchStrategy[Event] = st.one_of(
     st.builds(TaskCompleted, keys, texts),
     st.builds(TaskFailed, keys, texts, texts),
     st.builds(TaskTimedOut, keys, keys),
-    st.builds(TaskScheduleFailed, keys, texts),
+    st.builds(
+        TaskScheduleFailed,
+        keys,
+        texts,
+        st.none() | keys,
+        st.none() | keys,
+        st.none() | st.sampled_from(["activity", "workflow"]),
+    ),
     st.builds(TimerStarted, keys, st.none() | st.integers(0, 10**9)),
     st.builds(TimerFired, keys),
 )

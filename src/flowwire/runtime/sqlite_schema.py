@@ -25,6 +25,10 @@ its worker started it, in ``started``; the view ``history`` shows them with thei
 its fire time), ``owners`` (the kernels writing to the file, see
 :mod:`flowwire.runtime.owners`).
 
+A ``TaskScheduleFailed`` event keeps its cause in ``reason`` and the refused task's ``name``,
+``version`` and ``kind`` in ``name``, ``version`` and ``task_kind`` (a file written before
+these were stored has them null there: they read back as ``None``).
+
 Version 2 adds ``inbox``: external inputs waiting for the kernel that holds an execution, one
 row each (``id`` in arrival order, ``workflow_id`` of the execution, ``kind`` of input, its
 ``name`` and ``payload``, and ``at``, when it arrived). ``kind`` is ``'signal'`` (``name`` the
@@ -292,11 +296,11 @@ _TO_ROW: dict[type, Callable[[Any], Row]] = {
     TaskScheduleFailed: lambda e: (
         "TaskScheduleFailed",
         e.key,
-        None,
-        None,
+        e.name,
+        e.version,
         None,
         e.cause,
-        None,
+        e.kind,
         None,
     ),
     TimerStarted: _timer_started,
@@ -347,7 +351,7 @@ _FROM_ROW: dict[str, Build] = {
     "TaskCompleted": lambda k, n, v, p, r, t, o: TaskCompleted(k, p),
     "TaskFailed": lambda k, n, v, p, r, t, o: TaskFailed(k, r, p),
     "TaskTimedOut": lambda k, n, v, p, r, t, o: TaskTimedOut(k, r),
-    "TaskScheduleFailed": lambda k, n, v, p, r, t, o: TaskScheduleFailed(k, r),
+    "TaskScheduleFailed": lambda k, n, v, p, r, t, o: TaskScheduleFailed(k, r, n, v, t),
     "TimerStarted": lambda k, n, v, p, r, t, o: _timer_from_row(k, o),
     "TimerFired": lambda k, n, v, p, r, t, o: TimerFired(k),
     "SignalReceived": lambda k, n, v, p, r, t, o: SignalReceived(n, p),
