@@ -47,6 +47,8 @@ SAMPLES: dict[type, list[Any]] = {
             "[[1],{}]",
         ),
         TaskScheduled("child#1", "tasks.child", "1", "workflow", {}, None),
+        # read back exactly: an integer beyond 64 bits (orjson would read a float), nesting
+        TaskScheduled("odd#1", "tasks.odd", "1", "activity", {"big": 2**70 + 1, "n": {"x": [1]}}),
         TaskScheduled("bare#1"),
     ],
     TaskStarted: [TaskStarted("step#1")],
