@@ -42,7 +42,14 @@ claimed array item at the header, before it finds the body truncated: 1,000 nest
 cost about 80 MB from a 16 KiB body). Without the C extension, a body over 512 KiB is walked in
 Python up to 512 objects; one with more is read with an exact count of its containers as it
 is built if a count of the bytes that could start a container (at C speed) says it might hold
-too many.
+too many. What array headers claim is then bounded instead of walked: only array 16 and 32
+headers claim more than 15 items, and there are no more of them than bytes 0xdc and 0xdd in
+the body, so a body over 4 KiB is read with msgpack-python's ``max_array_len`` (in its ext
+data too) at 1 Mi items over the count of those bytes, and its arrays preallocate at most
+8 MiB in all (maps preallocate nothing). An array longer than that bound, as in a long list
+of floats whose bytes hold many such markers, has the whole body walked in Python (O(its
+structure), str, bin and ext bodies skipped by their lengths), which refuses a claim beyond
+the end as the C walk does; the body is then read again without the bound.
 """
 
 from __future__ import annotations
@@ -169,6 +176,10 @@ _SET_WEIGHT = 4  # a set or frozenset costs about 4 times an empty list
 _NOT_CONTAINER = bytes(b for b in range(256) if not (0x80 <= b <= 0x9F or 0xDC <= b <= 0xDF))
 _NOT_EXT = bytes(b for b in range(256) if not (0xC7 <= b <= 0xC9 or 0xD4 <= b <= 0xD8))
 
+#: Without the C extension, the most that the arrays of a body may preallocate in all: an array
+#: header makes msgpack-python allocate 8 bytes per claimed item before it reads any of them.
+_CLAIM_BUDGET = 8 * 1024 * 1024
+
 _c_containers: Callable[[bytes, int, int], int | None] | None
 try:
     from flowwire.transport._speedups import msgpack_containers as _c_containers
@@ -183,6 +194,16 @@ def _may_be_a_bomb(data: bytes) -> bool:
     most = len(data.translate(None, _NOT_CONTAINER))
     most += _SET_WEIGHT * len(data.translate(None, _NOT_EXT))
     return most > len(data) // 2
+
+
+def _array_limit(data: bytes) -> int:
+    """The most items an array header of ``data`` may claim (msgpack-python's
+    ``max_array_len``) for all its arrays together to preallocate at most ``_CLAIM_BUDGET``
+    bytes, whatever its structure: only array 16 and 32 headers claim more than 15 items, and
+    there are no more of them than bytes 0xdc and 0xdd in the body. O(bytes), at C speed:
+    the cheap bound that spares most bodies a walk in Python."""
+    headers = data.count(b"\xdc") + data.count(b"\xdd")
+    return _CLAIM_BUDGET // 8 // max(headers, 1)
 
 
 def _fixed_sizes() -> tuple[int, ...]:
@@ -278,6 +299,20 @@ def _walk(data: bytes, stop: int, steps: int) -> int | None:
         if n > end - i - pending:  # certainly truncated
             return -1 - start
         pending += n
+
+
+def _judge(found: int | None, size: int) -> None:
+    """Raise DecodeError for what a walk of a body of ``size`` bytes found: a claim beyond
+    the end (``found < 0``) or more containers than one per 2 bytes of a long body."""
+    if found is None:
+        return
+    if found < 0:
+        raise DecodeError(
+            f"malformed MessagePack payload: the containers open at byte {-1 - found:,} "
+            "claim more items than the rest of the body can hold (truncated)"
+        )
+    if size > _COUNT_ABOVE and found > size // 2:
+        _Budget(size).take(found)  # raises
 
 
 class _Budget:
@@ -476,9 +511,13 @@ class MsgpackCodec:
             self._local.depth = depth - 1
 
     def _unpackb(self, data: bytes) -> Any:
-        budget: _Budget | None = getattr(self._local, "budget", None)
+        local = self._local
+        budget: _Budget | None = getattr(local, "budget", None)
+        limit: int = getattr(local, "array_limit", -1)  # set by _read_within for long bodies
+        if limit >= len(data):
+            limit = -1  # msgpack-python's default, the length of the data: never raised
         if budget is not None:
-            return self._counted(data, budget)
+            return self._counted(data, budget, limit)
         # timestamp=3: MessagePack's own timestamp (ext -1) reads as an aware UTC datetime.
         return msgpack.unpackb(
             data,
@@ -487,9 +526,10 @@ class MsgpackCodec:
             strict_map_key=True,
             timestamp=3,
             object_hook=_only_str_keys,
+            max_array_len=limit,
         )
 
-    def _counted(self, data: bytes, budget: _Budget) -> Any:
+    def _counted(self, data: bytes, budget: _Budget, limit: int) -> Any:
         """``_unpackb``, counting every map and array against ``budget``."""
 
         def on_map(obj: dict[Any, Any]) -> dict[Any, Any]:
@@ -512,6 +552,7 @@ class MsgpackCodec:
             timestamp=3,
             object_hook=on_map,
             list_hook=on_list,
+            max_array_len=limit,
         )
 
     def decode(self, data: bytes) -> Any:
@@ -527,12 +568,8 @@ class MsgpackCodec:
 
     def _read(self, data: bytes) -> Any:
         try:
-            if len(data) > _WALK_ABOVE and self._check_size(data):
-                self._local.budget = _Budget(len(data))
-                try:
-                    return self._unpackb(data)
-                finally:
-                    self._local.budget = None
+            if len(data) > _WALK_ABOVE:
+                return self._read_long(data)
             if _BIN_MARKERS[0] in data or _BIN_MARKERS[1] in data or _BIN_MARKERS[2] in data:
                 return self._unpackb(data)  # maybe a bytes key: every map goes through the hook
             # No bin marker byte anywhere, so no bytes value at all, let alone a bytes key.
@@ -554,11 +591,55 @@ class MsgpackCodec:
             detail = str(exc) or type(exc).__name__
             raise DecodeError(f"malformed MessagePack payload: {detail}") from exc
 
+    def _read_long(self, data: bytes) -> Any:
+        """``_read`` for a body over ``_WALK_ABOVE`` bytes: checked before it is read."""
+        counted, limit = self._check_size(data)
+        try:
+            return self._read_within(data, counted=counted, limit=limit)
+        except DecodeError:
+            raise
+        except ValueError as exc:
+            if limit < 0 or "max_array_len" not in str(exc):
+                raise
+        # An array claims more items than the bound allows: only a walk of the whole body (in
+        # Python, O(its structure)) tells a bomb from a long array.
+        size = len(data)
+        _judge(_walk(data, size // 2 if size > _COUNT_ABOVE else sys.maxsize, sys.maxsize), size)
+        return self._read_within(data, counted=False, limit=-1)
+
+    def _read_within(self, data: bytes, *, counted: bool, limit: int) -> Any:
+        """Read ``data``, counting its containers if ``counted``, with at most ``limit`` items
+        per array (-1: msgpack-python's default, the length of the data) in ext data too."""
+        local = self._local
+        local.array_limit = limit
+        if counted:
+            local.budget = _Budget(len(data))
+        try:
+            if (
+                counted
+                or _BIN_MARKERS[0] in data
+                or _BIN_MARKERS[1] in data
+                or _BIN_MARKERS[2] in data
+            ):
+                return self._unpackb(data)  # maybe a bytes key: every map goes through the hook
+            # No bin marker byte anywhere, so no bytes value at all, let alone a bytes key.
+            # (raw=False and strict_map_key=True are msgpack-python's defaults since 1.0.)
+            return msgpack.unpackb(
+                data,
+                ext_hook=self._ext_hook,
+                timestamp=3,
+                max_array_len=limit if limit < len(data) else -1,
+            )
+        finally:
+            local.budget = None
+            local.array_limit = -1
+
     @staticmethod
-    def _check_size(data: bytes) -> bool:
+    def _check_size(data: bytes) -> tuple[bool, int]:
         """Walk a body over ``_WALK_ABOVE`` bytes (see the module docstring): raises
-        DecodeError for a memory bomb or a claim beyond the end; True if the body must be read
-        with a count of its containers (the walk gave up and it may be a bomb)."""
+        DecodeError for a memory bomb or a claim beyond the end. Returns whether the body must
+        be read with a count of its containers (the walk gave up and it may be a bomb), and
+        the most items an array may claim while it is read (-1: msgpack-python's default)."""
         size = len(data)
         counted = size > _COUNT_ABOVE
         stop = size // 2 if counted else sys.maxsize
@@ -567,17 +648,11 @@ class MsgpackCodec:
         elif counted:
             found = _walk(data, stop, _PY_WALK_STEPS)
         else:
-            return False
-        if found is None:
-            return counted and _may_be_a_bomb(data)
-        if found < 0:
-            raise DecodeError(
-                f"malformed MessagePack payload: the containers open at byte {-1 - found:,} "
-                "claim more items than the rest of the body can hold (truncated)"
-            )
-        if found > stop:
-            _Budget(size).take(found)  # raises
-        return False
+            found = None
+        if found is None:  # not walked, or the walk gave up
+            return counted and _may_be_a_bomb(data), _array_limit(data)
+        _judge(found, size)
+        return False, -1
 
 
 class MsgpackTransport(CodecTransport):
