@@ -132,6 +132,30 @@ def test_arguments_count_their_object_and_list_as_every_codec_does(codec: str) -
         transport.deserialize_arguments(writer.serialize_arguments([lists(9)], {}))
 
 
+@pytest.mark.parametrize("codec", CODECS)
+@pytest.mark.parametrize("stages", [[], ["zstd"]], ids=["no-stages", "zstd"])
+@pytest.mark.parametrize(
+    ("args", "kwargs", "path"),
+    [
+        ([lists(9)], {}, "$.args[0]" + "[0]" * 8),
+        ([0, dicts(9)], {}, '$.args[1]["k"]' + '["k"]' * 7),
+        ([], {"when": lists(9)}, '$.kwargs["when"]' + "[0]" * 8),
+    ],
+    ids=["args", "second-arg", "kwargs"],
+)
+def test_a_too_deep_argument_is_named_by_the_same_path_in_every_codec(
+    codec: str, stages: list[str], args: list[Any], kwargs: dict[str, Any], path: str
+) -> None:
+    """The path of a decoded argument is written as typed arguments and encoding errors
+    write it (``$.args[0]``, ``$.kwargs["when"]``), never as a key of the arguments object
+    (``$["args"][0]``), whichever codec carried it (and with or without stages)."""
+    reader = get_transport(codec, max_depth=10, stages=stages)
+    payload = get_transport(codec, max_depth=20, stages=stages).serialize_arguments(args, kwargs)
+    with pytest.raises(DecodeError, match="max_depth=10") as info:
+        reader.deserialize_arguments(payload)
+    assert info.value.path == path
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     data=st.recursive(

@@ -47,6 +47,7 @@ __all__ = [
     "DEFAULT_MAX_PAYLOAD_CHARS",
     "REASON_LIMIT",
     "CodecTransport",
+    "arguments_decode_error",
     "arguments_error",
     "split_arguments",
 ]
@@ -83,14 +84,29 @@ def split_arguments(value: Any) -> tuple[list[Any], dict[str, Any]]:
     return args, kwargs
 
 
+def arguments_path(path: str | None) -> str | None:
+    """``path`` inside ``{"args": ..., "kwargs": ...}`` as the library names a value of call
+    arguments (``$["args"][0]`` becomes ``$.args[0]``); None when it needs no change."""
+    if path is not None:
+        for key in ("args", "kwargs"):
+            prefix = f'$["{key}"]'
+            if path.startswith(prefix):
+                return f"$.{key}{path[len(prefix) :]}"
+    return None
+
+
 def arguments_error(exc: EncodeError) -> EncodeError | None:
     """``exc``, raised encoding ``{"args": ..., "kwargs": ...}``, with its path as decoding
     names it (``$["args"][0]`` becomes ``$.args[0]``); None when its path needs no change."""
-    for key in ("args", "kwargs"):
-        prefix = f'$["{key}"]'
-        if exc.path.startswith(prefix):
-            return EncodeError(exc.reason, path=f"$.{key}{exc.path[len(prefix) :]}")
-    return None
+    path = arguments_path(exc.path)
+    return None if path is None else EncodeError(exc.reason, path=path)
+
+
+def arguments_decode_error(exc: DecodeError) -> DecodeError | None:
+    """``exc``, raised decoding ``{"args": ..., "kwargs": ...}`` (a nesting too deep, found
+    by the codec), with its path as the arguments name it; None when it needs no change."""
+    path = arguments_path(exc.path) if type(exc) is DecodeError else None
+    return None if path is None else DecodeError(exc.reason, path=path)
 
 
 #: attribute values an error carries in its details (containers of these too)
@@ -332,21 +348,27 @@ class CodecTransport:
     def deserialize_arguments(
         self, payload: str, *, signature: Callable[..., Any] | None = None
     ) -> tuple[tuple[Any, ...], dict[str, Any]]:
-        value = self._direct_decode(payload) if self._direct_arguments else _MISS
-        if value is not _MISS:
-            try:  # the shape every writer produces, checked with two lookups
-                args, kwargs = value["args"], value["kwargs"]
-                if type(args) is not list or type(kwargs) is not dict or len(value) != 2:
-                    raise KeyError
-            except (KeyError, TypeError, IndexError):
-                args, kwargs = split_arguments(value)
-        else:
-            codec, body = self._open(payload, "arguments")
-            arguments_codec = self._arguments_codec(codec)
-            if arguments_codec is not None and not isinstance(body, str):
-                args, kwargs = self._guard(codec.name, arguments_codec.decode_arguments, body)
+        try:
+            value = self._direct_decode(payload) if self._direct_arguments else _MISS
+            if value is not _MISS:
+                try:  # the shape every writer produces, checked with two lookups
+                    args, kwargs = value["args"], value["kwargs"]
+                    if type(args) is not list or type(kwargs) is not dict or len(value) != 2:
+                        raise KeyError
+                except (KeyError, TypeError, IndexError):
+                    args, kwargs = split_arguments(value)
             else:
-                args, kwargs = split_arguments(self._decode_body(codec, body))
+                codec, body = self._open(payload, "arguments")
+                arguments_codec = self._arguments_codec(codec)
+                if arguments_codec is not None and not isinstance(body, str):
+                    args, kwargs = self._guard(codec.name, arguments_codec.decode_arguments, body)
+                else:
+                    args, kwargs = split_arguments(self._decode_body(codec, body))
+        except DecodeError as exc:
+            better = arguments_decode_error(exc)
+            if better is None:
+                raise
+            raise better from exc
         if signature is None:
             return tuple(args), kwargs
         return self._typed_arguments(signature, args, kwargs)

@@ -40,7 +40,12 @@ import pybase64
 from flowwire.errors import DecodeError, EncodeError, PayloadTooLarge
 from flowwire.transport import envelope
 from flowwire.transport._protocols import CodecTraits
-from flowwire.transport._transport import CodecTransport, arguments_error, split_arguments
+from flowwire.transport._transport import (
+    CodecTransport,
+    arguments_decode_error,
+    arguments_error,
+    split_arguments,
+)
 from flowwire.transport.codecs import _json_plain
 from flowwire.transport.codecs._json_plain import plain, protobuf_json
 from flowwire.transport.model import _model, adapters
@@ -382,15 +387,21 @@ class JSONTransport(CodecTransport):
     ) -> tuple[tuple[Any, ...], dict[str, Any]]:
         if self._fast_in and type(payload) is str and payload and payload[0] not in _ENVELOPE_FIRST:
             try:
-                value = _loads(payload)
-            except orjson.JSONDecodeError:
-                # raises DecodeError, or reads a number orjson cannot
-                value = loads(payload, self._depth)
-            else:
-                if _may_hold_big_int(payload):
+                try:
+                    value = _loads(payload)
+                except orjson.JSONDecodeError:
+                    # raises DecodeError, or reads a number orjson cannot
                     value = loads(payload, self._depth)
-                elif len(payload) > 2 * self._depth + 1:  # shorter cannot nest deeper
-                    _check_depth(value, payload, self._depth)
+                else:
+                    if _may_hold_big_int(payload):
+                        value = loads(payload, self._depth)
+                    elif len(payload) > 2 * self._depth + 1:  # shorter cannot nest deeper
+                        _check_depth(value, payload, self._depth)
+            except DecodeError as exc:  # a nesting too deep: named as arguments name it
+                better = arguments_decode_error(exc)
+                if better is None:
+                    raise
+                raise better from exc
             try:  # the shape every writer produces, checked with two lookups
                 args, kwargs = value["args"], value["kwargs"]
                 if type(args) is not list or type(kwargs) is not dict or len(value) != 2:
