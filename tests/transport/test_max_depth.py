@@ -156,6 +156,21 @@ def test_a_too_deep_argument_is_named_by_the_same_path_in_every_codec(
     assert info.value.path == path
 
 
+@pytest.mark.usefixtures("implementation")
+@pytest.mark.parametrize("codec", CODECS)
+def test_a_too_deep_value_is_refused_with_the_same_message_in_every_codec(codec: str) -> None:
+    """Too deep is not malformed: every codec names max_depth and the path, and only them
+    (protobuf said "malformed protobuf body: ...")."""
+    reader = get_transport(codec, max_depth=10)
+    writer = get_transport(codec, max_depth=20)
+    with pytest.raises(DecodeError) as info:
+        reader.deserialize_result(writer.serialize_result({"k": lists(10)}))
+    assert str(info.value) == 'nesting deeper than max_depth=10 (at $["k"]' + "[0]" * 9 + ")"
+    with pytest.raises(DecodeError) as info:
+        reader.deserialize_arguments(writer.serialize_arguments([lists(9)], {}))
+    assert str(info.value) == "nesting deeper than max_depth=10 (at $.args[0]" + "[0]" * 8 + ")"
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     data=st.recursive(

@@ -23,10 +23,11 @@ pure-Python reader below reads it or names what is wrong. Both give the same val
 differential test checks.
 
 Depth: ``max_depth`` counts nested containers (list, map, tuple, set, frozenset), on encode and on
-decode, like the other codecs. The decoder does not use protobuf's parser, so protobuf's own
-recursion limit (100 messages) does not apply here; note that a generated parser in another
-language hits its default limit of 100 messages at about 49 nested lists or 33 nested maps
-(each container costs two or three message levels).
+decode, like the other codecs: one more is a ``DecodeError`` naming ``max_depth`` and the path,
+worded as theirs (a body too deep is not malformed). The decoder does not use protobuf's
+parser, so protobuf's own recursion limit (100 messages) does not apply here; note that a
+generated parser in another language hits its default limit of 100 messages at about 49
+nested lists or 33 nested maps (each container costs two or three message levels).
 """
 
 from __future__ import annotations
@@ -87,6 +88,8 @@ __all__ = ["ProtobufCodec", "ProtobufTransport"]
 
 # -- the codec -----------------------------------------------------------------------------------
 
+#: How the readers' failure for a nesting deeper than max_depth starts (_protobuf_decode).
+_TOO_DEEP = "nesting deeper than max_depth="
 _ARGS_DEPTH = 2  # values in args/kwargs nest as in {"args": [...], "kwargs": {...}} elsewhere
 #: Bodies longer than this may hold at most one empty set per 8 bytes (see ``_empty_sets``).
 _COUNT_ABOVE = 512 * 1024
@@ -311,9 +314,10 @@ class ProtobufCodec:
         try:
             return func(*args)
         except Fail as fail:
-            raise DecodeError(
-                f"malformed protobuf body: {fail.reason}", path=fail.path(root)
-            ) from None
+            reason = fail.reason
+            if not reason.startswith(_TOO_DEEP):  # too deep is not malformed: said as JSON does
+                reason = f"malformed protobuf body: {reason}"
+            raise DecodeError(reason, path=fail.path(root)) from None
         except DecodeError as exc:  # from the _model parsers, which know no path
             raise DecodeError(exc.reason, path=root) from None
         except TooManyEmptySets:
