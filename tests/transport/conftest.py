@@ -40,8 +40,11 @@ def implementation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPat
         monkeypatch.setattr(json_transport, "_c_exact", None)
         monkeypatch.setattr(json_transport, "_c_digit_run", None)
         monkeypatch.setattr(msgpack_codec, "_c_str_keys", None)
+        monkeypatch.setattr(msgpack_codec, "_c_containers", None)  # the Python walk and bound
         monkeypatch.setattr(protobuf_codec, "_fast_decode", None)
         monkeypatch.setattr(protobuf_codec, "_fast_arguments", None)
-    elif not protobuf_codec.C_ACCELERATED:  # pragma: no cover - installs without a compiler
+    elif (
+        not protobuf_codec.C_ACCELERATED or msgpack_codec._c_containers is None
+    ):  # pragma: no cover - installs without a compiler
         pytest.skip("the C extensions are not built here")
     return str(request.param)
