@@ -127,19 +127,26 @@ class StoreUnavailable(DecodeError, StoreOutage):
     reference), which are permanent. The engines treat it that way: a decision that hits it
     is retried with backoff instead of failing the run, and an activity retries reading its
     input. ``store`` and ``key`` name the object; the store's exception is the ``__cause__``.
+    ``read_wait`` is the offload stage's (``Offload(read_wait=...)``): how long an activity
+    keeps reading its input again; None when the error does not come from an offload stage.
     """
 
-    def __init__(self, message: str, *, store: str, key: str) -> None:
+    def __init__(
+        self, message: str, *, store: str, key: str, read_wait: float | None = None
+    ) -> None:
         self.store = store
         self.key = key
+        self.read_wait = read_wait
         super().__init__(message)
 
     def __reduce__(self) -> tuple[object, ...]:
-        return (_rebuild_unavailable, (self.reason, self.store, self.key))
+        return (_rebuild_unavailable, (self.reason, self.store, self.key, self.read_wait))
 
 
-def _rebuild_unavailable(message: str, store: str, key: str) -> StoreUnavailable:
-    return StoreUnavailable(message, store=store, key=key)
+def _rebuild_unavailable(
+    message: str, store: str, key: str, read_wait: float | None = None
+) -> StoreUnavailable:
+    return StoreUnavailable(message, store=store, key=key, read_wait=read_wait)
 
 
 if TYPE_CHECKING:

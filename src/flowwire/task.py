@@ -427,9 +427,9 @@ def run_activity(
     none); ``heartbeat`` is called by ``Activity.heartbeat``.
 
     An input whose offload store is unavailable (:class:`~flowwire.StoreUnavailable`) is read
-    again with backoff, heartbeating in between, for up to ``ARGUMENT_OUTAGE_WAIT`` (60)
-    seconds or until the heartbeat answers that the attempt is over; only then does the
-    attempt fail, with that error.
+    again with backoff, heartbeating in between, for up to the offload stage's ``read_wait``
+    (60 seconds by default) or until the heartbeat answers that the attempt is over; only then
+    does the attempt fail, with that error.
 
     A result (or a failure's details) whose store is unavailable while it is written
     (:class:`~flowwire.StoreWriteUnavailable`) is written again with backoff, heartbeating in
@@ -485,7 +485,9 @@ def _failed(
 _REASON_LIMIT = 256  # characters of a failure's reason (SWF's limit, as the transports keep)
 
 ARGUMENT_OUTAGE_WAIT = 60.0
-"""Seconds an activity attempt keeps retrying to read an input whose store is unavailable."""
+"""Seconds an activity attempt keeps retrying to read an input whose store is unavailable
+when the error does not carry the offload stage's ``read_wait`` (``Offload(read_wait=...)``,
+default 60, is what bounds it otherwise)."""
 
 
 def _read_arguments(instance: Activity, payload: str) -> tuple[tuple[Any, ...], dict[str, Any]]:
@@ -493,10 +495,19 @@ def _read_arguments(instance: Activity, payload: str) -> tuple[tuple[Any, ...], 
     while True:
         try:
             return instance._deserialize_arguments(payload)
-        except StoreUnavailable:
+        except StoreUnavailable as exc:
+            wait = ARGUMENT_OUTAGE_WAIT if exc.read_wait is None else exc.read_wait
             failures += 1
             delay = outage_delay(failures)
-            if waited + delay > ARGUMENT_OUTAGE_WAIT or not instance.heartbeat():
+            if waited + delay > wait:
+                raise StoreUnavailable(  # the wait first: a reason is cut at 256 characters
+                    f"gave up reading after the offload stage's read_wait of {wait:g} s: "
+                    f"{exc.reason}",
+                    store=exc.store,
+                    key=exc.key,
+                    read_wait=exc.read_wait,
+                ) from exc
+            if not instance.heartbeat():
                 raise
             time.sleep(delay)
             waited += delay

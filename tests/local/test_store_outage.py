@@ -98,14 +98,9 @@ def test_an_activity_retries_reading_its_offloaded_input(tmp_path: Path) -> None
     assert store.failed_reads == 2
 
 
-def test_an_activity_gives_up_after_its_wait_and_names_the_outage(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from flowwire import task
-
-    monkeypatch.setattr(task, "ARGUMENT_OUTAGE_WAIT", 0.3)
+def test_an_activity_gives_up_after_its_wait_and_names_the_outage(tmp_path: Path) -> None:
     store = Vanishing(tmp_path / "blobs", reads=None)  # back when the failure is written
-    engine = make_engine(tmp_path, store, "memory-live")
+    engine = make_engine(tmp_path, store, "memory-live", read_wait=0.3)
     with pytest.raises(TaskError, match="for now, the store is unavailable") as info:
         engine.run(BigArgument, SIZE)
     assert "StoreUnavailable" in str(info.value)  # the activity's error, carried up

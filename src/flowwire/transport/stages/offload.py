@@ -24,7 +24,10 @@ A failure to write (any exception from the store's ``exists`` or ``put``) is an 
 :class:`~flowwire.StoreWriteUnavailable`, which the callers retry with backoff (the stage
 itself never sleeps: a decision must not hold its engine while it waits). The stage keeps the
 budget: once ``write_wait`` seconds have passed since the first failed write of an object (with
-no success since), it raises :class:`~flowwire.StoreWriteFailed`, which is not retried.
+no success since), it raises :class:`~flowwire.StoreWriteFailed`, which is not retried. A read
+has a budget too, ``read_wait``, which the stage does not keep (a decision is retried for as
+long as its run lasts) but carries on its :class:`~flowwire.StoreUnavailable`: an activity
+reads its input again for that long before its attempt fails.
 """
 
 from __future__ import annotations
@@ -53,6 +56,10 @@ _VERSION = 1
 _DIGEST_SIZE = 32
 _SIZE = struct.Struct(">Q")
 _TRACKED = 1024  # failing writes remembered before stale ones are forgotten
+
+READ_WAIT = 60.0
+"""Seconds an activity keeps reading an offloaded input again while its store is unavailable
+(the default of ``Offload(read_wait=...)``)."""
 
 
 class OffloadReference:
@@ -123,9 +130,14 @@ class Offload:
     caller with backoff) until ``write_wait`` seconds have passed since the object's first
     failed write, then :class:`~flowwire.StoreWriteFailed`. ``0`` fails at the first error.
 
+    ``read_wait`` (seconds, default 60) is how long an activity worker reads its offloaded
+    input again, with backoff, while the store is down, before the attempt fails with the
+    :class:`~flowwire.StoreUnavailable` (which carries it as ``read_wait``). Decisions are not
+    bounded by it: they are retried for as long as their run lasts.
+
     Raises:
-        ConfigurationError: if two stores share a name, ``threshold`` is negative or
-            ``write_wait`` is not a finite number >= 0.
+        ConfigurationError: if two stores share a name, ``threshold`` is negative, or
+            ``write_wait`` or ``read_wait`` is not a finite number >= 0.
     """
 
     name = "offload"
@@ -139,22 +151,15 @@ class Offload:
         dedupe: bool = True,
         also_read: Iterable[BlobStore] = (),
         write_wait: float = WRITE_WAIT,
+        read_wait: float = READ_WAIT,
     ) -> None:
         if threshold is not None and threshold < 0:
             raise ConfigurationError(f"offload threshold must be >= 0, got {threshold}")
-        if (
-            isinstance(write_wait, bool)
-            or not isinstance(write_wait, (int, float))
-            or not math.isfinite(write_wait)
-            or write_wait < 0
-        ):
-            raise ConfigurationError(
-                f"offload write_wait must be a finite number of seconds >= 0, got {write_wait!r}"
-            )
         self.store = store
         self.threshold = threshold
         self.dedupe = dedupe
-        self.write_wait = float(write_wait)
+        self.write_wait = _seconds("write_wait", write_wait)
+        self.read_wait = _seconds("read_wait", read_wait)
         #: key -> (first failure, last failure, failures) of writes failing since
         self._failing: dict[str, tuple[float, float, int]] = {}
         self._failing_lock = threading.Lock()
@@ -249,15 +254,31 @@ class Offload:
                 f"{ctx.what} references object {ref.key} in store {ref.store!r}, which is not "
                 f"configured here (configured stores: {sorted(self._stores)})"
             )
-        return _fetch(store, ref, ctx)
+        return _fetch(store, ref, ctx, self.read_wait)
 
     def __repr__(self) -> str:
         return (
-            f"Offload({self.store!r}, threshold={self.threshold!r}, write_wait={self.write_wait:g})"
+            f"Offload({self.store!r}, threshold={self.threshold!r}, "
+            f"write_wait={self.write_wait:g}, read_wait={self.read_wait:g})"
         )
 
 
-def _fetch(store: BlobStore, ref: OffloadReference, ctx: StageContext) -> bytes:
+def _seconds(name: str, value: float) -> float:
+    """``value`` as the float seconds of option ``name``; ConfigurationError unless it is a
+    finite number >= 0."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        raise ConfigurationError(
+            f"offload {name} must be a finite number of seconds >= 0, got {value!r}"
+        )
+    return float(value)
+
+
+def _fetch(store: BlobStore, ref: OffloadReference, ctx: StageContext, read_wait: float) -> bytes:
     try:
         blob = store.get(ref.key)
     except KeyError:
@@ -271,6 +292,7 @@ def _fetch(store: BlobStore, ref: OffloadReference, ctx: StageContext) -> bytes:
             f"store is unavailable (transient; {type(exc).__name__}: {exc})",
             store=ref.store,
             key=ref.key,
+            read_wait=read_wait,
         ) from exc
     if len(blob) != ref.size:
         raise DecodeError(
