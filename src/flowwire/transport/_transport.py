@@ -11,7 +11,7 @@ import binascii
 import copy
 import traceback as _traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import pybase64
 
@@ -47,8 +47,8 @@ __all__ = [
     "DEFAULT_MAX_PAYLOAD_CHARS",
     "REASON_LIMIT",
     "CodecTransport",
-    "arguments_decode_error",
     "arguments_error",
+    "raise_arguments_error",
     "split_arguments",
 ]
 
@@ -102,11 +102,14 @@ def arguments_error(exc: EncodeError) -> EncodeError | None:
     return None if path is None else EncodeError(exc.reason, path=path)
 
 
-def arguments_decode_error(exc: DecodeError) -> DecodeError | None:
-    """``exc``, raised decoding ``{"args": ..., "kwargs": ...}`` (a nesting too deep, found
-    by the codec), with its path as the arguments name it; None when it needs no change."""
+def raise_arguments_error(exc: DecodeError) -> NoReturn:
+    """Raise ``exc``, raised decoding ``{"args": ..., "kwargs": ...}`` (a nesting too deep,
+    found by the codec), with its path as the arguments name it (a new DecodeError, from
+    ``exc``, when the path changes)."""
     path = arguments_path(exc.path) if type(exc) is DecodeError else None
-    return None if path is None else DecodeError(exc.reason, path=path)
+    if path is None:
+        raise exc
+    raise DecodeError(exc.reason, path=path) from exc
 
 
 #: attribute values an error carries in its details (containers of these too)
@@ -365,10 +368,7 @@ class CodecTransport:
                 else:
                     args, kwargs = split_arguments(self._decode_body(codec, body))
         except DecodeError as exc:
-            better = arguments_decode_error(exc)
-            if better is None:
-                raise
-            raise better from exc
+            raise_arguments_error(exc)
         if signature is None:
             return tuple(args), kwargs
         return self._typed_arguments(signature, args, kwargs)

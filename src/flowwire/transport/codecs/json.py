@@ -42,8 +42,8 @@ from flowwire.transport import envelope
 from flowwire.transport._protocols import CodecTraits
 from flowwire.transport._transport import (
     CodecTransport,
-    arguments_decode_error,
     arguments_error,
+    raise_arguments_error,
     split_arguments,
 )
 from flowwire.transport.codecs import _json_plain
@@ -398,10 +398,7 @@ class JSONTransport(CodecTransport):
                     elif len(payload) > 2 * self._depth + 1:  # shorter cannot nest deeper
                         _check_depth(value, payload, self._depth)
             except DecodeError as exc:  # a nesting too deep: named as arguments name it
-                better = arguments_decode_error(exc)
-                if better is None:
-                    raise
-                raise better from exc
+                raise_arguments_error(exc)
             try:  # the shape every writer produces, checked with two lookups
                 args, kwargs = value["args"], value["kwargs"]
                 if type(args) is not list or type(kwargs) is not dict or len(value) != 2:

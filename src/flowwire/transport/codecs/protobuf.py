@@ -35,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from flowwire.errors import ConfigurationError, DecodeError, EncodeError
@@ -88,11 +88,27 @@ __all__ = ["ProtobufCodec", "ProtobufTransport"]
 
 # -- the codec -----------------------------------------------------------------------------------
 
+_T = TypeVar("_T")
+
 #: How the readers' failure for a nesting deeper than max_depth starts (_protobuf_decode).
 _TOO_DEEP = "nesting deeper than max_depth="
 _ARGS_DEPTH = 2  # values in args/kwargs nest as in {"args": [...], "kwargs": {...}} elsewhere
 #: Bodies longer than this may hold at most one empty set per 8 bytes (see ``_empty_sets``).
 _COUNT_ABOVE = 512 * 1024
+
+
+def _with_set_limit(read: Callable[[bytes], _T], data: bytes, sets: int) -> _T:
+    """``read(data)`` (a pure-Python reader) building at most ``sets`` empty sets (-1: any);
+    one more is refused as a memory bomb."""
+    if sets < 0:
+        return read(data)
+    previous = limit_empty_sets(sets)
+    try:
+        return read(data)
+    except TooManyEmptySets:
+        raise _too_many_sets(data) from None
+    finally:
+        limit_empty_sets(previous)
 
 
 def _empty_sets(data: bytes) -> int:
@@ -169,15 +185,7 @@ class ProtobufCodec:
                 if value is _TOO_MANY:
                     raise _too_many_sets(data)
                 return value
-        if sets < 0:
-            return self._decode_value(data)
-        previous = limit_empty_sets(sets)
-        try:
-            return self._decode_value(data)
-        except TooManyEmptySets:
-            raise _too_many_sets(data) from None
-        finally:
-            limit_empty_sets(previous)
+        return _with_set_limit(self._decode_value, data, sets)
 
     def _decode_value(self, data: bytes) -> Any:
         end = len(data)
@@ -211,15 +219,7 @@ class ProtobufCodec:
                 if found is _TOO_MANY:
                     raise _too_many_sets(data)
                 return found  # type: ignore[no-any-return]
-        if sets < 0:
-            return self._read_arguments(data)
-        previous = limit_empty_sets(sets)
-        try:
-            return self._read_arguments(data)
-        except TooManyEmptySets:
-            raise _too_many_sets(data) from None
-        finally:
-            limit_empty_sets(previous)
+        return _with_set_limit(self._read_arguments, data, sets)
 
     def _read_arguments(self, data: bytes) -> tuple[list[Any], dict[str, Any]]:
         try:

@@ -216,21 +216,24 @@ class Offload:
                     del failing[key]
         what = f"{ctx.what} ({ref.size:,} bytes) to object {ref.key} in store {ref.store!r}"
         cause = f"{type(exc).__name__}: {exc}"
+        error: type[StoreWriteUnavailable | StoreWriteFailed]
         if now - first >= self.write_wait:  # the message is the same at every replay
-            return StoreWriteFailed(
-                f"cannot offload {what}: the store stayed unavailable past the stage's "
-                f"write_wait of {self.write_wait:g} s; last error: {cause}",
-                store=ref.store,
-                key=ref.key,
-                size=ref.size,
+            error, message = (
+                StoreWriteFailed,
+                (
+                    f"cannot offload {what}: the store stayed unavailable past the stage's "
+                    f"write_wait of {self.write_wait:g} s; last error: {cause}"
+                ),
             )
-        return StoreWriteUnavailable(
-            f"cannot offload {what} for now, the store is unavailable (transient, try "
-            f"{failures}; {cause})",
-            store=ref.store,
-            key=ref.key,
-            size=ref.size,
-        )
+        else:
+            error, message = (
+                StoreWriteUnavailable,
+                (
+                    f"cannot offload {what} for now, the store is unavailable (transient, try "
+                    f"{failures}; {cause})"
+                ),
+            )
+        return error(message, store=ref.store, key=ref.key, size=ref.size)
 
     def decode(self, data: bytes, params: bytes, ctx: StageContext) -> bytes:
         """Read the referenced object and verify its size and sha256.
