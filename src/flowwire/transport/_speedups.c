@@ -763,6 +763,13 @@ static int mp_walk(const unsigned char *p, Py_ssize_t i, Py_ssize_t end, int dep
                     if (*count > stop) {
                         return 0;
                     }
+                    if (pending > end - (i + skip)) {
+                        /* the items still claimed around it cannot fit after it: refused
+                         * before its data is walked, whose claims those bytes cannot hold
+                         * as well (both are preallocated at once) */
+                        *at = start;
+                        return 1;
+                    }
                     if (depth >= C_MAX_DEPTH) {
                         return 2;
                     }

@@ -37,7 +37,8 @@ Python objects; a body of 512 KiB or less costs at most 64 times its size. The c
 a walk of the body's structure before it is read (``_speedups.msgpack_containers`` in C, which
 skips str, bin and ext bodies by their lengths, so 1 MiB of bytes costs one step): with the C
 extension every body over 4 KiB is walked, and the walk also refuses a container header that
-claims more items than the rest of the body can hold (msgpack-python preallocates 8 bytes per
+claims more items than the rest of the body can hold, and a tuple or set after which the items
+claimed around it cannot fit (msgpack-python preallocates 8 bytes per
 claimed array item at the header, before it finds the body truncated: 1,000 nested headers
 cost about 80 MB from a 16 KiB body). Without the C extension, a body over 512 KiB is walked in
 Python up to 512 objects; one with more is read with an exact count of its containers as it
@@ -286,6 +287,8 @@ def _walk(data: bytes, stop: int, steps: int) -> int | None:
                     count += 1 if code == 2 else _SET_WEIGHT
                     if count > stop:
                         return count
+                    if pending > end - (i + skip):  # what is claimed around it cannot fit
+                        return -1 - start  # after it (its data's claims count its bytes)
                     outer.append((i + skip, end, pending))
                     end, pending = i + skip, 1
                     continue
