@@ -7,13 +7,17 @@
   name to use instead.
 * Numbers that must be positive (``--workers 0``): argparse types that refuse the value, so
   the command stops with a usage error (exit status 2) before anything runs.
+* Offload stores (``--store`` of ``flowwire decode``, ``--offload-store`` of ``flowwire swf``):
+  ``DIR`` or ``NAME=DIR`` (a :class:`~flowwire.transport.stages.LocalDirectoryStore`, named
+  ``local`` unless ``NAME`` is given; the directory must exist) or ``s3://BUCKET/PREFIX``
+  (an :class:`~flowwire.transport.stages.S3Store`).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import Any
 
 __all__ = [
@@ -24,6 +28,7 @@ __all__ = [
     "parse_kwarg",
     "positive_float",
     "positive_int",
+    "store_from_spec",
 ]
 
 
@@ -115,3 +120,26 @@ def _float(text: str) -> float:
     if value != value or value in (float("inf"), float("-inf")):
         raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
     return value
+
+
+def store_from_spec(spec: str, *, option: str, s3_endpoint_url: str | None = None) -> Any:
+    """The offload store a command-line ``spec`` names (see the module docstring).
+
+    Raises:
+        UsageError: an ``s3://`` spec without a bucket, or a directory that does not exist
+            (the message names ``option`` and the spec).
+        ConfigurationError: an ``s3://`` spec without boto3 installed (the ``s3`` extra).
+    """
+    from flowwire.transport.stages import LocalDirectoryStore, S3Store
+
+    if spec.startswith("s3://"):
+        bucket, _, prefix = spec[len("s3://") :].partition("/")
+        if not bucket:
+            raise UsageError(f"{option} {spec}: no bucket (write s3://BUCKET/PREFIX)")
+        return S3Store(bucket, prefix, endpoint_url=s3_endpoint_url)
+    name, sep, directory = spec.partition("=")
+    if not sep:
+        name, directory = "local", spec
+    if not Path(directory).is_dir():
+        raise UsageError(f"{option} {spec}: {directory} is not a directory")
+    return LocalDirectoryStore(directory, name=name)

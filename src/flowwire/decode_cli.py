@@ -66,21 +66,18 @@ def _keyring(args: argparse.Namespace) -> Any:
 
 
 def _stores(args: argparse.Namespace) -> list[Any]:
+    from flowwire._cli_args import UsageError, store_from_spec
     from flowwire.engines.local import default_offload_dir
-    from flowwire.transport.stages import LocalDirectoryStore, S3Store
+    from flowwire.transport.stages import LocalDirectoryStore
 
     stores: list[Any] = []
     for spec in args.store:
-        if spec.startswith("s3://"):
-            bucket, _, prefix = spec[len("s3://") :].partition("/")
-            stores.append(S3Store(bucket, prefix, endpoint_url=args.s3_endpoint_url))
-            continue
-        name, sep, directory = spec.partition("=")
-        if not sep:
-            name, directory = "local", spec
-        if not Path(directory).is_dir():
-            raise _Usage(f"--store {spec}: {directory} is not a directory")
-        stores.append(LocalDirectoryStore(directory, name=name))
+        try:
+            stores.append(
+                store_from_spec(spec, option="--store", s3_endpoint_url=args.s3_endpoint_url)
+            )
+        except UsageError as exc:
+            raise _Usage(str(exc)) from None
     default = default_offload_dir()
     if all(s.name != "local" for s in stores) and Path(default).is_dir():
         stores.append(LocalDirectoryStore(default))

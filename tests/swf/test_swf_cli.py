@@ -218,3 +218,93 @@ def test_worker_log_level(moto_server: MotoServer) -> None:
     assert " INFO flowwire.swf.decider: decision for workflow 'sequence' v1" in stderr
     assert " INFO flowwire.swf.worker: activity " in stderr and ": completed" in stderr
     assert " DEBUG " not in stderr
+
+
+def _offloaded_run(
+    moto: MotoServer, worker_env: dict[str, str], worker_options: list[str], *start_options: str
+) -> Any:
+    """TooBig (a 100,000-character activity result, over SWF's 32,768) through a CLI worker
+    with ``--transport json+offload``, whose stage has no store of its own; returns the run's
+    activity result field as SWF recorded it."""
+    assert run(moto, "register", "swf.workflows").returncode == 0
+    worker = subprocess.Popen(
+        command(
+            moto,
+            *["worker", "swf.workflows", "--threads", "2", "--transport", "json+offload"],
+            *worker_options,
+        ),
+        cwd=TESTS,
+        env={**env(moto), **worker_env},
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert "decider and" in worker.stderr.readline()  # type: ignore[union-attr]
+        argv = ["start", "swf.workflows:TooBig", "100000", "--transport", "json+offload"]
+        done = run(moto, *argv, *start_options, "--wait", "--timeout", "40")
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout) == 100_000
+    finally:
+        worker.send_signal(signal.SIGINT)
+        _, stderr = worker.communicate(timeout=30)
+    assert worker.returncode == 0, stderr
+    client = moto.client("swf")
+    (info,) = client.list_closed_workflow_executions(
+        domain=DOMAIN, startTimeFilter={"oldestDate": 0}
+    )["executionInfos"]
+    events = client.get_workflow_execution_history(domain=DOMAIN, execution=info["execution"])
+    (completed,) = [e for e in events["events"] if e["eventType"] == "ActivityTaskCompleted"]
+    return completed["activityTaskCompletedEventAttributes"]["result"]
+
+
+def test_offload_store_option_serves_stages_without_a_store_s3(moto_server: MotoServer) -> None:
+    """``--offload-store s3://...`` (the workers: ``$FLOWWIRE_OFFLOAD_STORE``) is the store of
+    an offload stage the transport names without one, for workers and starter alike."""
+    pytest.importorskip("boto3", reason="needs the s3 extra (boto3)")
+    s3 = moto_server.client("s3")
+    s3.create_bucket(Bucket="cli-store")
+    endpoint = {"FLOWWIRE_S3_ENDPOINT_URL": moto_server.endpoint_url}
+    result = _offloaded_run(
+        moto_server,
+        {"FLOWWIRE_OFFLOAD_STORE": "s3://cli-store/runs", **endpoint},
+        [],
+        "--offload-store",
+        "s3://cli-store/runs",
+        "--s3-endpoint-url",
+        moto_server.endpoint_url,
+    )
+    assert len(result) < 1_000  # a reference, not the 100,000 characters
+    assert s3.list_objects_v2(Bucket="cli-store", Prefix="runs/")["KeyCount"] == 1
+
+
+def test_offload_store_option_takes_a_shared_directory(
+    moto_server: MotoServer, tmp_path: Path
+) -> None:
+    store = tmp_path / "payloads"
+    store.mkdir()
+    option = ["--offload-store", f"shared={store}"]
+    result = _offloaded_run(moto_server, {}, option, *option)
+    assert len(result) < 1_000
+    assert len([p for p in store.rglob("*") if p.is_file()]) == 1
+
+
+def test_offload_store_usage_errors(moto_server: MotoServer, tmp_path: Path) -> None:
+    missing = tmp_path / "missing"
+    for spec, message in (
+        (str(missing), f"--offload-store {missing}: {missing} is not a directory"),
+        ("s3://", "--offload-store s3://: no bucket"),
+    ):
+        for argv in (["worker", "swf.workflows"], ["start", "swf.workflows:Sequence", "1"]):
+            done = run(moto_server, *argv, "--offload-store", spec)
+            assert done.returncode == 2, (argv, done.stderr)
+            assert message in done.stderr
+    from_env = subprocess.run(
+        command(moto_server, "worker", "swf.workflows"),
+        cwd=TESTS,
+        env={**env(moto_server), "FLOWWIRE_OFFLOAD_STORE": str(missing)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert from_env.returncode == 2
+    assert f"$FLOWWIRE_OFFLOAD_STORE {missing}: {missing} is not a directory" in from_env.stderr

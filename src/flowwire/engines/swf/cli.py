@@ -39,6 +39,7 @@ from flowwire._cli_args import (
     parse_kwarg,
     positive_float,
     positive_int,
+    store_from_spec,
 )
 from flowwire._cli_args import parse_argument as _parse_argument
 from flowwire.cli import format_task_failure
@@ -51,12 +52,16 @@ from flowwire.engines.swf.starter import signal as signal_execution
 from flowwire.engines.swf.starter import start
 from flowwire.errors import Cancelled, ConfigurationError, FlowwireError, TaskError
 from flowwire.scanner import find_type, scan
-from flowwire.task import Workflow, WorkflowMeta, declared_transport, meta_of
-from flowwire.transport import Transport, get_transport
+from flowwire.task import Workflow, WorkflowMeta, meta_of
+from flowwire.transport import get_transport
 
 __all__ = ["add_swf_commands", "main", "parse_argument"]
 
 log = logging.getLogger("flowwire.swf")
+
+#: The environment variables ``--offload-store`` and ``--s3-endpoint-url`` default to.
+OFFLOAD_STORE_ENV = "FLOWWIRE_OFFLOAD_STORE"
+S3_ENDPOINT_ENV = "FLOWWIRE_S3_ENDPOINT_URL"
 
 
 # -- arguments ------------------------------------------------------------------------------
@@ -99,14 +104,28 @@ def _load(target: str, ignore: Sequence[str] = ()) -> list[type]:
     return [value]
 
 
-def _registry(args: argparse.Namespace) -> TaskRegistry:
-    classes: list[type] = []
-    for target in args.targets:
-        for cls in _load(target, args.ignore):
-            if cls not in classes:
-                classes.append(cls)
+def _store(args: argparse.Namespace) -> Any:
+    """The engine's offload store of ``--offload-store`` (else ``$FLOWWIRE_OFFLOAD_STORE``),
+    or ``None``."""
+    spec = args.offload_store or os.environ.get(OFFLOAD_STORE_ENV)
+    if not spec:
+        return None
+    option = "--offload-store" if args.offload_store else f"${OFFLOAD_STORE_ENV}"
+    endpoint = args.s3_endpoint_url or os.environ.get(S3_ENDPOINT_ENV)
+    return store_from_spec(spec, option=option, s3_endpoint_url=endpoint)
+
+
+def _registry(args: argparse.Namespace, classes: Sequence[type] | None = None) -> TaskRegistry:
+    """The registry of ``classes`` (default: every class of the targets) with the engine
+    default of ``--transport`` and the store of ``--offload-store``: the workers' transport
+    rule, which a starter must follow too."""
+    if classes is None:
+        found: list[type] = []
+        for target in args.targets:
+            found += [cls for cls in _load(target, args.ignore) if cls not in found]
+        classes = found
     transport = get_transport(args.transport) if args.transport else None
-    return TaskRegistry(classes, transport=transport)
+    return TaskRegistry(classes, transport=transport, store=_store(args))
 
 
 def _kwargs(pairs: Sequence[str]) -> dict[str, Any]:
@@ -125,6 +144,17 @@ def _common(parser: argparse.ArgumentParser) -> None:
     _connection(parser)
     parser.add_argument(
         "--transport", help="transport for task classes that chose none (default: json)"
+    )
+    parser.add_argument(
+        "--offload-store",
+        metavar="STORE",
+        help="store of the offload stages configured without one: s3://BUCKET/PREFIX, or a "
+        f"directory every worker shares, DIR or NAME=DIR (default: ${OFFLOAD_STORE_ENV})",
+    )
+    parser.add_argument(
+        "--s3-endpoint-url",
+        metavar="URL",
+        help=f"endpoint of an s3:// store (default: ${S3_ENDPOINT_ENV}, else AWS)",
     )
 
 
@@ -224,9 +254,7 @@ def _cmd_start(args: argparse.Namespace) -> int:
         raise ConfigurationError(f"{args.workflow!r} is not a Workflow class")
     meta = meta_of(workflow)
     assert isinstance(meta, WorkflowMeta)
-    transport: Transport | None = None
-    if args.transport and declared_transport(workflow) is None:  # as the workers decide
-        transport = get_transport(args.transport)
+    registry = _registry(args, [workflow])  # the input is encoded as the workers decide
     positional = [_parse_argument(a, where=f"argument {i}") for i, a in enumerate(args.args, 1)]
     kwargs = _kwargs(args.kwarg)
     swf = _swf(args)
@@ -238,7 +266,7 @@ def _cmd_start(args: argparse.Namespace) -> int:
         workflow_id=args.workflow_id or f"{meta.name}-{uuid.uuid4()}",
         task_list=args.task_list,
         tags=args.tag or (),
-        transport=transport,
+        registry=registry,
     )
     print(f"started {run.what}, run {run.run_id}", file=sys.stderr, flush=True)
     if not args.wait:
@@ -266,9 +294,10 @@ def _cmd_signal(args: argparse.Namespace) -> int:
         if not (isinstance(found, type) and issubclass(found, Workflow)):
             raise ConfigurationError(f"{args.workflow!r} is not a Workflow class")
         workflow = found
-    transport: Transport | None = None
-    if args.transport and (workflow is None or declared_transport(workflow) is None):
-        transport = get_transport(args.transport)
+    # the value is encoded as the deciders read it: with the workflow's transport on the
+    # workers' rule, else with --transport (JSON by default)
+    registry = _registry(args, [] if workflow is None else [workflow])
+    transport = registry.transport if workflow is None else None
     value = None if args.value is None else _parse_argument(args.value, where="VALUE")
     signal_execution(
         _swf(args),
@@ -278,6 +307,7 @@ def _cmd_signal(args: argparse.Namespace) -> int:
         run_id=args.run_id,
         workflow=workflow,
         transport=transport,
+        registry=registry,
     )
     print(f"sent {args.name!r} to {args.workflow_id}", file=sys.stderr)
     return 0

@@ -81,7 +81,7 @@ def _events(args: argparse.Namespace) -> tuple[list[dict[str, Any]], str, str]:
 
 def _cmd_history(args: argparse.Namespace) -> int:
     from flowwire.engines.swf.bindings import TaskRegistry
-    from flowwire.engines.swf.cli import _load
+    from flowwire.engines.swf.cli import _load, _store
     from flowwire.engines.swf.inspect import history_entries, summary_of, swf_timeline
     from flowwire.tools.histories import format_history, history_json
     from flowwire.tools.timeline import write_timeline
@@ -101,7 +101,8 @@ def _cmd_history(args: argparse.Namespace) -> int:
     from flowwire.transport import get_transport
 
     default = get_transport(args.transport) if args.transport else None
-    registry = TaskRegistry(classes, transport=default) if classes else None
+    store = _store(args)  # offloaded payloads are read from it
+    registry = TaskRegistry(classes, transport=default, store=store) if classes or store else None
     events, workflow_id, run_id = _events(args)
     summary = summary_of(workflow_id, run_id, events)
     entries = history_entries(events, workflow_id=workflow_id, registry=registry)
