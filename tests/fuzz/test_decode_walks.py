@@ -327,6 +327,32 @@ def test_a_long_array_among_many_array_marker_bytes_is_read(items: int) -> None:
     assert _bounded(lambda: MsgpackCodec().decode(body)) == value
 
 
+def test_the_long_array_fallback_does_not_read_msgpack_pythons_words(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without the C extension an array over the bound makes msgpack-python raise ValueError;
+    the codec walks the body then, whatever the message says (its words are not an API), and
+    a body malformed otherwise still fails as malformed."""
+    monkeypatch.setattr(msgpack_codec, "_c_containers", None)
+    unpackb = msgpack.unpackb
+
+    def reworded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return unpackb(*args, **kwargs)
+        except ValueError as exc:
+            if type(exc) is not ValueError:
+                raise
+            raise ValueError("too many items") from None  # not the words "max_array_len"
+
+    monkeypatch.setattr(msgpack, "unpackb", reworded)
+    value = [float(i) + 0.5 for i in range(20_000)]
+    body = MsgpackCodec().encode(value)
+    assert msgpack_codec._array_limit(body) < 20_000  # so the capped read raises
+    assert MsgpackCodec().decode(body) == value
+    with pytest.raises(DecodeError, match="malformed MessagePack payload"):
+        MsgpackCodec().decode(body[:-4])  # the last float cut short
+
+
 def _claims_around_tuples(size: int, levels: int = 98, headers: int = 12) -> bytes:
     """``levels`` tuples nested in one another, each the first item of ``headers`` nested
     arrays claiming 10,000 items each, which the bytes after them can hold, but those bytes

@@ -599,13 +599,15 @@ class MsgpackCodec:
         counted, limit = self._check_size(data)
         try:
             return self._read_within(data, counted=counted, limit=limit)
-        except DecodeError:
+        except (DecodeError, msgpack.StackError):
             raise
-        except ValueError as exc:
-            if limit < 0 or "max_array_len" not in str(exc):
+        except ValueError:
+            if limit < 0:
                 raise
-        # An array claims more items than the bound allows: only a walk of the whole body (in
-        # Python, O(its structure)) tells a bomb from a long array.
+        # Maybe an array claims more items than the bound allows (msgpack-python says so only
+        # in its message's words, which are not relied on): only a walk of the whole body (in
+        # Python, O(its structure)) tells a bomb from a long array. A body malformed otherwise
+        # is walked too (no dearer than a long array), then fails again, uncapped, as it is.
         size = len(data)
         _judge(_walk(data, size // 2 if size > _COUNT_ABOVE else sys.maxsize, sys.maxsize), size)
         return self._read_within(data, counted=False, limit=-1)
