@@ -3,12 +3,16 @@ readable only with these classes' transports (``--scan swf._encrypted``)."""
 
 from __future__ import annotations
 
-import time
+import threading
 
 from flowwire import Activity, ActivityProxy, JSONTransport, Workflow, activity, workflow
 from flowwire.errors import TaskError
 from flowwire.result import wait
 from flowwire.transport.stages import AESGCM, Keyring
+
+#: The three squares of the history test wait for one another, so the timeline's "peak 3" is
+#: what ran, not what a loaded machine's timing happened to allow (a sleep of 0.2 s did not).
+TOGETHER = threading.Barrier(3, timeout=30)
 
 KEYRING = Keyring({"test-1": bytes(range(32))}, current="test-1")
 SECRET = JSONTransport(stages=[AESGCM(KEYRING)])
@@ -17,7 +21,7 @@ SECRET = JSONTransport(stages=[AESGCM(KEYRING)])
 @activity("secret.square", "1", "secret-activities", transport=SECRET)
 class Square(Activity):
     def run(self, x: int) -> int:
-        time.sleep(0.2)
+        TOGETHER.wait()  # raises BrokenBarrierError after 30 s alone: the test fails
         if x < 0:
             raise ValueError(f"no square of {x} today")
         return x * x
