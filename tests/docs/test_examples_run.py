@@ -105,7 +105,7 @@ OUTPUT = {
         "in the store: 1 object(s), 2,728,399 bytes"
     ),
     "store_outage": (  # the same lines as docs/stages.md
-        "store directory moved away for 1.5 s\n"
+        "store directory moved away for the next 4 reads\n"
         "flowwire.kernel: run examples.outage.count-1: store 'local' is unavailable, deciding "
         "again in 0.1 s (outage 1)\n"
         "flowwire.kernel: run examples.outage.count-1: store 'local' is unavailable, deciding "
