@@ -51,7 +51,9 @@ from flowwire.decision import (
     ContinueAsNew,
     Decision,
     FailWorkflow,
+    ScheduleActivity,
     SignalExternal,
+    StartChildWorkflow,
     StartTimer,
 )
 from flowwire.errors import (
@@ -80,10 +82,10 @@ from flowwire.history import (
     WorkflowCancelRequested,
     WorkflowStarted,
 )
-from flowwire.proxy import ProxySpec
-from flowwire.result import NO_HORIZON, Restart, TaskResult, unwrap
+from flowwire.proxy import TASK_OPTIONS, ProxySpec
+from flowwire.result import NO_HORIZON, Restart, TaskResult, _new_result, _set_record, unwrap
 from flowwire.retry import retry_delay, retryable
-from flowwire.task import Workflow
+from flowwire.task import Activity, Workflow
 from flowwire.tasktype import type_of
 from flowwire.transport import Transport
 from flowwire.transport_rule import TransportRule
@@ -158,10 +160,10 @@ class _Call(Record):
         "own_error",
         "payload",
         "result",
+        "route",
         "scanned_plain",
         "seq",
         "spec",
-        "transport",
     )
 
     error: TaskError | None
@@ -174,7 +176,7 @@ class _Call(Record):
         base: str,
         args: Any,
         kwargs: Any,
-        transport: Transport,
+        route: _Route,
     ) -> None:
         self.execution = execution
         self.seq = seq
@@ -193,33 +195,77 @@ class _Call(Record):
         self.own_error = False
         self.index = -1
         self.scanned_plain: bool | None = None
-        #: writes the call's input and reads its result (the engine's transport rule)
-        self.transport = transport
+        #: how the call's input is written and its result read (per proxy, see _route)
+        self.route = route
+
+    @property
+    def transport(self) -> Transport:
+        """Writes the call's input and reads its result (the engine's transport rule)."""
+        return self.route[1]
 
     def read_value(self) -> Any:
         """The decoded result, cached per execution (full replay: per run id)."""
         execution, key = self.execution, self.key
         cache = execution._cache
-        if key in cache:
-            return cache[key]
-        assert self.result is not None
-        spec, transport, payload = self.spec, self.transport, self.result
-        read: Callable[[], Any]
-        if spec.target is None:
-            read = partial(transport.deserialize_result, payload, type_hint=spec.returns)
-        else:
-            read = partial(
-                spec.target.cls._deserialize_result,
-                payload,
-                transport=transport,
-                type_hint=spec.returns,
-            )
+        value = cache.get(key, _MISSING)
+        if value is not _MISSING:
+            return value
+        payload = self.result
+        assert payload is not None
+        read = self.route[3]
         try:
-            value = read()
+            value = read(payload)
         except StoreOutage as exc:  # suspend until the store answers
-            value = execution._read(read, exc)
+            value = execution._read(partial(read, payload), exc)
         cache[key] = value
         return value
+
+
+_MISSING: Any = object()
+
+#: what a call needs of its proxy, resolved once per proxy and execution (``_route``): the
+#: spec, the transport, ``write(args, kwargs) -> payload``, ``read(payload) -> value``, and
+#: the decision's class with its option fields in order (``None``: ``spec.decision`` builds it)
+_Route = tuple[
+    ProxySpec,
+    Transport,
+    Callable[[Any, Any], str],
+    Callable[[str], Any],
+    "tuple[type[ScheduleActivity] | type[StartChildWorkflow], tuple[Any, ...]] | None",
+]
+
+
+def _overrides(cls: type, name: str) -> bool:
+    """Whether the task class ``cls`` overrides the classmethod ``name`` of its base."""
+    base = Workflow if issubclass(cls, Workflow) else Activity
+    mine = getattr(cls, name, None)
+    theirs = getattr(base, name)
+    return getattr(mine, "__func__", mine) is not getattr(theirs, "__func__", theirs)
+
+
+def _route(spec: ProxySpec, transport: Transport) -> _Route:
+    """How calls through ``spec`` are written and read with ``transport``: straight through
+    the transport unless the target class overrides ``_serialize_arguments`` /
+    ``_deserialize_result`` (whose defaults do just that), without building a callable per
+    call; and the decision's fields, so that no options dict is unpacked per call."""
+    target = None if spec.target is None else spec.target.cls
+    write: Callable[[Any, Any], str]
+    read: Callable[[str], Any]
+    if target is not None and _overrides(target, "_serialize_arguments"):
+        write = partial(target._serialize_arguments, transport=transport)
+    else:
+        write = transport.serialize_arguments
+    if target is not None and _overrides(target, "_deserialize_result"):
+        read = partial(target._deserialize_result, transport=transport, type_hint=spec.returns)
+    else:
+        read = partial(transport.deserialize_result, type_hint=spec.returns)
+    fields = TASK_OPTIONS.get(spec.kind, ())
+    shape: tuple[type[ScheduleActivity] | type[StartChildWorkflow], tuple[Any, ...]] | None
+    shape = None
+    if set(spec.options) <= set(fields):
+        decision = ScheduleActivity if spec.kind == "activity" else StartChildWorkflow
+        shape = (decision, tuple(spec.options.get(field) for field in fields))
+    return (spec, transport, write, read, shape)
 
 
 def _scan(value: Any) -> tuple[bool, _Call | None]:
@@ -310,7 +356,7 @@ class Execution:
         self._unvisited: dict[str, None] = {}
         self._emitted: set[str] = set()
         self._counters: dict[str, int] = {}
-        self._transports: dict[int, tuple[ProxySpec, Transport]] = {}
+        self._routes: dict[int, _Route] = {}  # per proxy (see _route)
         self._seq = 0
         # timers and signals (flowwire.waits): user timers waiting to fire, by key; signals
         # received per name (history index, payload); how many waits each name had; the waits
@@ -482,17 +528,27 @@ class Execution:
         """Return once ``ready()`` is true; until then suspend the decision (full replay:
         unwind ``run``; live: park the thread until a later decision makes it true)."""
         while not ready():
-            if self._cancel_at is not None and self._told_seq is None:
-                self._tell_cancel()
-            if not self.live:
-                raise _Suspend
-            if self._aborted:
-                raise _Abort
-            self._ready = ready
-            self._to_decider.release()
-            self._to_run.acquire()
-            if self._aborted:
-                raise _Abort
+            self._suspend(ready)
+
+    def suspend_until(self, ready: Callable[[], bool]) -> None:
+        """:meth:`block_until` for a caller that just found ``ready()`` false."""
+        self._suspend(ready)
+        while not ready():
+            self._suspend(ready)
+
+    def _suspend(self, ready: Callable[[], bool]) -> None:
+        """Suspend the decision once (``ready()`` is false)."""
+        if self._cancel_at is not None and self._told_seq is None:
+            self._tell_cancel()
+        if not self.live:
+            raise _Suspend
+        if self._aborted:
+            raise _Abort
+        self._ready = ready
+        self._to_decider.release()
+        self._to_run.acquire()
+        if self._aborted:
+            raise _Abort
 
     def _body(self) -> None:
         previous = set_current(self)
@@ -820,29 +876,41 @@ class Execution:
 
     def call(self, spec: ProxySpec, args: tuple[Any, ...], kwargs: dict[str, Any]) -> TaskResult:
         """Record a proxy call made by ``run`` and return its result (see the module doc)."""
-        number = self._counters.get(spec.attribute, 0)
-        self._counters[spec.attribute] = number + 1
-        self._seq += 1
-        known = self._transports.get(id(spec))
-        if known is None or known[0] is not spec:  # (the rule's answer, kept per proxy)
-            known = self._transports[id(spec)] = (spec, self._rule.for_spec(spec))
-        call = _Call(self, self._seq, spec, f"{spec.attribute}-{number}", args, kwargs, known[1])
+        attribute, counters = spec.attribute, self._counters
+        number = counters.get(attribute, 0)
+        counters[attribute] = number + 1
+        seq = self._seq = self._seq + 1
+        route = self._routes.get(id(spec))
+        if route is None or route[0] is not spec:  # (the rule's answer, kept per proxy)
+            route = self._routes[id(spec)] = _route(spec, self._rule.for_spec(spec))
+        call = _Call(self, seq, spec, f"{attribute}-{number}", args, kwargs, route)
         self._advance(call)
-        if self.live and call.state == _WAITING:
+        if call.state == _WAITING and self.live:
             self._deferred.append(call)
-        return TaskResult(call)
+        result = _new_result(TaskResult)  # (TaskResult(call) without its __init__ frame)
+        _set_record(result, call)
+        return result
 
     def _advance(self, call: _Call) -> None:
         """Evaluate ``call`` against the history; schedule what it needs now. Raises ``_Fail``."""
         if call.state == _WAITING:
-            pending, error = _scan_arguments(call)
-            if error is not None:
-                call.state, call.error, call.index = _ERROR, error.error, error.index
-                call.args = call.kwargs = None
-                self.journal.append(call)
-                return
-            if pending:
-                return
+            plain = not call.kwargs  # the usual call, plain positional arguments: scanned here
+            if plain:
+                for value in call.args or ():
+                    if type(value) not in _PLAIN:
+                        plain = False
+                        break
+            if plain:
+                call.scanned_plain = True
+            else:
+                pending, error = _scan_arguments(call)
+                if error is not None:
+                    call.state, call.error, call.index = _ERROR, error.error, error.index
+                    call.args = call.kwargs = None
+                    self.journal.append(call)
+                    return
+                if pending:
+                    return
             call.state = _OPEN
         elif call.state != _OPEN:
             return
@@ -882,6 +950,16 @@ class Execution:
             if event is None:
                 break
             index = self._closed_at[key]
+            if type(event) is TaskCompleted:  # never retried: settle (_settle's fast path)
+                self._by_key.pop(key, None)
+                if self._cancel_at is not None:
+                    self._settle(call, index, event)
+                    return
+                call.index = index
+                call.args = call.kwargs = None
+                self.journal.append(call)
+                call.state, call.result = _DONE, event.result
+                return
             retry = spec.retry
             if (
                 type(event) is TaskTimedOut and call.attempt < retry
@@ -897,7 +975,11 @@ class Execution:
         if key not in self._scheduled and key not in self._emitted:
             payload = self._input_payload(call)  # first: it may stop at an unavailable store
             self._emitted.add(key)
-            self._decisions.append(spec.decision(key, payload))
+            shape = call.route[4]
+            if shape is None:
+                self._decisions.append(spec.decision(key, payload))
+            else:  # spec.decision without unpacking its options per call
+                self._decisions.append(shape[0](key, spec.name, spec.version, payload, *shape[1]))
         self._by_key[key] = call
 
     def _again(self, call: _Call, event: Event) -> bool:
@@ -962,17 +1044,12 @@ class Execution:
                     args, kwargs = unwrap(args), unwrap(kwargs)
                 finally:
                     self.horizon = horizon
-            target, transport = call.spec.target, call.transport
-            write: Callable[[], str]
-            if target is None:
-                write = partial(transport.serialize_arguments, args, kwargs)
-            else:  # the target class's override point (by default: the transport)
-                write = partial(target.cls._serialize_arguments, args, kwargs, transport=transport)
+            write = call.route[2]
             try:
                 try:
-                    call.payload = write()
+                    call.payload = write(args, kwargs)
                 except StoreOutage as outage:  # suspend until the store answers
-                    call.payload = self._read(write, outage)
+                    call.payload = self._read(partial(write, args, kwargs), outage)
             except Exception as exc:
                 raise _Fail(
                     TaskError(

@@ -98,6 +98,12 @@ class TaskResult:
         return round(self._fw_call.get(), ndigits)
 
 
+#: build a TaskResult for a record without calling ``__init__`` (the decider's hot path):
+#: ``result = _new_result(TaskResult); _set_record(result, call)``
+_new_result = object.__new__
+_set_record = TaskResult._fw_call.__set__  # type: ignore[attr-defined]
+
+
 def _forward(op: Callable[..., Any]) -> Callable[..., Any]:
     def method(self: TaskResult, *args: Any) -> Any:
         return op(self._fw_call.get(), *args)
@@ -200,8 +206,7 @@ def wait(result: Any) -> Any:
     Raises:
         TaskError: the task failed (with ``error_handling=True`` on its proxy).
     """
-    call = _call_of(result)
-    return result if call is None else call.get()
+    return result._fw_call.get() if type(result) is TaskResult else result
 
 
 def unwrap(value: Any) -> Any:

@@ -161,7 +161,7 @@ class Record:
 
     def get(self) -> Any:
         if self.state < DONE or self.index >= self.execution.horizon:
-            self.execution.block_until(self.visible)
+            self.execution.suspend_until(self.visible)
         if self.state == ERROR:
             assert self.error is not None
             raise self.error.with_traceback(None)
