@@ -273,6 +273,9 @@ class Workflow(_Task):
         return self._transport().serialize_restart_arguments(args, kwargs)
 
 
+_DEFAULT_READ = _Task._deserialize_arguments
+_DEFAULT_WRITE = _Task._serialize_result
+
 # -- decorators --------------------------------------------------------------------------
 
 
@@ -447,16 +450,28 @@ def run_activity(
         instance.transport = transport  # type: ignore[misc]
     instance._fw_token = token
     instance._fw_heartbeat = heartbeat
+    # The override points, or (not overridden, an engine's transport given) the transport's
+    # methods themselves: the same calls, without two method frames and two transport
+    # look-ups per attempt.
+    write: Callable[[Any], str]
+    if transport is not None and cls._serialize_result is _DEFAULT_WRITE:
+        write = transport.serialize_result
+    else:
+        write = instance._serialize_result
     try:
-        args, kwargs = _read_arguments(instance, payload)
+        try:  # read once; only an unavailable store enters the retries
+            if transport is not None and cls._deserialize_arguments is _DEFAULT_READ:
+                args, kwargs = transport.deserialize_arguments(payload, signature=cls.run)
+            else:
+                args, kwargs = instance._deserialize_arguments(payload)
+        except StoreUnavailable as exc:
+            args, kwargs = _read_again(instance._deserialize_arguments, payload, instance, exc)
         value = instance.run(*args, **kwargs)
         try:  # written once; only an unavailable store enters the retries
-            return ActivityOutcome("completed", instance._serialize_result(value))
+            return ActivityOutcome("completed", write(value))
         except StoreWriteUnavailable as exc:
             outage = exc  # retried outside this handler: a later error is not chained to it
-        result = retry_writes(
-            lambda: instance._serialize_result(value), keep_going=instance.heartbeat, failed=outage
-        )
+        result = retry_writes(lambda: write(value), keep_going=instance.heartbeat, failed=outage)
         return ActivityOutcome("completed", result)
     except SuspendTask:
         return ActivityOutcome("suspended")
@@ -490,24 +505,32 @@ when the error does not carry the offload stage's ``read_wait`` (``Offload(read_
 default 60, is what bounds it otherwise)."""
 
 
-def _read_arguments(instance: Activity, payload: str) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    failures, waited = 0, 0.0
+def _read_again(
+    read: Callable[[str], tuple[tuple[Any, ...], dict[str, Any]]],
+    payload: str,
+    instance: Activity,
+    failed: StoreUnavailable,
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """The input read again (``read(payload)``) with backoff after its first read ``failed``
+    because its store is unavailable, heartbeating in between, for up to the offload stage's
+    ``read_wait``."""
+    failures, waited, exc = 0, 0.0, failed
     while True:
+        wait = ARGUMENT_OUTAGE_WAIT if exc.read_wait is None else exc.read_wait
+        failures += 1
+        delay = outage_delay(failures)
+        if waited + delay > wait:
+            raise StoreUnavailable(  # the wait first: a reason is cut at 256 characters
+                f"gave up reading after the offload stage's read_wait of {wait:g} s: {exc.reason}",
+                store=exc.store,
+                key=exc.key,
+                read_wait=exc.read_wait,
+            ) from exc
+        if not instance.heartbeat():
+            raise exc
+        time.sleep(delay)
+        waited += delay
         try:
-            return instance._deserialize_arguments(payload)
-        except StoreUnavailable as exc:
-            wait = ARGUMENT_OUTAGE_WAIT if exc.read_wait is None else exc.read_wait
-            failures += 1
-            delay = outage_delay(failures)
-            if waited + delay > wait:
-                raise StoreUnavailable(  # the wait first: a reason is cut at 256 characters
-                    f"gave up reading after the offload stage's read_wait of {wait:g} s: "
-                    f"{exc.reason}",
-                    store=exc.store,
-                    key=exc.key,
-                    read_wait=exc.read_wait,
-                ) from exc
-            if not instance.heartbeat():
-                raise
-            time.sleep(delay)
-            waited += delay
+            return read(payload)
+        except StoreUnavailable as again:
+            exc = again

@@ -50,6 +50,7 @@ from flowwire.transport.codecs import _json_plain
 from flowwire.transport.codecs._json_plain import plain, protobuf_json
 from flowwire.transport.model import _model, adapters
 from flowwire.transport.model._model import MAX_DEPTH, lower, path_key
+from flowwire.transport.model._typing import cached as cached_types
 
 __all__ = ["JSON_DEPTH_LIMIT", "JSONCodec", "JSONTransport"]
 
@@ -320,6 +321,12 @@ class JSONTransport(CodecTransport):
 
     def serialize_result(self, value: Any) -> str:
         if self._fast:
+            if type(value) is int and _INT_MIN <= value < _INT_LIMIT:
+                text = str(value)  # orjson's text of an int of 64 bits, without the walk
+                limit = self.max_payload_chars
+                if limit is not None and len(text) > limit:
+                    raise PayloadTooLarge(len(text), limit, what="result")
+                return text
             out = plain(value, self._depth)
             if out is not None:
                 text = out.decode()
@@ -373,6 +380,14 @@ class JSONTransport(CodecTransport):
                 # raises DecodeError, or reads a number orjson cannot
                 value = loads(payload, self._depth)
             else:
+                kind = type(value)
+                if kind is int or kind is str or kind is bool or value is None:
+                    # a scalar that is no float: orjson read no integer beyond 64 bits (it
+                    # reads those as floats), and nothing nests; an int, str or bool hint
+                    # converts its own type to itself
+                    if type_hint is Any or (type_hint is kind and value is not None):
+                        return value
+                    return self._typed_result(value, type_hint)
                 if _may_hold_big_int(payload):
                     value = loads(payload, self._depth)
                 elif len(payload) > 2 * self._depth + 1:  # shorter cannot nest deeper
@@ -393,6 +408,14 @@ class JSONTransport(CodecTransport):
                     # raises DecodeError, or reads a number orjson cannot
                     value = loads(payload, self._depth)
                 else:
+                    # orjson reads an integer beyond 64 bits as a float: arguments that are
+                    # each exactly their parameter's int, str or bool hold none, so neither
+                    # the digit scan nor the typed conversion has anything left to do.
+                    types_ = None if signature is None else cached_types(signature)
+                    if types_ is not None and len(payload) <= 2 * self._depth + 1:
+                        exact = types_.read_exact(value)
+                        if exact is not None:
+                            return exact
                     if _may_hold_big_int(payload):
                         value = loads(payload, self._depth)
                     elif len(payload) > 2 * self._depth + 1:  # shorter cannot nest deeper

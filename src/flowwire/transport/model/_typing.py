@@ -176,6 +176,7 @@ class ArgumentTypes:
     """
 
     __slots__ = (
+        "exact",
         "fast_keyword",
         "fast_positional",
         "fast_var_keyword",
@@ -225,6 +226,12 @@ class ArgumentTypes:
         self.fast_var_positional = _fast_or_none(self.var_positional)
         self.fast_keyword = {k: _fast_or_none(c) for k, c in self.keyword.items()}
         self.fast_var_keyword = _fast_or_none(self.var_keyword)
+        exact = [_exact_type(c) for c in self.positional]
+        #: the types of the positional parameters when each is an int, str or bool (whose
+        #: converter returns exactly such a value unchanged), else None: see read_exact
+        self.exact: tuple[type, ...] | None = (
+            None if None in exact else tuple(exact)  # type: ignore[arg-type]
+        )
         self.trivial = (
             all(c is None for c in self.positional)
             and self.var_positional is None
@@ -241,6 +248,26 @@ class ArgumentTypes:
             return _by_func[id(key)]
         except KeyError:
             return _argument_types(key, func)
+
+    def read_exact(self, value: Any) -> tuple[tuple[Any, ...], dict[str, Any]] | None:
+        """``(args, kwargs)`` of a decoded arguments object ``value`` when it has the shape every
+        writer produces, no keywords, and each argument is exactly its parameter's type (see
+        ``exact``): what :meth:`apply` returns for it then. Else None (nothing is decided:
+        the general path reads it). A codec also learns from a non-None answer that the value
+        holds no float, no container beyond the arguments object, and nothing else."""
+        exact = self.exact
+        if exact is None or type(value) is not dict or len(value) != 2:
+            return None
+        args = value.get("args")
+        kwargs = value.get("kwargs")
+        if type(args) is not list or type(kwargs) is not dict or kwargs:
+            return None
+        if len(args) > len(exact):
+            return None
+        for kind, item in zip(exact, args):  # noqa: B905 - args may be shorter (defaults)
+            if type(item) is not kind:
+                return None
+        return tuple(args), kwargs
 
     def apply(
         self, args: list[Any], kwargs: dict[str, Any]
@@ -289,6 +316,20 @@ class ArgumentTypes:
                 value if conv is None else checked(conv, value, _model.path_key("$.kwargs", key))
             )
         return tuple(out_args), out_kwargs
+
+
+def _exact_type(conv: Converter | None) -> type | None:
+    """The type ``conv`` returns values of exactly that type unchanged and refuses every
+    other one (int, str or bool), or None."""
+    if conv is to_int:
+        return int
+    kind = getattr(conv, "__flowwire_kind__", None)
+    return str if kind == "str" else bool if kind == "bool" else None
+
+
+def cached(func: Callable[..., Any]) -> ArgumentTypes | None:
+    """The argument types of ``func`` if they are compiled already, else None (one lookup)."""
+    return _by_func.get(id(getattr(func, "__func__", func)))
 
 
 def _fast_or_none(conv: Converter | None) -> Callable[[Any], Any] | None:
