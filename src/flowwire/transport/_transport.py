@@ -37,7 +37,7 @@ from flowwire.transport._protocols import (
     traits_of,
 )
 from flowwire.transport.model import evolution
-from flowwire.transport.model._fast import run
+from flowwire.transport.model._fast import checked, run
 from flowwire.transport.model._model import MAX_DEPTH
 from flowwire.transport.model._typing import ArgumentTypes, compile_hint
 
@@ -383,7 +383,13 @@ class CodecTransport:
         if conv is None:
             return value
         if self._unknown is None:
-            return run(conv, value, "$")
+            fast = getattr(conv, "__flowwire_fast__", None)  # run(), inlined
+            if fast is not None:
+                try:
+                    return fast(value)
+                except Exception:
+                    pass
+            return checked(conv, value, "$")
         token = evolution.set_policy(self._unknown)
         try:
             return run(conv, value, "$")

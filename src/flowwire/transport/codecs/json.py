@@ -27,7 +27,6 @@ levels) is a ``DecodeError`` naming that limit.
 
 from __future__ import annotations
 
-import contextlib
 import json as _stdlib_json
 import math
 import re
@@ -350,8 +349,10 @@ class JSONTransport(CodecTransport):
                 exact = c_exact(value, self._depth, _classes)
                 if exact is True:
                     # orjson.JSONEncodeError is a TypeError: bytes, big ints -> tagged form
-                    with contextlib.suppress(TypeError):
+                    try:
                         out = _dumps(value, default=_default, option=_OPTIONS)
+                    except TypeError:
+                        out = None
                 elif exact is None:
                     out = plain(value, self._depth)
             else:
@@ -401,6 +402,7 @@ class JSONTransport(CodecTransport):
         self, payload: str, *, signature: Callable[..., Any] | None = None
     ) -> tuple[tuple[Any, ...], dict[str, Any]]:
         if self._fast_in and type(payload) is str and payload and payload[0] not in _ENVELOPE_FIRST:
+            types_ = None
             try:
                 try:
                     value = _loads(payload)
@@ -430,5 +432,7 @@ class JSONTransport(CodecTransport):
                 args, kwargs = split_arguments(value)
             if signature is None:
                 return tuple(args), kwargs
+            if types_ is not None and self._unknown is None:  # _typed_arguments, inlined
+                return types_.apply(args, kwargs)
             return self._typed_arguments(signature, args, kwargs)
         return super().deserialize_arguments(payload, signature=signature)

@@ -285,11 +285,14 @@ class ArgumentTypes:
         self, args: list[Any], kwargs: dict[str, Any]
     ) -> tuple[tuple[Any, ...], dict[str, Any]]:
         fast = self.fast_positional
-        if len(args) <= len(fast):
-            out_args = tuple([v if c is None else c(v) for c, v in zip(fast, args, strict=False)])
+        if len(args) == 1 and fast:  # the most common call: no list comprehension
+            conv, value = fast[0], args[0]
+            out_args: tuple[Any, ...] = (value if conv is None else conv(value),)
+        elif len(args) <= len(fast):
+            out_args = tuple([v if c is None else c(v) for c, v in zip(fast, args)])  # noqa: B905
         else:
             rest = self.fast_var_positional
-            head = [v if c is None else c(v) for c, v in zip(fast, args, strict=False)]
+            head = [v if c is None else c(v) for c, v in zip(fast, args)]  # noqa: B905
             tail = args[len(fast) :] if rest is None else [rest(v) for v in args[len(fast) :]]
             out_args = (*head, *tail)
         if not kwargs:
