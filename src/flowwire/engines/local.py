@@ -556,7 +556,7 @@ class LocalEngine:
                 default=self._default_name,
                 offload_dir=self._offload_dir,
             )
-        return ThreadWorkers(self._max_workers, kernel.finished, kernel.heartbeat)
+        return ThreadWorkers(self._max_workers, kernel.finished_next, kernel.heartbeat)
 
 
 def _outcome(record: RunRecord, transport: Transport, task_type: TaskType) -> Any:

@@ -113,6 +113,7 @@ from flowwire.runtime.store import (
 from flowwire.runtime.workers import Workers
 from flowwire.task import ActivityOutcome
 from flowwire.tasktype import TaskRegistry, TaskType
+from flowwire.transport import Transport
 from flowwire.transport_rule import TransportRule
 
 __all__ = ["ACTIVITY_CANCELED", "CHILD_CANCELED", "WORKER_LOST", "Kernel", "RunState"]
@@ -231,7 +232,7 @@ class Kernel:
             if not lock.acquire(blocking=False):
                 return  # the running cycle re-checks the inbox after it releases the lock
             try:
-                self._cycle()
+                self._cycle(False)
             except BaseException as exc:  # a store or kernel failure stops the engine
                 self._crash = exc
                 self._stopped = True
@@ -239,8 +240,11 @@ class Kernel:
             finally:
                 lock.release()
 
-    def _cycle(self) -> None:
-        batch = self._batch = Batch()
+    def _cycle(self, keep: bool) -> tuple[AttemptRecord, Transport] | None:
+        """One cycle (see the module docstring). ``keep``: the first attempt it claims is
+        returned (with its transport) instead of submitted: the worker thread that ran the
+        cycle runs it itself, after the commit."""
+        batch = self._batch
         now = self.clock()
         inbox = self._inbox
         while inbox:
@@ -249,7 +253,8 @@ class Kernel:
         while deadlines and deadlines[0][0] <= now:
             heapq.heappop(deadlines)[2](now)
         attempts = self._attempts
-        for fifo in self._fifos.values():
+        fifos = self._fifos.values()
+        for fifo in fifos:
             while fifo and fifo[0][0] <= now:
                 attempt = attempts.get(fifo.popleft()[1])
                 if attempt is not None:
@@ -257,23 +262,44 @@ class Kernel:
         dirty = self._dirty
         while dirty:
             if len(dirty) == 1:  # the usual cycle: one run had news
-                runs: Iterable[RunState] = (dirty.popitem()[1],)
-            else:
-                runs = list(dirty.values())
-                dirty.clear()
+                run = dirty.popitem()[1]
+                if run.record.status == OPEN:
+                    self._decide(run, now)
+                continue
+            runs = list(dirty.values())
+            dirty.clear()
             for run in runs:
                 if run.record.status == OPEN:
                     self._decide(run, now)
-        claimed = self._claim(now) if self._queue else None
+        claimed = self._claim(now, batch) if self._queue else None
         if batch.events or batch:
             self.store.commit(batch)
+        kept = None
         if claimed:
-            submit, rule = self.workers.submit, self.rule
-            for attempt in claimed:
-                submit(attempt, rule.of(attempt.task_type))
+            rule = self.rule
+            if keep:
+                first = claimed[0]
+                kept = (first, rule.of(first.task_type))
+                if len(claimed) == 1:
+                    claimed = None
+                else:
+                    del claimed[0]
+            if claimed:
+                submit = self.workers.submit
+                for attempt in claimed:
+                    submit(attempt, rule.of(attempt.task_type))
         wake_at = self._wake_at  # -inf: the waiting thread is awake and looks by itself
-        if batch.closed_runs or (wake_at != _AWAKE and self._next_deadline() < wake_at):
+        if batch.closed_runs:
             self._notify()
+        elif wake_at != _AWAKE:  # is a deadline now earlier than the one it sleeps until?
+            at = deadlines[0][0] if deadlines else _NEVER
+            for fifo in fifos:
+                if fifo and fifo[0][0] < at:
+                    at = fifo[0][0]
+            if at < wake_at:
+                self._notify()
+        self._batch = _fresh(batch)
+        return kept
 
     def _next_deadline(self) -> float:
         """When the next timer or timeout falls due (``inf``: none)."""
@@ -291,13 +317,13 @@ class Kernel:
     def _after(self, at: float, action: Callable[[float], None]) -> None:
         heapq.heappush(self._deadlines, (at, next(self._seq), action))
 
-    def _claim(self, now: float) -> list[AttemptRecord] | None:
+    def _claim(self, now: float, batch: Batch) -> list[AttemptRecord] | None:
         """Take queued attempts for the free workers, oldest first; they go into the batch's
         ``started`` (committed before any worker runs them)."""
         free = self.workers.capacity - self._running
         if free <= 0 or self._draining:
             return None
-        queue, started = self._queue, self._batch.started
+        queue, started = self._queue, batch.started
         claimed: list[AttemptRecord] = []
         while queue and free:
             attempt = queue.popleft()
@@ -305,11 +331,14 @@ class Kernel:
                 continue
             free -= 1
             attempt.started_at = attempt.last_beat = now
-            first = now + min(attempt.start_to_close, attempt.heartbeat or attempt.start_to_close)
+            heartbeat, start_to_close = attempt.heartbeat, attempt.start_to_close
+            first = now + (
+                heartbeat if heartbeat and heartbeat < start_to_close else start_to_close
+            )
             if first < attempt.check_at:  # else the pending check looks again in time
                 self._check_at(attempt, first)
             claimed.append(attempt)
-            started.append(attempt)
+        started += claimed
         self._running += len(claimed)
         return claimed
 
@@ -979,6 +1008,32 @@ class Kernel:
         self._inbox.append(partial(self._outcome, attempt, outcome, True))  # self.post, inlined
         self.pump()
 
+    def finished_next(
+        self, attempt: AttemptRecord, outcome: ActivityOutcome
+    ) -> tuple[AttemptRecord, Transport] | None:
+        """:meth:`finished`, for a worker thread that can run the next attempt itself: when
+        this thread runs the cycle, the first attempt that cycle claims (committed) comes back
+        with its transport instead of going through the pool (a sequential chain stays on one
+        thread)."""
+        inbox, lock = self._inbox, self._lock
+        inbox.append(partial(self._outcome, attempt, outcome, True))
+        kept = None
+        while inbox and not self._stopped:  # self.pump, inlined
+            if not lock.acquire(blocking=False):
+                break  # the running cycle re-checks the inbox after it releases the lock
+            try:
+                if kept is None:
+                    kept = self._cycle(True)
+                else:
+                    self._cycle(False)
+            except BaseException as exc:  # a store or kernel failure stops the engine
+                self._crash = exc
+                self._stopped = True
+                self._notify()
+            finally:
+                lock.release()
+        return kept
+
     def lost(self, attempt: AttemptRecord, why: str) -> None:
         """A worker lost ``attempt`` (its process died): retried like a timeout."""
         self.post(lambda now: self._lose(attempt, now))
@@ -1053,6 +1108,32 @@ _ACTIVITY_OPTIONS = (
     "start_to_close",
 )
 _CHILD_OPTIONS = ("task_list", "workflow_duration", "decision_duration")
+
+
+def _fresh(batch: Batch) -> Batch:
+    """An empty batch after ``batch`` was committed: its lists that were used are replaced
+    (cheaper than a new ``Batch``, and the committed lists are never changed again)."""
+    if batch.runs:
+        batch.runs = []
+    if batch.events:
+        batch.events = []
+    if batch.attempts:
+        batch.attempts = []
+    if batch.started:
+        batch.started = []
+    if batch.closed_attempts:
+        batch.closed_attempts = []
+    if batch.timers:
+        batch.timers = []
+    if batch.fired:
+        batch.fired = []
+    if batch.closed_runs:
+        batch.closed_runs = []
+    if batch.signals:
+        batch.signals = []
+    if batch.consumed:
+        batch.consumed = []
+    return batch
 
 
 def _tick(now: float) -> None:

@@ -34,6 +34,8 @@ if TYPE_CHECKING:  # ProcessWorkers imports them when it starts (22-29 ms a thre
 __all__ = ["ProcessWorkers", "ThreadWorkers", "Workers"]
 
 Done = Callable[[AttemptRecord, ActivityOutcome], None]
+#: reports an outcome and returns the attempt the reporting thread runs next, if any
+DoneNext = Callable[[AttemptRecord, ActivityOutcome], "tuple[AttemptRecord, Transport] | None"]
 Lost = Callable[[AttemptRecord, str], None]
 Beat = Callable[[str], bool]
 
@@ -53,43 +55,37 @@ class Workers:
 class ThreadWorkers(Workers):
     """``capacity`` daemon threads that run attempts and report with ``done``.
 
-    An attempt submitted by a worker thread itself (the thread that finished the previous
-    attempt and ran the kernel's cycle) is kept for that thread, so a sequential chain runs on
-    one thread without a switch; other attempts go to a shared queue.
+    ``done`` returns the attempt the thread runs next, if any (the kernel's
+    :meth:`~flowwire.runtime.kernel.Kernel.finished_next`: when the reporting thread ran the
+    cycle, the first attempt that cycle claimed), so a sequential chain runs on one thread
+    without a switch; submitted attempts go to a shared queue.
     """
 
-    def __init__(self, capacity: int, done: Done, heartbeat: Beat) -> None:
+    def __init__(self, capacity: int, done: DoneNext, heartbeat: Beat) -> None:
         self.capacity = capacity
         self._done = done
         self._heartbeat = heartbeat
         self._queue: queue.SimpleQueue[tuple[AttemptRecord, Transport] | None] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
-        self._local = threading.local()
 
     def submit(self, attempt: AttemptRecord, transport: Transport) -> None:
-        local = self._local
-        if getattr(local, "idle", False):
-            local.idle = False
-            local.next = (attempt, transport)
-            return
-        if len(self._threads) < self.capacity:
+        threads = self._threads
+        if len(threads) < self.capacity:
             thread = threading.Thread(
-                target=self._work, name=f"flowwire-activity-{len(self._threads)}", daemon=True
+                target=self._work, name=f"flowwire-activity-{len(threads)}", daemon=True
             )
-            self._threads.append(thread)
+            threads.append(thread)
             thread.start()
         self._queue.put((attempt, transport))
 
     def _work(self) -> None:
-        get, done, beat, local = self._queue.get, self._done, self._heartbeat, self._local
-        local.next = None
+        get, done, beat = self._queue.get, self._done, self._heartbeat
+        item: tuple[AttemptRecord, Transport] | None = None
         while True:
-            item = local.next
             if item is None:
                 item = get()
                 if item is None:
                     return
-            local.next = None
             attempt, transport = item
             try:
                 outcome = run_activity(
@@ -101,9 +97,7 @@ class ThreadWorkers(Workers):
                 )
             except BaseException as exc:  # even serializing the error failed: still report
                 outcome = ActivityOutcome("failed", reason=f"worker: {exc!r}"[:256])
-            local.idle = True  # while reporting, this thread may take the next attempt itself
-            done(attempt, outcome)
-            local.idle = False
+            item = done(attempt, outcome)  # the next attempt, when this thread claimed one
 
     def shutdown(self, *, kill: bool = False) -> None:
         for _ in self._threads:
