@@ -56,7 +56,7 @@ class ThreadWorkers(Workers):
     """``capacity`` daemon threads that run attempts and report with ``done``.
 
     ``done`` returns the attempt the thread runs next, if any (the kernel's
-    :meth:`~flowwire.runtime.kernel.Kernel.finished_next`: when the reporting thread ran the
+    :meth:`~flowwire.runtime.Kernel.finished_next`: when the reporting thread ran the
     cycle, the first attempt that cycle claimed), so a sequential chain runs on one thread
     without a switch; submitted attempts go to a shared queue.
     """
