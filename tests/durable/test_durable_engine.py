@@ -31,8 +31,8 @@ from flowwire.runtime.sqlite import SQLiteStore
 from flowwire.runtime.store import AttemptRecord, Batch, RunRecord, StoredEvent, TimerRecord
 from flowwire.transport import get_transport
 
-# the open attempts (schema version 4: on their TaskScheduled rows)
-OPEN_ATTEMPTS = "SELECT count(*) FROM events WHERE attempt_token IS NOT NULL"
+# the open attempts (schema version 5: TaskScheduled rows no later closing row names)
+OPEN_ATTEMPTS = "SELECT count(*) FROM open_attempts"
 
 
 @pytest.fixture(autouse=True)

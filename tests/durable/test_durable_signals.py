@@ -159,14 +159,14 @@ def test_a_version_1_file_is_migrated(tmp_path: Path) -> None:
     )
     con.commit()
     con.close()
-    with pytest.raises(Exception, match="older than flowwire-sqlite/4"):
+    with pytest.raises(Exception, match="older than flowwire-sqlite/5"):
         SQLiteStore(path, readonly=True)
     SQLiteStore(path).close()
     con = sqlite3.connect(path)
     version = con.execute("SELECT value FROM flowwire_meta WHERE key = 'version'").fetchone()
     columns = [row[1] for row in con.execute("PRAGMA table_info(inbox)")]
     con.close()
-    assert version == (str(VERSION),) == ("4",)
+    assert version == (str(VERSION),) == ("5",)
     assert columns == ["id", "workflow_id", "kind", "name", "payload", "at"]
 
 

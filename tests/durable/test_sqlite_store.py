@@ -76,8 +76,8 @@ def run_record(run_id: str = "r-1", workflow_id: str = "w-1", **fields: Any) -> 
     return RunRecord(run_id=run_id, workflow_id=workflow_id, **values)
 
 
-# the open attempts (schema version 4: on their TaskScheduled rows)
-OPEN_ATTEMPTS = "SELECT count(*) FROM events WHERE attempt_token IS NOT NULL"
+# the open attempts (schema version 5: TaskScheduled rows no later closing row names)
+OPEN_ATTEMPTS = "SELECT count(*) FROM open_attempts"
 COUNT_TIMERS = "SELECT count(*) FROM timers"
 
 
@@ -192,7 +192,7 @@ def test_a_newer_schema_is_refused_by_name_and_left_unchanged(tmp_path: Path) ->
         SQLiteStore(path)
     assert str(caught.value) == (
         f"{path} is not a usable flowwire database: its schema flowwire-sqlite/7 is newer than "
-        "flowwire-sqlite/4, the newest this flowwire reads: upgrade flowwire to use this file "
+        "flowwire-sqlite/5, the newest this flowwire reads: upgrade flowwire to use this file "
         "(nothing was changed)"
     )
     assert caught.value.path == str(path)
@@ -206,15 +206,15 @@ def test_an_older_schema_is_migrated_step_by_step(
 ) -> None:
     path = tmp_path / "flow.db"
     SQLiteStore(path).close()
-    monkeypatch.setattr(sqlite_schema, "VERSION", 5)
+    monkeypatch.setattr(sqlite_schema, "VERSION", 6)
     monkeypatch.setitem(
-        sqlite_schema.MIGRATIONS, 4, ["ALTER TABLE runs ADD COLUMN note TEXT DEFAULT 'v5'"]
+        sqlite_schema.MIGRATIONS, 5, ["ALTER TABLE runs ADD COLUMN note TEXT DEFAULT 'v6'"]
     )
-    with pytest.raises(StoreError, match="older than flowwire-sqlite/5: open it once"):
+    with pytest.raises(StoreError, match="older than flowwire-sqlite/6: open it once"):
         SQLiteStore(path, readonly=True)
     SQLiteStore(path).close()
     con = sqlite3.connect(path)
-    assert con.execute("SELECT value FROM flowwire_meta WHERE key='version'").fetchone() == ("5",)
+    assert con.execute("SELECT value FROM flowwire_meta WHERE key='version'").fetchone() == ("6",)
     assert "note" in [row[1] for row in con.execute("PRAGMA table_info(runs)")]
 
 
@@ -259,7 +259,7 @@ def _version_3_file(path: Path) -> None:
 def test_a_version_3_file_keeps_its_open_attempts_on_migration(tmp_path: Path) -> None:
     path = tmp_path / "v3.db"
     _version_3_file(path)
-    with pytest.raises(StoreError, match="flowwire-sqlite/3 is older than flowwire-sqlite/4"):
+    with pytest.raises(StoreError, match="flowwire-sqlite/3 is older than flowwire-sqlite/5"):
         SQLiteStore(path, readonly=True)
     store = SQLiteStore(path)  # migrates
     store.register()
@@ -286,8 +286,8 @@ def test_a_version_3_file_keeps_its_open_attempts_on_migration(tmp_path: Path) -
     tables = {r[0] for r in store._con.execute("SELECT name FROM sqlite_master")}
     assert "attempts" not in tables
     meta = dict(store._con.execute("SELECT key, value FROM flowwire_meta"))
-    assert meta["version"] == "4"
-    # the migrated attempts close as any other: their rows are cleared with the closing event
+    assert meta["version"] == "5"
+    # the migrated attempts close as any other: by their closing event
     held.started_at = None
     store.commit(
         Batch(
@@ -299,10 +299,84 @@ def test_a_version_3_file_keeps_its_open_attempts_on_migration(tmp_path: Path) -
     store.close()
 
 
+def test_a_version_4_file_keeps_its_open_attempts_on_migration(tmp_path: Path) -> None:
+    """Version 4 cleared a closed attempt's columns: each row with an attempt_token is open,
+    as version 5 reads it; the migration adds ``closes`` and the view."""
+    path = tmp_path / "v4.db"
+    con = sqlite3.connect(path)
+    con.executescript(sqlite_schema._V1 + sqlite_schema._V2)
+    for statement in sqlite_schema._V4:
+        con.execute(statement)
+    con.executemany(
+        "INSERT INTO flowwire_meta VALUES (?, ?)", [("schema", "flowwire-sqlite"), ("version", "4")]
+    )
+    con.execute(
+        "INSERT INTO runs (run_no, run_id, workflow_id, name, version, task_list, input, "
+        "started_at, deadline, status) VALUES (1, 'r-1', 'w-1', 'wf', '1', 'tl', '[]', 1000.0, "
+        "5000.0, 'open')"
+    )
+    base = 1 << 32
+    con.executemany(
+        "INSERT INTO events (id, at, kind, key, name, version, payload, task_kind, started, "
+        "attempt_token, attempt_task_list, attempt_scheduled_at, attempt_schedule_to_close, "
+        "attempt_schedule_to_start, attempt_start_to_close, attempt_started_at, "
+        "attempt_last_beat) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (base, 1000.0, "WorkflowStarted", *[None] * 3, "[]", *[None] * 10),
+            (base + 1, 1001.0, "TaskScheduled", "a-0", "act", "1", "[0]", "activity")
+            + (None,) * 9,  # closed: its columns cleared by version 4
+            (base + 2, 1001.5, "TaskCompleted", "a-0", None, None, "1", None, 1001.0) + (None,) * 8,
+            (
+                base + 3,
+                1002.0,
+                "TaskScheduled",
+                "b-0",
+                "act",
+                "1",
+                "[1]",
+                "activity",
+                None,
+                "r-1:b-0",
+                "tl",
+                1002.0,
+                60,
+                30,
+                20,
+                1003.0,
+                1004.0,
+            ),
+        ],
+    )
+    con.commit()
+    con.close()
+    with pytest.raises(StoreError, match="flowwire-sqlite/4 is older than flowwire-sqlite/5"):
+        SQLiteStore(path, readonly=True)
+    store = SQLiteStore(path)  # migrates
+    store.register()
+    assert dict(store._con.execute("SELECT key, value FROM flowwire_meta"))["version"] == "5"
+    assert store._con.execute(OPEN_ATTEMPTS).fetchone()[0] == 1
+    [item] = store.adopt(lambda n, v: True)
+    [held] = item.attempts
+    assert (held.token, held.input, held.started_at, held.last_beat) == (
+        "r-1:b-0",
+        "[1]",
+        1003.0,
+        1004.0,
+    )
+    store.commit(
+        Batch(
+            events=[StoredEvent("r-1", TaskTimedOut("b-0", "WORKER_LOST"), 1010.0)],
+            closed_attempts=[held],
+        )
+    )
+    assert store._con.execute(OPEN_ATTEMPTS).fetchone()[0] == 0
+    store.close()
+
+
 def test_attempts_live_on_their_scheduled_rows_until_they_close(store: SQLiteStore) -> None:
     """Scheduled and handed out in one commit (a sequential step), handed out later (queued),
     scheduled and closed in one commit: each open attempt is its TaskScheduled row's, with its
-    lease, and the commit of its closing event clears it."""
+    lease, until a later row (its closing event, ``closes`` = 1) closes it."""
     store.register()
     run = run_record()
     now = attempt("r-1", "a-0", started_at=1001.0, last_beat=1001.0)
@@ -334,10 +408,14 @@ def test_attempts_live_on_their_scheduled_rows_until_they_close(store: SQLiteSto
         )
     )
     rows = store._con.execute(
-        "SELECT key, attempt_token, attempt_started_at FROM events "
-        "WHERE kind = 'TaskScheduled' ORDER BY id"
+        "SELECT key, attempt_token, attempt_started_at FROM open_attempts ORDER BY seq"
     ).fetchall()
-    assert rows == [("a-0", None, None), ("b-0", "r-1:b-0", 1005.0), ("c-0", None, None)]
+    assert rows == [("b-0", "r-1:b-0", 1005.0)]
+    # closed by its closing row alone (schema version 5): the TaskScheduled row is as written
+    closing = store._con.execute(
+        "SELECT kind, key, started, closes FROM events WHERE closes IS NOT NULL"
+    ).fetchall()
+    assert closing == [("TaskCompleted", "a-0", 1001.0, 1)]
     assert store.attempt_starts("r-1") == {"a-0": 1001.0}
     other = SQLiteStore(store.path)  # another process: reads the rows, not this one's memory
     other.register()

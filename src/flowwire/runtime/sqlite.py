@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from flowwire.errors import StoreError
-from flowwire.history import Event, TaskScheduled
+from flowwire.history import Event, TaskCompleted, TaskFailed, TaskScheduled, TaskTimedOut
 from flowwire.runtime import sqlite_inbox
 from flowwire.runtime.owners import Owner, this_process
 from flowwire.runtime.sqlite_schema import (
@@ -65,13 +65,18 @@ _RUN_COLUMNS = (
     "run_id, workflow_id, name, version, task_list, input, started_at, deadline, parent_run, "
     "parent_key, status, closed_at, result, reason, details, next_run_id"
 )
-# An event row: id, at, the event's columns, when the attempt it closes started, and (on a
-# TaskScheduled row whose attempt is open) the attempt's columns (schema version 4). A row
-# binds only its values that are not None (the others are NULL by default): the sqlite3 module
-# binds None through its adapters, several times slower than a number or a string.
-_ROW_COLUMNS = (*EVENT_COLUMNS.split(", "), "started", *ATTEMPT_COLUMNS.split(", "))
+# An event row: id, at, the event's columns, when the attempt it closes started and whether it
+# closes one (schema version 5), and (on a TaskScheduled row whose attempt is open) the
+# attempt's columns. A row binds only its values that are not None (the others are NULL): the
+# sqlite3 module binds None through its adapters, several times slower than a number or a
+# string.
+_ROW_COLUMNS = (*EVENT_COLUMNS.split(", "), "started", "closes", *ATTEMPT_COLUMNS.split(", "))
 _NONES = (None,) * len(_ROW_COLUMNS)
 _INSERTS: dict[tuple[bool, ...], str] = {}  # which of _ROW_COLUMNS a row has -> its INSERT
+# the rows' shapes of a small batch -> the one multi-row INSERT that stores them all
+_MULTI: dict[tuple[tuple[bool, ...], ...], str] = {}
+_MULTI_ROWS = 8  # a batch of at most this many events (and nothing else) is one statement
+_CLOSING = frozenset({TaskCompleted, TaskFailed, TaskTimedOut})  # the events that close one
 
 
 def _insert_for(present: tuple[bool, ...]) -> str:
@@ -81,17 +86,35 @@ def _insert_for(present: tuple[bool, ...]) -> str:
     return sql
 
 
+def _multi_for(shapes: tuple[tuple[bool, ...], ...]) -> str:
+    """One ``INSERT`` of rows of these shapes: the columns any of them has, ``NULL`` written
+    into the statement where a row has none (bound values stay those of :func:`_insert_for`)."""
+    width = len(_ROW_COLUMNS)  # a shape is as long as its row: those without an attempt are short
+    padded = [shape + (False,) * (width - len(shape)) for shape in shapes]
+    union = tuple(map(any, zip(*padded, strict=True)))
+    columns = ", ".join(itertools.compress(_ROW_COLUMNS, union))
+    rows = []
+    for shape in padded:
+        marks = ["?", "?"] + [
+            "?" if has else "NULL" for has, used in zip(shape, union, strict=True) if used
+        ]
+        rows.append(f"({', '.join(marks)})")
+    sql = f"INSERT INTO events (id, at, {columns}) VALUES {', '.join(rows)}"
+    if len(_MULTI) < 256:  # the shapes a workflow's steps have are few
+        _MULTI[shapes] = sql
+    return sql
+
+
 _START_ATTEMPT = (
     "UPDATE events SET attempt_started_at = ?, attempt_last_beat = ?, attempt_owner = ? "
     "WHERE id = ?"
 )
 _CLEAR = ", ".join(f"{column} = NULL" for column in ATTEMPT_COLUMNS.split(", "))
 _CLOSE_ATTEMPT = f"UPDATE events SET {_CLEAR} WHERE id = ?"
-_CLOSE_RUN_ATTEMPTS = (
-    f"UPDATE events SET {_CLEAR} WHERE id BETWEEN ? AND ? AND attempt_token IS NOT NULL"
-)
 _is_not = operator.is_not
-_FIND_ATTEMPT = "SELECT id FROM events WHERE id BETWEEN ? AND ? AND attempt_token = ?"
+_FIND_ATTEMPT = (
+    "SELECT id FROM events WHERE id BETWEEN ? AND ? AND attempt_token = ? ORDER BY id DESC LIMIT 1"
+)
 
 
 def _record(row: Sequence[Any]) -> RunRecord:
@@ -161,7 +184,7 @@ class SQLiteStore:
         self._numbers: dict[str, int] = {}  # run id -> run_no, for runs this store has seen
         self._next: dict[str, int] = {}  # run id -> the id of its next event
         self._rows: dict[str, int] = {}  # open attempt's token -> its TaskScheduled row's id
-        self._placed: list[tuple[str, int | None]] = []  # the batch's changes to _rows
+        self._placed: list[tuple[str, int]] = []  # the batch's additions to _rows
         self._fenced_at = float("-inf")
         self._con = self._connect(busy_timeout)
         # commit()'s statements run on this one cursor: Connection.execute makes (and frees)
@@ -384,26 +407,27 @@ class SQLiteStore:
             cur = self._cur
             placed = self._placed
             try:
-                cur.execute("BEGIN IMMEDIATE")
-                try:
+                if self._single(batch):
+                    pass  # one INSERT statement: committed (or not at all) by itself
+                else:
+                    cur.execute("BEGIN IMMEDIATE")
                     self._write(batch)
                     cur.execute("COMMIT")
-                except BaseException:
-                    if self._con.in_transaction:
-                        with contextlib.suppress(sqlite3.Error):
-                            self._con.execute("ROLLBACK")
-                    self._next.clear()  # event ids of the failed batch are free again
-                    placed.clear()
-                    raise
-            except (sqlite3.Error, SchemaProblem, UnicodeEncodeError) as exc:
-                raise self._error(f"commit {len(batch.events)} event(s)", exc) from exc
-            if placed:  # committed: where the batch's open attempts are (or that they closed)
-                rows = self._rows
+            except BaseException as exc:
+                if self._con.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        self._con.execute("ROLLBACK")
+                self._next.clear()  # event ids of the failed batch are free again
+                placed.clear()
+                if isinstance(exc, (sqlite3.Error, SchemaProblem, UnicodeEncodeError)):
+                    raise self._error(f"commit {len(batch.events)} event(s)", exc) from exc
+                raise
+            rows = self._rows  # committed: the rows of the batch's open attempts
+            for attempt in batch.closed_attempts:
+                rows.pop(attempt.token, None)
+            if placed:
                 for token, ident in placed:
-                    if ident is None:
-                        rows.pop(token, None)
-                    else:
-                        rows[token] = ident
+                    rows[token] = ident
                 placed.clear()
 
     def _write(self, batch: Batch) -> None:
@@ -456,11 +480,14 @@ class SQLiteStore:
             self._next[run.run_id] = cursor.lastrowid << 32
         attempts, closed = batch.attempts, batch.closed_attempts
         if batch.events:
-            self._write_events(batch)
-        if batch.started or closed:
-            self._write_leases(batch)
-        elif attempts and not batch.events:
+            rows, unclosed = self._event_rows(batch)
+            self._insert(rows)
+        elif attempts:
             raise _unplaced(self.path, attempts[0])
+        else:
+            unclosed = closed
+        if batch.started or unclosed:
+            self._write_leases(batch, unclosed)
         if batch.timers:
             con.executemany(
                 "INSERT OR REPLACE INTO timers (run, key, fire_at) VALUES (?, ?, ?)",
@@ -472,45 +499,92 @@ class SQLiteStore:
                 [(self._number(t.run_id), t.key) for t in batch.fired],
             )
         if closed_runs:
+            # their attempts' rows stay as they are: a closed run has no open attempts
             gone = [(self._number(r.run_id),) for r in closed_runs]
-            con.executemany(
-                _CLOSE_RUN_ATTEMPTS, [(n << 32, n << 32 | _SEQ) for (n,) in gone]
-            )  # the kernel closed them already (closed_attempts): this is a safety net
             con.executemany("DELETE FROM timers WHERE run = ?", gone)
         if batch.signals or batch.consumed or closed_runs:
             sqlite_inbox.write(con, batch, closed_runs, self.clock())
 
-    def _write_events(self, batch: Batch) -> None:
-        """Insert the batch's events; an attempt scheduled in it and still open goes on its
-        ``TaskScheduled`` row (with its lease when it was handed out in the same batch)."""
+    def _single(self, batch: Batch) -> bool:
+        """Store a batch of a few events and the attempts they schedule, hand out and close
+        (a sequential step) as one multi-row ``INSERT``, which commits by itself; ``False``
+        (nothing done) for any other batch, and when the lease is due to be checked."""
+        events = batch.events
+        if (
+            not events
+            or len(events) > _MULTI_ROWS
+            or batch.runs
+            or batch.closed_runs
+            or batch.timers
+            or batch.fired
+            or batch.signals
+            or batch.consumed
+            or (self.owner_id is not None and self.clock() - self._fenced_at > self.lease / 10)
+        ):
+            return False
+        attempts = batch.attempts
+        for a in batch.started:
+            if a not in attempts:  # handed out after it was scheduled: its row is updated
+                return False
+        rows, unclosed = self._event_rows(batch)
+        cur = self._cur
+        if unclosed:  # closed without a closing event here: its row is cleared
+            cur.execute("BEGIN IMMEDIATE")
+            self._insert(rows)
+            self._write_leases(batch, unclosed)
+            cur.execute("COMMIT")
+        elif len(rows) == 1:
+            shape, values = rows[0]
+            cur.execute(_INSERTS.get(shape) or _insert_for(shape), values)
+        else:
+            shapes = tuple([row[0] for row in rows])
+            sql = _MULTI.get(shapes) or _multi_for(shapes)
+            cur.execute(sql, tuple(itertools.chain.from_iterable([row[1] for row in rows])))
+        return True
+
+    def _event_rows(
+        self, batch: Batch
+    ) -> tuple[list[tuple[tuple[bool, ...], tuple[Any, ...]]], list[AttemptRecord]]:
+        """The rows of the batch's events, each as (which of ``_ROW_COLUMNS`` it has, its
+        values), and the attempts closed by the batch that no closing event of it names (their
+        rows are cleared). An attempt scheduled in the batch and still open goes on its
+        ``TaskScheduled`` row (with its lease when it was handed out in the same batch); the
+        event that closes an attempt has ``closes`` = 1 and when its worker started it."""
         following, owner, placed = self._next, self.owner_id, self._placed
         attempts, closed = batch.attempts, batch.closed_attempts
         # open attempts scheduled now, by (run id, key): their TaskScheduled rows carry them
         fresh: dict[tuple[str, str], AttemptRecord] | None = None
         if attempts:
             fresh = {(a.run_id, a.key): a for a in attempts}
-        # when the worker started each attempt that closes now (on its closing event)
+        # the attempts that close now, by (run id, key), until their closing event is found
+        closers: dict[tuple[str, Any], AttemptRecord] | None = None
         starts: dict[tuple[str, Any], float | None] | None = None
         if closed:
-            starts = {(a.run_id, a.key): a.started_at for a in closed}
+            closers = {(a.run_id, a.key): a for a in closed}
+            starts = {name: a.started_at for name, a in closers.items()}
         closing = {id(a) for a in closed} if closed and attempts else ()
-        inserts: dict[str, list[tuple[Any, ...]]] = {}
+        rows: list[tuple[tuple[bool, ...], tuple[Any, ...]]] = []
         for run_id, event, at in batch.events:
             ident = following.get(run_id)
             if ident is None:
                 ident = self._next_event(run_id)
             following[run_id] = ident + 1
             key = getattr(event, "key", None)
-            started = starts.get((run_id, key)) if starts else None
+            started = closes = None
+            if starts:
+                started = starts.get((run_id, key))
+                if closers and type(event) in _CLOSING and closers.pop((run_id, key), None):
+                    closes = 1
             attempt = None
             if fresh and type(event) is TaskScheduled:
                 attempt = fresh.pop((run_id, event.key), None)
             if attempt is None or id(attempt) in closing:  # none, or scheduled and closed now
-                row: tuple[Any, ...] = (*event_row(event), started)
+                row: tuple[Any, ...] = (*event_row(event), started, closes)
             else:
                 row = (
                     *event_row(event),
                     started,
+                    closes,
                     attempt.token,
                     attempt.task_list,
                     attempt.scheduled_at,
@@ -524,44 +598,45 @@ class SQLiteStore:
                 )
                 placed.append((attempt.token, ident))
             present = tuple(map(_is_not, row, _NONES))
-            sql = _INSERTS.get(present) or _insert_for(present)
-            values = (ident, at, *itertools.compress(row, present))
-            rows = inserts.get(sql)
-            if rows is None:
-                inserts[sql] = [values]
-            else:
-                rows.append(values)
+            rows.append((present, (ident, at, *itertools.compress(row, present))))
         if fresh:  # an attempt must come with its TaskScheduled event
             raise _unplaced(self.path, next(iter(fresh.values())))
-        cur = self._cur
-        for sql, rows in inserts.items():
-            if len(rows) == 1:
-                cur.execute(sql, rows[0])  # most batches: executemany costs more for one row
-            else:
-                cur.executemany(sql, rows)
+        unclosed = [a for a in closers.values() if id(a) not in closing] if closers else []
+        return rows, unclosed
 
-    def _write_leases(self, batch: Batch) -> None:
+    def _insert(self, rows: list[tuple[tuple[bool, ...], tuple[Any, ...]]]) -> None:
+        """Insert event rows (:meth:`_event_rows`), one ``executemany`` per shape."""
+        inserts: dict[tuple[bool, ...], list[tuple[Any, ...]]] = {}
+        for shape, values in rows:
+            same = inserts.get(shape)
+            if same is None:
+                inserts[shape] = [values]
+            else:
+                same.append(values)
+        cur = self._cur
+        for shape, group in inserts.items():
+            sql = _INSERTS.get(shape) or _insert_for(shape)
+            if len(group) == 1:
+                cur.execute(sql, group[0])  # executemany costs more for one row
+            else:
+                cur.executemany(sql, group)
+
+    def _write_leases(self, batch: Batch, unclosed: list[AttemptRecord]) -> None:
         """Record the attempts handed out now that were scheduled before, and clear the rows of
-        the attempts that closed (their closing events are in the batch)."""
-        cur, owner, placed = self._cur, self.owner_id, self._placed
-        new = {id(a) for a in batch.attempts}
-        closing = {id(a) for a in batch.closed_attempts}
-        started = [
-            (a.started_at, a.last_beat, owner, self._row_of(a))
-            for a in batch.started
-            if id(a) not in new and id(a) not in closing
-        ]
-        if started:
-            cur.executemany(_START_ATTEMPT, started)
-        gone = []
-        for a in batch.closed_attempts:
-            if id(a) not in new:
-                gone.append((self._row_of(a),))
-                placed.append((a.token, None))
-        if len(gone) == 1:
-            cur.execute(_CLOSE_ATTEMPT, gone[0])
-        elif gone:
-            cur.executemany(_CLOSE_ATTEMPT, gone)
+        the attempts that closed without a closing event in the batch."""
+        cur = self._cur
+        if batch.started:
+            new = {id(a) for a in batch.attempts}
+            closing = {id(a) for a in batch.closed_attempts}
+            started = [
+                (a.started_at, a.last_beat, self.owner_id, self._row_of(a))
+                for a in batch.started
+                if id(a) not in new and id(a) not in closing
+            ]
+            if started:
+                cur.executemany(_START_ATTEMPT, started)
+        if unclosed:
+            cur.executemany(_CLOSE_ATTEMPT, [(self._row_of(a),) for a in unclosed])
 
     def _row_of(self, attempt: AttemptRecord) -> int | None:
         """The id of the ``TaskScheduled`` row that holds open ``attempt`` (``None``: none)."""
@@ -743,14 +818,20 @@ class SQLiteStore:
         ).fetchall()
         self._next.pop(run_id, None)  # read from the file at the next commit
         history = [event_from_row(*row[1:]) for row in rows]
-        attempts = []
+        # the open attempts: TaskScheduled rows with one, not closed by a later row
+        open_rows: dict[Any, tuple[Any, ...]] = {}
         for row in con.execute(
-            f"SELECT id, key, name, version, payload, {ATTEMPT_COLUMNS} FROM events "
-            "WHERE id BETWEEN ? AND ? AND attempt_token IS NOT NULL "
-            "ORDER BY attempt_scheduled_at, id",
+            f"SELECT id, key, name, version, payload, closes, {ATTEMPT_COLUMNS} FROM events "
+            "WHERE id BETWEEN ? AND ? AND (attempt_token IS NOT NULL OR closes = 1) ORDER BY id",
             (number << 32, number << 32 | _SEQ),
         ):
-            ident, key, name, version, payload, token, *fields, _owner = row
+            if row[5] == 1:
+                open_rows.pop(row[1], None)
+            if row[6] is not None:
+                open_rows[row[1]] = row
+        attempts = []
+        for row in sorted(open_rows.values(), key=lambda r: (r[8], r[0])):
+            ident, key, name, version, payload, _closes, token, *fields, _owner = row
             attempts.append(
                 AttemptRecord(token, run_id, key, name, version, payload or "", *fields)
             )

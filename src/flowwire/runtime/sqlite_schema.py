@@ -57,6 +57,17 @@ transaction. So a sequential step (an activity's completion and the next one sch
 handed out) inserts two rows and updates one, all in the run's range of ``events``, usually one
 database page, where version 3 also inserted and deleted ``attempts`` rows. The migration adds
 the columns, copies each open attempt onto its ``TaskScheduled`` row and drops ``attempts``.
+
+Version 5 closes an attempt with its closing event alone: that row (``TaskCompleted``,
+``TaskFailed``, ``TaskTimedOut``) has ``closes`` = 1, and the attempt's columns on its
+``TaskScheduled`` row are left as they were. An attempt is open while its run is open, its
+``TaskScheduled`` row has an ``attempt_token`` and no later row of the run with the same ``key``
+has ``closes`` = 1 (the view ``open_attempts`` lists them). So a sequential step (an activity's
+completion and the next one scheduled and handed out) is one multi-row ``INSERT`` of two rows
+and nothing else, committed by that statement alone. An attempt closed without its closing
+event in the commit (none: its run closed) still has its columns set back to null. The
+migration adds the column (a version-4 file's closed attempts have their columns cleared, so
+each of its rows with an ``attempt_token`` is open, as version 5 reads it).
 """
 
 from __future__ import annotations
@@ -101,7 +112,7 @@ __all__ = [
 ]
 
 SCHEMA = "flowwire-sqlite"
-VERSION = 4
+VERSION = 5
 APPLICATION_ID = 0x46574C57
 
 _V1 = """
@@ -187,12 +198,26 @@ _V4 = [
     "DROP TABLE attempts",
 ]
 
+_V5 = [
+    "ALTER TABLE events ADD COLUMN closes INTEGER",
+    # open attempts: TaskScheduled rows with an attempt, of an open run, not closed by a
+    # later row of the run with the same key
+    "CREATE VIEW open_attempts AS SELECT runs.run_id, s.id & 4294967295 AS seq, s.key, "
+    "s.name, s.version, s.attempt_token, s.attempt_task_list, s.attempt_scheduled_at, "
+    "s.attempt_started_at, s.attempt_last_beat FROM runs JOIN events AS s "
+    "ON s.id BETWEEN runs.run_no << 32 AND (runs.run_no << 32) + 4294967295 "
+    "WHERE runs.status = 'open' AND s.attempt_token IS NOT NULL AND NOT EXISTS "
+    "(SELECT 1 FROM events AS c WHERE c.id > s.id "
+    "AND c.id <= (runs.run_no << 32) + 4294967295 AND c.closes = 1 AND c.key = s.key)",
+]
+
 #: ``MIGRATIONS[v]`` turns a version-``v`` file into version ``v + 1`` (statements run in the
 #: open transaction).
 MIGRATIONS: dict[int, list[str]] = {
     1: [s.strip() for s in _V2.split(";") if s.strip()],
     2: [],
     3: _V4,
+    4: _V5,
 }
 
 
@@ -216,7 +241,7 @@ def prepare(con: sqlite3.Connection, *, create: bool) -> int:
     if not tables:
         if not create:
             raise SchemaProblem("it has no flowwire tables (no engine has written to it yet)")
-        for statement in _statements(_V1) + _statements(_V2) + _V4:
+        for statement in _statements(_V1) + _statements(_V2) + _V4 + _V5:
             con.execute(statement)
         con.executemany(
             "INSERT INTO flowwire_meta (key, value) VALUES (?, ?)",
