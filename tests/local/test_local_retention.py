@@ -12,7 +12,9 @@ import gc
 
 from flowwire.engines.local import LocalEngine
 from flowwire.proxy import ActivityProxy
+from flowwire.replay import Execution
 from flowwire.result import wait
+from flowwire.runtime.kernel import RunState
 from flowwire.runtime.store import AttemptRecord
 from flowwire.task import Activity, Workflow, activity, workflow
 
@@ -45,3 +47,27 @@ class FanOut(Workflow):
 def test_closed_attempts_are_not_kept_alive_while_the_run_goes_on() -> None:
     assert LocalEngine([Inc], max_workers=2).run(FanOut, 50) == sum(range(1, 51))
     assert SEEN["after"] - SEEN["before"] <= 2, SEEN  # was 50: each held by its timeout check
+
+
+@workflow("retention.sequential", "1", "tl")
+class Sequential(Workflow):
+    inc = ActivityProxy(Inc)
+
+    def run(self, n: int) -> int:
+        x = 0
+        for _ in range(n):
+            x = wait(self.inc(x))
+        return x
+
+
+def test_a_closed_run_is_not_kept_alive_until_its_duration_would_end() -> None:
+    """A run's ``workflow_duration`` deadline (and its pending timers) name the run by its id:
+    once it closed, its state, live execution and their history are garbage, not held by a
+    deadline that falls due in a year."""
+    engine = LocalEngine([Inc])
+    assert engine.run(Sequential, 20) == 20
+    gc.collect()
+    assert sum(1 for o in gc.get_objects() if type(o) is RunState) == 0
+    assert sum(1 for o in gc.get_objects() if type(o) is Execution) == 0
+    (history,) = engine.histories.values()
+    assert len(history) == 41  # the store keeps it: started, 20 x (scheduled, completed)

@@ -127,6 +127,8 @@ CHILD_CANCELED = "ChildWorkflowExecutionCanceled"
 """The reason of the ``TaskFailed`` a parent gets for a child that closed as cancelled."""
 
 Clock = Callable[[], float]
+#: the first timeout checks at one offset from scheduling: their times, the attempts' tokens
+_Fifo = tuple[deque[float], deque[str]]
 
 log = logging.getLogger("flowwire.kernel")
 
@@ -193,16 +195,17 @@ class Kernel:
         self._deadlines: list[tuple[float, int, Callable[[float], None]]] = []
         # First timeout checks of scheduled attempts, one FIFO per offset from scheduling: the
         # offsets are the task types' timeouts, so each FIFO is in deadline order for free.
-        # Entries name the attempt by its token (an attempt that closed is no longer found):
-        # a closed attempt is not kept alive, nor traversed by the garbage collector, until
-        # its first check falls due.
-        self._fifos: dict[int, deque[tuple[float, str]]] = {}
+        # A FIFO is two deques, of the checks' times and of the attempts' tokens (an attempt
+        # that closed is no longer found by its token): neither holds an object the garbage
+        # collector tracks, so a closed attempt is not kept alive until its first check falls
+        # due, and an entry is not even one more young object for the collector.
+        self._fifos: dict[int, _Fifo] = {}
         #: activity decisions' options as asked -> (task type, the options it gets, the FIFO
         #: and offset of its first timeout check): types are only ever added, so an answer
         #: stays true
         self._resolved: dict[
             tuple[Any, ...],
-            tuple[TaskType, dict[str, Any], deque[tuple[float, str]], int],
+            tuple[TaskType, dict[str, Any], _Fifo, int],
         ] = {}
         self._seq = itertools.count()
         self._ids = itertools.count(1)
@@ -254,9 +257,10 @@ class Kernel:
             heapq.heappop(deadlines)[2](now)
         attempts = self._attempts
         fifos = self._fifos.values()
-        for fifo in fifos:
-            while fifo and fifo[0][0] <= now:
-                attempt = attempts.get(fifo.popleft()[1])
+        for times, tokens in fifos:
+            while times and times[0] <= now:
+                times.popleft()
+                attempt = attempts.get(tokens.popleft())
                 if attempt is not None:
                     self._check(attempt, now)
         dirty = self._dirty
@@ -293,9 +297,9 @@ class Kernel:
             self._notify()
         elif wake_at != _AWAKE:  # is a deadline now earlier than the one it sleeps until?
             at = deadlines[0][0] if deadlines else _NEVER
-            for fifo in fifos:
-                if fifo and fifo[0][0] < at:
-                    at = fifo[0][0]
+            for times, _ in fifos:
+                if times and times[0] < at:
+                    at = times[0]
             if at < wake_at:
                 self._notify()
         self._batch = _fresh(batch)
@@ -305,9 +309,9 @@ class Kernel:
         """When the next timer or timeout falls due (``inf``: none)."""
         deadlines = self._deadlines
         at = deadlines[0][0] if deadlines else _NEVER
-        for fifo in self._fifos.values():
-            if fifo and fifo[0][0] < at:
-                at = fifo[0][0]
+        for times, _ in self._fifos.values():
+            if times and times[0] < at:
+                at = times[0]
         return at
 
     def _notify(self) -> None:
@@ -541,9 +545,9 @@ class Kernel:
             run.execution = Execution(task_type.cls, run_id=run_id, rule=self.rule, live=True)
         self._runs[run_id] = run
         self._by_workflow[record.workflow_id] = run
-        self._after(record.deadline, lambda t: self._run_timed_out(run, t))
+        self._after(record.deadline, partial(self._run_timed_out, run_id))
         for timer in item.timers:
-            self._after(timer.fire_at, partial(self._fire, run, timer))
+            self._after(timer.fire_at, partial(self._fire, run_id, timer))
         for attempt in item.attempts:
             attempt.task_type = self.types.get("activity", attempt.name, attempt.version)
             attempt.cancel_requested = attempt.key in cancelled
@@ -591,7 +595,7 @@ class Kernel:
         self._by_workflow[record.workflow_id] = run
         self._batch.runs.append(record)
         self._event(run, WorkflowStarted(payload), now)
-        self._after(record.deadline, lambda t: self._run_timed_out(run, t))
+        self._after(record.deadline, partial(self._run_timed_out, run_id))
         return run
 
     def _close_run(self, run: RunState, status: str, now: float, **fields: Any) -> RunRecord:
@@ -611,8 +615,11 @@ class Kernel:
         forget(record.run_id)
         return record
 
-    def _run_timed_out(self, run: RunState, now: float) -> None:
-        if not run.record.is_open:
+    def _run_timed_out(self, run_id: str, now: float) -> None:
+        # by run id: a run that closed is not kept alive (with its history and execution)
+        # until its workflow_duration would have ended
+        run = self._runs.get(run_id)
+        if run is None:
             return
         record = self._close_run(run, "timed_out", now, reason="WORKFLOW_DURATION")
         self._tell_parent(record, TaskTimedOut, "START_TO_CLOSE", now)
@@ -698,7 +705,7 @@ class Kernel:
             self._record(run, TimerStarted(decision.key, decision.seconds), now)
             timer = TimerRecord(run.record.run_id, decision.key, now + decision.seconds)
             self._batch.timers.append(timer)
-            self._after(timer.fire_at, lambda t: self._fire(run, timer, t))
+            self._after(timer.fire_at, partial(self._fire, run.record.run_id, timer))
         elif isinstance(decision, SignalExternal):
             self._send(run, decision, now)
         elif isinstance(decision, CancelTask):
@@ -849,8 +856,9 @@ class Kernel:
             return
         self._event(run, SignalSendFailed(key, "UNKNOWN_EXTERNAL_WORKFLOW_EXECUTION"), now)
 
-    def _fire(self, run: RunState, timer: TimerRecord, now: float) -> None:
-        if timer.fired or not run.record.is_open:
+    def _fire(self, run_id: str, timer: TimerRecord, now: float) -> None:
+        run = self._runs.get(run_id)  # by run id, as _run_timed_out
+        if timer.fired or run is None:
             return
         timer.fired = True
         self._batch.fired.append(timer)
@@ -901,7 +909,7 @@ class Kernel:
                 self._refuse(run, decision, "activity", _ACTIVITY_OPTIONS, now)
                 return
             resolved = self._resolved[asked] = self._resolve(task_type, decision)
-        task_type, options, fifo, offset = resolved
+        task_type, options, (times, tokens), offset = resolved
         task_list, heartbeat, schedule_to_close, schedule_to_start, start_to_close = (
             options.values()
         )
@@ -933,18 +941,19 @@ class Kernel:
         self._attempts[attempt.token] = attempt
         batch.attempts.append(attempt)
         self._queue.append(attempt)
-        fifo.append((at, attempt.token))
+        times.append(at)
+        tokens.append(attempt.token)
 
     def _resolve(
         self, task_type: TaskType, decision: ScheduleActivity
-    ) -> tuple[TaskType, dict[str, Any], deque[tuple[float, str]], int]:
+    ) -> tuple[TaskType, dict[str, Any], _Fifo, int]:
         """An activity decision's task type, its options (the registered defaults filled in),
         and the FIFO of first timeout checks its attempts go to, with that FIFO's offset."""
         options = _resolve_options(task_type, decision)
         offset = min(options["schedule_to_start"], options["schedule_to_close"])
         fifo = self._fifos.get(offset)
         if fifo is None:
-            fifo = self._fifos[offset] = deque()
+            fifo = self._fifos[offset] = (deque(), deque())
         return task_type, options, fifo, offset
 
     def _refuse(
