@@ -243,12 +243,20 @@ class Kernel:
             finally:
                 lock.release()
 
-    def _cycle(self, keep: bool) -> tuple[AttemptRecord, Transport] | None:
+    def _cycle(
+        self,
+        keep: bool,
+        attempt: AttemptRecord | None = None,
+        outcome: ActivityOutcome | None = None,
+    ) -> tuple[AttemptRecord, Transport] | None:
         """One cycle (see the module docstring). ``keep``: the first attempt it claims is
         returned (with its transport) instead of submitted: the worker thread that ran the
-        cycle runs it itself, after the commit."""
+        cycle runs it itself, after the commit. ``attempt`` and ``outcome``: a held attempt's
+        outcome, taken before the inbox's messages (:meth:`finished_next`, no message made)."""
         batch = self._batch
         now = self.clock()
+        if attempt is not None and outcome is not None:
+            self._outcome(attempt, outcome, True, now)
         inbox = self._inbox
         while inbox:
             inbox.popleft()(now)
@@ -651,26 +659,28 @@ class Kernel:
 
     def _decide(self, run: RunState, now: float) -> None:
         self.decisions_made += 1
-        cls = run.task_type.cls
-        run_id = run.record.run_id
+        execution = run.execution
         try:
-            if run.execution is not None:
-                decisions = run.execution.decide(run.history)
+            if execution is not None:
+                decisions = execution.decide(run.history)
             else:
-                decisions = replay(cls, run.history, run_id=run_id, rule=self.rule)
+                decisions = replay(
+                    run.task_type.cls, run.history, run_id=run.record.run_id, rule=self.rule
+                )
         except StoreOutage as exc:
             self._store_outage(run, exc, now)
             return
-        run.outages = 0
-        if run.execution is not None and self.verify:
+        if run.outages:
+            run.outages = 0
+        if self.verify and execution is not None:
             try:
-                expected = replay(cls, run.history, rule=self.rule)
+                expected = replay(run.task_type.cls, run.history, rule=self.rule)
             except StoreOutage:  # the store went away in between: nothing to compare
                 expected = decisions
             if decisions != expected:
                 raise AssertionError(
                     f"live decisions {decisions} differ from replay {expected} for run "
-                    f"{run_id} after {len(run.history)} events"
+                    f"{run.record.run_id} after {len(run.history)} events"
                 )
         for decision in decisions:
             if type(decision) is ScheduleActivity:  # the usual decision, without _apply
@@ -1025,8 +1035,18 @@ class Kernel:
         with its transport instead of going through the pool (a sequential chain stays on one
         thread)."""
         inbox, lock = self._inbox, self._lock
-        inbox.append(partial(self._outcome, attempt, outcome, True))
         kept = None
+        if inbox or self._stopped or not lock.acquire(blocking=False):
+            inbox.append(partial(self._outcome, attempt, outcome, True))
+        else:  # the usual case: nothing else waits and no cycle runs, so no message is made
+            try:
+                kept = self._cycle(True, attempt, outcome)
+            except BaseException as exc:  # a store or kernel failure stops the engine
+                self._crash = exc
+                self._stopped = True
+                self._notify()
+            finally:
+                lock.release()
         while inbox and not self._stopped:  # self.pump, inlined
             if not lock.acquire(blocking=False):
                 break  # the running cycle re-checks the inbox after it releases the lock
