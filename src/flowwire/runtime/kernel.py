@@ -207,6 +207,12 @@ class Kernel:
             tuple[Any, ...],
             tuple[TaskType, dict[str, Any], _Fifo, int],
         ] = {}
+        #: no deadline (timer, timeout check) falls due before this: the cycle skips its looks
+        #: until then (set at the end of each cycle; lowered by every deadline added before it)
+        self._next_at = _NEVER
+        #: the batch has something in a list a usual cycle leaves empty (runs, closed runs,
+        #: timers, fired timers, signals, consumed inbox entries): they are replaced too
+        self._rare = False
         self._seq = itertools.count()
         self._ids = itertools.count(1)
         self._run_ids = new_run_id
@@ -261,16 +267,17 @@ class Kernel:
         while inbox:
             inbox.popleft()(now)
         deadlines = self._deadlines
-        while deadlines and deadlines[0][0] <= now:
-            heapq.heappop(deadlines)[2](now)
-        attempts = self._attempts
         fifos = self._fifos.values()
-        for times, tokens in fifos:
-            while times and times[0] <= now:
-                times.popleft()
-                attempt = attempts.get(tokens.popleft())
-                if attempt is not None:
-                    self._check(attempt, now)
+        if now >= self._next_at:  # something may be due
+            while deadlines and deadlines[0][0] <= now:
+                heapq.heappop(deadlines)[2](now)
+            attempts = self._attempts
+            for times, tokens in fifos:
+                while times and times[0] <= now:
+                    times.popleft()
+                    attempt = attempts.get(tokens.popleft())
+                    if attempt is not None:
+                        self._check(attempt, now)
         dirty = self._dirty
         while dirty:
             if len(dirty) == 1:  # the usual cycle: one run had news
@@ -300,17 +307,23 @@ class Kernel:
                 submit = self.workers.submit
                 for attempt in claimed:
                     submit(attempt, rule.of(attempt.task_type))
-        wake_at = self._wake_at  # -inf: the waiting thread is awake and looks by itself
-        if batch.closed_runs:
+        at = deadlines[0][0] if deadlines else _NEVER  # self._next_deadline, inlined
+        for times, _ in fifos:
+            if times and times[0] < at:
+                at = times[0]
+        self._next_at = at
+        # the waiting thread's _wake_at is -inf while it is awake (it looks by itself)
+        if batch.closed_runs or at < self._wake_at:  # or a deadline before its wake-up
             self._notify()
-        elif wake_at != _AWAKE:  # is a deadline now earlier than the one it sleeps until?
-            at = deadlines[0][0] if deadlines else _NEVER
-            for times, _ in fifos:
-                if times and times[0] < at:
-                    at = times[0]
-            if at < wake_at:
-                self._notify()
-        self._batch = _fresh(batch)
+        # The committed lists are never changed again: the used ones are replaced (cheaper
+        # than a new Batch).
+        batch.events = []
+        batch.attempts = []
+        batch.started = []
+        batch.closed_attempts = []
+        if self._rare:
+            self._rare = False
+            _fresh(batch)
         return kept
 
     def _next_deadline(self) -> float:
@@ -328,6 +341,8 @@ class Kernel:
 
     def _after(self, at: float, action: Callable[[float], None]) -> None:
         heapq.heappush(self._deadlines, (at, next(self._seq), action))
+        if at < self._next_at:
+            self._next_at = at
 
     def _claim(self, now: float, batch: Batch) -> list[AttemptRecord] | None:
         """Take queued attempts for the free workers, oldest first; they go into the batch's
@@ -602,6 +617,7 @@ class Kernel:
         self._runs[run_id] = run
         self._by_workflow[record.workflow_id] = run
         self._batch.runs.append(record)
+        self._rare = True
         self._event(run, WorkflowStarted(payload), now)
         self._after(record.deadline, partial(self._run_timed_out, run_id))
         return run
@@ -613,6 +629,7 @@ class Kernel:
         for name, value in fields.items():
             setattr(record, name, value)
         self._batch.closed_runs.append(record)
+        self._rare = True
         self._runs.pop(record.run_id, None)
         if self._by_workflow.get(record.workflow_id) is run:
             del self._by_workflow[record.workflow_id]
@@ -715,6 +732,7 @@ class Kernel:
             self._record(run, TimerStarted(decision.key, decision.seconds), now)
             timer = TimerRecord(run.record.run_id, decision.key, now + decision.seconds)
             self._batch.timers.append(timer)
+            self._rare = True
             self._after(timer.fire_at, partial(self._fire, run.record.run_id, timer))
         elif isinstance(decision, SignalExternal):
             self._send(run, decision, now)
@@ -800,6 +818,7 @@ class Kernel:
                 else:
                     self.request_cancel(item.workflow_id, now)
                 self._batch.consumed.append(item.id)
+                self._rare = True
 
         self.post(receive_all)
 
@@ -862,6 +881,7 @@ class Kernel:
             return
         if self.elsewhere is not None and self.elsewhere(decision.workflow_id):
             self._batch.signals.append((decision.workflow_id, decision.name, decision.input))
+            self._rare = True
             self._event(run, SignalDelivered(key), now)
             return
         self._event(run, SignalSendFailed(key, "UNKNOWN_EXTERNAL_WORKFLOW_EXECUTION"), now)
@@ -872,6 +892,7 @@ class Kernel:
             return
         timer.fired = True
         self._batch.fired.append(timer)
+        self._rare = True
         self._event(run, TimerFired(timer.key), now)
 
     def _start_child(self, run: RunState, decision: StartChildWorkflow, now: float) -> None:
@@ -989,6 +1010,8 @@ class Kernel:
         attempt.check_at = at
         check: Callable[[float], None] = partial(self._check, attempt)
         heapq.heappush(self._deadlines, (at, next(self._seq), check))
+        if at < self._next_at:
+            self._next_at = at
 
     def _check(self, attempt: AttemptRecord, now: float) -> None:
         """Time ``attempt`` out if one of its timeouts passed, else look again at the next."""
