@@ -157,7 +157,6 @@ class _Call(Record):
         "attempt",
         "base",
         "kwargs",
-        "own_error",
         "payload",
         "result",
         "route",
@@ -192,7 +191,6 @@ class _Call(Record):
         self.value = None
         self.decoded = False
         self.error = None
-        self.own_error = False
         self.index = -1
         self.scanned_plain: bool | None = None
         #: how the call's input is written and its result read (per proxy, see _route)
@@ -204,34 +202,40 @@ class _Call(Record):
         return self.route[1]
 
     def read_value(self) -> Any:
-        """The decoded result, cached per execution (full replay: per run id)."""
-        execution, key = self.execution, self.key
+        """The decoded result (a full replay with a run id: cached per run id; otherwise the
+        record keeps it, as ``get`` reads it once)."""
+        execution = self.execution
         cache = execution._cache
-        value = cache.get(key, _MISSING)
-        if value is not _MISSING:
-            return value
+        if cache is not None:
+            value = cache.get(self.key, _MISSING)
+            if value is not _MISSING:
+                return value
         payload = self.result
         assert payload is not None
-        read = self.route[3]
+        route = self.route
+        read = route[3]
         try:
-            value = read(payload)
+            value = read(payload, type_hint=route[5])
         except StoreOutage as exc:  # suspend until the store answers
-            value = execution._read(partial(read, payload), exc)
-        cache[key] = value
+            value = execution._read(partial(read, payload, type_hint=route[5]), exc)
+        if cache is not None:
+            cache[self.key] = value
         return value
 
 
 _MISSING: Any = object()
 
 #: what a call needs of its proxy, resolved once per proxy and execution (``_route``): the
-#: spec, the transport, ``write(args, kwargs) -> payload``, ``read(payload) -> value``, and
-#: the decision's class with its option fields in order (``None``: ``spec.decision`` builds it)
+#: spec, the transport, ``write(args, kwargs) -> payload``, ``read(payload, type_hint=hint)
+#: -> value``, the decision's class with its option fields in order (``None``:
+#: ``spec.decision`` builds it), and the hint (the result's type, ``spec.returns``)
 _Route = tuple[
     ProxySpec,
     Transport,
     Callable[[Any, Any], str],
-    Callable[[str], Any],
+    Callable[..., Any],
     "tuple[type[ScheduleActivity] | type[StartChildWorkflow], tuple[Any, ...]] | None",
+    Any,
 ]
 
 
@@ -247,25 +251,27 @@ def _route(spec: ProxySpec, transport: Transport) -> _Route:
     """How calls through ``spec`` are written and read with ``transport``: straight through
     the transport unless the target class overrides ``_serialize_arguments`` /
     ``_deserialize_result`` (whose defaults do just that), without building a callable per
-    call; and the decision's fields, so that no options dict is unpacked per call."""
+    call (the type hint is passed by the caller: a ``partial`` holding it would build a
+    keywords dict per call); and the decision's fields, so that no options dict is unpacked
+    per call."""
     target = None if spec.target is None else spec.target.cls
     write: Callable[[Any, Any], str]
-    read: Callable[[str], Any]
+    read: Callable[..., Any]
     if target is not None and _overrides(target, "_serialize_arguments"):
         write = partial(target._serialize_arguments, transport=transport)
     else:
         write = transport.serialize_arguments
     if target is not None and _overrides(target, "_deserialize_result"):
-        read = partial(target._deserialize_result, transport=transport, type_hint=spec.returns)
+        read = partial(target._deserialize_result, transport=transport)
     else:
-        read = partial(transport.deserialize_result, type_hint=spec.returns)
+        read = transport.deserialize_result
     fields = TASK_OPTIONS.get(spec.kind, ())
     shape: tuple[type[ScheduleActivity] | type[StartChildWorkflow], tuple[Any, ...]] | None
     shape = None
     if set(spec.options) <= set(fields):
         decision = ScheduleActivity if spec.kind == "activity" else StartChildWorkflow
         shape = (decision, tuple(spec.options.get(field) for field in fields))
-    return (spec, transport, write, read, shape)
+    return (spec, transport, write, read, shape, spec.returns)
 
 
 def _scan(value: Any) -> tuple[bool, _Call | None]:
@@ -384,12 +390,17 @@ class Execution:
         self._dirty: list[str] = []
         self._deferred: list[_Call] = []
         self._decisions: list[Decision] = []
-        #: calls in the order they settled (finished or failed); read by result helpers
-        self.journal: list[Any] = []  # _Call and flowwire.waits.Wait records
+        #: calls in the order they settled (finished or failed), from when a result helper
+        #: first asked for it (:meth:`settled`); until then ``None``: nothing keeps a settled
+        #: call, which is freed with its result (the usual ``wait``), not kept for the
+        #: garbage collector to traverse
+        self.journal: list[Any] | None = None  # _Call and flowwire.waits.Wait records
         self._instance: Workflow | None = None
         self._started = False
         self.closed = False
-        self._cache = self._shared_cache(run_id) if not live and run_id else {}
+        #: decoded results by key: a full replay's, shared per run id (a record of this
+        #: execution keeps its own decoded value: ``None``, nothing more to cache)
+        self._cache = self._shared_cache(run_id) if not live and run_id else None
         # live machinery
         self._thread: threading.Thread | None = None
         # Binary semaphores that start taken: the decider and the run's thread hand control to
@@ -404,6 +415,14 @@ class Execution:
         self._outage: StoreOutage | None = None
         #: the failure whose details the decider's thread could not write (written next time)
         self._failure: BaseException | None = None
+
+    def settled(self) -> list[Any]:
+        """The journal of the records that settle from now on (:attr:`journal`, made on the
+        first call): a result helper reads it from its length at that time."""
+        journal = self.journal
+        if journal is None:
+            journal = self.journal = []
+        return journal
 
     @staticmethod
     def _shared_cache(run_id: str) -> dict[str, Any]:
@@ -493,7 +512,37 @@ class Execution:
         keys, by_key = self._dirty, self._by_key
         # one task changed (often twice: scheduled, then closed): the usual decision
         if not self._deferred and (len(keys) == 1 or (len(keys) == 2 and keys[0] == keys[1])):
-            found = by_key.get(keys[0])
+            key = keys[0]
+            found = by_key.get(key)
+            if (
+                len(keys) == 1
+                and found is not None
+                and found.key == key
+                and found.state == _OPEN
+                and not found.attempt
+                and self._cancel_at is None
+            ):
+                event = self._closed.get(key)
+                if type(event) is TaskCompleted:
+                    # The usual step: the first attempt of an open call completed, and
+                    # nothing else changed. _advance's completion, without its checks: the
+                    # call visited its key when it opened (so nothing can make the key
+                    # unvisited), and its TaskScheduled was compared with it then or when
+                    # read (a mismatch there also marks the key: two entries).
+                    keys.clear()
+                    del by_key[key]
+                    found.index = self._closed_at[key]
+                    found.args = found.kwargs = None
+                    journal = self.journal
+                    if journal is not None:
+                        journal.append(found)
+                    found.state, found.result = _DONE, event.result
+                    ready = self._ready
+                    if ready is not None and ready():
+                        self._ready = None
+                        self._to_run.release()
+                        self._to_decider.acquire()
+                    return
             calls: list[_Call] = [] if found is None else [found]
         else:
             dirty: dict[int, _Call] = {}
@@ -531,10 +580,22 @@ class Execution:
             self._suspend(ready)
 
     def suspend_until(self, ready: Callable[[], bool]) -> None:
-        """:meth:`block_until` for a caller that just found ``ready()`` false."""
-        self._suspend(ready)
-        while not ready():
-            self._suspend(ready)
+        """:meth:`block_until` for a caller that just found ``ready()`` false (a live run
+        parks here: :meth:`_suspend`, inlined)."""
+        while True:
+            if self._cancel_at is not None and self._told_seq is None:
+                self._tell_cancel()
+            if not self.live:
+                raise _Suspend
+            if self._aborted:
+                raise _Abort
+            self._ready = ready
+            self._to_decider.release()
+            self._to_run.acquire()
+            if self._aborted:
+                raise _Abort
+            if ready():
+                return
 
     def _suspend(self, ready: Callable[[], bool]) -> None:
         """Suspend the decision once (``ready()`` is false)."""
@@ -907,7 +968,8 @@ class Execution:
                 if error is not None:
                     call.state, call.error, call.index = _ERROR, error.error, error.index
                     call.args = call.kwargs = None
-                    self.journal.append(call)
+                    if self.journal is not None:
+                        self.journal.append(call)
                     return
                 if pending:
                     return
@@ -957,7 +1019,9 @@ class Execution:
                     return
                 call.index = index
                 call.args = call.kwargs = None
-                self.journal.append(call)
+                journal = self.journal
+                if journal is not None:
+                    journal.append(call)
                 call.state, call.result = _DONE, event.result
                 return
             retry = spec.retry
@@ -1007,7 +1071,8 @@ class Execution:
         spec, key = call.spec, key or call.key
         call.index = index
         call.args = call.kwargs = None
-        self.journal.append(call)
+        if self.journal is not None:
+            self.journal.append(call)
         abandoned = self._cancel_at is not None and self._abandoned(call, index)
         if abandoned and self._told_seq is None:
             self._late.append(call)
@@ -1023,7 +1088,7 @@ class Execution:
             assert isinstance(event, TaskScheduleFailed)
             error = TaskError(f"could not be scheduled: {event.cause}", reason=event.cause)
         error.task = spec.describe(key)
-        call.state, call.error, call.own_error = _ERROR, error, True
+        call.state, call.error = _ERROR, error
         if not spec.error_handling and not abandoned:
             raise _Fail(
                 type(error)(

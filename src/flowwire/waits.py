@@ -154,7 +154,7 @@ class Record:
         self.execution.block_until(ready)
 
     def journal(self) -> list[Any]:
-        return self.execution.journal
+        return self.execution.settled()
 
     def horizon(self) -> int:
         return self.execution.horizon
@@ -195,11 +195,15 @@ class Wait(Record):
         """Finished at history ``index`` (with a signal's ``payload`` to decode on use)."""
         self.state, self.index, self.payload = DONE, index, payload
         self.decoded = payload is None
-        self.execution.journal.append(self)
+        journal = self.execution.journal
+        if journal is not None:
+            journal.append(self)
 
     def fail(self, index: int, error: FlowwireError) -> None:
         self.state, self.index, self.error = ERROR, index, error
-        self.execution.journal.append(self)
+        journal = self.execution.journal
+        if journal is not None:
+            journal.append(self)
 
     def read_value(self) -> Any:
         decode, payload = self.decode, self.payload

@@ -100,7 +100,7 @@ def test_an_inherited_override_point_reads_and_writes_the_calls() -> None:
 
 def test_a_spec_without_a_target_class_goes_straight_to_the_transport() -> None:
     spec = Caller.child._spec()
-    _, transport, write, read, shape = _route(spec, JSON)
+    _, transport, write, read, shape, hint = _route(spec, JSON)
     assert transport is JSON and write == JSON.serialize_arguments
-    assert read("[1, 2]") == [1, 2]
+    assert read("[1, 2]", type_hint=hint) == [1, 2]
     assert shape == (StartChildWorkflow, (None, 60, None))
