@@ -165,41 +165,45 @@ class _Call(Record):
         "spec",
     )
 
+    # Made by Execution.call, which sets every slot itself (no __init__ frame per call).
     error: TaskError | None
-
-    def __init__(
-        self,
-        execution: Execution,
-        seq: int,
-        spec: ProxySpec,
-        base: str,
-        args: Any,
-        kwargs: Any,
-        route: _Route,
-    ) -> None:
-        self.execution = execution
-        self.seq = seq
-        self.spec = spec
-        self.base = base
-        self.args: tuple[Any, ...] | None = args
-        self.kwargs: dict[str, Any] | None = kwargs
-        self.state = _WAITING
-        self.attempt = 0
-        self.key = f"{base}-0"
-        self.payload: str | None = None
-        self.result: str | None = None
-        self.value = None
-        self.decoded = False
-        self.error = None
-        self.index = -1
-        self.scanned_plain: bool | None = None
-        #: how the call's input is written and its result read (per proxy, see _route)
-        self.route = route
+    seq: int  # the call's number in the run (1, 2, ...)
+    spec: ProxySpec
+    base: str  # the key without its attempt: "<attribute>-<number>"
+    args: tuple[Any, ...] | None  # None once not needed (encoded, or settled)
+    kwargs: dict[str, Any] | None
+    attempt: int
+    payload: str | None  # the encoded input (kept for retries)
+    result: str | None  # the result's payload, once completed
+    scanned_plain: bool | None  # the arguments hold no task result (None: not scanned yet)
+    #: how the call's input is written and its result read (per proxy, see _route)
+    route: _Route
 
     @property
     def transport(self) -> Transport:
         """Writes the call's input and reads its result (the engine's transport rule)."""
         return self.route[1]
+
+    def get(self) -> Any:
+        # Record.get, with read_value's decode inlined for an execution without a shared cache
+        execution = self.execution
+        if self.state < _DONE or self.index >= execution.horizon:
+            execution.suspend_until(self.visible)
+        if self.state == _ERROR:
+            assert self.error is not None
+            raise self.error.with_traceback(None)
+        if not self.decoded:
+            if execution._cache is None:
+                route, payload = self.route, self.result
+                try:
+                    value = route[3](payload, type_hint=route[5])
+                except StoreOutage as exc:  # suspend until the store answers
+                    value = execution._read(partial(route[3], payload, type_hint=route[5]), exc)
+                self.value = value
+            else:
+                self.value = self.read_value()
+            self.decoded = True
+        return self.value
 
     def read_value(self) -> Any:
         """The decoded result (a full replay with a run id: cached per run id; otherwise the
@@ -224,6 +228,7 @@ class _Call(Record):
 
 
 _MISSING: Any = object()
+_new_call = object.__new__
 
 #: what a call needs of its proxy, resolved once per proxy and execution (``_route``): the
 #: spec, the transport, ``write(args, kwargs) -> payload``, ``read(payload, type_hint=hint)
@@ -461,7 +466,8 @@ class Execution:
             )
         self._ingest(events)
         if self._outage is None:
-            self._decisions = []
+            if self._decisions:  # (left by a decision that raised; the last one left [])
+                self._decisions = []
         else:  # the previous decision stopped at an unavailable store: go on from there
             self._outage = None
         if self._failure is not None:  # its details met an unavailable store: write them now
@@ -944,12 +950,45 @@ class Execution:
         route = self._routes.get(id(spec))
         if route is None or route[0] is not spec:  # (the rule's answer, kept per proxy)
             route = self._routes[id(spec)] = _route(spec, self._rule.for_spec(spec))
-        call = _Call(self, seq, spec, f"{attribute}-{number}", args, kwargs, route)
+        base = f"{attribute}-{number}"
+        key = base + "-0"
+        call = _new_call(_Call)
+        call.execution, call.seq, call.spec, call.base, call.route = self, seq, spec, base, route
+        call.attempt, call.key, call.index = 0, key, -1
+        call.result = call.value = call.error = None
+        call.decoded = False
+        result = _new_result(TaskResult)  # (TaskResult(call) without its __init__ frame)
+        _set_record(result, call)
+        if not kwargs and key not in self._scheduled and key not in self._closed:
+            for value in args:
+                if type(value) not in _PLAIN:
+                    break
+            else:
+                # The usual call: plain positional arguments, a key with no history (so not
+                # unvisited either): _advance's scheduling of its first attempt, inlined.
+                call.scanned_plain, call.state = True, _OPEN
+                call.args = call.kwargs = None  # encoded now: nothing reads them again
+                self._visited.add(key)
+                write = route[2]
+                try:
+                    payload = call.payload = write(args, kwargs)
+                except Exception as exc:
+                    payload = call.payload = self._write_failed(call, write, args, kwargs, exc)
+                self._emitted.add(key)
+                shape = route[4]
+                if shape is None:
+                    self._decisions.append(spec.decision(key, payload))
+                else:
+                    self._decisions.append(
+                        shape[0](key, spec.name, spec.version, payload, *shape[1])
+                    )
+                self._by_key[key] = call
+                return result
+        call.state, call.args, call.kwargs = _WAITING, args, kwargs
+        call.payload = call.scanned_plain = None
         self._advance(call)
         if call.state == _WAITING and self.live:
             self._deferred.append(call)
-        result = _new_result(TaskResult)  # (TaskResult(call) without its __init__ frame)
-        _set_record(result, call)
         return result
 
     def _advance(self, call: _Call) -> None:
@@ -1111,18 +1150,32 @@ class Execution:
                     self.horizon = horizon
             write = call.route[2]
             try:
-                try:
-                    call.payload = write(args, kwargs)
-                except StoreOutage as outage:  # suspend until the store answers
-                    call.payload = self._read(partial(write, args, kwargs), outage)
+                call.payload = write(args, kwargs)
             except Exception as exc:
-                raise _Fail(
-                    TaskError(
-                        f"cannot encode the input of {call.spec.describe(call.key)}: {exc}",
-                        type_name=type(exc).__name__,
-                    )
-                ) from exc
+                call.payload = self._write_failed(call, write, args, kwargs, exc)
         return call.payload
+
+    def _write_failed(
+        self,
+        call: _Call,
+        write: Callable[[Any, Any], str],
+        args: Any,
+        kwargs: Any,
+        exc: Exception,
+    ) -> str:
+        """The input of ``call`` after its first ``write(args, kwargs)`` raised ``exc``: written
+        again once an unavailable store answers; any other error fails the run."""
+        try:
+            if not isinstance(exc, StoreOutage):
+                raise exc
+            return self._read(partial(write, args, kwargs), exc)  # suspend until it answers
+        except Exception as error:
+            raise _Fail(
+                TaskError(
+                    f"cannot encode the input of {call.spec.describe(call.key)}: {error}",
+                    type_name=type(error).__name__,
+                )
+            ) from error
 
 
 def replay(
