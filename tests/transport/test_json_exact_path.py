@@ -90,6 +90,43 @@ def test_read_exact_leaves_anything_else(value: Any) -> None:
     assert ArgumentTypes.of(scalars).read_exact(value) is None
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"args": [1, "x"], "kwargs": {}},
+        {"args": [1, "x", True], "kwargs": {}},
+        {"args": [], "kwargs": {}},
+        {"args": [1.0, "x"], "kwargs": {}},
+        {"args": [True, "x"], "kwargs": {}},
+        {"args": [1, "x", 1], "kwargs": {}},
+        {"args": [1, "x", True, 4], "kwargs": {}},
+        {"args": [1], "kwargs": {"b": "x"}},
+        {"args": [1], "kwargs": []},
+        {"args": {"a": 1}, "kwargs": {}},
+        {"args": [1]},
+        {"args": [1], "kwargs": {}, "more": 1},
+        [1, "x"],
+    ],
+)
+def test_the_transport_takes_the_short_path_where_read_exact_does(
+    value: Any, counted: dict[str, int]
+) -> None:
+    """JSONTransport.deserialize_arguments inlines read_exact: the same arguments, and only
+    those, skip the scan and the conversion."""
+    types_ = ArgumentTypes.of(scalars)
+    exact = types_.read_exact(value)
+    try:
+        got: Any = JSONTransport().deserialize_arguments(
+            orjson.dumps(value).decode(), signature=scalars
+        )
+    except DecodeError:
+        got = None
+    if exact is not None:
+        assert got == exact and counted == {"scan": 0, "apply": 0}
+    else:
+        assert counted["scan"] == 1
+
+
 def test_exact_arguments_skip_the_scan_and_conversion(counted: dict[str, int]) -> None:
     transport = JSONTransport()
     ArgumentTypes.of(scalars)  # compiled: the short path only reads the cache
