@@ -129,6 +129,19 @@ CHILD_CANCELED = "ChildWorkflowExecutionCanceled"
 Clock = Callable[[], float]
 #: the first timeout checks at one offset from scheduling: their times, the attempts' tokens
 _Fifo = tuple[deque[float], deque[str]]
+#: see Kernel._resolve
+_Resolved = tuple[
+    TaskType,
+    dict[str, Any],
+    deque[float],
+    deque[str],
+    int,
+    str,
+    "int | None",
+    int,
+    int,
+    int,
+]
 
 log = logging.getLogger("flowwire.kernel")
 
@@ -200,13 +213,10 @@ class Kernel:
         # collector tracks, so a closed attempt is not kept alive until its first check falls
         # due, and an entry is not even one more young object for the collector.
         self._fifos: dict[int, _Fifo] = {}
-        #: activity decisions' options as asked -> (task type, the options it gets, the FIFO
-        #: and offset of its first timeout check): types are only ever added, so an answer
-        #: stays true
-        self._resolved: dict[
-            tuple[Any, ...],
-            tuple[TaskType, dict[str, Any], _Fifo, int],
-        ] = {}
+        #: activity decisions' options as asked -> what _resolve answers (task type, options,
+        #: FIFO and offset of the first timeout check, the options' values): types are only
+        #: ever added, so an answer stays true
+        self._resolved: dict[tuple[Any, ...], _Resolved] = {}
         #: no deadline (timer, timeout check) falls due before this: the cycle skips its looks
         #: until then (set at the end of each cycle; lowered by every deadline added before it)
         self._next_at = _NEVER
@@ -940,14 +950,23 @@ class Kernel:
                 self._refuse(run, decision, "activity", _ACTIVITY_OPTIONS, now)
                 return
             resolved = self._resolved[asked] = self._resolve(task_type, decision)
-        task_type, options, (times, tokens), offset = resolved
-        task_list, heartbeat, schedule_to_close, schedule_to_start, start_to_close = (
-            options.values()
-        )
+        (
+            task_type,
+            options,
+            times,
+            tokens,
+            offset,
+            task_list,
+            heartbeat,
+            schedule_to_close,
+            schedule_to_start,
+            start_to_close,
+        ) = resolved
         run_id, payload = run.record.run_id, decision.input
         at = now + offset
+        token = f"{run_id}:{key}"
         attempt = AttemptRecord(
-            f"{run_id}:{key}",
+            token,
             run_id,
             key,
             name,
@@ -969,23 +988,36 @@ class Kernel:
         run.history.append(scheduled)  # self._record, inlined
         batch = self._batch
         batch.events.append(_stored(StoredEvent, (run_id, scheduled, now)))
-        self._attempts[attempt.token] = attempt
+        self._attempts[token] = attempt
         batch.attempts.append(attempt)
         self._queue.append(attempt)
         times.append(at)
-        tokens.append(attempt.token)
+        tokens.append(token)
 
-    def _resolve(
-        self, task_type: TaskType, decision: ScheduleActivity
-    ) -> tuple[TaskType, dict[str, Any], _Fifo, int]:
+    def _resolve(self, task_type: TaskType, decision: ScheduleActivity) -> _Resolved:
         """An activity decision's task type, its options (the registered defaults filled in),
-        and the FIFO of first timeout checks its attempts go to, with that FIFO's offset."""
+        the FIFO of first timeout checks its attempts go to (times, tokens), that FIFO's
+        offset, and the options' values in the order ``AttemptRecord`` takes them."""
         options = _resolve_options(task_type, decision)
         offset = min(options["schedule_to_start"], options["schedule_to_close"])
         fifo = self._fifos.get(offset)
         if fifo is None:
             fifo = self._fifos[offset] = (deque(), deque())
-        return task_type, options, fifo, offset
+        task_list, heartbeat, schedule_to_close, schedule_to_start, start_to_close = (
+            options.values()
+        )
+        return (
+            task_type,
+            options,
+            fifo[0],
+            fifo[1],
+            offset,
+            task_list,
+            heartbeat,
+            schedule_to_close,
+            schedule_to_start,
+            start_to_close,
+        )
 
     def _refuse(
         self,

@@ -22,11 +22,12 @@ class MemoryStore:
         self._times: dict[str, list[float]] = {}
 
     def commit(self, batch: Batch) -> None:
-        for run in batch.runs:
-            self._runs[run.run_id] = run
-            self.histories[run.run_id] = []
-            self._times[run.run_id] = []
         histories, times = self.histories, self._times
+        if batch.runs:
+            for run in batch.runs:
+                self._runs[run.run_id] = run
+                histories[run.run_id] = []
+                times[run.run_id] = []
         for run_id, event, at in batch.events:
             histories[run_id].append(event)
             times[run_id].append(at)
